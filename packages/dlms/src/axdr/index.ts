@@ -1,1 +1,3 @@
+export * from './data.ts';
+export * from './datetime-codec.ts';
 export * from './types.ts';
