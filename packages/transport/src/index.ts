@@ -1,0 +1,3 @@
+export * from './tcp.ts';
+export * from './transport.ts';
+export * from './udp.ts';
