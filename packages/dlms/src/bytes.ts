@@ -292,7 +292,10 @@ export class ByteWriter {
     if (n < 0x80) return this.u8(n);
     if (n < 0x100) return this.u8(0x81).u8(n);
     if (n < 0x10000) return this.u8(0x82).u16(n);
-    if (n < 0x1000000) return this.u8(0x83).u8(n >>> 16).u16(n & 0xffff);
+    if (n < 0x1000000)
+      return this.u8(0x83)
+        .u8(n >>> 16)
+        .u16(n & 0xffff);
     return this.u8(0x84).u32(n);
   }
 
