@@ -7,7 +7,7 @@ import {
   encodeDate,
   encodeDateTime,
   encodeTime,
-} from './datetime-codec.ts';
+} from './datetime.ts';
 import { DataTag, type DataTypeName, type DlmsData, type TypeDescription } from './types.ts';
 
 /**

@@ -1,3 +1,4 @@
 export * from './data.ts';
-export * from './datetime-codec.ts';
+export * from './datetime.ts';
+export * from './format.ts';
 export * from './types.ts';
