@@ -1,0 +1,118 @@
+import type { Instant } from '../paging.ts';
+
+/** Quality is a set of flags; no flag set means raw (as read from the meter). */
+export const QualityFlag = {
+  validated: 1,
+  estimated: 2,
+  edited: 4,
+  suspect: 8,
+} as const;
+export type QualityFlag = (typeof QualityFlag)[keyof typeof QualityFlag];
+export const QUALITY_RAW = 0;
+export const QUALITY_MASK = 15;
+
+export const ReadingSource = {
+  scheduled: 'scheduled',
+  onDemand: 'on-demand',
+  push: 'push',
+  estimate: 'estimate',
+} as const;
+export type ReadingSource = (typeof ReadingSource)[keyof typeof ReadingSource];
+
+export interface ReadingInput {
+  channelId: number;
+  /** UTC instant; for interval channels the end of the interval. */
+  ts: Instant;
+  value: number;
+  /** Bit set of QualityFlag; 0 = raw. */
+  quality?: number;
+  /** Why a value is suspect/estimated/edited (validation rule ids). */
+  reasons?: readonly string[];
+  source?: ReadingSource;
+}
+
+export interface Reading {
+  channelId: number;
+  ts: Instant;
+  value: number;
+  quality: number;
+  reasons: string[];
+  source: ReadingSource;
+  receivedAt: Instant;
+  /** 1 for the first value stored at (channel, ts); each different value adds one. */
+  version: number;
+}
+
+export interface ReadingBatch {
+  /** Caller's id for the batch; re-sending a batch id already stored is a no-op. */
+  id?: string;
+  readings: readonly ReadingInput[];
+  /** Defaults to the store's clock. */
+  receivedAt?: Instant;
+}
+
+export interface IngestResult {
+  batchId: string;
+  /** Readings stored as version 1. */
+  inserted: number;
+  /** Readings stored as a newer version of an existing (channel, ts). */
+  versioned: number;
+  /** Readings identical to the newest stored version. */
+  unchanged: number;
+  /** True when the batch id had already been stored and nothing was done. */
+  duplicateBatch: boolean;
+}
+
+export function hasQuality(quality: number, flag: QualityFlag): boolean {
+  return (quality & flag) !== 0;
+}
+
+export const Bucket = {
+  min15: '15m',
+  hour: 'hour',
+  day: 'day',
+  month: 'month',
+} as const;
+export type Bucket = (typeof Bucket)[keyof typeof Bucket];
+
+export const AggregateFn = { sum: 'sum', avg: 'avg', min: 'min', max: 'max' } as const;
+export type AggregateFn = (typeof AggregateFn)[keyof typeof AggregateFn];
+
+export const BUCKET_MS: Readonly<Record<Exclude<Bucket, 'month'>, number>> = {
+  '15m': 900_000,
+  hour: 3_600_000,
+  day: 86_400_000,
+};
+
+/**
+ * Interval readings are stamped with the interval end, so the reading at 00:00 belongs to
+ * the previous day: a bucket holds readings with start < ts <= end.
+ */
+export function bucketStart(ts: Instant, bucket: Bucket): Instant {
+  const t = ts - 1;
+  if (bucket === 'month') {
+    const d = new Date(t);
+    return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+  }
+  const size = BUCKET_MS[bucket];
+  return Math.floor(t / size) * size;
+}
+
+export interface AggregatePoint {
+  bucketStart: Instant;
+  value: number;
+  count: number;
+}
+
+export interface MeterAggregatePoint extends AggregatePoint {
+  meterId: number;
+  channelId: number;
+}
+
+export interface CompletenessRow {
+  meterId: number;
+  /** UTC day start. */
+  day: Instant;
+  expected: number;
+  present: number;
+}

@@ -1,0 +1,14 @@
+export * from './domain/audit.ts';
+export * from './domain/channel.ts';
+export * from './domain/collection.ts';
+export * from './domain/command.ts';
+export * from './domain/event.ts';
+export * from './domain/meter.ts';
+export * from './domain/reading.ts';
+export * from './domain/security.ts';
+export * from './domain/topology.ts';
+export * from './errors.ts';
+export * from './paging.ts';
+export type * from './ports.ts';
+export * from './services/reading-ingest.ts';
+export * from './validation.ts';
