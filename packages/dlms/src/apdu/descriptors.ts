@@ -1,0 +1,121 @@
+import type { DlmsData } from '../axdr/index.ts';
+import { decodeData, encodeData } from '../axdr/index.ts';
+import type { ByteReader, ByteWriter } from '../bytes.ts';
+import { DlmsError, DlmsErrorCode } from '../errors.ts';
+import { readOptional, writeI8, writeOptional, writeU8, writeU16 } from './wire.ts';
+
+/** Cosem-Object-Instance-Id: OCTET STRING (SIZE(6)), sent without a length byte. */
+export const INSTANCE_ID_LENGTH = 6;
+
+/**
+ * Six OBIS value groups from 'A.B.C.D.E.F' (also accepts the 'A-B:C.D.E*F' notation).
+ * Formatting and naming OBIS codes belongs to @openhes/cosem; this is the minimum the codec needs.
+ */
+export function obisFromString(text: string): Uint8Array {
+  const parts = text.trim().split(/[.:*-]/);
+  if (parts.length !== INSTANCE_ID_LENGTH || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) {
+    throw new DlmsError(DlmsErrorCode.Malformed, `not an OBIS code: '${text}'`);
+  }
+  return Uint8Array.from(parts, Number);
+}
+
+export function obisToString(bytes: Uint8Array): string {
+  if (bytes.length !== INSTANCE_ID_LENGTH) {
+    throw new DlmsError(DlmsErrorCode.Malformed, `OBIS code needs 6 bytes, got ${bytes.length}`);
+  }
+  return Array.from(bytes).join('.');
+}
+
+/** Cosem-Attribute-Descriptor: class-id Unsigned16, instance-id OCTET STRING(6), attribute-id Integer8. */
+export interface CosemAttributeDescriptor {
+  classId: number;
+  instanceId: Uint8Array;
+  /** Integer8: negative ids are manufacturer-specific attributes. */
+  attributeId: number;
+}
+
+/** Cosem-Method-Descriptor: class-id Unsigned16, instance-id OCTET STRING(6), method-id Integer8. */
+export interface CosemMethodDescriptor {
+  classId: number;
+  instanceId: Uint8Array;
+  methodId: number;
+}
+
+/** Selective-Access-Descriptor: access-selector Unsigned8, access-parameters Data. */
+export interface SelectiveAccessDescriptor {
+  accessSelector: number;
+  accessParameters: DlmsData;
+}
+
+export interface CosemAttributeDescriptorWithSelection {
+  cosemAttributeDescriptor: CosemAttributeDescriptor;
+  accessSelection?: SelectiveAccessDescriptor;
+}
+
+function writeInstanceId(w: ByteWriter, id: Uint8Array): void {
+  if (id.length !== INSTANCE_ID_LENGTH) {
+    throw new DlmsError(DlmsErrorCode.Encode, `instance-id needs 6 bytes, got ${id.length}`);
+  }
+  w.bytes(id);
+}
+
+export function decodeCosemAttributeDescriptor(r: ByteReader): CosemAttributeDescriptor {
+  const classId = r.u16();
+  const instanceId = r.copy(INSTANCE_ID_LENGTH, 'instance-id');
+  return { classId, instanceId, attributeId: r.i8() };
+}
+
+export function encodeCosemAttributeDescriptor(w: ByteWriter, d: CosemAttributeDescriptor): void {
+  writeU16(w, d.classId, 'class-id');
+  writeInstanceId(w, d.instanceId);
+  writeI8(w, d.attributeId, 'attribute-id');
+}
+
+export function decodeCosemMethodDescriptor(r: ByteReader): CosemMethodDescriptor {
+  const classId = r.u16();
+  const instanceId = r.copy(INSTANCE_ID_LENGTH, 'instance-id');
+  return { classId, instanceId, methodId: r.i8() };
+}
+
+export function encodeCosemMethodDescriptor(w: ByteWriter, d: CosemMethodDescriptor): void {
+  writeU16(w, d.classId, 'class-id');
+  writeInstanceId(w, d.instanceId);
+  writeI8(w, d.methodId, 'method-id');
+}
+
+export function decodeSelectiveAccessDescriptor(r: ByteReader): SelectiveAccessDescriptor {
+  const accessSelector = r.u8();
+  return { accessSelector, accessParameters: decodeData(r) };
+}
+
+export function encodeSelectiveAccessDescriptor(w: ByteWriter, d: SelectiveAccessDescriptor): void {
+  writeU8(w, d.accessSelector, 'access-selector');
+  encodeData(w, d.accessParameters);
+}
+
+/** access-selection is OPTIONAL: presence byte, then the descriptor. */
+export function decodeAccessSelection(r: ByteReader): SelectiveAccessDescriptor | undefined {
+  return readOptional(r, 'access-selection', decodeSelectiveAccessDescriptor);
+}
+
+export function encodeAccessSelection(w: ByteWriter, d: SelectiveAccessDescriptor | undefined): void {
+  writeOptional(w, d, encodeSelectiveAccessDescriptor);
+}
+
+export function decodeCosemAttributeDescriptorWithSelection(
+  r: ByteReader,
+): CosemAttributeDescriptorWithSelection {
+  const cosemAttributeDescriptor = decodeCosemAttributeDescriptor(r);
+  const accessSelection = decodeAccessSelection(r);
+  return accessSelection === undefined
+    ? { cosemAttributeDescriptor }
+    : { cosemAttributeDescriptor, accessSelection };
+}
+
+export function encodeCosemAttributeDescriptorWithSelection(
+  w: ByteWriter,
+  d: CosemAttributeDescriptorWithSelection,
+): void {
+  encodeCosemAttributeDescriptor(w, d.cosemAttributeDescriptor);
+  encodeAccessSelection(w, d.accessSelection);
+}

@@ -1,0 +1,15 @@
+export * from './action.ts';
+export * from './block-transfer.ts';
+export * from './datablock.ts';
+export * from './descriptors.ts';
+export * from './exception.ts';
+export * from './general-block-transfer.ts';
+export * from './get.ts';
+export * from './invoke-id.ts';
+export * from './notification.ts';
+export * from './results.ts';
+export * from './selective-access.ts';
+export * from './set.ts';
+export * from './tags.ts';
+export { axdrLengthSize } from './wire.ts';
+export * from './xdlms.ts';
