@@ -17,7 +17,11 @@ import { DataTag, type DataTypeName, type DlmsData, type TypeDescription } from 
 export const MAX_DATA_DEPTH = 64;
 
 const TAG_NAMES: (DataTypeName | undefined)[] = new Array(256).fill(undefined);
-for (const name of Object.keys(DataTag) as DataTypeName[]) TAG_NAMES[DataTag[name]] = name;
+const TAG_OF = new Map<string, number>();
+for (const name of Object.keys(DataTag) as DataTypeName[]) {
+  TAG_NAMES[DataTag[name]] = name;
+  TAG_OF.set(name, DataTag[name]);
+}
 
 /** Type name for a wire tag, or undefined for an unassigned tag (7, 8, 11, 14, 34..254). */
 export function dataTypeName(tag: number): DataTypeName | undefined {
@@ -100,7 +104,10 @@ function decodeSimple(r: ByteReader, tag: number, at: number): DlmsData {
       return { type: 'double-long-unsigned', value: r.u32() };
     case 9: {
       const n = r.axdrLength();
-      return { type: 'octet-string', value: r.copy(n, 'octet-string') };
+      r.need(n, 'octet-string');
+      const o = r.offset;
+      r.offset = o + n;
+      return { type: 'octet-string', value: r.bytes.slice(o, o + n) };
     }
     case 10: {
       const n = r.axdrLength();
@@ -391,7 +398,7 @@ function checkBig(v: bigint, min: bigint, max: bigint, type: string): bigint {
 }
 
 function encodeAt(w: ByteWriter, d: DlmsData, depth: number): void {
-  const tag = (DataTag as Record<string, number>)[d.type];
+  const tag = TAG_OF.get(d.type);
   if (tag === undefined) throw new DlmsError(DlmsErrorCode.Encode, `unknown Data type ${String(d.type)}`);
   w.u8(tag);
   encodeContent(w, d, depth);
