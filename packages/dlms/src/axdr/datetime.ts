@@ -1,6 +1,6 @@
 import { ByteReader, ByteWriter } from '../bytes.ts';
 import { DlmsError, DlmsErrorCode } from '../errors.ts';
-import type { CosemDate, CosemDateTime, CosemTime } from './types.ts';
+import type { CosemDate, CosemDateTime, CosemTime, DlmsData } from './types.ts';
 
 /** Deviation 0x8000 on the wire means "not specified". */
 export const DEVIATION_UNSPECIFIED = 0x8000;
@@ -106,6 +106,16 @@ function exactOctets(bytes: Uint8Array, n: number, what: string): void {
 export function dateTimeFromOctets(bytes: Uint8Array): CosemDateTime {
   exactOctets(bytes, DATE_TIME_LENGTH, 'date-time');
   return decodeDateTime(new ByteReader(bytes));
+}
+
+/**
+ * The date-time in a `Data`: a date-time (tag 25) or the 12-byte octet-string that clock
+ * attribute 2 and profile captures use. Anything else is DlmsError(Malformed).
+ */
+export function dateTimeFromData(d: DlmsData): CosemDateTime {
+  if (d.type === 'date-time') return d.value;
+  if (d.type === 'octet-string') return dateTimeFromOctets(d.value);
+  throw new DlmsError(DlmsErrorCode.Malformed, `expected a date-time or octet-string, got ${d.type}`);
 }
 
 export function dateFromOctets(bytes: Uint8Array): CosemDate {

@@ -10,6 +10,7 @@ import {
   DlmsErrorCode,
   dataFromBytes,
   dateFromOctets,
+  dateTimeFromData,
   dateTimeFromInstant,
   dateTimeFromOctets,
   dateTimeToInstant,
@@ -101,6 +102,18 @@ describe('DLMS UA date-time vectors', () => {
     expect(formatDateTime(v)).toBe('2021-01-24 (dow *) 14:48:57.80 dev -60 status 0x00');
     // Blue Book: UTC = local + deviation, -60 is UTC+01:00, so 14:48:57.80 local is 13:48:57.80 UTC
     expect(dateTimeToInstant(v).toISOString()).toBe('2021-01-24T13:48:57.800Z');
+  });
+});
+
+describe('dateTimeFromData', () => {
+  it('takes a date-time or a 12-byte octet-string, and nothing else', () => {
+    const octets = dateTimeToOctets(base);
+    expect(dateTimeFromData({ type: 'octet-string', value: octets })).toEqual(base);
+    expect(dateTimeFromData({ type: 'date-time', value: base })).toEqual(base);
+    expect(codeOf(() => dateTimeFromData({ type: 'octet-string', value: octets.subarray(1) }))).toBe(
+      DlmsErrorCode.Malformed,
+    );
+    expect(codeOf(() => dateTimeFromData({ type: 'unsigned', value: 1 }))).toBe(DlmsErrorCode.Malformed);
   });
 });
 
