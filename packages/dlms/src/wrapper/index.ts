@@ -1,0 +1,2 @@
+export * from './deframer.ts';
+export * from './pdu.ts';
