@@ -42,8 +42,9 @@ function keyOf<T extends Record<string, number>>(table: T, value: number): keyof
 }
 
 function fromOid<T extends number>(table: Record<string, T>, arc: string, oid: string): T | string {
-  if (!oid.startsWith(arc)) return oid;
-  const id = Number(oid.slice(arc.length));
+  const last = oid.slice(arc.length);
+  if (!oid.startsWith(arc) || !/^(0|[1-9][0-9]{0,2})$/.test(last)) return oid;
+  const id = Number(last);
   return keyOf(table, id) === undefined ? oid : (id as T);
 }
 
