@@ -1,6 +1,6 @@
 import type { ByteReader, ByteWriter } from '../bytes.ts';
 import { DlmsError, DlmsErrorCode } from '../errors.ts';
-import { ServiceError } from './results.ts';
+import { ExceptionServiceError } from './results.ts';
 import type { ApduBase } from './tags.ts';
 import { writeU8, writeU32 } from './wire.ts';
 
@@ -10,9 +10,9 @@ import { writeU8, writeU32 } from './wire.ts';
  */
 export interface ExceptionResponse extends ApduBase {
   type: 'exception-response';
-  /** One of `StateError`. */
+  /** One of `ExceptionStateError`. */
   stateError: number;
-  /** One of `ServiceError`. */
+  /** One of `ExceptionServiceError`. */
   serviceError: number;
   /** Present exactly when serviceError is invocation-counter-error. */
   invocationCounter?: number;
@@ -23,14 +23,14 @@ export function decodeExceptionResponse(r: ByteReader): ExceptionResponse {
   const stateError = r.u8();
   const serviceError = r.u8();
   const apdu: ExceptionResponse = { type: 'exception-response', stateError, serviceError };
-  if (serviceError === ServiceError['invocation-counter-error']) apdu.invocationCounter = r.u32();
+  if (serviceError === ExceptionServiceError['invocation-counter-error']) apdu.invocationCounter = r.u32();
   return apdu;
 }
 
 export function encodeExceptionResponse(w: ByteWriter, v: ExceptionResponse): void {
   writeU8(w, v.stateError, 'state-error');
   writeU8(w, v.serviceError, 'service-error');
-  const counterError = v.serviceError === ServiceError['invocation-counter-error'];
+  const counterError = v.serviceError === ExceptionServiceError['invocation-counter-error'];
   if (counterError !== (v.invocationCounter !== undefined)) {
     throw new DlmsError(
       DlmsErrorCode.Encode,

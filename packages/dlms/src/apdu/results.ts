@@ -43,12 +43,12 @@ export type ActionResultName = keyof typeof ActionResult;
 export type ActionResult = (typeof ActionResult)[ActionResultName];
 
 /** Exception-Response state-error (ENUMERATED). */
-export const StateError = { 'service-not-allowed': 1, 'service-unknown': 2 } as const;
-export type StateErrorName = keyof typeof StateError;
-export type StateError = (typeof StateError)[StateErrorName];
+export const ExceptionStateError = { 'service-not-allowed': 1, 'service-unknown': 2 } as const;
+export type ExceptionStateErrorName = keyof typeof ExceptionStateError;
+export type ExceptionStateError = (typeof ExceptionStateError)[ExceptionStateErrorName];
 
 /** Exception-Response service-error CHOICE tag; only invocation-counter-error carries a value (Unsigned32). */
-export const ServiceError = {
+export const ExceptionServiceError = {
   'operation-not-possible': 1,
   'service-not-supported': 2,
   'other-reason': 3,
@@ -56,8 +56,8 @@ export const ServiceError = {
   'deciphering-error': 5,
   'invocation-counter-error': 6,
 } as const;
-export type ServiceErrorName = keyof typeof ServiceError;
-export type ServiceError = (typeof ServiceError)[ServiceErrorName];
+export type ExceptionServiceErrorName = keyof typeof ExceptionServiceError;
+export type ExceptionServiceError = (typeof ExceptionServiceError)[ExceptionServiceErrorName];
 
 function nameOf(table: Record<string, number>, n: number): string {
   for (const k in table) if (table[k] === n) return k;
@@ -73,10 +73,10 @@ export function actionResultName(n: number): string {
   return nameOf(ActionResult, n);
 }
 
-export function stateErrorName(n: number): string {
-  return nameOf(StateError, n);
+export function exceptionStateErrorName(n: number): string {
+  return nameOf(ExceptionStateError, n);
 }
 
-export function serviceErrorName(n: number): string {
-  return nameOf(ServiceError, n);
+export function exceptionServiceErrorName(n: number): string {
+  return nameOf(ExceptionServiceError, n);
 }

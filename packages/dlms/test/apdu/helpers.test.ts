@@ -8,8 +8,11 @@ import {
   DataAccessResult,
   dataAccessResultName,
   decodeXdlmsApdu,
+  ExceptionServiceError,
+  ExceptionStateError,
   encodeXdlmsApdu,
   entryDescriptor,
+  exceptionServiceErrorName,
   getResponseDatablocks,
   invokeIdAndPriority,
   invokeIdOf,
@@ -23,9 +26,6 @@ import {
   parseLongInvokeIdAndPriority,
   parseRangeDescriptor,
   rangeDescriptor,
-  ServiceError,
-  StateError,
-  serviceErrorName,
   splitIntoBlocks,
   type XdlmsApdu,
 } from '../../src/apdu/index.ts';
@@ -157,8 +157,8 @@ describe('result enumerations (reference §4 and §7)', () => {
   });
 
   it('state-error and service-error', () => {
-    expect(StateError).toEqual({ 'service-not-allowed': 1, 'service-unknown': 2 });
-    expect(ServiceError).toEqual({
+    expect(ExceptionStateError).toEqual({ 'service-not-allowed': 1, 'service-unknown': 2 });
+    expect(ExceptionServiceError).toEqual({
       'operation-not-possible': 1,
       'service-not-supported': 2,
       'other-reason': 3,
@@ -166,7 +166,7 @@ describe('result enumerations (reference §4 and §7)', () => {
       'deciphering-error': 5,
       'invocation-counter-error': 6,
     });
-    expect(serviceErrorName(6)).toBe('invocation-counter-error');
+    expect(exceptionServiceErrorName(6)).toBe('invocation-counter-error');
   });
 });
 
