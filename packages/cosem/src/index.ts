@@ -1,0 +1,14 @@
+export * from './classes/index.ts';
+export * from './decode/association.ts';
+export * from './decode/calendar.ts';
+export * from './decode/clock.ts';
+export * from './decode/control.ts';
+export * from './decode/objects.ts';
+export * from './decode/profile.ts';
+export * from './decode/push.ts';
+export type { NamedValue, Path } from './decode/shape.ts';
+export * from './describe.ts';
+export * from './errors.ts';
+export * from './obis.ts';
+export * from './obis-names.ts';
+export * from './units.ts';
