@@ -57,12 +57,6 @@ export const ActionResponseChoice = {
 } as const;
 export type ActionResponseChoice = keyof typeof ActionResponseChoice;
 
-/** Reverse lookup of a choice byte; undefined when the byte names no choice. */
-export function choiceName<T extends Record<string, number>>(table: T, value: number): keyof T | undefined {
-  for (const k in table) if (table[k] === value) return k;
-  return undefined;
-}
-
 /** Fields every decoded APDU may carry. */
 export interface ApduBase {
   /** Bytes after a complete APDU; set only by the decoder and never encoded. */
