@@ -1,0 +1,513 @@
+import {
+  type ActionResponseWithOptionalData,
+  ActionResult,
+  actionResultName,
+  DataAccessResult,
+  dataAccessResultName,
+  decodeActionResponseWithOptionalData,
+  decodeGetDataResult,
+  encodeCosemAttributeDescriptorWithSelection,
+  encodeXdlmsApdu,
+  type GetDataResult,
+  maxBlockData,
+  splitIntoBlocks,
+  type XdlmsApdu,
+} from '../apdu/index.ts';
+import { type DlmsData, dataToBytes, decodeData, encodeData } from '../axdr/index.ts';
+import { ByteReader, ByteWriter, concatBytes } from '../bytes.ts';
+import { DlmsError, DlmsErrorCode } from '../errors.ts';
+import { type EventSink, SessionWarning } from './events.ts';
+import { protocolError } from './protection.ts';
+import {
+  type ActionItem,
+  type AttributeRef,
+  attributeDescriptor,
+  attributeWithSelection,
+  type ListResult,
+  methodDescriptor,
+  type SetItem,
+} from './refs.ts';
+
+/** What the operations need from the client session. */
+export interface OperationContext {
+  /** Next invoke-id-and-priority byte (rolling invoke-id 0..15, confirmed, high priority). */
+  invokeIdAndPriority(): number;
+  /** Negotiated feature test. */
+  negotiated(feature: 'block-get' | 'block-set' | 'block-action' | 'gbt' | 'multiple-references'): boolean;
+  /** Largest plain request that still fits the server's max receive PDU once protected. */
+  requestLimit(): number;
+}
+
+export type OpResult<R> = { next: Uint8Array } | { done: R };
+
+/** One service invocation: its first plain APDU, then a step per decoded response. */
+export interface Operation<R> {
+  start(): Uint8Array;
+  step(apdu: XdlmsApdu, sink: EventSink): OpResult<R>;
+}
+
+export function accessResultError(service: string, result: number, name: string): DlmsError {
+  return new DlmsError(DlmsErrorCode.AccessResult, `${service}: ${name} (${result})`, {
+    detail: { result, resultName: name },
+  });
+}
+
+function checkInvokeId(apdu: XdlmsApdu, invokeIdAndPriority: number): void {
+  if (!('invokeIdAndPriority' in apdu)) return;
+  const got = apdu.invokeIdAndPriority & 0x0f;
+  const want = invokeIdAndPriority & 0x0f;
+  if (got !== want) {
+    throw protocolError(`response invoke-id ${got} does not match request invoke-id ${want}`, {
+      invokeId: got,
+      expected: want,
+    });
+  }
+}
+
+function unexpected(apdu: XdlmsApdu, what: string): DlmsError {
+  const choice = 'choice' in apdu ? ` ${apdu.choice}` : '';
+  return protocolError(`unexpected ${apdu.type}${choice} while waiting for ${what}`);
+}
+
+/** Collects service-specific blocks (GET datablocks, ACTION pblocks), numbered from 1. */
+class BlockCollector {
+  private readonly parts: Uint8Array[] = [];
+  private warned = false;
+
+  add(
+    blockNumber: number,
+    raw: Uint8Array,
+    negotiated: boolean,
+    sink: EventSink,
+    service: string,
+  ): void {
+    if (!negotiated && !this.warned) {
+      this.warned = true;
+      sink.warn(
+        SessionWarning.BlockTransferNotNegotiated,
+        `${service} answered in blocks although block transfer was not negotiated`,
+      );
+    }
+    const expected = this.parts.length + 1;
+    if (blockNumber !== expected) {
+      throw protocolError(`${service} block ${blockNumber} where ${expected} was due`, {
+        blockNumber,
+        expected,
+      });
+    }
+    this.parts.push(raw);
+  }
+
+  get count(): number {
+    return this.parts.length;
+  }
+
+  whole(): Uint8Array {
+    return concatBytes(...this.parts);
+  }
+}
+
+function warnTrailing(r: ByteReader, sink: EventSink, what: string): void {
+  if (!r.atEnd()) {
+    sink.warn(SessionWarning.TrailingBytes, `${r.remaining} bytes after the ${what} ignored`);
+  }
+}
+
+function dataFromRaw(raw: Uint8Array, sink: EventSink, what: string): DlmsData {
+  const r = new ByteReader(raw);
+  const d = decodeData(r);
+  warnTrailing(r, sink, what);
+  return d;
+}
+
+function fromGetDataResult(r: GetDataResult): ListResult<DlmsData> {
+  if (r.choice === 'data') return { ok: true, value: r.data };
+  return { ok: false, result: r.dataAccessResult, resultName: dataAccessResultName(r.dataAccessResult) };
+}
+
+function failed(result: number, resultName: string): ListResult<never> {
+  return { ok: false, result, resultName };
+}
+
+/** GET (normal), following GetResponseWithDatablock with GetRequestNext. */
+export function getOperation(ctx: OperationContext, ref: AttributeRef): Operation<ListResult<DlmsData>> {
+  const iip = ctx.invokeIdAndPriority();
+  const blocks = new BlockCollector();
+  return {
+    start: () =>
+      encodeXdlmsApdu({
+        type: 'get-request',
+        choice: 'normal',
+        invokeIdAndPriority: iip,
+        cosemAttributeDescriptor: attributeDescriptor(ref),
+        ...(ref.access === undefined ? {} : { accessSelection: ref.access }),
+      }),
+    step(apdu, sink) {
+      checkInvokeId(apdu, iip);
+      if (apdu.type !== 'get-response' || apdu.choice === 'with-list') throw unexpected(apdu, 'get-response');
+      if (apdu.choice === 'normal') return { done: fromGetDataResult(apdu.result) };
+      const block = apdu.result;
+      if (block.result.choice === 'data-access-result') {
+        const n = block.result.dataAccessResult;
+        return { done: failed(n, dataAccessResultName(n)) };
+      }
+      blocks.add(block.blockNumber, block.result.rawData, ctx.negotiated('block-get'), sink, 'get');
+      if (!block.lastBlock) {
+        return {
+          next: encodeXdlmsApdu({
+            type: 'get-request',
+            choice: 'next',
+            invokeIdAndPriority: iip,
+            blockNumber: block.blockNumber,
+          }),
+        };
+      }
+      return { done: { ok: true, value: dataFromRaw(blocks.whole(), sink, 'get-response data') } };
+    },
+  };
+}
+
+function decodeResultList(raw: Uint8Array, count: number, sink: EventSink): ListResult<DlmsData>[] {
+  const r = new ByteReader(raw);
+  const n = r.axdrLength();
+  if (n !== count) throw protocolError(`get-response-with-list has ${n} results for ${count} attributes`);
+  const out: ListResult<DlmsData>[] = [];
+  for (let i = 0; i < n; i++) out.push(fromGetDataResult(decodeGetDataResult(r)));
+  warnTrailing(r, sink, 'get-response-with-list results');
+  return out;
+}
+
+/** One GetRequestWithList; a block-wise answer carries the encoded result list. */
+export function getListOperation(
+  ctx: OperationContext,
+  refs: readonly AttributeRef[],
+): Operation<ListResult<DlmsData>[]> {
+  const iip = ctx.invokeIdAndPriority();
+  const blocks = new BlockCollector();
+  return {
+    start: () =>
+      encodeXdlmsApdu({
+        type: 'get-request',
+        choice: 'with-list',
+        invokeIdAndPriority: iip,
+        attributeDescriptorList: refs.map(attributeWithSelection),
+      }),
+    step(apdu, sink) {
+      checkInvokeId(apdu, iip);
+      if (apdu.type !== 'get-response' || apdu.choice === 'normal') throw unexpected(apdu, 'get-response');
+      if (apdu.choice === 'with-list') {
+        if (apdu.result.length !== refs.length) {
+          throw protocolError(
+            `get-response-with-list has ${apdu.result.length} results for ${refs.length} attributes`,
+          );
+        }
+        return { done: apdu.result.map(fromGetDataResult) };
+      }
+      const block = apdu.result;
+      if (block.result.choice === 'data-access-result') {
+        const n = block.result.dataAccessResult;
+        return { done: refs.map(() => failed(n, dataAccessResultName(n))) };
+      }
+      blocks.add(block.blockNumber, block.result.rawData, ctx.negotiated('block-get'), sink, 'get');
+      if (!block.lastBlock) {
+        return {
+          next: encodeXdlmsApdu({
+            type: 'get-request',
+            choice: 'next',
+            invokeIdAndPriority: iip,
+            blockNumber: block.blockNumber,
+          }),
+        };
+      }
+      return { done: decodeResultList(blocks.whole(), refs.length, sink) };
+    },
+  };
+}
+
+function setResultOf(result: number): ListResult<undefined> {
+  return result === DataAccessResult.success
+    ? { ok: true, value: undefined }
+    : failed(result, dataAccessResultName(result));
+}
+
+/** SET (normal), or with-first-datablock/with-datablock when the request does not fit. */
+export function setOperation(ctx: OperationContext, item: SetItem): Operation<ListResult<undefined>> {
+  const iip = ctx.invokeIdAndPriority();
+  const { ref, value } = item;
+  const selection = ref.access === undefined ? {} : { accessSelection: ref.access };
+  const normal = encodeXdlmsApdu({
+    type: 'set-request',
+    choice: 'normal',
+    invokeIdAndPriority: iip,
+    cosemAttributeDescriptor: attributeDescriptor(ref),
+    ...selection,
+    value,
+  });
+  const limit = ctx.requestLimit();
+  const blockwise = normal.length > limit && !ctx.negotiated('gbt') && ctx.negotiated('block-set');
+  let blocks: Uint8Array[] = [];
+  if (blockwise) {
+    const descriptorSize = normal.length - dataToBytes(value).length - 3;
+    blocks = splitIntoBlocks(
+      dataToBytes(value),
+      maxBlockData('set-request-with-datablock', limit - descriptorSize),
+    );
+  }
+  let sent = 0;
+  const nextBlock = (): Uint8Array => {
+    const rawData = blocks[sent]!;
+    sent++;
+    const datablock = { lastBlock: sent === blocks.length, blockNumber: sent, rawData };
+    if (sent === 1) {
+      return encodeXdlmsApdu({
+        type: 'set-request',
+        choice: 'with-first-datablock',
+        invokeIdAndPriority: iip,
+        cosemAttributeDescriptor: attributeDescriptor(ref),
+        ...selection,
+        datablock,
+      });
+    }
+    return encodeXdlmsApdu({ type: 'set-request', choice: 'with-datablock', invokeIdAndPriority: iip, datablock });
+  };
+  return {
+    start: () => (blockwise ? nextBlock() : normal),
+    step(apdu) {
+      checkInvokeId(apdu, iip);
+      if (apdu.type !== 'set-response') throw unexpected(apdu, 'set-response');
+      switch (apdu.choice) {
+        case 'normal':
+        case 'last-datablock':
+          return { done: setResultOf(apdu.result) };
+        case 'datablock':
+          if (!blockwise || apdu.blockNumber !== sent || sent >= blocks.length) {
+            throw protocolError(`set-response-datablock ${apdu.blockNumber} after block ${sent}`);
+          }
+          return { next: nextBlock() };
+        default:
+          throw unexpected(apdu, 'set-response');
+      }
+    },
+  };
+}
+
+/** One SetRequestWithList. */
+export function setListOperation(
+  ctx: OperationContext,
+  items: readonly SetItem[],
+): Operation<ListResult<undefined>[]> {
+  const iip = ctx.invokeIdAndPriority();
+  return {
+    start: () =>
+      encodeXdlmsApdu({
+        type: 'set-request',
+        choice: 'with-list',
+        invokeIdAndPriority: iip,
+        attributeDescriptorList: items.map((i) => attributeWithSelection(i.ref)),
+        valueList: items.map((i) => i.value),
+      }),
+    step(apdu) {
+      checkInvokeId(apdu, iip);
+      if (apdu.type !== 'set-response' || (apdu.choice !== 'with-list' && apdu.choice !== 'last-datablock-with-list')) {
+        throw unexpected(apdu, 'set-response-with-list');
+      }
+      if (apdu.result.length !== items.length) {
+        throw protocolError(`set-response-with-list has ${apdu.result.length} results for ${items.length} values`);
+      }
+      return { done: apdu.result.map(setResultOf) };
+    },
+  };
+}
+
+function actionResultOf(r: ActionResponseWithOptionalData): ListResult<DlmsData | undefined> {
+  if (r.result !== ActionResult.success) return failed(r.result, actionResultName(r.result));
+  const p = r.returnParameters;
+  if (p === undefined) return { ok: true, value: undefined };
+  if (p.choice === 'data') return { ok: true, value: p.data };
+  return failed(p.dataAccessResult, dataAccessResultName(p.dataAccessResult));
+}
+
+/** ACTION (normal), with-first-pblock/with-pblock for long parameters, next-pblock for long answers. */
+export function actionOperation(
+  ctx: OperationContext,
+  item: ActionItem,
+): Operation<ListResult<DlmsData | undefined>> {
+  const iip = ctx.invokeIdAndPriority();
+  const descriptor = methodDescriptor(item.ref);
+  const normal = encodeXdlmsApdu({
+    type: 'action-request',
+    choice: 'normal',
+    invokeIdAndPriority: iip,
+    cosemMethodDescriptor: descriptor,
+    ...(item.params === undefined ? {} : { methodInvocationParameters: item.params }),
+  });
+  const limit = ctx.requestLimit();
+  const blockwise =
+    item.params !== undefined && normal.length > limit && !ctx.negotiated('gbt') && ctx.negotiated('block-action');
+  let blocks: Uint8Array[] = [];
+  if (blockwise && item.params !== undefined) {
+    blocks = splitIntoBlocks(dataToBytes(item.params), maxBlockData('action-request-with-pblock', limit - 9));
+  }
+  let sent = 0;
+  const nextBlock = (): Uint8Array => {
+    const rawData = blocks[sent]!;
+    sent++;
+    const pblock = { lastBlock: sent === blocks.length, blockNumber: sent, rawData };
+    if (sent === 1) {
+      return encodeXdlmsApdu({
+        type: 'action-request',
+        choice: 'with-first-pblock',
+        invokeIdAndPriority: iip,
+        cosemMethodDescriptor: descriptor,
+        pblock,
+      });
+    }
+    return encodeXdlmsApdu({ type: 'action-request', choice: 'with-pblock', invokeIdAndPriority: iip, pblock });
+  };
+  const incoming = new BlockCollector();
+  return {
+    start: () => (blockwise ? nextBlock() : normal),
+    step(apdu, sink) {
+      checkInvokeId(apdu, iip);
+      if (apdu.type !== 'action-response') throw unexpected(apdu, 'action-response');
+      switch (apdu.choice) {
+        case 'normal':
+          return { done: actionResultOf(apdu.singleResponse) };
+        case 'next-pblock':
+          if (!blockwise || apdu.blockNumber !== sent || sent >= blocks.length) {
+            throw protocolError(`action-response-next-pblock ${apdu.blockNumber} after block ${sent}`);
+          }
+          return { next: nextBlock() };
+        case 'with-pblock': {
+          const b = apdu.pblock;
+          incoming.add(b.blockNumber, b.rawData, ctx.negotiated('block-action'), sink, 'action');
+          if (!b.lastBlock) {
+            return {
+              next: encodeXdlmsApdu({
+                type: 'action-request',
+                choice: 'next-pblock',
+                invokeIdAndPriority: iip,
+                blockNumber: b.blockNumber,
+              }),
+            };
+          }
+          const r = new ByteReader(incoming.whole());
+          const single = decodeActionResponseWithOptionalData(r);
+          warnTrailing(r, sink, 'action-response data');
+          return { done: actionResultOf(single) };
+        }
+        default:
+          throw unexpected(apdu, 'action-response');
+      }
+    },
+  };
+}
+
+/** One ActionRequestWithList; absent parameters travel as null-data. */
+export function actionListOperation(
+  ctx: OperationContext,
+  items: readonly ActionItem[],
+): Operation<ListResult<DlmsData | undefined>[]> {
+  const iip = ctx.invokeIdAndPriority();
+  return {
+    start: () =>
+      encodeXdlmsApdu({
+        type: 'action-request',
+        choice: 'with-list',
+        invokeIdAndPriority: iip,
+        cosemMethodDescriptorList: items.map((i) => methodDescriptor(i.ref)),
+        methodInvocationParameters: items.map((i) => i.params ?? { type: 'null-data' }),
+      }),
+    step(apdu) {
+      checkInvokeId(apdu, iip);
+      if (apdu.type !== 'action-response' || apdu.choice !== 'with-list') {
+        throw unexpected(apdu, 'action-response-with-list');
+      }
+      if (apdu.listOfResponses.length !== items.length) {
+        throw protocolError(
+          `action-response-with-list has ${apdu.listOfResponses.length} results for ${items.length} methods`,
+        );
+      }
+      return { done: apdu.listOfResponses.map(actionResultOf) };
+    },
+  };
+}
+
+/** Runs operations one after the other and concatenates their results. */
+export function sequence<R>(ops: (() => Operation<R[]>)[]): Operation<R[]> {
+  const results: R[] = [];
+  let index = 0;
+  let current: Operation<R[]> | undefined;
+  const begin = (): Uint8Array => {
+    current = ops[index]!();
+    return current.start();
+  };
+  return {
+    start: begin,
+    step(apdu, sink) {
+      const out = current!.step(apdu, sink);
+      if ('next' in out) return out;
+      results.push(...out.done);
+      index++;
+      if (index >= ops.length) return { done: results };
+      return { next: begin() };
+    },
+  };
+}
+
+export function single<R>(op: () => Operation<R>): () => Operation<R[]> {
+  return () => {
+    const inner = op();
+    return {
+      start: () => inner.start(),
+      step(apdu, sink) {
+        const out = inner.step(apdu, sink);
+        return 'next' in out ? out : { done: [out.done] };
+      },
+    };
+  };
+}
+
+/** Size of one entry of a with-list request (descriptor and optional access selection). */
+function listEntrySize(ref: AttributeRef): number {
+  const w = new ByteWriter(32);
+  encodeCosemAttributeDescriptorWithSelection(w, attributeWithSelection(ref));
+  return w.length;
+}
+
+function valueSize(d: DlmsData): number {
+  const w = new ByteWriter(64);
+  encodeData(w, d);
+  return w.length;
+}
+
+/** Cuts `items` into runs whose with-list request stays within `limit` bytes (3-byte header, 3-byte counts). */
+export function chunkBySize<T>(items: readonly T[], size: (item: T) => number, limit: number): T[][] {
+  const chunks: T[][] = [];
+  let current: T[] = [];
+  let total = 3 + 3 + 3;
+  for (const item of items) {
+    const n = size(item);
+    if (current.length > 0 && total + n > limit) {
+      chunks.push(current);
+      current = [];
+      total = 9;
+    }
+    current.push(item);
+    total += n;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
+export function getListSize(ref: AttributeRef): number {
+  return listEntrySize(ref);
+}
+
+export function setListSize(item: SetItem): number {
+  return listEntrySize(item.ref) + valueSize(item.value);
+}
+
+export function actionListSize(item: ActionItem): number {
+  return 9 + (item.params === undefined ? 1 : valueSize(item.params));
+}

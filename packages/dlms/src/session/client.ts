@@ -1,0 +1,562 @@
+import {
+  type Aare,
+  AcseServiceUser,
+  AssociationResult,
+  ApplicationContextName,
+  type Conformance,
+  type ConfirmedServiceError,
+  conformanceFromBits,
+  conformanceMask,
+  conformanceToBits,
+  confirmedServiceErrorText,
+  decodeAare,
+  decodeConfirmedServiceError,
+  decodeRlre,
+  decodeUserInformation,
+  describeAssociationResult,
+  encodeAarq,
+  encodeInitiateRequest,
+  encodeRlrq,
+  MechanismName,
+  ReleaseRequestReason,
+} from '../acse/index.ts';
+import {
+  decodeXdlmsApdu,
+  encodeXdlmsApdu,
+  exceptionServiceErrorName,
+  exceptionStateErrorName,
+  type XdlmsApdu,
+} from '../apdu/index.ts';
+import type { DlmsData } from '../axdr/index.ts';
+import { DlmsError, DlmsErrorCode } from '../errors.ts';
+import {
+  CipheredApduTag,
+  cipherApdu,
+  decipherApdu,
+  generateChallenge,
+  hlsGmacF,
+  isCipheredTag,
+  type SecurityKeys,
+  verifyHlsGmacF,
+} from '../security/index.ts';
+import { ClientExchange, type ExchangeHandler } from './client-exchange.ts';
+import {
+  actionListOperation,
+  actionListSize,
+  actionOperation,
+  accessResultError,
+  chunkBySize,
+  getListOperation,
+  getListSize,
+  getOperation,
+  type Operation,
+  type OperationContext,
+  sequence,
+  setListOperation,
+  setListSize,
+  setOperation,
+  single,
+} from './client-ops.ts';
+import { type EventSink, type SessionHooks, SessionWarning } from './events.ts';
+import type { Exchange } from './exchange.ts';
+import {
+  CIPHER_OVERHEAD,
+  cipheredTag,
+  policyRequirement,
+  protocolError,
+  securityControlFor,
+} from './protection.ts';
+import type { ActionItem, AttributeRef, ListResult, MethodRef, SetItem } from './refs.ts';
+import {
+  ASSOCIATION_LN_CLASS_ID,
+  type AssociationSettings,
+  CURRENT_ASSOCIATION_LN,
+  DEFAULT_CHALLENGE_LENGTH,
+  DEFAULT_CLIENT_CONFORMANCE,
+  DEFAULT_MAX_PDU_SIZE,
+  DLMS_VERSION,
+  REPLY_TO_HLS_AUTHENTICATION,
+  requiresCiphering,
+  type SecurityContext,
+} from './settings.ts';
+
+export interface ClientSessionOptions {
+  association: AssociationSettings;
+  /** Required for ciphering and for HLS-GMAC. */
+  security?: SecurityContext;
+  hooks?: SessionHooks;
+}
+
+/** What the AARE (InitiateResponse) granted. */
+export interface AssociationInfo {
+  conformance: Conformance;
+  /** The same as a 24-bit integer (bit 0 = 0x800000). */
+  conformanceBits: number;
+  serverMaxReceivePduSize: number;
+  dlmsVersion: number;
+  serverSystemTitle?: Uint8Array;
+}
+
+export type ClientState = 'idle' | 'associating' | 'associated' | 'released';
+
+const PLAIN_ALLOWED_IN_CIPHERED = new Set([0xd8, 0x0e, 0x60, 0x61, 0x62, 0x63]);
+
+function serviceError(message: string, detail: Record<string, unknown>): DlmsError {
+  return new DlmsError(DlmsErrorCode.ServiceError, message, { detail });
+}
+
+function confirmedServiceError(e: ConfirmedServiceError): DlmsError {
+  return serviceError(`confirmed-service-error: ${confirmedServiceErrorText(e)}`, { confirmedServiceError: e });
+}
+
+function unwrapList<T>(results: ListResult<T>[], service: string): T {
+  const r = results[0];
+  if (r === undefined) throw protocolError(`${service}: no result`);
+  if (!r.ok) throw accessResultError(service, r.result, r.resultName);
+  return r.value;
+}
+
+/**
+ * The client (head-end) side of one DLMS association, LN referencing. Pure: every operation
+ * returns an Exchange holding the bytes to send; the caller feeds the responses back. One
+ * exchange at a time, as DLMS servers expect.
+ */
+export class ClientSession {
+  state: ClientState = 'idle';
+  info: AssociationInfo | undefined;
+  private readonly settings: AssociationSettings;
+  private readonly security: SecurityContext | undefined;
+  private readonly hooks: SessionHooks;
+  private invokeId = 0;
+  private busy = false;
+  private dedicatedKey: Uint8Array | undefined;
+
+  constructor(options: ClientSessionOptions) {
+    this.settings = options.association;
+    this.security = options.security;
+    this.hooks = options.hooks ?? {};
+    const needsKeys =
+      requiresCiphering(this.security?.policy) || this.settings.authentication === 'hls-gmac';
+    if (needsKeys && this.security === undefined) {
+      throw new DlmsError(DlmsErrorCode.Security, 'ciphering and HLS-GMAC need a security context');
+    }
+    if (this.settings.authentication === 'low' && this.settings.password === undefined) {
+      throw new DlmsError(DlmsErrorCode.Security, 'LLS needs a password');
+    }
+  }
+
+  private get ciphering(): boolean {
+    return requiresCiphering(this.security?.policy);
+  }
+
+  private negotiatedBit(name: Parameters<typeof conformanceMask>[0]): boolean {
+    return this.info !== undefined && (this.info.conformanceBits & conformanceMask(name)) !== 0;
+  }
+
+  private readonly operationContext: OperationContext = {
+    invokeIdAndPriority: () => {
+      const id = this.invokeId;
+      this.invokeId = (this.invokeId + 1) & 0x0f;
+      return 0xc0 | id;
+    },
+    negotiated: (feature) => {
+      switch (feature) {
+        case 'block-get':
+          return this.negotiatedBit('block-transfer-with-get-or-read');
+        case 'block-set':
+          return this.negotiatedBit('block-transfer-with-set-or-write');
+        case 'block-action':
+          return this.negotiatedBit('block-transfer-with-action');
+        case 'gbt':
+          return this.negotiatedBit('general-block-transfer');
+        case 'multiple-references':
+          return this.negotiatedBit('multiple-references');
+      }
+    },
+    requestLimit: () => this.serverMaxPdu() - (this.ciphering ? CIPHER_OVERHEAD : 0),
+  };
+
+  private serverMaxPdu(): number {
+    const n = this.info?.serverMaxReceivePduSize ?? DEFAULT_MAX_PDU_SIZE;
+    return n === 0 ? DEFAULT_MAX_PDU_SIZE : n;
+  }
+
+  private open<T>(first: Uint8Array, acse: boolean, handler: ExchangeHandler<T>): Exchange<T> {
+    if (this.busy) throw protocolError('another exchange is still in progress');
+    const exchange = new ClientExchange<T>(
+      {
+        wrap: (plain, sink, isAcse) => this.wrap(plain, sink, isAcse),
+        gbtLimit: () => (this.negotiatedBit('general-block-transfer') ? this.serverMaxPdu() : undefined),
+        hooks: this.hooks,
+        finish: () => {
+          this.busy = false;
+        },
+      },
+      first,
+      acse,
+      handler,
+    );
+    this.busy = true;
+    return exchange;
+  }
+
+  private keysFor(kind: 'glo' | 'ded'): SecurityKeys {
+    const sec = this.security!;
+    if (kind === 'ded') {
+      if (this.dedicatedKey === undefined) throw new DlmsError(DlmsErrorCode.Security, 'no dedicated key');
+      return { ek: this.dedicatedKey, ak: sec.keys.ak };
+    }
+    return sec.keys;
+  }
+
+  private wrap(plain: Uint8Array, sink: EventSink, acse: boolean): Uint8Array {
+    sink.trace('tx', 'plain', plain);
+    if (acse || !this.ciphering) return plain;
+    const sec = this.security!;
+    const style = sec.style ?? 'glo';
+    const wire = cipherApdu({
+      tag: cipheredTag(plain[0]!, style),
+      securityControl: securityControlFor(sec.policy),
+      systemTitle: sec.systemTitle,
+      invocationCounter: sec.invocationCounters.nextToSend(),
+      plaintext: plain,
+      keys: this.keysFor(style === 'ded' ? 'ded' : 'glo'),
+    });
+    sink.trace('tx', 'ciphered', wire);
+    return wire;
+  }
+
+  private unwrap(raw: Uint8Array, sink: EventSink): Uint8Array {
+    if (raw.length > 0 && isCipheredTag(raw[0]!)) {
+      sink.trace('rx', 'ciphered', raw);
+      const sec = this.security;
+      if (sec === undefined) throw new DlmsError(DlmsErrorCode.Security, 'ciphered APDU without a security context');
+      const d = decipherApdu(raw, {
+        keyResolver: ({ kind }) => this.keysFor(kind === 'ded' || kind === 'general-ded' ? 'ded' : 'glo'),
+        ...(sec.serverSystemTitle === undefined ? {} : { systemTitle: sec.serverSystemTitle }),
+        guard: sec.invocationCounters,
+        ...(requiresCiphering(sec.policy) ? { require: policyRequirement(sec.policy) } : {}),
+      });
+      sink.trace('rx', 'plain', d.plaintext);
+      return d.plaintext;
+    }
+    sink.trace('rx', 'plain', raw);
+    if (this.ciphering && raw.length > 0 && !PLAIN_ALLOWED_IN_CIPHERED.has(raw[0]!)) {
+      throw new DlmsError(DlmsErrorCode.Security, 'unciphered response inside a ciphered association');
+    }
+    return raw;
+  }
+
+  private decodeResponse(plain: Uint8Array, sink: EventSink): XdlmsApdu {
+    if (plain[0] === 0x0e) throw confirmedServiceError(decodeConfirmedServiceError(plain));
+    const apdu = decodeXdlmsApdu(plain);
+    if (apdu.type === 'exception-response') {
+      throw serviceError(
+        `exception-response: ${exceptionStateErrorName(apdu.stateError)}, ${exceptionServiceErrorName(apdu.serviceError)}`,
+        {
+          stateError: exceptionStateErrorName(apdu.stateError),
+          serviceError: exceptionServiceErrorName(apdu.serviceError),
+          ...(apdu.invocationCounter === undefined ? {} : { invocationCounter: apdu.invocationCounter }),
+        },
+      );
+    }
+    if (apdu.trailing !== undefined) {
+      sink.warn(SessionWarning.TrailingBytes, `${apdu.trailing.length} bytes after the ${apdu.type} ignored`);
+    }
+    return apdu;
+  }
+
+  private service<R>(op: Operation<R>): Exchange<R> {
+    if (this.state !== 'associated') throw protocolError(`not associated (state ${this.state})`);
+    return this.open(op.start(), false, (raw, sink) => op.step(this.decodeResponse(this.unwrap(raw, sink), sink), sink));
+  }
+
+  // ---- association -------------------------------------------------------------------------
+
+  /** AARQ, then for HLS-GMAC pass 3/4 (reply_to_HLS_authentication) in the same exchange. */
+  associate(): Exchange<AssociationInfo> {
+    if (this.state === 'associated' || this.state === 'associating') {
+      throw protocolError(`cannot associate in state ${this.state}`);
+    }
+    const s = this.settings;
+    const sec = this.security;
+    const hls = s.authentication === 'hls-gmac';
+    const style = sec?.style ?? 'glo';
+    if (this.ciphering && style === 'ded') {
+      this.dedicatedKey = sec!.dedicatedKey ?? generateChallenge(16, sec!.random);
+    }
+    const initiate = encodeInitiateRequest({
+      ...(this.dedicatedKey === undefined ? {} : { dedicatedKey: this.dedicatedKey }),
+      proposedDlmsVersionNumber: s.dlmsVersion ?? DLMS_VERSION,
+      proposedConformance: conformanceFromBits(conformanceToBits(s.proposedConformance ?? DEFAULT_CLIENT_CONFORMANCE)),
+      clientMaxReceivePduSize: s.maxReceivePduSize ?? DEFAULT_MAX_PDU_SIZE,
+    });
+    const userInformation = this.ciphering
+      ? cipherApdu({
+          tag: style === 'general-glo' ? CipheredApduTag.generalGloCiphering : CipheredApduTag.gloInitiateRequest,
+          securityControl: securityControlFor(sec!.policy),
+          systemTitle: sec!.systemTitle,
+          invocationCounter: sec!.invocationCounters.nextToSend(),
+          plaintext: initiate,
+          keys: sec!.keys,
+        })
+      : initiate;
+    const ctos = hls ? generateChallenge(s.challengeLength ?? DEFAULT_CHALLENGE_LENGTH, sec!.random) : undefined;
+    const secret = s.authentication === 'low' ? s.password : ctos;
+    const aarq = encodeAarq({
+      applicationContextName: this.ciphering
+        ? ApplicationContextName['logical-name-referencing-with-ciphering']
+        : ApplicationContextName['logical-name-referencing-no-ciphering'],
+      ...(sec !== undefined && (hls || this.ciphering) ? { callingApTitle: sec.systemTitle } : {}),
+      ...(secret === undefined
+        ? {}
+        : {
+            senderAcseRequirements: { authentication: true },
+            mechanismName: hls ? MechanismName['hls-gmac'] : MechanismName.lls,
+            callingAuthenticationValue: { type: 'charstring', value: secret },
+          }),
+      userInformation,
+    });
+    let hlsInvokeId = -1;
+    const exchange = this.open<AssociationInfo>(aarq, true, (raw, sink) => {
+      if (hlsInvokeId < 0) {
+        const stoc = this.onAare(this.unwrap(raw, sink), hls, sink);
+        if (!hls) return { done: this.info! };
+        const iip = this.operationContext.invokeIdAndPriority();
+        hlsInvokeId = iip & 0x0f;
+        const f = hlsGmacF({
+          systemTitle: sec!.systemTitle,
+          invocationCounter: sec!.invocationCounters.nextToSend(),
+          challenge: stoc!,
+          ek: sec!.keys.ek,
+          ak: sec!.keys.ak,
+        });
+        return {
+          next: encodeXdlmsApdu({
+            type: 'action-request',
+            choice: 'normal',
+            invokeIdAndPriority: iip,
+            cosemMethodDescriptor: {
+              classId: ASSOCIATION_LN_CLASS_ID,
+              instanceId: CURRENT_ASSOCIATION_LN,
+              methodId: REPLY_TO_HLS_AUTHENTICATION,
+            },
+            methodInvocationParameters: { type: 'octet-string', value: f },
+          }),
+        };
+      }
+      return { done: this.onHlsReply(this.decodeResponse(this.unwrap(raw, sink), sink), hlsInvokeId, ctos!) };
+    });
+    this.state = 'associating';
+    const original = exchange.receive.bind(exchange);
+    return Object.assign(exchange, {
+      receive: (apdu: Uint8Array) => {
+        const step = original(apdu);
+        if (step.status === 'failed') this.state = 'idle';
+        else if (step.status === 'done') this.state = 'associated';
+        return step;
+      },
+    });
+  }
+
+  /** Applies an accepted AARE; returns StoC for HLS. */
+  private onAare(plain: Uint8Array, hls: boolean, sink: EventSink): Uint8Array | undefined {
+    if (plain[0] === 0xd8 || plain[0] === 0x0e) this.decodeResponse(plain, sink);
+    if (plain[0] !== 0x61) throw protocolError(`expected an AARE, got tag 0x${plain[0]?.toString(16)}`);
+    const aare = decodeAare(plain);
+    if (aare.result !== AssociationResult.accepted) throw this.rejected(aare);
+    const sec = this.security;
+    if (sec !== undefined && aare.respondingApTitle !== undefined) sec.serverSystemTitle = aare.respondingApTitle;
+    if (aare.userInformation === undefined) throw protocolError('AARE without user-information');
+    let user = decodeUserInformation(aare.userInformation);
+    if (user.kind === 'ciphered') {
+      if (sec === undefined) throw new DlmsError(DlmsErrorCode.Security, 'ciphered AARE without a security context');
+      const d = decipherApdu(user.raw, {
+        keys: sec.keys,
+        ...(sec.serverSystemTitle === undefined ? {} : { systemTitle: sec.serverSystemTitle }),
+        guard: sec.invocationCounters,
+      });
+      user = decodeUserInformation(d.plaintext);
+    }
+    if (user.kind === 'confirmed-service-error') throw confirmedServiceError(user.value);
+    if (user.kind !== 'initiate-response') throw protocolError(`AARE user-information is ${user.kind}`);
+    const r = user.value;
+    const bits = conformanceToBits(r.negotiatedConformance);
+    this.info = {
+      conformance: conformanceFromBits(bits),
+      conformanceBits: bits,
+      serverMaxReceivePduSize: r.serverMaxReceivePduSize,
+      dlmsVersion: r.negotiatedDlmsVersionNumber,
+      ...(sec?.serverSystemTitle === undefined ? {} : { serverSystemTitle: sec.serverSystemTitle }),
+    };
+    if (!hls) return undefined;
+    const v = aare.respondingAuthenticationValue;
+    if (v === undefined || v.type !== 'charstring') {
+      throw new DlmsError(DlmsErrorCode.AuthenticationFailed, 'AARE carries no StoC challenge for HLS');
+    }
+    if (sec?.serverSystemTitle === undefined) {
+      throw new DlmsError(DlmsErrorCode.AuthenticationFailed, 'AARE carries no server system title for HLS');
+    }
+    return v.value;
+  }
+
+  private rejected(aare: Aare): DlmsError {
+    const detail: Record<string, unknown> = {
+      result: aare.result,
+      resultSourceDiagnostic: aare.resultSourceDiagnostic,
+    };
+    const d = aare.resultSourceDiagnostic;
+    if (d.source === 'acse-service-user') {
+      const name = Object.entries(AcseServiceUser).find(([, v]) => v === d.value)?.[0];
+      if (name !== undefined) detail.diagnostic = name;
+    }
+    if (aare.userInformation !== undefined) {
+      try {
+        const u = decodeUserInformation(aare.userInformation);
+        if (u.kind === 'confirmed-service-error') detail.confirmedServiceError = u.value;
+      } catch (e) {
+        if (!(e instanceof DlmsError)) throw e;
+      }
+    }
+    return new DlmsError(DlmsErrorCode.AssociationRejected, describeAssociationResult(aare), {
+      retryable: aare.result === AssociationResult['rejected-transient'],
+      detail,
+    });
+  }
+
+  private onHlsReply(apdu: XdlmsApdu, invokeId: number, ctos: Uint8Array): AssociationInfo {
+    const sec = this.security!;
+    if (apdu.type !== 'action-response' || apdu.choice !== 'normal') {
+      throw protocolError(`expected the reply_to_HLS_authentication response, got ${apdu.type}`);
+    }
+    if ((apdu.invokeIdAndPriority & 0x0f) !== invokeId) throw protocolError('reply_to_HLS invoke-id mismatch');
+    const r = apdu.singleResponse;
+    const p = r.returnParameters;
+    if (r.result !== 0 || p === undefined || p.choice !== 'data' || p.data.type !== 'octet-string') {
+      throw new DlmsError(DlmsErrorCode.AuthenticationFailed, 'server refused f(StoC) (HLS pass 3)', {
+        detail: { result: r.result },
+      });
+    }
+    verifyHlsGmacF(p.data.value, {
+      systemTitle: sec.serverSystemTitle!,
+      challenge: ctos,
+      ek: sec.keys.ek,
+      ak: sec.keys.ak,
+    });
+    return this.info!;
+  }
+
+  // ---- services ----------------------------------------------------------------------------
+
+  get(ref: AttributeRef): Exchange<DlmsData> {
+    return this.mapped(this.service(sequence([single(() => getOperation(this.operationContext, ref))])), 'get');
+  }
+
+  /** GET-with-list, split so each request fits; one GET per attribute without multiple-references. */
+  getList(refs: readonly AttributeRef[]): Exchange<ListResult<DlmsData>[]> {
+    const ctx = this.operationContext;
+    if (!ctx.negotiated('multiple-references')) {
+      return this.service(sequence(refs.map((ref) => single(() => getOperation(ctx, ref)))));
+    }
+    const chunks = chunkBySize(refs, getListSize, ctx.requestLimit());
+    return this.service(sequence(chunks.map((c) => () => getListOperation(ctx, c))));
+  }
+
+  set(ref: AttributeRef, value: DlmsData): Exchange<void> {
+    const op = sequence([single(() => setOperation(this.operationContext, { ref, value }))]);
+    return this.mapped(this.service(op), 'set') as Exchange<void>;
+  }
+
+  setList(items: readonly SetItem[]): Exchange<ListResult<undefined>[]> {
+    const ctx = this.operationContext;
+    const limit = ctx.requestLimit();
+    if (!ctx.negotiated('multiple-references')) {
+      return this.service(sequence(items.map((item) => single(() => setOperation(ctx, item)))));
+    }
+    const chunks = chunkBySize(items, setListSize, limit);
+    return this.service(
+      sequence(
+        chunks.map((c) =>
+          c.length === 1 && setListSize(c[0]!) + 9 > limit
+            ? single(() => setOperation(ctx, c[0]!))
+            : () => setListOperation(ctx, c),
+        ),
+      ),
+    );
+  }
+
+  action(ref: MethodRef, params?: DlmsData): Exchange<DlmsData | undefined> {
+    const item: ActionItem = params === undefined ? { ref } : { ref, params };
+    return this.mapped(this.service(sequence([single(() => actionOperation(this.operationContext, item))])), 'action');
+  }
+
+  actionList(items: readonly ActionItem[]): Exchange<ListResult<DlmsData | undefined>[]> {
+    const ctx = this.operationContext;
+    if (!ctx.negotiated('multiple-references')) {
+      return this.service(sequence(items.map((item) => single(() => actionOperation(ctx, item)))));
+    }
+    const chunks = chunkBySize(items, actionListSize, ctx.requestLimit());
+    return this.service(sequence(chunks.map((c) => () => actionListOperation(ctx, c))));
+  }
+
+  /** Turns a one-element list result into a value or a DlmsError AccessResult. */
+  private mapped<T>(exchange: Exchange<ListResult<T>[]>, service: string): Exchange<T> {
+    return {
+      get send() {
+        return exchange.send;
+      },
+      get events() {
+        return exchange.events;
+      },
+      get finished() {
+        return exchange.finished;
+      },
+      receive(apdu) {
+        const step = exchange.receive(apdu);
+        if (step.status !== 'done') return step;
+        try {
+          return { status: 'done', result: unwrapList(step.result, service), events: step.events };
+        } catch (e) {
+          return { status: 'failed', error: e as DlmsError, events: step.events };
+        }
+      },
+    };
+  }
+
+  // ---- release -----------------------------------------------------------------------------
+
+  /**
+   * RLRQ. The association ends whatever comes back: an RLRE, an ExceptionResponse or
+   * undecodable bytes (the latter two with a warning).
+   */
+  release(): Exchange<void> {
+    if (this.state !== 'associated') throw protocolError(`not associated (state ${this.state})`);
+    return this.open<void>(encodeRlrq({ reason: ReleaseRequestReason.normal }), true, (raw, sink) => {
+      this.state = 'released';
+      this.info = undefined;
+      let plain: Uint8Array | undefined;
+      try {
+        plain = this.unwrap(raw, sink);
+        if (plain[0] === 0x63) {
+          decodeRlre(plain);
+          return { done: undefined };
+        }
+      } catch (e) {
+        if (!(e instanceof DlmsError)) throw e;
+      }
+      if (plain?.[0] === 0xd8) {
+        sink.warn(SessionWarning.ReleaseExceptionResponse, 'exception-response to RLRQ; released anyway');
+      } else {
+        sink.warn(SessionWarning.ReleaseMalformed, 'release response not decodable; released anyway');
+      }
+      return { done: undefined };
+    });
+  }
+
+  /** Forgets the association without a release (link lost, DISC). */
+  reset(): void {
+    this.state = 'idle';
+    this.info = undefined;
+    this.busy = false;
+  }
+}

@@ -1,0 +1,6 @@
+export * from './client.ts';
+export * from './events.ts';
+export * from './exchange.ts';
+export * from './object-model.ts';
+export * from './refs.ts';
+export * from './settings.ts';
