@@ -1,0 +1,325 @@
+import {
+  type Channel,
+  type ChannelDef,
+  type ChannelStore,
+  canTransitionMeter,
+  type Hierarchy,
+  type Meter,
+  type MeterPatch,
+  type MeterQuery,
+  type MeterStatus,
+  type MeterStore,
+  type NewMeter,
+  type NewTopologyNode,
+  NODE_HIERARCHY,
+  NODE_PARENT,
+  NodeKind,
+  type Page,
+  type PageRequest,
+  pageLimit,
+  MeterStatus as Statuses,
+  type TopologyNode,
+  type TopologyStore,
+  validateChannelDef,
+  validateEnum,
+  validateId,
+  validateNewMeter,
+  validateText,
+} from '@openhes/core';
+import { StorageError, StorageErrorCode } from '../errors.ts';
+import { cursorNumbers, pageOf } from '../sql/cursor.ts';
+import { num, numOrNull, parseJson, type Row } from '../sql/exec.ts';
+import { checked, notFound } from '../sql/validate.ts';
+import type { EntityContext } from './context.ts';
+
+function toMeter(r: Row): Meter {
+  return {
+    id: num(r.id),
+    serial: r.serial as string,
+    manufacturer: r.manufacturer as string,
+    model: r.model as string,
+    deviceProfile: r.device_profile as string,
+    protocol: r.protocol as Meter['protocol'],
+    address: r.address as string,
+    keyRefs: parseJson(r.key_refs),
+    status: r.status as MeterStatus,
+    customerClass: r.customer_class as Meter['customerClass'],
+    tariff: (r.tariff as string | null) ?? null,
+    paymentMode: r.payment_mode as Meter['paymentMode'],
+    servicePointId: numOrNull(r.service_point_id),
+    sectionId: numOrNull(r.section_id),
+    createdAt: num(r.created_at),
+    updatedAt: num(r.updated_at),
+  };
+}
+
+export function meterColumns(ctx: EntityContext): string {
+  const d = ctx.exec.dialect;
+  return `id, serial, manufacturer, model, device_profile, protocol, address, key_refs, status, customer_class,
+    tariff, payment_mode, service_point_id, section_id, ${d.ms('created_at')} AS created_at,
+    ${d.ms('updated_at')} AS updated_at`;
+}
+
+export function createMeterStore(ctx: EntityContext, topology: TopologyStore): MeterStore {
+  const { exec } = ctx;
+  const d = exec.dialect;
+  const cols = meterColumns(ctx);
+
+  async function checkAttachment(
+    servicePointId: number | null | undefined,
+    sectionId: number | null | undefined,
+  ) {
+    for (const [id, kind] of [
+      [servicePointId, NodeKind.servicePoint],
+      [sectionId, NodeKind.section],
+    ] as const) {
+      if (id == null) continue;
+      const node = await topology.getNode(id);
+      if (!node || node.kind !== kind) throw notFound(kind.replace('-', ' '), { nodeId: id });
+    }
+  }
+
+  const store: MeterStore = {
+    async create(m: NewMeter) {
+      checked(() => validateNewMeter(m));
+      await checkAttachment(m.servicePointId, m.sectionId);
+      const now = ctx.clock.now();
+      const row = await exec.get(
+        `INSERT INTO meters (serial, manufacturer, model, device_profile, protocol, address, key_refs, status,
+           customer_class, tariff, payment_mode, service_point_id, section_id, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ${d.json('?')}, ?, ?, ?, ?, ?, ?, ${d.t('?')}, ${d.t('?')}) RETURNING ${cols}`,
+        [
+          m.serial,
+          m.manufacturer,
+          m.model,
+          m.deviceProfile,
+          m.protocol,
+          m.address,
+          JSON.stringify(m.keyRefs ?? {}),
+          m.status ?? Statuses.registered,
+          m.customerClass ?? 'residential',
+          m.tariff ?? null,
+          m.paymentMode ?? 'postpaid',
+          m.servicePointId ?? null,
+          m.sectionId ?? null,
+          now,
+          now,
+        ],
+      );
+      return toMeter(row as Row);
+    },
+
+    async get(id) {
+      const row = await exec.get(`SELECT ${cols} FROM meters WHERE id = ?`, [id]);
+      return row ? toMeter(row) : null;
+    },
+
+    async getBySerial(serial) {
+      const row = await exec.get(`SELECT ${cols} FROM meters WHERE serial = ?`, [serial]);
+      return row ? toMeter(row) : null;
+    },
+
+    async update(id, patch: MeterPatch) {
+      const cur = await store.get(id);
+      if (!cur) throw notFound('meter', { meterId: id });
+      const next = { ...cur, ...patch };
+      checked(() => validateNewMeter(next));
+      await checkAttachment(patch.servicePointId, patch.sectionId);
+      const row = await exec.get(
+        `UPDATE meters SET manufacturer = ?, model = ?, device_profile = ?, protocol = ?, address = ?,
+           key_refs = ${d.json('?')}, customer_class = ?, tariff = ?, payment_mode = ?, service_point_id = ?,
+           section_id = ?, updated_at = ${d.t('?')} WHERE id = ? RETURNING ${cols}`,
+        [
+          next.manufacturer,
+          next.model,
+          next.deviceProfile,
+          next.protocol,
+          next.address,
+          JSON.stringify(next.keyRefs),
+          next.customerClass,
+          next.tariff,
+          next.paymentMode,
+          next.servicePointId,
+          next.sectionId,
+          ctx.clock.now(),
+          id,
+        ],
+      );
+      return toMeter(row as Row);
+    },
+
+    async setStatus(id, status) {
+      checked(() => validateEnum('status', Statuses, status));
+      return exec.tx(async (tx) => {
+        const row = await tx.get<{ status: MeterStatus }>('SELECT status FROM meters WHERE id = ?', [id]);
+        if (!row) throw notFound('meter', { meterId: id });
+        if (row.status !== status && !canTransitionMeter(row.status, status)) {
+          throw new StorageError(
+            StorageErrorCode.Conflict,
+            `meter ${id} cannot go from ${row.status} to ${status}`,
+            {
+              detail: { reason: 'STORAGE_INVALID_TRANSITION', from: row.status, to: status },
+            },
+          );
+        }
+        const updated = await tx.get(
+          `UPDATE meters SET status = ?, updated_at = ${d.t('?')} WHERE id = ? RETURNING ${cols}`,
+          [status, ctx.clock.now(), id],
+        );
+        return toMeter(updated as Row);
+      });
+    },
+
+    async list(q: MeterQuery): Promise<Page<Meter>> {
+      const limit = checked(() => pageLimit(q.limit));
+      const after = cursorNumbers(q.cursor, 1)?.[0] ?? 0;
+      const where = ['id > ?'];
+      const params: unknown[] = [after];
+      if (q.status !== undefined) {
+        where.push('status = ?');
+        params.push(q.status);
+      }
+      if (q.underNode !== undefined) {
+        const ids = await topology.meterIdsUnder(q.underNode);
+        where.push(d.inIds('id', '?'));
+        params.push(JSON.stringify(ids));
+      }
+      params.push(limit + 1);
+      const rows = await exec.all(
+        `SELECT ${cols} FROM meters WHERE ${where.join(' AND ')} ORDER BY id LIMIT ?`,
+        params,
+      );
+      return pageOf(rows.map(toMeter), limit, (m) => [m.id]);
+    },
+  };
+  return store;
+}
+
+function toNode(r: Row): TopologyNode {
+  return {
+    id: num(r.id),
+    hierarchy: r.hierarchy as Hierarchy,
+    kind: r.kind as TopologyNode['kind'],
+    parentId: numOrNull(r.parent_id),
+    code: r.code as string,
+    name: r.name as string,
+  };
+}
+
+export function createTopologyStore(ctx: EntityContext): TopologyStore {
+  const { exec } = ctx;
+  const store: TopologyStore = {
+    async createNode(n: NewTopologyNode) {
+      checked(() => {
+        validateEnum('kind', NodeKind, n.kind);
+        validateText('code', n.code, 128);
+        validateText('name', n.name, 256);
+        if (n.parentId !== null) validateId('parentId', n.parentId);
+      });
+      const parentKind = NODE_PARENT[n.kind];
+      if (parentKind === null && n.parentId !== null) {
+        throw new StorageError(StorageErrorCode.InvalidInput, `${n.kind} is a root and takes no parent`, {
+          detail: { reason: 'STORAGE_BAD_PARENT' },
+        });
+      }
+      if (parentKind !== null) {
+        const parent = n.parentId === null ? null : await store.getNode(n.parentId);
+        if (!parent || parent.kind !== parentKind)
+          throw notFound(parentKind.replace('-', ' '), { nodeId: n.parentId });
+      }
+      const row = await exec.get(
+        `INSERT INTO topology_nodes (hierarchy, kind, parent_id, code, name) VALUES (?, ?, ?, ?, ?)
+         RETURNING id, hierarchy, kind, parent_id, code, name`,
+        [NODE_HIERARCHY[n.kind], n.kind, n.parentId, n.code, n.name],
+      );
+      return toNode(row as Row);
+    },
+
+    async getNode(id) {
+      const row = await exec.get(
+        'SELECT id, hierarchy, kind, parent_id, code, name FROM topology_nodes WHERE id = ?',
+        [id],
+      );
+      return row ? toNode(row) : null;
+    },
+
+    async children(parentId, hierarchy, page: PageRequest) {
+      const limit = checked(() => pageLimit(page.limit));
+      const after = cursorNumbers(page.cursor, 1)?.[0] ?? 0;
+      const rows = await exec.all(
+        `SELECT id, hierarchy, kind, parent_id, code, name FROM topology_nodes
+         WHERE ${parentId === null ? 'parent_id IS NULL' : 'parent_id = ?'} AND hierarchy = ? AND id > ?
+         ORDER BY id LIMIT ?`,
+        parentId === null ? [hierarchy, after, limit + 1] : [parentId, hierarchy, after, limit + 1],
+      );
+      return pageOf(rows.map(toNode), limit, (n) => [n.id]);
+    },
+
+    async meterIdsUnder(nodeId) {
+      const node = await store.getNode(nodeId);
+      if (!node) throw notFound('node', { nodeId });
+      const rows = await exec.all<{ id: unknown }>(
+        `WITH RECURSIVE sub(id) AS (
+           SELECT id FROM topology_nodes WHERE id = ?
+           UNION ALL SELECT n.id FROM topology_nodes n JOIN sub ON n.parent_id = sub.id)
+         SELECT m.id FROM meters m WHERE m.service_point_id IN (SELECT id FROM sub)
+            OR m.section_id IN (SELECT id FROM sub) ORDER BY m.id`,
+        [nodeId],
+      );
+      return rows.map((r) => num(r.id));
+    },
+  };
+  return store;
+}
+
+export function toChannel(r: Row): Channel {
+  return {
+    id: num(r.id),
+    meterId: num(r.meter_id),
+    obis: r.obis as string,
+    attribute: num(r.attribute),
+    kind: r.kind as Channel['kind'],
+    unit: r.unit as string,
+    scaler: num(r.scaler),
+    intervalSeconds: numOrNull(r.interval_s),
+  };
+}
+
+const CHANNEL_COLS = 'id, meter_id, obis, attribute, kind, unit, scaler, interval_s';
+
+export function createChannelStore(ctx: EntityContext): ChannelStore {
+  const { exec } = ctx;
+  return {
+    async ensure(meterId: number, def: ChannelDef) {
+      const d = checked(() => {
+        validateId('meterId', meterId);
+        return validateChannelDef(def);
+      });
+      const meter = await exec.get('SELECT id FROM meters WHERE id = ?', [meterId]);
+      if (!meter) throw notFound('meter', { meterId });
+      const key = [meterId, d.obis, d.attribute, d.kind];
+      await exec.run(
+        `INSERT INTO channels (meter_id, obis, attribute, kind, unit, scaler, interval_s) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (meter_id, obis, attribute, kind) DO NOTHING`,
+        [...key, d.unit, d.scaler, d.intervalSeconds],
+      );
+      const row = await exec.get(
+        `SELECT ${CHANNEL_COLS} FROM channels WHERE meter_id = ? AND obis = ? AND attribute = ? AND kind = ?`,
+        key,
+      );
+      return toChannel(row as Row);
+    },
+
+    async get(id) {
+      const row = await exec.get(`SELECT ${CHANNEL_COLS} FROM channels WHERE id = ?`, [id]);
+      return row ? toChannel(row) : null;
+    },
+
+    async forMeter(meterId) {
+      const rows = await exec.all(`SELECT ${CHANNEL_COLS} FROM channels WHERE meter_id = ? ORDER BY id`, [
+        meterId,
+      ]);
+      return rows.map(toChannel);
+    },
+  };
+}

@@ -1,0 +1,174 @@
+import type { Migration } from './runner.ts';
+
+/**
+ * Forward-only. Readings live in per-period tables (`readings_<period>`) created on demand
+ * and listed in `store_periods`; everything else is in the tables below.
+ */
+export const sqliteMigrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'meters, topology, channels, reading periods',
+    sql: `
+CREATE TABLE store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE topology_nodes (
+  id INTEGER PRIMARY KEY,
+  hierarchy TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  parent_id INTEGER REFERENCES topology_nodes(id),
+  code TEXT NOT NULL,
+  name TEXT NOT NULL,
+  UNIQUE (hierarchy, code)
+);
+CREATE INDEX topology_nodes_parent ON topology_nodes (parent_id, id);
+CREATE TABLE meters (
+  id INTEGER PRIMARY KEY,
+  serial TEXT NOT NULL UNIQUE,
+  manufacturer TEXT NOT NULL,
+  model TEXT NOT NULL,
+  device_profile TEXT NOT NULL,
+  protocol TEXT NOT NULL,
+  address TEXT NOT NULL,
+  key_refs TEXT NOT NULL,
+  status TEXT NOT NULL,
+  customer_class TEXT NOT NULL,
+  tariff TEXT,
+  payment_mode TEXT NOT NULL,
+  service_point_id INTEGER REFERENCES topology_nodes(id),
+  section_id INTEGER REFERENCES topology_nodes(id),
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX meters_service_point ON meters (service_point_id);
+CREATE INDEX meters_section ON meters (section_id);
+CREATE INDEX meters_status ON meters (status, id);
+CREATE TABLE channels (
+  id INTEGER PRIMARY KEY,
+  meter_id INTEGER NOT NULL REFERENCES meters(id),
+  obis TEXT NOT NULL,
+  attribute INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  unit TEXT NOT NULL,
+  scaler INTEGER NOT NULL,
+  interval_s INTEGER,
+  last_ts INTEGER,
+  UNIQUE (meter_id, obis, attribute, kind)
+);
+CREATE INDEX channels_obis ON channels (obis, attribute, meter_id);
+CREATE TABLE store_periods (
+  kind TEXT NOT NULL,
+  start_ts INTEGER NOT NULL,
+  end_ts INTEGER NOT NULL,
+  name TEXT NOT NULL UNIQUE,
+  PRIMARY KEY (kind, start_ts)
+) WITHOUT ROWID;
+CREATE TABLE ingest_batches (
+  batch_id TEXT PRIMARY KEY,
+  received_at INTEGER NOT NULL,
+  row_count INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX ingest_batches_received ON ingest_batches (received_at);
+`,
+  },
+  {
+    version: 2,
+    name: 'events, collection outcomes, commands, audit',
+    sql: `
+CREATE TABLE events (
+  id INTEGER PRIMARY KEY,
+  meter_id INTEGER NOT NULL REFERENCES meters(id),
+  ts INTEGER NOT NULL,
+  meter_time INTEGER NOT NULL,
+  log TEXT NOT NULL,
+  code INTEGER NOT NULL,
+  category TEXT NOT NULL,
+  raw BLOB,
+  received_at INTEGER NOT NULL,
+  UNIQUE (meter_id, log, ts, code)
+);
+CREATE INDEX events_meter_ts ON events (meter_id, ts, id);
+CREATE INDEX events_ts ON events (ts, id);
+CREATE INDEX events_category_ts ON events (category, ts, id);
+CREATE TABLE collection_outcomes (
+  id INTEGER PRIMARY KEY,
+  meter_id INTEGER NOT NULL REFERENCES meters(id),
+  task_id TEXT NOT NULL,
+  started_at INTEGER NOT NULL,
+  finished_at INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  error_code TEXT,
+  readings_stored INTEGER NOT NULL,
+  attempt INTEGER NOT NULL
+);
+CREATE INDEX collection_meter ON collection_outcomes (meter_id, started_at, id);
+CREATE INDEX collection_task ON collection_outcomes (task_id, started_at, id);
+CREATE INDEX collection_started ON collection_outcomes (started_at, id);
+CREATE TABLE commands (
+  id INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL,
+  meter_id INTEGER NOT NULL REFERENCES meters(id),
+  parameters TEXT NOT NULL,
+  requested_by TEXT NOT NULL,
+  state TEXT NOT NULL,
+  history TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX commands_meter ON commands (meter_id, id);
+CREATE INDEX commands_state ON commands (state, id);
+CREATE TABLE audit_log (
+  id INTEGER PRIMARY KEY,
+  at INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  target TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  detail TEXT
+);
+CREATE INDEX audit_at ON audit_log (at, id);
+CREATE INDEX audit_actor ON audit_log (actor, id);
+CREATE INDEX audit_target ON audit_log (target, id);
+`,
+  },
+  {
+    version: 3,
+    name: 'users, api tokens, wrapped keys, invocation counters',
+    sql: `
+CREATE TABLE users (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  display_name TEXT NOT NULL,
+  role TEXT NOT NULL,
+  password_hash TEXT,
+  disabled INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE api_tokens (
+  id INTEGER PRIMARY KEY,
+  user_id INTEGER NOT NULL REFERENCES users(id),
+  name TEXT NOT NULL,
+  token_hash TEXT NOT NULL UNIQUE,
+  scopes TEXT NOT NULL,
+  expires_at INTEGER,
+  created_at INTEGER NOT NULL,
+  revoked_at INTEGER
+);
+CREATE INDEX api_tokens_user ON api_tokens (user_id, id);
+CREATE TABLE meter_keys (
+  meter_id INTEGER NOT NULL REFERENCES meters(id),
+  purpose TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  kek_id TEXT NOT NULL,
+  wrapped BLOB NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (meter_id, purpose, version)
+) WITHOUT ROWID;
+CREATE TABLE invocation_counters (
+  meter_id INTEGER NOT NULL REFERENCES meters(id),
+  direction TEXT NOT NULL,
+  purpose TEXT NOT NULL,
+  value INTEGER NOT NULL,
+  PRIMARY KEY (meter_id, direction, purpose)
+) WITHOUT ROWID;
+`,
+  },
+];

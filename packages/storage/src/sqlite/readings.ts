@@ -1,0 +1,336 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type AggregatePoint,
+  BUCKET_MS,
+  type Bucket,
+  type Clock,
+  type CompletenessRow,
+  type IngestResult,
+  type MeterAggregatePoint,
+  normalizeObis,
+  pageLimit,
+  type Reading,
+  type ReadingBatch,
+  type ReadingStore,
+  validateReadingInput,
+  validateText,
+} from '@openhes/core';
+import { finish, mergePartial, type Partial, readingOf, reasonsText, SOURCE_CODE } from '../sql/codes.ts';
+import { cursorNumbers, encodeCursor, pageOf } from '../sql/cursor.ts';
+import { checked, notFound } from '../sql/validate.ts';
+import { mapSqliteError, type SqliteExec } from './exec.ts';
+import type { SqliteReadingTables } from './periods.ts';
+
+const DAY = 86_400_000;
+
+function bucketExpr(bucket: Bucket): string {
+  if (bucket === 'month') {
+    return "CAST(strftime('%s', (ts - 1) / 1000, 'unixepoch', 'start of month') AS INTEGER) * 1000";
+  }
+  const size = BUCKET_MS[bucket];
+  return `((ts - 1) / ${size}) * ${size}`;
+}
+
+function bucketCount(from: number, to: number, bucket: Bucket): number {
+  return bucket === 'month'
+    ? Math.ceil((to - from) / (28 * DAY)) + 1
+    : Math.ceil((to - from) / BUCKET_MS[bucket]);
+}
+
+export function createSqliteReadingStore(
+  exec: SqliteExec,
+  tables: SqliteReadingTables,
+  clock: Clock,
+): ReadingStore {
+  const db = exec.db;
+  const known = new Set<number>();
+  const checkBatch = db.prepare('SELECT 1 FROM ingest_batches WHERE batch_id = ?').pluck();
+  const insertBatch = db.prepare(
+    'INSERT OR IGNORE INTO ingest_batches (batch_id, received_at, row_count) VALUES (?, ?, ?)',
+  );
+  const bumpLast = db.prepare(
+    'UPDATE channels SET last_ts = ? WHERE id = ? AND (last_ts IS NULL OR last_ts < ?)',
+  );
+  const findChannels = db
+    .prepare('SELECT id FROM channels WHERE id IN (SELECT value FROM json_each(?))')
+    .pluck();
+
+  function checkChannels(ids: Iterable<number>): void {
+    const missing = [...ids].filter((id) => !known.has(id));
+    if (missing.length === 0) return;
+    const found = new Set(findChannels.all(JSON.stringify(missing)) as number[]);
+    for (const id of missing) {
+      if (!found.has(id)) throw notFound('channel', { channelId: id });
+      known.add(id);
+    }
+  }
+
+  const ingestTx = db.transaction(
+    (batch: ReadingBatch, batchId: string, receivedAt: number): IngestResult => {
+      const result = { batchId, inserted: 0, versioned: 0, unchanged: 0, duplicateBatch: false };
+      if (insertBatch.run(batchId, receivedAt, batch.readings.length).changes === 0) {
+        return { ...result, duplicateBatch: true };
+      }
+      const lastTs = new Map<number, number>();
+      for (const r of batch.readings) {
+        const t = tables.forInstant(r.ts);
+        const quality = r.quality ?? 0;
+        const reasons = reasonsText(r.reasons);
+        const source = SOURCE_CODE[r.source ?? 'scheduled'];
+        if (
+          t.insertFirst.run(r.channelId, r.ts, r.value, quality, reasons, source, receivedAt).changes === 1
+        ) {
+          result.inserted++;
+        } else {
+          const [version, value, q, why] = t.newest.get(r.channelId, r.ts) as [
+            number,
+            number,
+            number,
+            string | null,
+          ];
+          if (value === r.value && q === quality && why === reasons) {
+            result.unchanged++;
+          } else {
+            t.insertVersion.run(
+              r.channelId,
+              r.ts,
+              version + 1,
+              r.value,
+              quality,
+              reasons,
+              source,
+              receivedAt,
+            );
+            result.versioned++;
+          }
+        }
+        const prev = lastTs.get(r.channelId);
+        if (prev === undefined || r.ts > prev) lastTs.set(r.channelId, r.ts);
+      }
+      for (const [channelId, ts] of lastTs) bumpLast.run(ts, channelId, ts);
+      return result;
+    },
+  );
+
+  async function locked<T>(fn: () => T): Promise<T> {
+    return exec.lock.run(() => {
+      try {
+        return fn();
+      } catch (e) {
+        throw mapSqliteError(e);
+      }
+    });
+  }
+
+  const store: ReadingStore = {
+    async ingest(batch) {
+      const batchId = batch.id ?? randomUUID();
+      checked(() => {
+        validateText('batch.id', batchId, 128);
+        for (const [i, r] of batch.readings.entries()) validateReadingInput(r, i);
+      });
+      const receivedAt = batch.receivedAt ?? clock.now();
+      return locked(() => {
+        checkChannels(new Set(batch.readings.map((r) => r.channelId)));
+        try {
+          return ingestTx.immediate(batch, batchId, receivedAt);
+        } catch (e) {
+          tables.reload();
+          throw e;
+        }
+      });
+    },
+
+    async isBatchStored(batchId) {
+      return locked(() => checkBatch.get(batchId) !== undefined);
+    },
+
+    async series(q) {
+      const limit = checked(() => pageLimit(q.limit));
+      const all = q.versions === 'all';
+      const after = cursorNumbers(q.cursor, all ? 2 : 1);
+      const rows: Reading[] = [];
+      return locked(() => {
+        for (const t of tables.overlapping(after ? after[0]! : q.from, q.to)) {
+          const need = limit + 1 - rows.length;
+          if (need <= 0) break;
+          const found = all
+            ? exec
+                .prepare(
+                  `SELECT ts, version, value, quality, reasons, source, received_at FROM ${t.name}
+                   WHERE channel_id = ? AND (ts, version) > (?, ?) AND ts >= ? AND ts < ? ORDER BY ts, version LIMIT ?`,
+                )
+                .all(q.channelId, after?.[0] ?? 0, after?.[1] ?? 0, q.from, q.to, need)
+            : exec
+                .prepare(
+                  `SELECT ts, max(version) AS version, value, quality, reasons, source, received_at FROM ${t.name}
+                   WHERE channel_id = ? AND ts >= ? AND ts < ? GROUP BY ts ORDER BY ts LIMIT ?`,
+                )
+                .all(q.channelId, Math.max(q.from, after ? after[0]! + 1 : q.from), q.to, need);
+          for (const r of found as Record<string, unknown>[]) rows.push(readingOf(q.channelId, r));
+        }
+        return pageOf(rows, limit, (r) => (all ? [r.ts, r.version] : [r.ts]));
+      });
+    },
+
+    async history(channelId, ts) {
+      return locked(() => {
+        const t = tables.existing(ts);
+        if (!t) return [];
+        const rows = exec
+          .prepare(
+            `SELECT ts, version, value, quality, reasons, source, received_at FROM ${t.name}
+             WHERE channel_id = ? AND ts = ? ORDER BY version`,
+          )
+          .all(channelId, ts) as Record<string, unknown>[];
+        return rows.map((r) => readingOf(channelId, r));
+      });
+    },
+
+    async aggregate(q) {
+      return locked(() => {
+        const parts = new Map<string, Partial>();
+        for (const t of tables.overlapping(q.from + 1, q.to + 1)) {
+          const rows = exec
+            .prepare(
+              `SELECT ${bucketExpr(q.bucket)} AS b, sum(v) AS sum, count(*) AS count, min(v) AS min, max(v) AS max
+               FROM (SELECT ts, max(version), value AS v FROM ${t.name}
+                     WHERE channel_id = ? AND ts > ? AND ts <= ? GROUP BY ts) GROUP BY b`,
+            )
+            .all(q.channelId, q.from, q.to) as (Partial & { b: number })[];
+          for (const r of rows) mergePartial(parts, String(r.b), r);
+        }
+        const out: AggregatePoint[] = [...parts].map(([b, p]) => ({
+          bucketStart: Number(b),
+          value: finish(p, q.fn),
+          count: p.count,
+        }));
+        return out.sort((a, b) => a.bucketStart - b.bucketStart);
+      });
+    },
+
+    async aggregateGroup(q) {
+      const limit = checked(() => pageLimit(q.limit));
+      const obis = checked(() => normalizeObis('obis', q.obis));
+      const after = cursorNumbers(q.cursor, 1)?.[0] ?? 0;
+      return locked(() => {
+        const channels = exec
+          .prepare(
+            `SELECT id, meter_id FROM channels WHERE obis = ? AND attribute = ?
+             AND meter_id IN (SELECT value FROM json_each(?)) AND meter_id > ? ORDER BY meter_id, id`,
+          )
+          .all(obis, q.attribute, JSON.stringify(q.meterIds), after) as { id: number; meter_id: number }[];
+        const perChannel = bucketCount(q.from, q.to, q.bucket);
+        const take = channels.slice(0, Math.max(1, Math.floor(limit / perChannel)));
+        const meterOf = new Map(take.map((c) => [c.id, c.meter_id]));
+        const parts = new Map<string, Partial>();
+        const ids = JSON.stringify(take.map((c) => c.id));
+        for (const t of tables.overlapping(q.from + 1, q.to + 1)) {
+          const rows = exec
+            .prepare(
+              `SELECT channel_id AS c, ${bucketExpr(q.bucket)} AS b, sum(v) AS sum, count(*) AS count,
+                 min(v) AS min, max(v) AS max
+               FROM (SELECT channel_id, ts, max(version), value AS v FROM ${t.name}
+                     WHERE channel_id IN (SELECT value FROM json_each(?)) AND ts > ? AND ts <= ?
+                     GROUP BY channel_id, ts)
+               GROUP BY channel_id, b`,
+            )
+            .all(ids, q.from, q.to) as (Partial & { b: number; c: number })[];
+          for (const r of rows) mergePartial(parts, `${r.c}:${r.b}`, r);
+        }
+        const items: MeterAggregatePoint[] = [...parts].map(([k, p]) => {
+          const [c, b] = k.split(':').map(Number) as [number, number];
+          return {
+            meterId: meterOf.get(c)!,
+            channelId: c,
+            bucketStart: b,
+            value: finish(p, q.fn),
+            count: p.count,
+          };
+        });
+        items.sort(
+          (a, b) => a.meterId - b.meterId || a.channelId - b.channelId || a.bucketStart - b.bucketStart,
+        );
+        const last = take[take.length - 1];
+        return {
+          items,
+          nextCursor: take.length < channels.length && last ? encodeCursor([last.meter_id]) : null,
+        };
+      });
+    },
+
+    async latestForMeter(meterId) {
+      return locked(() => {
+        const channels = exec
+          .prepare('SELECT id, last_ts FROM channels WHERE meter_id = ? AND last_ts IS NOT NULL ORDER BY id')
+          .all(meterId) as { id: number; last_ts: number }[];
+        const out: Reading[] = [];
+        for (const c of channels) {
+          const t = tables.existing(c.last_ts);
+          if (!t) continue;
+          const r = exec
+            .prepare(
+              `SELECT ts, version, value, quality, reasons, source, received_at FROM ${t.name}
+               WHERE channel_id = ? AND ts = ? ORDER BY version DESC LIMIT 1`,
+            )
+            .get(c.id, c.last_ts) as Record<string, unknown> | undefined;
+          if (r) out.push(readingOf(c.id, r));
+        }
+        return out;
+      });
+    },
+
+    async completeness(q) {
+      const limit = checked(() => pageLimit(q.limit));
+      const after = cursorNumbers(q.cursor, 1)?.[0] ?? 0;
+      const days = Math.max(1, Math.ceil((q.toDay - q.fromDay) / DAY));
+      const meters = [...new Set(q.meterIds)].filter((m) => m > after).sort((a, b) => a - b);
+      const take = meters.slice(0, Math.max(1, Math.floor(limit / days)));
+      return locked(() => {
+        const channels = exec
+          .prepare(
+            `SELECT id, meter_id, interval_s FROM channels WHERE kind = 'interval'
+             AND meter_id IN (SELECT value FROM json_each(?))`,
+          )
+          .all(JSON.stringify(take)) as { id: number; meter_id: number; interval_s: number }[];
+        const expectedPerDay = new Map<number, number>();
+        const meterOf = new Map<number, number>();
+        for (const c of channels) {
+          meterOf.set(c.id, c.meter_id);
+          expectedPerDay.set(c.meter_id, (expectedPerDay.get(c.meter_id) ?? 0) + 86_400 / c.interval_s);
+        }
+        const present = new Map<string, number>();
+        const ids = JSON.stringify(channels.map((c) => c.id));
+        for (const t of tables.overlapping(q.fromDay + 1, q.toDay + 1)) {
+          const rows = exec
+            .prepare(
+              `SELECT channel_id AS c, (ts - 1) / ${DAY} AS d, count(DISTINCT ts) AS n FROM ${t.name}
+               WHERE channel_id IN (SELECT value FROM json_each(?)) AND ts > ? AND ts <= ? GROUP BY channel_id, d`,
+            )
+            .all(ids, q.fromDay, q.toDay) as { c: number; d: number; n: number }[];
+          for (const r of rows) {
+            const key = `${meterOf.get(r.c)}:${r.d * DAY}`;
+            present.set(key, (present.get(key) ?? 0) + r.n);
+          }
+        }
+        const items: CompletenessRow[] = [];
+        for (const meterId of take) {
+          for (let day = q.fromDay; day < q.toDay; day += DAY) {
+            items.push({
+              meterId,
+              day,
+              expected: expectedPerDay.get(meterId) ?? 0,
+              present: present.get(`${meterId}:${day}`) ?? 0,
+            });
+          }
+        }
+        const last = take[take.length - 1];
+        return {
+          items,
+          nextCursor: take.length < meters.length && last !== undefined ? encodeCursor([last]) : null,
+        };
+      });
+    },
+  };
+  return store;
+}

@@ -1,0 +1,125 @@
+import type { Clock, MaintenancePort, RetentionPolicy, Store } from '@openhes/core';
+import Database from 'better-sqlite3';
+import { createCommandStore } from '../entities/commands.ts';
+import type { EntityContext } from '../entities/context.ts';
+import { createChannelStore, createMeterStore, createTopologyStore } from '../entities/meters.ts';
+import { createAuditStore, createCollectionStore, createEventStore } from '../entities/records.ts';
+import {
+  createCounterStore,
+  createKeyStore,
+  createTokenStore,
+  createUserStore,
+} from '../entities/security.ts';
+import { StorageError, StorageErrorCode } from '../errors.ts';
+import { migrateSqlite } from '../migrations/runner.ts';
+import { sqliteMigrations } from '../migrations/sqlite.ts';
+import { type PeriodSize, periodOf, periodsBetween } from '../sql/periods.ts';
+import { mapSqliteError, SqliteExec } from './exec.ts';
+import { SqliteReadingTables } from './periods.ts';
+import { createSqliteReadingStore } from './readings.ts';
+
+export interface SqliteStoreOptions {
+  path: string;
+  clock?: Clock;
+  /** Reading table period, fixed when the file is created. Default `month`. */
+  period?: PeriodSize;
+  /**
+   * `full` (default) syncs the WAL on every commit so an acknowledged batch survives power
+   * loss; `normal` survives a process crash only.
+   */
+  durability?: 'full' | 'normal';
+  /** Page cache in MiB. */
+  cacheMiB?: number;
+  /** Stop migrating at this version (tests of upgrades from an older schema). */
+  migrateTo?: number;
+}
+
+const DAY = 86_400_000;
+
+export function openSqliteStore(opts: SqliteStoreOptions): Store {
+  let db: Database.Database;
+  try {
+    db = new Database(opts.path);
+  } catch (e) {
+    throw new StorageError(StorageErrorCode.Unavailable, `cannot open ${opts.path}`, {
+      cause: e,
+      retryable: false,
+    });
+  }
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${opts.durability === 'normal' ? 'NORMAL' : 'FULL'}`);
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    db.pragma(`cache_size = ${-1024 * (opts.cacheMiB ?? 64)}`);
+    db.pragma('temp_store = MEMORY');
+    migrateSqlite(db, sqliteMigrations, opts.migrateTo);
+  } catch (e) {
+    db.close();
+    throw mapSqliteError(e);
+  }
+  const clock = opts.clock ?? { now: () => Date.now() };
+  const exec = new SqliteExec(db);
+  const saved = db.prepare("SELECT value FROM store_meta WHERE key = 'reading_period'").pluck().get() as
+    | PeriodSize
+    | undefined;
+  const size: PeriodSize = saved ?? opts.period ?? 'month';
+  if (!saved) db.prepare("INSERT INTO store_meta (key, value) VALUES ('reading_period', ?)").run(size);
+  const tables = new SqliteReadingTables(db, size);
+  const ctx: EntityContext = { exec, clock, ensurePeriods: async () => undefined };
+  const topology = createTopologyStore(ctx);
+  let closed = false;
+
+  const maintenance: MaintenancePort = {
+    async ensurePeriods(range) {
+      return exec.lock.run(() =>
+        db.transaction(() => periodsBetween(range.from, range.to, size).map((p) => tables.create(p).name))(),
+      );
+    },
+    async applyRetention(policy: RetentionPolicy, now) {
+      return exec.lock.run(() =>
+        db.transaction(() => {
+          const dropped: string[] = [];
+          if (policy.readingsDays !== undefined) {
+            const cutoff = now - policy.readingsDays * DAY;
+            dropped.push(...tables.dropBefore(cutoff));
+            db.prepare('DELETE FROM ingest_batches WHERE received_at < ?').run(cutoff);
+          }
+          // These kinds are not split into tables in SQLite: whole months are deleted.
+          for (const [days, table, col] of [
+            [policy.eventsDays, 'events', 'ts'],
+            [policy.collectionDays, 'collection_outcomes', 'started_at'],
+            [policy.auditDays, 'audit_log', 'at'],
+          ] as const) {
+            if (days === undefined) continue;
+            const monthStart = periodOf(now - days * DAY, 'month');
+            const n = db.prepare(`DELETE FROM ${table} WHERE ${col} < ?`).run(monthStart.start).changes;
+            if (n > 0) dropped.push(`${table}<${monthStart.label}`);
+          }
+          return { droppedPeriods: dropped };
+        })(),
+      );
+    },
+  };
+
+  return {
+    meters: createMeterStore(ctx, topology),
+    topology,
+    channels: createChannelStore(ctx),
+    readings: createSqliteReadingStore(exec, tables, clock),
+    events: createEventStore(ctx),
+    collection: createCollectionStore(ctx),
+    commands: createCommandStore(ctx),
+    audit: createAuditStore(ctx),
+    users: createUserStore(ctx),
+    tokens: createTokenStore(ctx),
+    keys: createKeyStore(ctx),
+    counters: createCounterStore(ctx),
+    maintenance,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await exec.lock.run(() => db.close());
+    },
+  };
+}

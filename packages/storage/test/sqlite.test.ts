@@ -1,0 +1,22 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { openStore } from '../src/index.ts';
+import { storeContract } from './contract.ts';
+
+storeContract('sqlite', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hes-sqlite-'));
+  const path = join(dir, 'hes.db');
+  return {
+    open: (opts) => openStore({ kind: 'sqlite', path, durability: 'normal', ...opts }),
+    async exec(sql) {
+      const db = new Database(path);
+      db.exec(sql);
+      db.close();
+    },
+    async cleanup() {
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
