@@ -1,0 +1,51 @@
+import { Command, CommanderError } from 'commander';
+import { registerDlmsCommands } from './commands/dlms.ts';
+
+export interface Io {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  readStdin: () => Promise<string>;
+}
+
+export const processIo: Io = {
+  out: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
+  err: (text) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
+  readStdin: async () => {
+    const chunks: Buffer[] = [];
+    for await (const c of process.stdin) chunks.push(c as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  },
+};
+
+/** Exit status a command asks for; thrown out of actions to stop with that status. */
+export class ExitCode extends Error {
+  readonly status: number;
+  constructor(status: number) {
+    super(`exit ${status}`);
+    this.status = status;
+  }
+}
+
+export function buildProgram(io: Io): Command {
+  const program = new Command('hes')
+    .description('OpenHES head-end system: read, command and manage smart meters (DLMS/COSEM)')
+    .version('0.1.0')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
+  registerDlmsCommands(program, io);
+  return program;
+}
+
+/** Runs the CLI and returns the process exit status (never calls process.exit). */
+export async function main(argv: string[], io: Io = processIo): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (e) {
+    if (e instanceof ExitCode) return e.status;
+    if (e instanceof CommanderError) return e.exitCode;
+    io.err(`hes: ${e instanceof Error ? e.message : String(e)}`);
+    return 1;
+  }
+}

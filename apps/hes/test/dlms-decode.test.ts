@@ -1,0 +1,119 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { runHes } from './helpers.ts';
+
+const vectorsDir = new URL('../../../vectors/dlms-ua/', import.meta.url);
+const apdu = JSON.parse(readFileSync(new URL('apdu.json', vectorsDir), 'utf8')) as {
+  vectors: Array<{ name: string; hex: string }>;
+};
+const hdlc = JSON.parse(readFileSync(new URL('hdlc.json', vectorsDir), 'utf8')) as {
+  vectors: Array<{ name: string; hex: string }>;
+};
+const suite0 = JSON.parse(readFileSync(new URL('suite0.json', vectorsDir), 'utf8'));
+
+describe('hes dlms decode', () => {
+  it.each(apdu.vectors.filter((v) => !v.name.startsWith('date-time')))(
+    'decodes APDU vector: $name',
+    async (v) => {
+      const r = await runHes(['dlms', 'decode', '--json', v.hex]);
+      expect(r.status).toBe(0);
+      const out = JSON.parse(r.stdout);
+      expect(out.layer).toBe('apdu');
+    },
+  );
+
+  it.each(hdlc.vectors)('decodes HDLC vector: $name', async (v) => {
+    const r = await runHes(['dlms', 'decode', '--json', v.hex]);
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout).layer).toBe('hdlc');
+  });
+
+  it('names the OBIS code and types the data of a GET request inside an HDLC I-frame', async () => {
+    const r = await runHes(['dlms', 'decode', '7EA0190321326FD8E6E600C001C100080000010000FF0200601A7E']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('0.0.1.0.0.255');
+    expect(r.stdout).toMatch(/[Cc]lock/);
+    expect(r.stdout).toContain('get-request');
+  });
+
+  it('shows a set-request date-time with its fields', async () => {
+    const r = await runHes(['dlms', 'decode', 'C101C100080000010000FF0200090C07E50118FF0E303950FFC400']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('2021-01-24');
+    expect(r.stdout).toContain('dev -60');
+  });
+
+  it('deciphers a glo-get-request with keys and shows both layers', async () => {
+    const v = suite0.vectors[0];
+    const r = await runHes([
+      'dlms',
+      'decode',
+      '--json',
+      '--ek',
+      suite0.common.encryptionKey,
+      '--ak',
+      suite0.common.authenticationKey,
+      '--system-title',
+      v.systemTitle,
+      v.cipheredApdu,
+    ]);
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.apdu.apdu).toBe('glo-get-request');
+    expect(out.apdu.invocationCounter).toBe(0x01234567);
+    expect(out.apdu.plaintext).toBe(v.plaintext);
+    expect(out.apdu.deciphered.apdu).toBe('get-request');
+  });
+
+  it('without keys shows the ciphered header only', async () => {
+    const v = suite0.vectors[0];
+    const r = await runHes(['dlms', 'decode', '--json', v.cipheredApdu]);
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.apdu.deciphered).toBeUndefined();
+    expect(out.apdu.invocationCounter).toBe(0x01234567);
+  });
+
+  it('wrong key: clear error, non-zero exit', async () => {
+    const v = suite0.vectors[0];
+    const r = await runHes([
+      'dlms',
+      'decode',
+      '--ek',
+      '00'.repeat(16),
+      '--ak',
+      suite0.common.authenticationKey,
+      '--system-title',
+      v.systemTitle,
+      v.cipheredApdu,
+    ]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('DLMS_AUTH_FAILED');
+  });
+
+  it('decodes a wrapper PDU', async () => {
+    const r = await runHes([
+      'dlms',
+      'decode',
+      '--json',
+      '0001001000010005C100000001'.replace('C100000001', 'C401C10101'),
+    ]);
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.layer).toBe('wrapper');
+    expect(out.apdu.apdu).toBe('get-response');
+  });
+
+  it('reads one PDU per line from stdin and reports bad lines with their offset', async () => {
+    const r = await runHes(['dlms', 'decode'], 'C401C1000600001391\n# comment\nC401C100060000\n');
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain('5009');
+    expect(r.stderr).toMatch(/DLMS_TRUNCATED.*offset/);
+  });
+
+  it('rejects hex that is not hex', async () => {
+    const r = await runHes(['dlms', 'decode', 'XYZ']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('DLMS_MALFORMED');
+  });
+});
