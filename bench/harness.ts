@@ -9,7 +9,11 @@ export interface Measured {
   rounds: number[];
 }
 
-export function measure(name: string, fn: () => void, opts: { rounds?: number; roundMs?: number } = {}): Measured {
+export function measure(
+  name: string,
+  fn: () => void,
+  opts: { rounds?: number; roundMs?: number } = {},
+): Measured {
   const rounds = opts.rounds ?? 5;
   const roundMs = opts.roundMs ?? 400;
   const warmEnd = performance.now() + roundMs;
