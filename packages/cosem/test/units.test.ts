@@ -92,7 +92,8 @@ describe('applyScaler', () => {
   });
 
   it('is exact for bigints', () => {
-    expect(applyScaler(123456789012345678n, -3)).toBe(123456789012345.678);
+    expect(applyScaler(123456789012345678n, -3)).toBe(Number('123456789012345.678'));
+    expect(applyScaler(9007199254740993n, 0)).toBe(Number('9007199254740993'));
     expect(applyScaler(5n, 2)).toBe(500);
   });
 
