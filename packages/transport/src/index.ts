@@ -1,3 +1,4 @@
+export * from './link/index.ts';
 export * from './tcp.ts';
 export * from './transport.ts';
 export * from './udp.ts';

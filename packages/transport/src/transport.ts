@@ -21,6 +21,8 @@ export const TransportFailure = {
   Refused: 'refused',
   ConnectTimeout: 'connect-timeout',
   InactivityTimeout: 'inactivity-timeout',
+  /** The peer did not answer a request in time (links, sessions). */
+  ResponseTimeout: 'response-timeout',
   Reset: 'reset',
   Closed: 'closed',
   Unreachable: 'unreachable',
@@ -29,7 +31,10 @@ export const TransportFailure = {
 export type TransportFailure = (typeof TransportFailure)[keyof typeof TransportFailure];
 
 export function transportError(reason: TransportFailure, message: string, cause?: unknown): DlmsError {
-  const timeout = reason === TransportFailure.ConnectTimeout || reason === TransportFailure.InactivityTimeout;
+  const timeout =
+    reason === TransportFailure.ConnectTimeout ||
+    reason === TransportFailure.InactivityTimeout ||
+    reason === TransportFailure.ResponseTimeout;
   return new DlmsError(timeout ? DlmsErrorCode.Timeout : DlmsErrorCode.Transport, message, {
     retryable: true,
     cause,
