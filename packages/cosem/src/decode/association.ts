@@ -30,7 +30,10 @@ export const AttributeAccessModeNames = {
 /** Association LN method access_mode, versions 1..2 (version 0 sends a boolean). */
 export const MethodAccessModeNames = { 0: 'no_access', 1: 'access', 2: 'authenticated_access' } as const;
 
-/** Association LN version 3 access modes are bit maps (b0 = least significant bit). */
+/**
+ * Association LN version 3 access modes are bit maps (b0 = least significant bit). For
+ * method_access b0 means "access"; the request/response bits are shared.
+ */
 export const AccessModeBit = {
   read: 0x01,
   write: 0x02,
@@ -71,11 +74,11 @@ export interface ObjectListOptions {
   associationVersion?: number;
 }
 
-function bitNames(mode: number, bits: Readonly<Record<string, number>>): string {
+function bitNames(mode: number, bits: Readonly<Record<string, number>>, none: string): string {
   const names = Object.entries(bits)
     .filter(([, m]) => (mode & m) !== 0)
     .map(([n]) => n);
-  return names.length === 0 ? 'no_access' : names.join('|');
+  return names.length === 0 ? none : names.join('|');
 }
 
 function decodeAttributeAccess(d: DlmsData, path: Path, bitmapped: boolean): AttributeAccess {
@@ -87,7 +90,9 @@ function decodeAttributeAccess(d: DlmsData, path: Path, bitmapped: boolean): Att
   return {
     attributeId: expectInteger(element(v, 0, path), `${path}.attribute_id`),
     accessMode: mode,
-    accessModeName: bitmapped ? bitNames(mode, AccessModeBit) : named(mode, AttributeAccessModeNames).name,
+    accessModeName: bitmapped
+      ? bitNames(mode, AccessModeBit, 'no_access')
+      : named(mode, AttributeAccessModeNames).name,
     read,
     write,
     accessSelectors:
@@ -103,7 +108,9 @@ function decodeMethodAccess(d: DlmsData, path: Path, bitmapped: boolean): Method
   return {
     methodId: expectInteger(element(v, 0, path), `${path}.method_id`),
     accessMode: mode,
-    accessModeName: bitmapped ? bitNames(mode, AccessModeBit) : named(mode, MethodAccessModeNames).name,
+    accessModeName: bitmapped
+      ? bitNames(mode, AccessModeBit, 'no_access')
+      : named(mode, MethodAccessModeNames).name,
     allowed: bitmapped ? (mode & AccessModeBit.read) !== 0 : mode !== 0,
   };
 }
@@ -301,10 +308,7 @@ export function decodeSecurityPolicy(
   return {
     raw,
     version: v,
-    name:
-      v === 0
-        ? named(raw, SecurityPolicyV0Names).name
-        : bitNames(raw, SecurityPolicyBit).replace('no_access', 'nothing'),
+    name: v === 0 ? named(raw, SecurityPolicyV0Names).name : bitNames(raw, SecurityPolicyBit, 'nothing'),
   };
 }
 

@@ -1,9 +1,9 @@
 import type { CosemDateTime, DlmsData } from '@openhes/dlms';
-import { dateTimeFromOctets, tryDateTimeToInstant } from '@openhes/dlms';
+import { dateTimeFromOctets, formatDateTime, toHex, tryDateTimeToInstant } from '@openhes/dlms';
 import { attributeDef } from '../classes/index.ts';
 import { obisKey } from '../obis.ts';
 import { obisName } from '../obis-names.ts';
-import { applyScaler, decodeScalerUnit, type ScalerUnit } from '../units.ts';
+import { applyScaler, decodeScalerUnit, formatScaled, type ScalerUnit } from '../units.ts';
 import { type CaptureObject, decodeCaptureObjects } from './objects.ts';
 import { expectArray, expectDateTime, expectStructure, isNumeric, type Path, shapeError } from './shape.ts';
 
@@ -161,4 +161,22 @@ export function scalersFromScalerProfile(
     out.set(obisKey(co.logicalName), decodeScalerUnit(cells[i]!, `${rowPath}[${i}]`));
   });
   return out;
+}
+
+/** One line of text per cell, for tables in the CLI and logs. */
+export function formatProfileCell(cell: ProfileCell): string {
+  switch (cell.kind) {
+    case 'date-time':
+      return formatDateTime(cell.value);
+    case 'number':
+      return formatScaled(cell.value, cell.scalerUnit);
+    case 'boolean':
+      return String(cell.value);
+    case 'text':
+      return cell.value;
+    case 'null':
+      return '-';
+    case 'data':
+      return cell.value.type === 'octet-string' ? toHex(cell.value.value) : cell.value.type;
+  }
 }

@@ -4,6 +4,7 @@ import {
   decodeCaptureObjects,
   decodeProfileBuffer,
   encodeCaptureObjects,
+  formatProfileCell,
   looksLikeDateTime,
   scalersFromScalerProfile,
 } from '../../src/index.ts';
@@ -167,5 +168,18 @@ describe('profile generic buffer', () => {
       expect((e as CosemError).code).toBe('COSEM_SHAPE');
       expect((e as CosemError).path).toBe('capture_objects[1].logical_name');
     }
+  });
+});
+
+describe('formatProfileCell', () => {
+  it('formats each kind of cell', () => {
+    expect(
+      formatProfileCell({ kind: 'number', value: 230.15, raw: 23015, scalerUnit: { scaler: -2, unit: 35 } }),
+    ).toBe('230.15 V');
+    expect(formatProfileCell({ kind: 'null' })).toBe('-');
+    expect(formatProfileCell({ kind: 'data', value: D.octets(0xab, 0x01) })).toBe('AB01');
+    expect(
+      formatProfileCell({ kind: 'date-time', value: dt(2025, 3, 1, 0, 15), instant: undefined }),
+    ).toContain('2025-03-01');
   });
 });
