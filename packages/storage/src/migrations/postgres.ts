@@ -76,9 +76,10 @@ CREATE TABLE readings (
   quality smallint NOT NULL,
   reasons text,
   source smallint NOT NULL,
-  received_at timestamptz NOT NULL,
-  PRIMARY KEY (channel_id, ts, version)
+  received_at timestamptz NOT NULL
 ) PARTITION BY RANGE (ts);
+-- Newest version first: DISTINCT ON (channel_id, ts) and "newest version" probes read it in order.
+CREATE UNIQUE INDEX readings_key ON readings (channel_id, ts, version DESC);
 `,
   },
   {

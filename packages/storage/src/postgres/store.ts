@@ -1,6 +1,141 @@
-import type { Store } from '@openhes/core';
+import type { MaintenancePort, RetentionPolicy, Store } from '@openhes/core';
+import pg from 'pg';
+import { createCommandStore } from '../entities/commands.ts';
+import type { EntityContext } from '../entities/context.ts';
+import { createChannelStore, createMeterStore, createTopologyStore } from '../entities/meters.ts';
+import { createAuditStore, createCollectionStore, createEventStore } from '../entities/records.ts';
+import {
+  createCounterStore,
+  createKeyStore,
+  createTokenStore,
+  createUserStore,
+} from '../entities/security.ts';
+import { StorageError, StorageErrorCode } from '../errors.ts';
 import type { PostgresConfig } from '../index.ts';
+import { postgresMigrations } from '../migrations/postgres.ts';
+import { migratePostgres } from '../migrations/runner.ts';
+import { type PeriodSize, periodOf } from '../sql/periods.ts';
+import { mapPgError, PgExec } from './exec.ts';
+import { PgPartitions } from './partitions.ts';
+import { createPgReadingStore } from './readings.ts';
 
-export async function openPostgresStore(_config: PostgresConfig): Promise<Store> {
-  throw new Error('not yet');
+const INT8 = 20;
+const types = {
+  getTypeParser: ((oid: number, format?: string) =>
+    oid === INT8
+      ? (v: string) => Number(v)
+      : pg.types.getTypeParser(oid, format as 'text')) as pg.CustomTypesConfig['getTypeParser'],
+};
+
+const DAY = 86_400_000;
+
+export async function openPostgresStore(config: PostgresConfig): Promise<Store> {
+  const schema = config.schema ?? 'public';
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+    throw new StorageError(StorageErrorCode.InvalidInput, `invalid schema name ${schema}`, {
+      detail: { reason: 'STORAGE_BAD_SCHEMA' },
+    });
+  }
+  const pool = new pg.Pool({
+    connectionString: config.url,
+    max: config.poolSize ?? 8,
+    options: `-c search_path=${schema} -c client_min_messages=warning`,
+    types,
+  });
+  pool.on('error', () => undefined);
+  let partitions: PgPartitions;
+  let size: PeriodSize;
+  try {
+    const client = await pool.connect().catch((e) => {
+      throw mapPgError(e);
+    });
+    try {
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`).catch((e) => {
+        if ((e as { code?: string }).code !== '23505') throw e;
+      });
+      await migratePostgres(client, postgresMigrations, config.migrateTo);
+      await client.query(
+        "INSERT INTO store_meta (key, value) VALUES ('reading_period', $1) ON CONFLICT (key) DO NOTHING",
+        [config.period ?? 'month'],
+      );
+      const r = await client.query<{ value: PeriodSize }>(
+        "SELECT value FROM store_meta WHERE key = 'reading_period'",
+      );
+      size = r.rows[0]!.value;
+    } finally {
+      client.release();
+    }
+    partitions = new PgPartitions(pool, size);
+    await partitions.load();
+  } catch (e) {
+    await pool.end();
+    throw mapPgError(e);
+  }
+  const clock = config.clock ?? { now: () => Date.now() };
+  const exec = new PgExec(pool, pool);
+  const ctx: EntityContext = {
+    exec,
+    clock,
+    ensurePeriods: (kind, instants) => partitions.ensure(kind, instants),
+  };
+
+  const maintenance: MaintenancePort = {
+    async ensurePeriods(range) {
+      const names: string[] = [];
+      for (const kind of ['readings', 'events', 'collection'] as const) {
+        names.push(...(await partitions.ensureRange(kind, range.from, range.to)));
+      }
+      return names;
+    },
+    async applyRetention(policy: RetentionPolicy, now) {
+      const dropped: string[] = [];
+      for (const [days, kind] of [
+        [policy.readingsDays, 'readings'],
+        [policy.eventsDays, 'events'],
+        [policy.collectionDays, 'collection'],
+      ] as const) {
+        if (days === undefined) continue;
+        dropped.push(...(await partitions.dropBefore(kind, now - days * DAY)));
+      }
+      if (policy.readingsDays !== undefined) {
+        await exec.run(`DELETE FROM ingest_batches WHERE received_at < ${exec.dialect.t('?')}`, [
+          now - policy.readingsDays * DAY,
+        ]);
+      }
+      if (policy.auditDays !== undefined) {
+        const month = periodOf(now - policy.auditDays * DAY, 'month');
+        const n = await exec.run(`DELETE FROM audit_log WHERE at < ${exec.dialect.t('?')}`, [month.start]);
+        if (n > 0) dropped.push(`audit_log<${month.label}`);
+      }
+      return { droppedPeriods: dropped };
+    },
+  };
+
+  const ahead = config.periodsAhead ?? 2;
+  if (ahead > 0 && (config.migrateTo === undefined || config.migrateTo >= 2)) {
+    const now = clock.now();
+    await maintenance.ensurePeriods({ from: now, to: now + ahead * 31 * DAY });
+  }
+  const topology = createTopologyStore(ctx);
+  let closed = false;
+  return {
+    meters: createMeterStore(ctx, topology),
+    topology,
+    channels: createChannelStore(ctx),
+    readings: createPgReadingStore(pool, partitions, clock),
+    events: createEventStore(ctx),
+    collection: createCollectionStore(ctx),
+    commands: createCommandStore(ctx),
+    audit: createAuditStore(ctx),
+    users: createUserStore(ctx),
+    tokens: createTokenStore(ctx),
+    keys: createKeyStore(ctx),
+    counters: createCounterStore(ctx),
+    maintenance,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await pool.end();
+    },
+  };
 }

@@ -1,0 +1,324 @@
+import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import {
+  type AggregatePoint,
+  BUCKET_MS,
+  type Bucket,
+  type Clock,
+  type IngestResult,
+  type MeterAggregatePoint,
+  normalizeObis,
+  pageLimit,
+  type Reading,
+  type ReadingStore,
+  validateReadingInput,
+  validateText,
+} from '@openhes/core';
+import type pg from 'pg';
+import copyStreams from 'pg-copy-streams';
+import { finish, mergePartial, type Partial, readingOf, reasonsText, SOURCE_CODE } from '../sql/codes.ts';
+import { cursorNumbers, encodeCursor, pageOf } from '../sql/cursor.ts';
+import { bucketCount, completenessMeters, completenessPage } from '../sql/shapes.ts';
+import { checked, notFound } from '../sql/validate.ts';
+import { encodeStageBinary, encodeStageText, type StageRow } from './copy.ts';
+import { mapPgError, withPgTx } from './exec.ts';
+import type { PgPartitions } from './partitions.ts';
+
+const ms = (c: string) => `(extract(epoch from ${c}) * 1000)::int8`;
+const t = (p: string) => `to_timestamp(${p}::float8 / 1000)`;
+const READING_COLS = `${ms('ts')} AS ts, version, value, quality, reasons, source, ${ms('received_at')} AS received_at`;
+
+function bucketExpr(bucket: Bucket): string {
+  if (bucket === 'month') return ms("date_trunc('month', ts - interval '1 millisecond', 'UTC')");
+  return ms(
+    `date_bin('${BUCKET_MS[bucket]} milliseconds'::interval, ts - interval '1 millisecond', timestamptz '2000-01-01 00:00:00+00')`,
+  );
+}
+
+const STAGE_DDL = `CREATE TEMP TABLE IF NOT EXISTS reading_stage (
+  round smallint NOT NULL, channel_id integer NOT NULL, ts timestamptz NOT NULL, value float8 NOT NULL,
+  quality smallint NOT NULL, reasons text, source smallint NOT NULL) ON COMMIT DELETE ROWS`;
+
+const INSERT_FIRST = `WITH ins AS (
+  INSERT INTO readings (channel_id, ts, version, value, quality, reasons, source, received_at)
+  SELECT channel_id, ts, 1, value, quality, reasons, source, ${t('$2')} FROM reading_stage WHERE round = $1
+  ORDER BY channel_id, ts
+  ON CONFLICT DO NOTHING RETURNING 1)
+SELECT count(*)::int AS n FROM ins`;
+
+// Rows equal to the newest stored version are dropped; the rest become version newest + 1.
+// A concurrent writer may take the same version first: ON CONFLICT skips, the caller re-runs.
+const INSERT_VERSIONS = `WITH cand AS (
+  SELECT s.channel_id, s.ts, s.value, s.quality, s.reasons, s.source, cur.version AS cur
+  FROM reading_stage s
+  LEFT JOIN LATERAL (
+    SELECT r.version, r.value, r.quality, r.reasons FROM readings r
+    WHERE r.channel_id = s.channel_id AND r.ts = s.ts ORDER BY r.version DESC LIMIT 1) cur ON true
+  WHERE s.round = $1 AND (cur.version IS NULL OR cur.value <> s.value OR cur.quality <> s.quality
+    OR cur.reasons IS DISTINCT FROM s.reasons)),
+ins AS (
+  INSERT INTO readings (channel_id, ts, version, value, quality, reasons, source, received_at)
+  SELECT channel_id, ts, coalesce(cur, 0) + 1, value, quality, reasons, source, ${t('$2')} FROM cand
+  ORDER BY channel_id, ts
+  ON CONFLICT DO NOTHING RETURNING version)
+SELECT (SELECT count(*) FROM cand)::int AS c, count(*)::int AS n, (count(*) FILTER (WHERE version > 1))::int AS v
+FROM ins`;
+
+const BUMP_LAST = `UPDATE channels c SET last_ts = m.ts
+FROM (SELECT channel_id, max(ts) AS ts FROM reading_stage GROUP BY channel_id) m
+WHERE c.id = m.channel_id AND (c.last_ts IS NULL OR c.last_ts < m.ts)`;
+
+export interface PgReadingOptions {
+  /** COPY format for the stage table; binary unless told otherwise. */
+  copyFormat?: 'binary' | 'text';
+}
+
+export function createPgReadingStore(
+  pool: pg.Pool,
+  partitions: PgPartitions,
+  clock: Clock,
+  opts: PgReadingOptions = {},
+): ReadingStore {
+  const known = new Set<number>();
+  const staged = new WeakSet<pg.PoolClient>();
+  const binary = opts.copyFormat !== 'text';
+
+  async function q<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {
+    try {
+      return (await pool.query<T>(sql, params)).rows;
+    } catch (e) {
+      throw mapPgError(e);
+    }
+  }
+
+  async function checkChannels(ids: Iterable<number>): Promise<void> {
+    const missing = [...ids].filter((id) => !known.has(id));
+    if (missing.length === 0) return;
+    const rows = await q<{ id: number }>('SELECT id FROM channels WHERE id = ANY($1::int[])', [missing]);
+    const found = new Set(rows.map((r) => Number(r.id)));
+    for (const id of missing) {
+      if (!found.has(id)) throw notFound('channel', { channelId: id });
+      known.add(id);
+    }
+  }
+
+  async function copyIn(client: pg.PoolClient, rows: readonly StageRow[]): Promise<void> {
+    const sql = `COPY reading_stage (round, channel_id, ts, value, quality, reasons, source) FROM STDIN${
+      binary ? ' (FORMAT binary)' : ''
+    }`;
+    const data = binary ? encodeStageBinary(rows) : encodeStageText(rows);
+    await pipeline(Readable.from([data]), client.query(copyStreams.from(sql)));
+  }
+
+  const store: ReadingStore = {
+    async ingest(batch) {
+      const batchId = batch.id ?? randomUUID();
+      checked(() => {
+        validateText('batch.id', batchId, 128);
+        for (const [i, r] of batch.readings.entries()) validateReadingInput(r, i);
+      });
+      const receivedAt = batch.receivedAt ?? clock.now();
+      await checkChannels(new Set(batch.readings.map((r) => r.channelId)));
+      await partitions.ensure(
+        'readings',
+        batch.readings.map((r) => r.ts),
+      );
+      const seen = new Map<string, number>();
+      const roundSizes: number[] = [];
+      const rows: StageRow[] = batch.readings.map((r) => {
+        const key = `${r.channelId}:${r.ts}`;
+        const round = seen.get(key) ?? 0;
+        seen.set(key, round + 1);
+        roundSizes[round] = (roundSizes[round] ?? 0) + 1;
+        return {
+          round,
+          channelId: r.channelId,
+          ts: r.ts,
+          value: r.value,
+          quality: r.quality ?? 0,
+          reasons: reasonsText(r.reasons),
+          source: SOURCE_CODE[r.source ?? 'scheduled'],
+        };
+      });
+      return withPgTx(pool, async (client): Promise<IngestResult> => {
+        const result = { batchId, inserted: 0, versioned: 0, unchanged: 0, duplicateBatch: false };
+        try {
+          const claimed = await client.query(
+            `INSERT INTO ingest_batches (batch_id, received_at, row_count) VALUES ($1, ${t('$2')}, $3)
+             ON CONFLICT DO NOTHING`,
+            [batchId, receivedAt, rows.length],
+          );
+          if (claimed.rowCount === 0) return { ...result, duplicateBatch: true };
+          if (rows.length === 0) return result;
+          if (!staged.has(client)) {
+            await client.query(STAGE_DDL);
+            staged.add(client);
+          }
+          await copyIn(client, rows);
+          for (let round = 0; round < roundSizes.length; round++) {
+            const size = roundSizes[round]!;
+            const first = await client.query<{ n: number }>(INSERT_FIRST, [round, receivedAt]);
+            let stored = first.rows[0]!.n;
+            result.inserted += stored;
+            for (let attempt = 0; stored < size && attempt < 50; attempt++) {
+              const r = await client.query<{ c: number; n: number; v: number }>(INSERT_VERSIONS, [
+                round,
+                receivedAt,
+              ]);
+              const { c, n, v } = r.rows[0]!;
+              result.inserted += n - v;
+              result.versioned += v;
+              stored += n;
+              if (n === c) break;
+            }
+            result.unchanged += size - stored;
+          }
+          await client.query(BUMP_LAST);
+          return result;
+        } catch (e) {
+          staged.delete(client);
+          throw e;
+        }
+      });
+    },
+
+    async isBatchStored(batchId) {
+      return (await q('SELECT 1 FROM ingest_batches WHERE batch_id = $1', [batchId])).length > 0;
+    },
+
+    async series(query) {
+      const limit = checked(() => pageLimit(query.limit));
+      const all = query.versions === 'all';
+      const after = cursorNumbers(query.cursor, all ? 2 : 1);
+      const rows = all
+        ? await q(
+            `SELECT ${READING_COLS} FROM readings WHERE channel_id = $1 AND ts >= ${t('$2')} AND ts < ${t('$3')}
+             AND (ts, version) > (${t('$4')}, $5) ORDER BY ts, version LIMIT $6`,
+            [query.channelId, query.from, query.to, after?.[0] ?? 0, after?.[1] ?? 0, limit + 1],
+          )
+        : await q(
+            `SELECT DISTINCT ON (ts) ${READING_COLS} FROM readings
+             WHERE channel_id = $1 AND ts >= ${t('$2')} AND ts < ${t('$3')}
+             ORDER BY ts, version DESC LIMIT $4`,
+            [query.channelId, Math.max(query.from, after ? after[0]! + 1 : query.from), query.to, limit + 1],
+          );
+      const items: Reading[] = rows.map((r) => readingOf(query.channelId, r));
+      return pageOf(items, limit, (r) => (all ? [r.ts, r.version] : [r.ts]));
+    },
+
+    async history(channelId, ts) {
+      const rows = await q(
+        `SELECT ${READING_COLS} FROM readings WHERE channel_id = $1 AND ts = ${t('$2')} ORDER BY version`,
+        [channelId, ts],
+      );
+      return rows.map((r) => readingOf(channelId, r));
+    },
+
+    async aggregate(query) {
+      const rows = await q<Partial & { b: number }>(
+        `SELECT ${bucketExpr(query.bucket)} AS b, sum(value) AS sum, count(*)::int AS count, min(value) AS min,
+           max(value) AS max
+         FROM (SELECT DISTINCT ON (ts) ts, value FROM readings
+               WHERE channel_id = $1 AND ts > ${t('$2')} AND ts <= ${t('$3')} ORDER BY ts, version DESC) x
+         GROUP BY 1 ORDER BY 1`,
+        [query.channelId, query.from, query.to],
+      );
+      return rows.map(
+        (r): AggregatePoint => ({
+          bucketStart: Number(r.b),
+          value: finish(r, query.fn),
+          count: Number(r.count),
+        }),
+      );
+    },
+
+    async aggregateGroup(query) {
+      const limit = checked(() => pageLimit(query.limit));
+      const obis = checked(() => normalizeObis('obis', query.obis));
+      const after = cursorNumbers(query.cursor, 1)?.[0] ?? 0;
+      const channels = await q<{ id: number; meter_id: number }>(
+        `SELECT id, meter_id FROM channels WHERE obis = $1 AND attribute = $2 AND meter_id = ANY($3::int8[])
+         AND meter_id > $4 ORDER BY meter_id, id`,
+        [obis, query.attribute, query.meterIds, after],
+      );
+      const take = channels.slice(
+        0,
+        Math.max(1, Math.floor(limit / bucketCount(query.from, query.to, query.bucket))),
+      );
+      const meterOf = new Map(take.map((c) => [Number(c.id), Number(c.meter_id)]));
+      const rows = await q<Partial & { b: number; c: number }>(
+        `SELECT channel_id AS c, ${bucketExpr(query.bucket)} AS b, sum(value) AS sum, count(*)::int AS count,
+           min(value) AS min, max(value) AS max
+         FROM (SELECT DISTINCT ON (channel_id, ts) channel_id, ts, value FROM readings
+               WHERE channel_id = ANY($1::int[]) AND ts > ${t('$2')} AND ts <= ${t('$3')}
+               ORDER BY channel_id, ts, version DESC) x
+         GROUP BY 1, 2`,
+        [[...meterOf.keys()], query.from, query.to],
+      );
+      const parts = new Map<string, Partial>();
+      for (const r of rows) mergePartial(parts, `${r.c}:${r.b}`, r);
+      const items: MeterAggregatePoint[] = [...parts].map(([k, p]) => {
+        const [c, b] = k.split(':').map(Number) as [number, number];
+        return {
+          meterId: meterOf.get(c)!,
+          channelId: c,
+          bucketStart: b,
+          value: finish(p, query.fn),
+          count: p.count,
+        };
+      });
+      items.sort(
+        (a, b) => a.meterId - b.meterId || a.channelId - b.channelId || a.bucketStart - b.bucketStart,
+      );
+      const last = take[take.length - 1];
+      return {
+        items,
+        nextCursor: take.length < channels.length && last ? encodeCursor([Number(last.meter_id)]) : null,
+      };
+    },
+
+    async latestForMeter(meterId) {
+      const rows = await q<Record<string, unknown> & { channel_id: number }>(
+        `SELECT DISTINCT ON (r.channel_id) r.channel_id, ${ms('r.ts')} AS ts, r.version, r.value, r.quality, r.reasons,
+           r.source, ${ms('r.received_at')} AS received_at
+         FROM channels c JOIN readings r ON r.channel_id = c.id AND r.ts = c.last_ts
+         WHERE c.meter_id = $1 ORDER BY r.channel_id, r.version DESC`,
+        [meterId],
+      );
+      return rows.map((r) => readingOf(Number(r.channel_id), r));
+    },
+
+    async completeness(query) {
+      const limit = checked(() => pageLimit(query.limit));
+      const after = cursorNumbers(query.cursor, 1)?.[0] ?? 0;
+      const { take, more } = completenessMeters(query.meterIds, after, query.fromDay, query.toDay, limit);
+      const channels = (
+        await q<{ id: number; meter_id: number; interval_s: number }>(
+          `SELECT id, meter_id, interval_s FROM channels WHERE kind = 'interval' AND meter_id = ANY($1::int8[])`,
+          [take],
+        )
+      ).map((c) => ({
+        id: Number(c.id),
+        meterId: Number(c.meter_id),
+        intervalSeconds: Number(c.interval_s),
+      }));
+      const present = await q<{ c: number; d: number; n: number }>(
+        `SELECT channel_id AS c,
+           ${ms("date_bin('1 day'::interval, ts - interval '1 millisecond', timestamptz '2000-01-01 00:00:00+00')")} AS d,
+           count(DISTINCT ts)::int AS n
+         FROM readings WHERE channel_id = ANY($1::int[]) AND ts > ${t('$2')} AND ts <= ${t('$3')} GROUP BY 1, 2`,
+        [channels.map((c) => c.id), query.fromDay, query.toDay],
+      );
+      return completenessPage(
+        take,
+        more,
+        query.fromDay,
+        query.toDay,
+        channels,
+        present.map((p) => ({ channelId: Number(p.c), day: Number(p.d), n: Number(p.n) })),
+      );
+    },
+  };
+  return store;
+}
