@@ -74,13 +74,7 @@ class BlockCollector {
   private readonly parts: Uint8Array[] = [];
   private warned = false;
 
-  add(
-    blockNumber: number,
-    raw: Uint8Array,
-    negotiated: boolean,
-    sink: EventSink,
-    service: string,
-  ): void {
+  add(blockNumber: number, raw: Uint8Array, negotiated: boolean, sink: EventSink, service: string): void {
     if (!negotiated && !this.warned) {
       this.warned = true;
       sink.warn(
@@ -268,7 +262,12 @@ export function setOperation(ctx: OperationContext, item: SetItem): Operation<Li
         datablock,
       });
     }
-    return encodeXdlmsApdu({ type: 'set-request', choice: 'with-datablock', invokeIdAndPriority: iip, datablock });
+    return encodeXdlmsApdu({
+      type: 'set-request',
+      choice: 'with-datablock',
+      invokeIdAndPriority: iip,
+      datablock,
+    });
   };
   return {
     start: () => (blockwise ? nextBlock() : normal),
@@ -308,11 +307,16 @@ export function setListOperation(
       }),
     step(apdu) {
       checkInvokeId(apdu, iip);
-      if (apdu.type !== 'set-response' || (apdu.choice !== 'with-list' && apdu.choice !== 'last-datablock-with-list')) {
+      if (
+        apdu.type !== 'set-response' ||
+        (apdu.choice !== 'with-list' && apdu.choice !== 'last-datablock-with-list')
+      ) {
         throw unexpected(apdu, 'set-response-with-list');
       }
       if (apdu.result.length !== items.length) {
-        throw protocolError(`set-response-with-list has ${apdu.result.length} results for ${items.length} values`);
+        throw protocolError(
+          `set-response-with-list has ${apdu.result.length} results for ${items.length} values`,
+        );
       }
       return { done: apdu.result.map(setResultOf) };
     },
@@ -343,7 +347,10 @@ export function actionOperation(
   });
   const limit = ctx.requestLimit();
   const blockwise =
-    item.params !== undefined && normal.length > limit && !ctx.negotiated('gbt') && ctx.negotiated('block-action');
+    item.params !== undefined &&
+    normal.length > limit &&
+    !ctx.negotiated('gbt') &&
+    ctx.negotiated('block-action');
   let blocks: Uint8Array[] = [];
   if (blockwise && item.params !== undefined) {
     blocks = splitIntoBlocks(dataToBytes(item.params), maxBlockData('action-request-with-pblock', limit - 9));
@@ -362,7 +369,12 @@ export function actionOperation(
         pblock,
       });
     }
-    return encodeXdlmsApdu({ type: 'action-request', choice: 'with-pblock', invokeIdAndPriority: iip, pblock });
+    return encodeXdlmsApdu({
+      type: 'action-request',
+      choice: 'with-pblock',
+      invokeIdAndPriority: iip,
+      pblock,
+    });
   };
   const incoming = new BlockCollector();
   return {

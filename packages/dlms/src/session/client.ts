@@ -1,14 +1,14 @@
 import {
   type Aare,
   AcseServiceUser,
-  AssociationResult,
   ApplicationContextName,
-  type Conformance,
+  AssociationResult,
   type ConfirmedServiceError,
+  type Conformance,
+  confirmedServiceErrorText,
   conformanceFromBits,
   conformanceMask,
   conformanceToBits,
-  confirmedServiceErrorText,
   decodeAare,
   decodeConfirmedServiceError,
   decodeRlre,
@@ -41,10 +41,10 @@ import {
 } from '../security/index.ts';
 import { ClientExchange, type ExchangeHandler } from './client-exchange.ts';
 import {
+  accessResultError,
   actionListOperation,
   actionListSize,
   actionOperation,
-  accessResultError,
   chunkBySize,
   getListOperation,
   getListSize,
@@ -106,7 +106,9 @@ function serviceError(message: string, detail: Record<string, unknown>): DlmsErr
 }
 
 function confirmedServiceError(e: ConfirmedServiceError): DlmsError {
-  return serviceError(`confirmed-service-error: ${confirmedServiceErrorText(e)}`, { confirmedServiceError: e });
+  return serviceError(`confirmed-service-error: ${confirmedServiceErrorText(e)}`, {
+    confirmedServiceError: e,
+  });
 }
 
 function unwrapList<T>(results: ListResult<T>[], service: string): T {
@@ -135,8 +137,7 @@ export class ClientSession {
     this.settings = options.association;
     this.security = options.security;
     this.hooks = options.hooks ?? {};
-    const needsKeys =
-      requiresCiphering(this.security?.policy) || this.settings.authentication === 'hls-gmac';
+    const needsKeys = requiresCiphering(this.security?.policy) || this.settings.authentication === 'hls-gmac';
     if (needsKeys && this.security === undefined) {
       throw new DlmsError(DlmsErrorCode.Security, 'ciphering and HLS-GMAC need a security context');
     }
@@ -230,7 +231,8 @@ export class ClientSession {
     if (raw.length > 0 && isCipheredTag(raw[0]!)) {
       sink.trace('rx', 'ciphered', raw);
       const sec = this.security;
-      if (sec === undefined) throw new DlmsError(DlmsErrorCode.Security, 'ciphered APDU without a security context');
+      if (sec === undefined)
+        throw new DlmsError(DlmsErrorCode.Security, 'ciphered APDU without a security context');
       const d = decipherApdu(raw, {
         keyResolver: ({ kind }) => this.keysFor(kind === 'ded' || kind === 'general-ded' ? 'ded' : 'glo'),
         ...(sec.serverSystemTitle === undefined ? {} : { systemTitle: sec.serverSystemTitle }),
@@ -268,7 +270,9 @@ export class ClientSession {
 
   private service<R>(op: Operation<R>): Exchange<R> {
     if (this.state !== 'associated') throw protocolError(`not associated (state ${this.state})`);
-    return this.open(op.start(), false, (raw, sink) => op.step(this.decodeResponse(this.unwrap(raw, sink), sink), sink));
+    return this.open(op.start(), false, (raw, sink) =>
+      op.step(this.decodeResponse(this.unwrap(raw, sink), sink), sink),
+    );
   }
 
   // ---- association -------------------------------------------------------------------------
@@ -288,12 +292,17 @@ export class ClientSession {
     const initiate = encodeInitiateRequest({
       ...(this.dedicatedKey === undefined ? {} : { dedicatedKey: this.dedicatedKey }),
       proposedDlmsVersionNumber: s.dlmsVersion ?? DLMS_VERSION,
-      proposedConformance: conformanceFromBits(conformanceToBits(s.proposedConformance ?? DEFAULT_CLIENT_CONFORMANCE)),
+      proposedConformance: conformanceFromBits(
+        conformanceToBits(s.proposedConformance ?? DEFAULT_CLIENT_CONFORMANCE),
+      ),
       clientMaxReceivePduSize: s.maxReceivePduSize ?? DEFAULT_MAX_PDU_SIZE,
     });
     const userInformation = this.ciphering
       ? cipherApdu({
-          tag: style === 'general-glo' ? CipheredApduTag.generalGloCiphering : CipheredApduTag.gloInitiateRequest,
+          tag:
+            style === 'general-glo'
+              ? CipheredApduTag.generalGloCiphering
+              : CipheredApduTag.gloInitiateRequest,
           securityControl: securityControlFor(sec!.policy),
           systemTitle: sec!.systemTitle,
           invocationCounter: sec!.invocationCounters.nextToSend(),
@@ -301,7 +310,9 @@ export class ClientSession {
           keys: sec!.keys,
         })
       : initiate;
-    const ctos = hls ? generateChallenge(s.challengeLength ?? DEFAULT_CHALLENGE_LENGTH, sec!.random) : undefined;
+    const ctos = hls
+      ? generateChallenge(s.challengeLength ?? DEFAULT_CHALLENGE_LENGTH, sec!.random)
+      : undefined;
     const secret = s.authentication === 'low' ? s.password : ctos;
     const aarq = encodeAarq({
       applicationContextName: this.ciphering
@@ -366,11 +377,13 @@ export class ClientSession {
     const aare = decodeAare(plain);
     if (aare.result !== AssociationResult.accepted) throw this.rejected(aare);
     const sec = this.security;
-    if (sec !== undefined && aare.respondingApTitle !== undefined) sec.serverSystemTitle = aare.respondingApTitle;
+    if (sec !== undefined && aare.respondingApTitle !== undefined)
+      sec.serverSystemTitle = aare.respondingApTitle;
     if (aare.userInformation === undefined) throw protocolError('AARE without user-information');
     let user = decodeUserInformation(aare.userInformation);
     if (user.kind === 'ciphered') {
-      if (sec === undefined) throw new DlmsError(DlmsErrorCode.Security, 'ciphered AARE without a security context');
+      if (sec === undefined)
+        throw new DlmsError(DlmsErrorCode.Security, 'ciphered AARE without a security context');
       const d = decipherApdu(user.raw, {
         keys: sec.keys,
         ...(sec.serverSystemTitle === undefined ? {} : { systemTitle: sec.serverSystemTitle }),
@@ -429,7 +442,8 @@ export class ClientSession {
     if (apdu.type !== 'action-response' || apdu.choice !== 'normal') {
       throw protocolError(`expected the reply_to_HLS_authentication response, got ${apdu.type}`);
     }
-    if ((apdu.invokeIdAndPriority & 0x0f) !== invokeId) throw protocolError('reply_to_HLS invoke-id mismatch');
+    if ((apdu.invokeIdAndPriority & 0x0f) !== invokeId)
+      throw protocolError('reply_to_HLS invoke-id mismatch');
     const r = apdu.singleResponse;
     const p = r.returnParameters;
     if (r.result !== 0 || p === undefined || p.choice !== 'data' || p.data.type !== 'octet-string') {
@@ -449,7 +463,10 @@ export class ClientSession {
   // ---- services ----------------------------------------------------------------------------
 
   get(ref: AttributeRef): Exchange<DlmsData> {
-    return this.mapped(this.service(sequence([single(() => getOperation(this.operationContext, ref))])), 'get');
+    return this.mapped(
+      this.service(sequence([single(() => getOperation(this.operationContext, ref))])),
+      'get',
+    );
   }
 
   /** GET-with-list, split so each request fits; one GET per attribute without multiple-references. */
@@ -487,7 +504,10 @@ export class ClientSession {
 
   action(ref: MethodRef, params?: DlmsData): Exchange<DlmsData | undefined> {
     const item: ActionItem = params === undefined ? { ref } : { ref, params };
-    return this.mapped(this.service(sequence([single(() => actionOperation(this.operationContext, item))])), 'action');
+    return this.mapped(
+      this.service(sequence([single(() => actionOperation(this.operationContext, item))])),
+      'action',
+    );
   }
 
   actionList(items: readonly ActionItem[]): Exchange<ListResult<DlmsData | undefined>[]> {

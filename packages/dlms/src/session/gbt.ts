@@ -1,12 +1,6 @@
+import { encodeXdlmsApdu, type GeneralBlockTransfer, maxBlockData, splitIntoBlocks } from '../apdu/index.ts';
 import { concatBytes } from '../bytes.ts';
-import { DlmsErrorCode } from '../errors.ts';
-import {
-  encodeXdlmsApdu,
-  type GeneralBlockTransfer,
-  maxBlockData,
-  splitIntoBlocks,
-} from '../apdu/index.ts';
-import { DlmsError } from '../errors.ts';
+import { DlmsError, DlmsErrorCode } from '../errors.ts';
 
 /**
  * General-block-transfer in lock-step: each side numbers its own blocks from 1; a receiver

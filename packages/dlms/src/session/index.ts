@@ -3,4 +3,5 @@ export * from './events.ts';
 export * from './exchange.ts';
 export * from './object-model.ts';
 export * from './refs.ts';
+export * from './server.ts';
 export * from './settings.ts';

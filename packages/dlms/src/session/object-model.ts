@@ -1,6 +1,6 @@
-import type { DlmsData } from '../axdr/index.ts';
-import type { SelectiveAccessDescriptor } from '../apdu/index.ts';
 import type { Conformance } from '../acse/index.ts';
+import type { SelectiveAccessDescriptor } from '../apdu/index.ts';
+import type { DlmsData } from '../axdr/index.ts';
 import type { SecurityKeys } from '../security/index.ts';
 import type { AuthenticationKind, CipheringStyle, SecurityPolicy } from './settings.ts';
 
@@ -43,7 +43,12 @@ export interface ObjectModel {
     address: MethodAddress,
     params: DlmsData | undefined,
   ): { result: number; returnData?: DlmsData };
-  attributeAccess(association: string, classId: number, obis: Uint8Array, attributeId: number): AttributeAccess;
+  attributeAccess(
+    association: string,
+    classId: number,
+    obis: Uint8Array,
+    attributeId: number,
+  ): AttributeAccess;
   methodAccess(association: string, classId: number, obis: Uint8Array, methodId: number): MethodAccess;
 }
 

@@ -1,4 +1,3 @@
-import type { DlmsData } from '../axdr/index.ts';
 import type {
   CosemAttributeDescriptor,
   CosemAttributeDescriptorWithSelection,
@@ -6,6 +5,7 @@ import type {
   SelectiveAccessDescriptor,
 } from '../apdu/index.ts';
 import { obisFromString } from '../apdu/index.ts';
+import type { DlmsData } from '../axdr/index.ts';
 
 /** An attribute to read or write; `obis` as 6 bytes or 'A.B.C.D.E.F'. */
 export interface AttributeRef {
@@ -33,9 +33,7 @@ export interface ActionItem {
 }
 
 /** Outcome of one element of a with-list service. */
-export type ListResult<T> =
-  | { ok: true; value: T }
-  | { ok: false; result: number; resultName: string };
+export type ListResult<T> = { ok: true; value: T } | { ok: false; result: number; resultName: string };
 
 export function instanceIdOf(obis: Uint8Array | string): Uint8Array {
   return typeof obis === 'string' ? obisFromString(obis) : obis;
