@@ -20,6 +20,7 @@ import {
   type ServerAssociation,
   ServerSession,
   type SessionEvent,
+  type SessionHooks,
 } from '../../src/session/index.ts';
 
 export const EK = fromHex('000102030405060708090A0B0C0D0E0F');
@@ -181,6 +182,7 @@ export interface PairOptions {
   client?: Partial<AssociationSettings>;
   security?: Partial<SecurityContext> | false;
   serverConformance?: ConformanceName[];
+  hooks?: SessionHooks;
 }
 
 export interface Pair {
@@ -240,6 +242,7 @@ export function makePair(options: PairOptions = {}): Pair {
       ...options.client,
     },
     ...(security === undefined ? {} : { security }),
+    ...(options.hooks === undefined ? {} : { hooks: options.hooks }),
   });
   const wire = { toServer: [] as Uint8Array[], toClient: [] as Uint8Array[] };
   const respond = (apdu: Uint8Array): Uint8Array[] => {

@@ -1,0 +1,142 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { decodeXdlmsApdu, encodeXdlmsApdu, getResponseDatablocks } from '../../src/apdu/index.ts';
+import { dataToBytes } from '../../src/axdr/index.ts';
+import { concatBytes } from '../../src/bytes.ts';
+import { DlmsError } from '../../src/errors.ts';
+import { decipherApdu, InvocationCounterState } from '../../src/security/index.ts';
+import { SessionWarning, type TraceEvent } from '../../src/session/index.ts';
+import {
+  AK,
+  CLIENT_TITLE,
+  CLOCK,
+  EK,
+  makePair,
+  PROFILE_BUFFER,
+  profileRows,
+  SERVER_TITLE,
+} from './fixtures.ts';
+
+// Provenance: simulator (ServerSession) on an in-memory loop, with hand-made meter quirks.
+
+function associated(serverConformance?: PairOptions['serverConformance']) {
+  const pair = makePair(serverConformance === undefined ? {} : { serverConformance });
+  pair.ok(pair.client.associate());
+  return pair;
+}
+
+describe('tolerances for real meters', () => {
+  it('blocks although block transfer was not negotiated: accepted with a warning', () => {
+    const pair = associated(['get', 'set', 'action']);
+    const ex = pair.client.get(PROFILE_BUFFER);
+    const iip = ex.send[2]!;
+    const blocks = getResponseDatablocks(iip, dataToBytes(profileRows(1, 40)), 256);
+    expect(blocks.length).toBeGreaterThan(1);
+    let step = ex.receive(encodeXdlmsApdu(blocks[0]!));
+    for (let i = 1; i < blocks.length; i++) {
+      expect(step.status).toBe('send');
+      if (step.status !== 'send') return;
+      expect(Array.from(step.send.subarray(0, 2))).toEqual([0xc0, 0x02]);
+      const warned = step.events.filter((e) => e.type === 'warning');
+      expect(warned.map((e) => e.type === 'warning' && e.code)).toEqual(
+        i === 1 ? [SessionWarning.BlockTransferNotNegotiated] : [],
+      );
+      step = ex.receive(encodeXdlmsApdu(blocks[i]!));
+    }
+    expect(step.status === 'done' ? step.result : step.status).toEqual(profileRows(1, 40));
+  });
+
+  it('trailing bytes after the data: value kept, warning recorded', () => {
+    const pair = associated();
+    const ex = pair.client.get(CLOCK);
+    const answer = pair.server.receive(ex.send).send[0]!;
+    const step = ex.receive(concatBytes(answer, Uint8Array.of(0x00, 0x00, 0x01)));
+    expect(step.status).toBe('done');
+    expect(step.events.some((e) => e.type === 'warning' && e.code === SessionWarning.TrailingBytes)).toBe(
+      true,
+    );
+  });
+
+  it('ExceptionResponse where a release response was due: released with a warning', () => {
+    const pair = associated();
+    const ex = pair.client.release();
+    const step = ex.receive(Uint8Array.of(0xd8, 0x01, 0x01));
+    expect(step.status).toBe('done');
+    expect(
+      step.events.some((e) => e.type === 'warning' && e.code === SessionWarning.ReleaseExceptionResponse),
+    ).toBe(true);
+    expect(pair.client.state).toBe('released');
+  });
+
+  it('malformed release response: released with a warning', () => {
+    const pair = associated();
+    const ex = pair.client.release();
+    const step = ex.receive(Uint8Array.of(0x63, 0x05, 0x80));
+    expect(step.status).toBe('done');
+    expect(step.events.some((e) => e.type === 'warning' && e.code === SessionWarning.ReleaseMalformed)).toBe(
+      true,
+    );
+    expect(pair.client.state).toBe('released');
+  });
+});
+
+describe('trace hook and notifications', () => {
+  it('the trace hook sees every APDU, plain and ciphered', () => {
+    const traces: TraceEvent[] = [];
+    const pair = makePair({ server: { policy: 'auth+enc' }, hooks: { trace: (e) => traces.push(e) } });
+    const { client } = pair;
+    pair.ok(client.associate());
+    pair.ok(client.get(CLOCK));
+    const layers = traces.map((t) => `${t.direction}:${t.layer}`);
+    expect(layers).toEqual(['tx:plain', 'rx:plain', 'tx:plain', 'tx:ciphered', 'rx:ciphered', 'rx:plain']);
+  });
+
+  it('notify builds a DataNotification, ciphered with general-glo-ciphering when configured', () => {
+    const plain = makePair();
+    const n = plain.server.notify({ body: { type: 'unsigned', value: 7 }, longInvokeId: 5 });
+    const apdu = decodeXdlmsApdu(n.send[0]!);
+    expect(apdu).toMatchObject({
+      type: 'data-notification',
+      notificationBody: { type: 'unsigned', value: 7 },
+    });
+
+    const secured = makePair({ server: { policy: 'auth+enc' } });
+    const c = secured.server.notify({ body: { type: 'unsigned', value: 7 } }).send[0]!;
+    expect(c[0]).toBe(0xdb);
+    const d = decipherApdu(c, { keys: { ek: EK, ak: AK }, guard: new InvocationCounterState() });
+    expect(Array.from(d.systemTitle)).toEqual(Array.from(SERVER_TITLE));
+    expect(decodeXdlmsApdu(d.plaintext)).toMatchObject({ type: 'data-notification' });
+    const e = secured.server.notifyEvent({
+      descriptor: { classId: 1, instanceId: Uint8Array.of(0, 0, 96, 11, 0, 255), attributeId: 2 },
+      value: { type: 'long-unsigned', value: 12 },
+    }).send[0]!;
+    expect(e[0]).toBe(0xdb);
+    expect(CLIENT_TITLE.length).toBe(8);
+  });
+});
+
+describe('robustness', () => {
+  it('random bytes to the server give an APDU back, never an exception', () => {
+    const pair = makePair();
+    pair.ok(pair.client.associate());
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
+        const step = pair.server.receive(bytes);
+        expect(step.send.length).toBeGreaterThan(0);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('random bytes to a client exchange fail with a DlmsError only', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), fc.boolean(), (bytes, secured) => {
+        const pair = makePair(secured ? { server: { policy: 'auth+enc' } } : {});
+        pair.ok(pair.client.associate());
+        const step = pair.client.get(CLOCK).receive(bytes);
+        if (step.status === 'failed') expect(step.error).toBeInstanceOf(DlmsError);
+      }),
+      { numRuns: 150 },
+    );
+  });
+});
