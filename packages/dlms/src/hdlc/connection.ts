@@ -98,10 +98,16 @@ export class HdlcConnection {
   private va = 0;
   private vr = 0;
   private window: SentFrame[] = [];
-  private txData: Uint8Array[] = [];
+  private txData: { data: Uint8Array; expectResponse: boolean }[] = [];
   private txOffset = 0;
   private rx: Uint8Array[] = [];
   private rxPartial = false;
+  /** Client: a request went out whole and its response has not come back whole yet. */
+  private awaitingResponse = false;
+  /** An I-frame was dropped for its N(S) since our last poll: ask again with RR. */
+  private rxRejected = false;
+  /** Client: something was acknowledged or received in sequence since our last poll. */
+  private turnProgress = false;
   private awaiting = false;
   private retries = 0;
   private peerBusy = false;
@@ -149,14 +155,19 @@ export class HdlcConnection {
     return this.poll({ kind: 'DISC', pf: true }, EMPTY);
   }
 
-  /** Queues an APDU (LLC added here) and sends what the poll/final discipline allows now. */
-  sendApdu(apdu: Uint8Array): HdlcStep {
+  /**
+   * Queues an APDU (LLC added here) and sends what the poll/final discipline allows now.
+   * Client: `expectResponse` (default true) makes the link poll until a whole APDU comes
+   * back, and holds the next queued APDU until then (one request outstanding, as DLMS does).
+   */
+  sendApdu(apdu: Uint8Array, options: { expectResponse?: boolean } = {}): HdlcStep {
     const step = newStep();
     if (this.linkState !== 'connected' && this.linkState !== 'connecting') {
       step.events.push(errorEvent(DlmsErrorCode.Link, `cannot send an APDU: HDLC link is ${this.linkState}`));
       return step;
     }
-    this.txData.push(addLlc(apdu, this.role === 'client' ? 'command' : 'response'));
+    const data = addLlc(apdu, this.role === 'client' ? 'command' : 'response');
+    this.txData.push({ data, expectResponse: this.role === 'client' && options.expectResponse !== false });
     if (this.linkState !== 'connected') return step;
     if (this.role === 'client' && !this.awaiting) this.transmit(step);
     else if (this.role === 'server' && this.holding) {
@@ -289,8 +300,15 @@ export class HdlcConnection {
     }
   }
 
-  /** The token is back with the client: decide the next command. */
+  /**
+   * A frame with F: the token is back with the client. An F that brings nothing new (no
+   * acknowledgement, no in-sequence I-frame, no gap in the peer's N(S)) while we still
+   * expect frames is a late duplicate or a checkpoint that the timer repeats anyway: it is
+   * ignored, so a duplicated frame can never start a second poll cycle.
+   */
   private clientFinal(step: HdlcStep): void {
+    const expecting = this.window.length > 0 || this.rxPartial || this.awaitingResponse;
+    if (!this.turnProgress && !this.rxRejected && expecting) return;
     this.awaiting = false;
     if (this.peerBusy) {
       this.awaiting = true;
@@ -301,10 +319,15 @@ export class HdlcConnection {
       this.fail(step, `HDLC frames rejected ${this.retries} times`);
       return;
     }
-    if (this.window.length > 0 || this.txData.length > 0) {
+    if (this.window.length > 0) {
       this.transmit(step);
-    } else if (this.rxPartial) {
+    } else if (this.rxPartial || this.rxRejected) {
       this.emit(step, { kind: 'RR', nr: this.vr, pf: true });
+      this.awaiting = true;
+      step.timer = 'start';
+    } else if (this.transmit(step)) {
+      return;
+    } else if (this.awaitingResponse) {
       this.awaiting = true;
       step.timer = 'start';
     } else {
@@ -380,19 +403,26 @@ export class HdlcConnection {
       this.window.splice(0, count);
       this.va = nr;
       this.retries = 0;
+      this.turnProgress = true;
     }
     return true;
   }
 
   private acceptI(frame: HdlcFrame, ns: number, step: HdlcStep): void {
-    if (ns !== this.vr) return;
+    if (ns !== this.vr) {
+      // Ahead of V(R) within the peer's window: a frame was lost. Behind it: a duplicate.
+      if ((ns - this.vr + 8) % 8 < this.negotiated.windowReceive) this.rxRejected = true;
+      return;
+    }
     this.vr = (this.vr + 1) % 8;
     this.retries = 0;
+    this.turnProgress = true;
     this.rx.push(frame.information);
     this.rxPartial = frame.segmented;
     if (frame.segmented) return;
     const data = this.rx.length === 1 ? this.rx[0]! : concatBytes(...this.rx);
     this.rx = [];
+    this.awaitingResponse = false;
     this.deliver(step, data, false);
   }
 
@@ -412,7 +442,7 @@ export class HdlcConnection {
    */
   private transmit(step: HdlcStep): boolean {
     const frames: SentFrame[] = [...this.window];
-    while (this.window.length < this.negotiated.windowTransmit && this.txData.length > 0) {
+    while (this.window.length < this.negotiated.windowTransmit && this.mayTakeSegment()) {
       const sent = { ns: this.vs, ...this.nextSegment() };
       this.vs = (this.vs + 1) % 8;
       this.window.push(sent);
@@ -430,8 +460,13 @@ export class HdlcConnection {
     return true;
   }
 
+  /** A client starts no new APDU while the response to the previous one is outstanding. */
+  private mayTakeSegment(): boolean {
+    return this.txData.length > 0 && (this.txOffset > 0 || !this.awaitingResponse);
+  }
+
   private nextSegment(): { info: Uint8Array; more: boolean } {
-    const data = this.txData[0]!;
+    const { data, expectResponse } = this.txData[0]!;
     const n = Math.min(this.negotiated.maxInfoTransmit, data.length - this.txOffset);
     const info = data.subarray(this.txOffset, this.txOffset + n);
     this.txOffset += n;
@@ -439,6 +474,7 @@ export class HdlcConnection {
     if (!more) {
       this.txData.shift();
       this.txOffset = 0;
+      if (expectResponse) this.awaitingResponse = true;
     }
     return { info, more };
   }
@@ -454,6 +490,10 @@ export class HdlcConnection {
 
   private emit(step: HdlcStep, control: HdlcControl, info: Uint8Array = EMPTY, segmented = false): void {
     const source = this.role === 'client' ? this.own! : this.server;
+    if (control.pf) {
+      this.rxRejected = false;
+      this.turnProgress = false;
+    }
     this.emitTo(step, this.peer!, source, control, info, segmented);
   }
 
@@ -490,6 +530,8 @@ export class HdlcConnection {
     this.txOffset = 0;
     this.rx = [];
     this.rxPartial = false;
+    this.rxRejected = false;
+    this.awaitingResponse = false;
     this.awaiting = false;
     this.retries = 0;
     this.peerBusy = false;

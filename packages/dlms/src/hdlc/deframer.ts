@@ -20,21 +20,25 @@ export interface HdlcDeframerOptions {
 
 type Check = 'need-more' | 'ok' | 'reject' | 'bad-hcs';
 
+function truncated(n: number): DlmsError {
+  return new DlmsError(DlmsErrorCode.Truncated, `HDLC frame cut short by a new frame after ${n} bytes`);
+}
+
 /**
  * Splits a byte stream into HDLC frames. Accepts any chunking.
  *
  * Policy: bytes outside a frame candidate (anything before a 0x7E) are dropped silently and
  * counted in `discardedBytes`. A candidate is a 0x7E followed by a type-3 format field whose
- * length is within bounds; its header (addresses and, when an information field follows,
+ * length is within bounds. Its header (addresses and, when an information field follows,
  * the HCS) is checked as soon as it has arrived, so a false start inside noise is dropped
- * early (an HCS mismatch is reported as an error event with code Checksum, other header
- * defects are treated as noise). When the whole candidate has arrived it is decoded: a bad FCS or HCS yields an
- * error event with code Checksum, any other defect Malformed; the scan then resumes one
- * byte after the failed opening flag. While a candidate is incomplete, a complete valid
- * frame that starts at a later 0x7E inside the buffered bytes means the candidate was
- * truncated: an error event with code Truncated, and decoding resumes at that frame.
- * The closing flag of a frame may be the opening flag of the next; repeated flags are fill.
- * The buffer never holds more than one maximum frame plus the last chunk.
+ * early: an HCS mismatch is reported as an error event with code Checksum, other header
+ * defects are treated as noise. When the whole candidate has arrived it is decoded: a bad
+ * FCS yields an error event with code Checksum, any other defect Malformed, and the scan
+ * resumes one byte after the failed opening flag. A complete valid frame that starts at a
+ * later 0x7E inside a candidate that is still incomplete, or that failed, means the
+ * candidate was truncated: an error event with code Truncated, and decoding resumes at that
+ * frame. The closing flag of a frame may be the opening flag of the next; repeated flags
+ * are fill. Between pushes the buffer holds at most one incomplete frame.
  */
 export class HdlcDeframer {
   private buf = new Uint8Array(256);
@@ -74,13 +78,7 @@ export class HdlcDeframer {
       if (check === 'need-more') {
         const q = this.findLaterFrame(p);
         if (q < 0) break;
-        events.push({
-          type: 'error',
-          error: new DlmsError(
-            DlmsErrorCode.Truncated,
-            `HDLC frame cut short by a new frame after ${q - p} bytes`,
-          ),
-        });
+        events.push({ type: 'error', error: truncated(q - p) });
         this.drop(q - p);
         continue;
       }
@@ -92,8 +90,14 @@ export class HdlcDeframer {
         this.drop(total - 1);
       } catch (e) {
         if (!(e instanceof DlmsError)) throw e;
-        events.push({ type: 'error', error: e });
-        this.drop(1);
+        const q = this.findLaterFrame(p);
+        if (q > 0 && q < p + total) {
+          events.push({ type: 'error', error: truncated(q - p) });
+          this.drop(q - p);
+        } else {
+          events.push({ type: 'error', error: e });
+          this.drop(1);
+        }
       }
     }
     this.compact();
