@@ -12,6 +12,7 @@ import {
   CLOCK,
   EK,
   makePair,
+  type PairOptions,
   PROFILE_BUFFER,
   profileRows,
   SERVER_TITLE,
