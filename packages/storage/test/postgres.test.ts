@@ -1,37 +1,6 @@
-import pg from 'pg';
-import { openStore } from '../src/index.ts';
 import { storeContract } from './contract.ts';
 import { pgConcurrency } from './pg-concurrency.ts';
-
-export const PG_URL = process.env.HES_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-let n = 0;
-export function pgHarness() {
-  const schema = `hes_test_${process.pid}_${Date.now().toString(36)}_${n++}`;
-  return {
-    schema,
-    open: (opts?: { migrateTo?: number }) =>
-      openStore({ kind: 'postgres', url: PG_URL, schema, poolSize: 4, periodsAhead: 0, ...opts }),
-    async exec(sql: string) {
-      const c = new pg.Client({ connectionString: PG_URL, options: `-c search_path=${schema}` });
-      await c.connect();
-      try {
-        await c.query(sql);
-      } finally {
-        await c.end();
-      }
-    },
-    async cleanup() {
-      const c = new pg.Client({ connectionString: PG_URL });
-      await c.connect();
-      try {
-        await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-      } finally {
-        await c.end();
-      }
-    },
-  };
-}
+import { pgHarness } from './pg-harness.ts';
 
 storeContract('postgres', pgHarness);
 pgConcurrency(pgHarness);
