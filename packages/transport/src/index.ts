@@ -1,4 +1,6 @@
+export * from './client/index.ts';
 export * from './link/index.ts';
+export * from './server/index.ts';
 export * from './tcp.ts';
 export * from './transport.ts';
 export * from './udp.ts';

@@ -1,0 +1,265 @@
+import { decodeObjectList, type ObjectListEntry } from '@openhes/cosem';
+import {
+  type DlmsData,
+  DlmsError,
+  DlmsErrorCode,
+  InvocationCounterState,
+  type SelectiveAccessDescriptor,
+} from '@openhes/dlms';
+import {
+  type AssociationInfo,
+  type AttributeRef,
+  ClientSession,
+  type Exchange,
+  type ListResult,
+  type SecurityContext,
+  type SessionEvent,
+} from '../dlms-stack.ts';
+import { HdlcLink } from '../link/hdlc-link.ts';
+import type { ApduLink } from '../link/types.ts';
+import { WrapperLink } from '../link/wrapper-link.ts';
+import { connectTcp } from '../tcp.ts';
+import type { Transport } from '../transport.ts';
+import { connectUdp } from '../udp.ts';
+import type { ClientWarning, DlmsClientOptions } from './options.ts';
+import { type ProfileRange, type ProfileTable, readProfileTable } from './profile.ts';
+
+const DEFAULT_RESPONSE_TIMEOUT_MS = 10_000;
+const CURRENT_ASSOCIATION = '0.0.40.0.0.255';
+
+export type Obis = string | Uint8Array;
+
+export interface GetItem {
+  obis: Obis;
+  classId: number;
+  attr: number;
+  access?: SelectiveAccessDescriptor;
+}
+
+async function openTransport(options: DlmsClientOptions): Promise<Transport> {
+  const t = options.transport;
+  if (t.kind === 'udp') return connectUdp(t);
+  return connectTcp(t);
+}
+
+function openLink(transport: Transport, options: DlmsClientOptions, timeoutMs: number): ApduLink {
+  const l = options.link;
+  const trace = options.trace;
+  if (l.kind === 'wrapper') {
+    return new WrapperLink(transport, {
+      role: 'client',
+      clientWPort: l.clientWPort ?? 16,
+      serverWPort: l.serverWPort ?? 1,
+      ...(trace ? { trace } : {}),
+    });
+  }
+  return new HdlcLink(transport, {
+    role: 'client',
+    clientAddress: l.clientAddress,
+    serverAddress: l.serverAddress,
+    responseTimeoutMs: l.frameTimeoutMs ?? timeoutMs,
+    ...(l.maxInfo === undefined ? {} : { maxInfo: l.maxInfo }),
+    ...(l.window === undefined ? {} : { window: l.window }),
+    ...(l.maxRetries === undefined ? {} : { maxRetries: l.maxRetries }),
+    ...(trace ? { trace } : {}),
+  });
+}
+
+function sessionFor(options: DlmsClientOptions): ClientSession {
+  const a = options.association ?? {};
+  const s = options.security;
+  const password = typeof a.password === 'string' ? new TextEncoder().encode(a.password) : a.password;
+  let security: SecurityContext | undefined;
+  if (s) {
+    const onCounter = s.onCounter;
+    security = {
+      policy: s.policy ?? 'auth+enc',
+      ...(s.style === undefined ? {} : { style: s.style }),
+      systemTitle: s.systemTitle,
+      ...(s.serverSystemTitle === undefined ? {} : { serverSystemTitle: s.serverSystemTitle }),
+      keys: { ek: s.ek, ak: s.ak },
+      invocationCounters: new InvocationCounterState({
+        nextToSend: s.invocationCounter ?? 0,
+        ...(onCounter
+          ? {
+              onChange: (c) => {
+                if (c.direction === 'send') onCounter(c.next);
+              },
+            }
+          : {}),
+      }),
+    };
+  }
+  return new ClientSession({
+    association: {
+      authentication: a.authentication ?? 'none',
+      ...(password === undefined ? {} : { password }),
+      ...(a.conformance === undefined ? {} : { proposedConformance: a.conformance }),
+      ...(a.maxPdu === undefined ? {} : { maxReceivePduSize: a.maxPdu }),
+    },
+    ...(security ? { security } : {}),
+  });
+}
+
+/**
+ * A DLMS/COSEM client over one link: connect (transport, link, association), then GET, SET,
+ * ACTION, profiles and the object list, one request at a time. Errors are DlmsError:
+ * Transport/Timeout for the connection, AssociationRejected, AccessResult (detail.resultName)
+ * for a refused attribute, ServiceError, Protocol.
+ */
+export class DlmsClient {
+  readonly link: ApduLink;
+  readonly session: ClientSession;
+  /** What the AARE granted. */
+  info: AssociationInfo | undefined;
+  private readonly timeoutMs: number;
+  private readonly onWarning: ((w: ClientWarning) => void) | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly captureCache = new Map<string, unknown>();
+
+  private constructor(link: ApduLink, session: ClientSession, options: DlmsClientOptions) {
+    this.link = link;
+    this.session = session;
+    this.timeoutMs = options.responseTimeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS;
+    this.onWarning = options.onWarning;
+    link.onEvent((e) => {
+      if (e.type === 'warning') this.onWarning?.({ code: 'LINK', message: e.error.message });
+    });
+  }
+
+  /** Opens the transport and the link and associates; on failure everything opened is closed. */
+  static async connect(options: DlmsClientOptions): Promise<DlmsClient> {
+    const session = sessionFor(options);
+    const timeoutMs = options.responseTimeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS;
+    const transport = await openTransport(options);
+    const link = openLink(transport, options, timeoutMs);
+    const client = new DlmsClient(link, session, options);
+    try {
+      await link.open();
+      client.info = await client.run(session.associate());
+      return client;
+    } catch (e) {
+      await link.close({ disconnect: link.kind === 'hdlc' }).catch(() => {});
+      throw e;
+    }
+  }
+
+  get associated(): boolean {
+    return this.session.state === 'associated';
+  }
+
+  /** Runs one exchange to its end; requests never overlap. */
+  run<T>(exchange: Exchange<T>): Promise<T>;
+  run<T>(exchange: Exchange<T>): Promise<T> {
+    const task = this.queue.then(() => this.drive(exchange));
+    this.queue = task.catch(() => {});
+    return task;
+  }
+
+  /** Like `run`, but builds the exchange only when its turn comes (session state is current). */
+  private enqueue<T>(build: () => Exchange<T>): Promise<T> {
+    const task = this.queue.then(() => this.drive(build()));
+    this.queue = task.catch(() => {});
+    return task;
+  }
+
+  private async drive<T>(exchange: Exchange<T>): Promise<T> {
+    this.events(exchange.events);
+    await this.link.sendApdu(exchange.send);
+    for (;;) {
+      let apdu: Uint8Array;
+      try {
+        apdu = await this.link.nextApdu(this.timeoutMs);
+      } catch (e) {
+        // A lost or silent peer leaves the exchange open; the association cannot go on.
+        this.session.reset();
+        if (!this.link.closed) await this.link.close({ disconnect: false });
+        throw e;
+      }
+      const step = exchange.receive(apdu);
+      this.events(step.events);
+      switch (step.status) {
+        case 'send':
+          await this.link.sendApdu(step.send);
+          break;
+        case 'wait':
+          break;
+        case 'done':
+          return step.result;
+        case 'failed':
+          throw step.error;
+      }
+    }
+  }
+
+  private events(events: readonly SessionEvent[]): void {
+    if (!this.onWarning) return;
+    for (const e of events) if (e.type === 'warning') this.onWarning({ code: e.code, message: e.message });
+  }
+
+  get(obis: Obis, classId: number, attr: number, access?: SelectiveAccessDescriptor): Promise<DlmsData> {
+    const ref: AttributeRef = { classId, obis, attributeId: attr, ...(access ? { access } : {}) };
+    return this.enqueue(() => this.session.get(ref));
+  }
+
+  /** GET-with-list where negotiated; one result per item, failures as `{ ok: false, resultName }`. */
+  getMany(items: readonly GetItem[]): Promise<ListResult<DlmsData>[]> {
+    const refs = items.map(
+      (i): AttributeRef => ({
+        classId: i.classId,
+        obis: i.obis,
+        attributeId: i.attr,
+        ...(i.access ? { access: i.access } : {}),
+      }),
+    );
+    return this.enqueue(() => this.session.getList(refs));
+  }
+
+  set(obis: Obis, classId: number, attr: number, value: DlmsData): Promise<void> {
+    return this.enqueue(() => this.session.set({ classId, obis, attributeId: attr }, value));
+  }
+
+  action(obis: Obis, classId: number, method: number, params?: DlmsData): Promise<DlmsData | undefined> {
+    return this.enqueue(() => this.session.action({ classId, obis, methodId: method }, params));
+  }
+
+  /**
+   * A load profile between two instants (range_descriptor on the clock column) or between
+   * two entries (entry_descriptor, from 1; `toEntry` 0 = last). Capture objects and scalers
+   * are read once per profile and client.
+   */
+  readProfile(obis: Obis, range: ProfileRange): Promise<ProfileTable> {
+    return readProfileTable(this, obis, range, this.captureCache);
+  }
+
+  /** object_list of the current association (Association LN 0.0.40.0.0.255 attribute 2). */
+  async objectList(): Promise<ObjectListEntry[]> {
+    return decodeObjectList(await this.get(CURRENT_ASSOCIATION, 15, 2));
+  }
+
+  /** RLRQ/RLRE; the link stays open. */
+  async release(): Promise<void> {
+    if (!this.associated) return;
+    await this.enqueue(() => this.session.release());
+  }
+
+  /** Closes the link (HDLC: DISC/UA) and the transport; does not release first. */
+  async close(): Promise<void> {
+    await this.queue;
+    if (!this.link.closed) await this.link.close({ disconnect: true });
+  }
+
+  /** Release (errors ignored) and close. */
+  async end(): Promise<void> {
+    try {
+      if (!this.link.closed) await this.release();
+    } catch (e) {
+      if (!(e instanceof DlmsError)) throw e;
+    }
+    await this.close();
+  }
+}
+
+export function isTimeout(e: unknown): boolean {
+  return e instanceof DlmsError && e.code === DlmsErrorCode.Timeout;
+}

@@ -1,0 +1,3 @@
+export * from './client.ts';
+export * from './options.ts';
+export * from './profile.ts';

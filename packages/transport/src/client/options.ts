@@ -1,0 +1,83 @@
+import type { Conformance, SecurityKeys } from '@openhes/dlms';
+import type { AuthenticationKind, CipheringStyle, SecurityPolicy, SessionWarning } from '../dlms-stack.ts';
+import type { FrameTraceHook } from '../link/types.ts';
+
+/** Where the meter is (STYLE.md §6: one settings object per concern). */
+export type ClientTransportOptions =
+  | {
+      kind: 'tcp';
+      host: string;
+      port: number;
+      localAddress?: string;
+      connectTimeoutMs?: number;
+      /** Close with a Timeout error after this much silence; default none. */
+      inactivityTimeoutMs?: number;
+    }
+  | { kind: 'udp'; host: string; port: number; localAddress?: string; inactivityTimeoutMs?: number };
+
+export type ClientLinkOptions =
+  | {
+      kind: 'wrapper';
+      /** Client SAP as wPort; default 16 (public client). */
+      clientWPort?: number;
+      /** Logical device as wPort; default 1 (management logical device). */
+      serverWPort?: number;
+    }
+  | {
+      kind: 'hdlc';
+      clientAddress: number;
+      serverAddress: { logical: number; physical?: number };
+      maxInfo?: number;
+      window?: number;
+      /** HDLC response timer; default `responseTimeoutMs` of the client. */
+      frameTimeoutMs?: number;
+      maxRetries?: number;
+    };
+
+export interface ClientAssociationOptions {
+  /** Default 'none'. */
+  authentication?: AuthenticationKind;
+  /** LLS secret; a string is sent as its UTF-8 bytes. */
+  password?: Uint8Array | string;
+  /** Proposed conformance; default the session's head-end set. */
+  conformance?: Partial<Conformance>;
+  /** client-max-receive-pdu-size; default 0xFFFF. */
+  maxPdu?: number;
+}
+
+export interface ClientSecurityOptions {
+  /** Our system title, 8 bytes. */
+  systemTitle: Uint8Array;
+  /** Global unicast encryption key and authentication key, 16 bytes each. */
+  ek: Uint8Array;
+  ak: Uint8Array;
+  /** Default 'auth+enc'. */
+  policy?: SecurityPolicy;
+  style?: CipheringStyle;
+  /** First invocation counter to send (the meter's last seen + 1); default 0. */
+  invocationCounter?: number;
+  /** Called with the next counter to send after each use, to persist it before it goes out. */
+  onCounter?: (next: number) => void;
+  /** The server's system title when known in advance (else learned from the AARE). */
+  serverSystemTitle?: Uint8Array;
+}
+
+export interface ClientWarning {
+  code: SessionWarning | 'LINK';
+  message: string;
+}
+
+export interface DlmsClientOptions {
+  transport: ClientTransportOptions;
+  link: ClientLinkOptions;
+  association?: ClientAssociationOptions;
+  security?: ClientSecurityOptions;
+  /** How long to wait for each response APDU; default 10 000 ms. */
+  responseTimeoutMs?: number;
+  /** Every frame in and out. */
+  trace?: FrameTraceHook;
+  /** Session tolerances and link defects the client survived. */
+  onWarning?: (warning: ClientWarning) => void;
+}
+
+export type { SecurityKeys };

@@ -1,0 +1,134 @@
+import {
+  type CaptureObject,
+  decodeCaptureObjects,
+  decodeProfileBuffer,
+  decodeScalerUnit,
+  obisKey,
+  type ProfileBuffer,
+  type ScalerUnit,
+  toObis,
+} from '@openhes/cosem';
+import {
+  type DlmsData,
+  dateTimeFromInstant,
+  dateTimeToOctets,
+  entryDescriptor,
+  rangeDescriptor,
+  type SelectiveAccessDescriptor,
+} from '@openhes/dlms';
+import type { ListResult } from '../dlms-stack.ts';
+
+export type ProfileRange = { from: Date; to: Date } | { fromEntry: number; toEntry: number };
+
+/** Columns are the capture objects with names, units and scalers; cells are typed and scaled. */
+export type ProfileTable = ProfileBuffer;
+
+/** What readProfile needs from the client. */
+export interface ProfileReader {
+  get(
+    obis: string | Uint8Array,
+    classId: number,
+    attr: number,
+    access?: SelectiveAccessDescriptor,
+  ): Promise<DlmsData>;
+  getMany(
+    items: readonly { obis: string | Uint8Array; classId: number; attr: number }[],
+  ): Promise<ListResult<DlmsData>[]>;
+}
+
+interface ProfileShape {
+  captureObjects: CaptureObject[];
+  scalers: (ScalerUnit | undefined)[];
+}
+
+const PROFILE_GENERIC = 7;
+const CLOCK = 8;
+
+/** Attribute holding scaler_unit for a captured value attribute, per class. */
+function scalerAttribute(co: CaptureObject): number | undefined {
+  if ((co.classId === 3 || co.classId === 4) && co.attributeIndex === 2) return 3;
+  if (co.classId === 5 && (co.attributeIndex === 2 || co.attributeIndex === 3)) return 4;
+  return undefined;
+}
+
+async function shapeOf(
+  reader: ProfileReader,
+  obis: string | Uint8Array,
+  cache: Map<string, unknown>,
+): Promise<ProfileShape> {
+  const key = obisKey(toObis(obis));
+  const cached = cache.get(key) as ProfileShape | undefined;
+  if (cached) return cached;
+  const captureObjects = decodeCaptureObjects(await reader.get(obis, PROFILE_GENERIC, 3));
+  const wanted = captureObjects
+    .map((co, column) => ({ co, column, attr: scalerAttribute(co) }))
+    .filter((x): x is { co: CaptureObject; column: number; attr: number } => x.attr !== undefined);
+  const scalers: (ScalerUnit | undefined)[] = captureObjects.map(() => undefined);
+  const byObject = new Map<string, ScalerUnit | undefined>();
+  const distinct = wanted.filter((w) => {
+    const k = `${w.co.classId}/${obisKey(w.co.logicalName)}`;
+    if (byObject.has(k)) return false;
+    byObject.set(k, undefined);
+    return true;
+  });
+  if (distinct.length > 0) {
+    const results = await reader.getMany(
+      distinct.map((w) => ({ obis: Uint8Array.from(w.co.logicalName), classId: w.co.classId, attr: w.attr })),
+    );
+    distinct.forEach((w, i) => {
+      const r = results[i];
+      if (r?.ok) byObject.set(`${w.co.classId}/${obisKey(w.co.logicalName)}`, decodeScalerUnit(r.value));
+    });
+  }
+  for (const w of wanted) scalers[w.column] = byObject.get(`${w.co.classId}/${obisKey(w.co.logicalName)}`);
+  const shape = { captureObjects, scalers };
+  cache.set(key, shape);
+  return shape;
+}
+
+/** Restricting object of a range read: the clock column, else the first column. */
+function restrictingColumn(objects: readonly CaptureObject[]): CaptureObject {
+  return objects.find((co) => co.classId === CLOCK && co.attributeIndex === 2) ?? objects[0]!;
+}
+
+function instantData(at: Date): DlmsData {
+  return { type: 'octet-string', value: dateTimeToOctets(dateTimeFromInstant(at, { deviation: 0 })) };
+}
+
+export function profileAccess(
+  objects: readonly CaptureObject[],
+  range: ProfileRange,
+): SelectiveAccessDescriptor {
+  if ('fromEntry' in range) {
+    return entryDescriptor({
+      fromEntry: range.fromEntry,
+      toEntry: range.toEntry,
+      fromSelectedValue: 1,
+      toSelectedValue: 0,
+    });
+  }
+  const r = restrictingColumn(objects);
+  return rangeDescriptor({
+    restrictingObject: {
+      classId: r.classId,
+      instanceId: Uint8Array.from(r.logicalName),
+      attributeId: r.attributeIndex,
+      dataIndex: r.dataIndex,
+    },
+    fromValue: instantData(range.from),
+    toValue: instantData(range.to),
+    selectedValues: [],
+  });
+}
+
+export async function readProfileTable(
+  reader: ProfileReader,
+  obis: string | Uint8Array,
+  range: ProfileRange,
+  cache: Map<string, unknown>,
+): Promise<ProfileTable> {
+  const shape = await shapeOf(reader, obis, cache);
+  if (shape.captureObjects.length === 0) return { columns: [], rows: [] };
+  const buffer = await reader.get(obis, PROFILE_GENERIC, 2, profileAccess(shape.captureObjects, range));
+  return decodeProfileBuffer(buffer, shape.captureObjects, shape.scalers);
+}

@@ -1,0 +1,272 @@
+import { formatObis } from '@openhes/cosem';
+import { DlmsError, DlmsErrorCode } from '@openhes/dlms';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  type ClientLinkOptions,
+  DlmsClient,
+  type DlmsClientOptions,
+  type DlmsServer,
+  type FrameTrace,
+  listenTcp,
+  listenUdp,
+  serveDlms,
+} from '../src/index.ts';
+import {
+  AK,
+  CLIENT_TITLE,
+  CLOCK,
+  COUNTER,
+  DISCONNECT,
+  EK,
+  ENERGY,
+  EXPORT_ENERGY,
+  PASSWORD,
+  PROFILE,
+  PROFILE_ROWS,
+  PROFILE_START,
+  servedBy,
+  TestMeter,
+  VOLTAGE,
+} from './fixtures/meter.ts';
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+type Kind = 'tcp' | 'udp';
+type Link = 'wrapper' | 'hdlc';
+type Auth = 'none' | 'low' | 'hls-gmac';
+
+async function startMeter(transport: Kind, link: Link): Promise<{ server: DlmsServer; meter: TestMeter }> {
+  const meter = new TestMeter();
+  const server = await serveDlms({
+    transport,
+    port: 0,
+    link: link === 'wrapper' ? { kind: 'wrapper' } : { kind: 'hdlc', maxInfo: 512, window: 1 },
+    sessionFor: () => servedBy(meter),
+  });
+  cleanups.push(() => server.close());
+  return { server, meter };
+}
+
+const SAP: Record<Auth, number> = { none: 16, low: 32, 'hls-gmac': 1 };
+
+function clientOptions(transport: Kind, port: number, link: Link, auth: Auth): DlmsClientOptions {
+  const linkOptions: ClientLinkOptions =
+    link === 'wrapper'
+      ? { kind: 'wrapper', clientWPort: SAP[auth], serverWPort: 1 }
+      : { kind: 'hdlc', clientAddress: SAP[auth], serverAddress: { logical: 1, physical: 17 }, maxInfo: 256 };
+  return {
+    transport: { kind: transport, host: '127.0.0.1', port },
+    link: linkOptions,
+    association: {
+      authentication: auth,
+      ...(auth === 'low' ? { password: PASSWORD } : {}),
+      ...(transport === 'udp' ? { maxPdu: 4096 } : {}),
+    },
+    ...(auth === 'hls-gmac'
+      ? { security: { systemTitle: CLIENT_TITLE, ek: EK, ak: AK, policy: 'auth+enc' as const } }
+      : {}),
+    responseTimeoutMs: 5000,
+  };
+}
+
+async function connect(options: DlmsClientOptions): Promise<DlmsClient> {
+  const client = await DlmsClient.connect(options);
+  cleanups.push(() => client.close());
+  return client;
+}
+
+const combos: Array<[Kind, Link, Auth]> = [];
+for (const t of ['tcp', 'udp'] as const)
+  for (const l of ['wrapper', 'hdlc'] as const)
+    for (const a of ['none', 'low', 'hls-gmac'] as const) combos.push([t, l, a]);
+
+describe.each(combos)('DlmsClient over %s/%s, authentication %s', (transport, link, auth) => {
+  it('reads, writes, acts, reads a 2,880-row profile and the object list, releases', async () => {
+    const { server, meter } = await startMeter(transport, link);
+    const warnings: string[] = [];
+    const client = await connect({
+      ...clientOptions(transport, server.port, link, auth),
+      onWarning: (w) => warnings.push(w.code),
+    });
+    expect(client.associated).toBe(true);
+
+    const clock = await client.get(CLOCK, 8, 2);
+    expect(clock.type).toBe('octet-string');
+    expect(await client.get(ENERGY, 3, 2)).toEqual({ type: 'double-long-unsigned', value: 12_345_678 });
+
+    const many = await client.getMany([
+      { obis: ENERGY, classId: 3, attr: 3 },
+      { obis: VOLTAGE, classId: 3, attr: 2 },
+      { obis: '1.0.99.99.99.255', classId: 3, attr: 2 },
+    ]);
+    expect(many[0]).toMatchObject({ ok: true });
+    expect(many[1]).toEqual({ ok: true, value: { type: 'long-unsigned', value: 2301 } });
+    expect(many[2]).toMatchObject({ ok: false, resultName: 'object-undefined' });
+
+    const table = await client.readProfile(PROFILE, { fromEntry: 1, toEntry: 0 });
+    expect(table.rows.length).toBe(PROFILE_ROWS);
+    expect(table.columns.map((c) => formatObis(c.captureObject.logicalName))).toEqual([
+      CLOCK,
+      ENERGY,
+      VOLTAGE,
+    ]);
+    expect(table.columns[1]!.scalerUnit).toEqual({ scaler: -3, unit: 32 });
+    const last = table.rows[PROFILE_ROWS - 1]!;
+    expect(last[0]).toMatchObject({ kind: 'date-time' });
+    expect(last[1]).toMatchObject({ kind: 'number', value: (100_000 + PROFILE_ROWS * 250) / 1000 });
+    expect(last[2]).toMatchObject({ kind: 'number', value: 230 });
+
+    const day = await client.readProfile(PROFILE, {
+      from: new Date(PROFILE_START + 86_400_000),
+      to: new Date(PROFILE_START + 2 * 86_400_000 - 1),
+    });
+    expect(day.rows.length).toBe(96);
+    const first = day.rows[0]![0]!;
+    expect(first.kind === 'date-time' && first.instant?.toISOString()).toBe('2024-01-02T00:00:00.000Z');
+
+    const objects = await client.objectList();
+    expect(objects.map((o) => formatObis(o.logicalName))).toContain(DISCONNECT);
+
+    if (auth === 'none') {
+      const e = await client.get(EXPORT_ENERGY, 3, 2).catch((x: unknown) => x);
+      expect((e as DlmsError).code).toBe(DlmsErrorCode.AccessResult);
+      expect((e as DlmsError).detail?.resultName).toBe('read-write-denied');
+      const a = await client.action(DISCONNECT, 70, 1).catch((x: unknown) => x);
+      expect((a as DlmsError).code).toBe(DlmsErrorCode.AccessResult);
+    } else {
+      expect(await client.get(EXPORT_ENERGY, 3, 2)).toEqual({ type: 'double-long-unsigned', value: 4321 });
+      await client.set(CLOCK, 8, 3, { type: 'long', value: -60 });
+      expect(await client.get(CLOCK, 8, 3)).toEqual({ type: 'long', value: -60 });
+    }
+    if (auth === 'hls-gmac') {
+      await client.action(DISCONNECT, 70, 1);
+      expect(meter.outputState).toBe(false);
+      expect(await client.get(DISCONNECT, 70, 3)).toEqual({ type: 'enum', value: 0 });
+    }
+    await client.release();
+    expect(client.associated).toBe(false);
+    await client.close();
+    expect(client.link.closed).toBe(true);
+    expect(warnings).toEqual([]);
+  });
+});
+
+describe('DlmsClient security and errors', () => {
+  it('starts at the given invocation counter and reports each next value', async () => {
+    const { server, meter } = await startMeter('tcp', 'wrapper');
+    const seen: number[] = [];
+    const options = clientOptions('tcp', server.port, 'wrapper', 'hls-gmac');
+    const client = await connect({
+      ...options,
+      security: {
+        systemTitle: CLIENT_TITLE,
+        ek: EK,
+        ak: AK,
+        invocationCounter: 1000,
+        onCounter: (n) => seen.push(n),
+      },
+    });
+    await client.get(CLOCK, 8, 2);
+    await client.end();
+    expect(seen[0]).toBe(1001);
+    expect(seen.at(-1)).toBe(1000 + seen.length);
+    const pub = await connect(clientOptions('tcp', server.port, 'wrapper', 'none'));
+    const last = await pub.get(COUNTER, 1, 2);
+    expect(last).toEqual({ type: 'double-long-unsigned', value: seen.at(-1)! - 1 });
+    expect(meter.counters.lastReceived('4D4D4D0000000001')).toBe(seen.at(-1)! - 1);
+  });
+
+  it('rejects a wrong LLS password with AssociationRejected and a diagnostic', async () => {
+    const { server } = await startMeter('tcp', 'wrapper');
+    const options = clientOptions('tcp', server.port, 'wrapper', 'low');
+    const e = await DlmsClient.connect({
+      ...options,
+      association: { authentication: 'low', password: 'wrong' },
+    }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(DlmsError);
+    expect((e as DlmsError).code).toBe(DlmsErrorCode.AssociationRejected);
+    expect((e as DlmsError).detail?.diagnostic).toBeDefined();
+  });
+
+  it('fails HLS-GMAC with the wrong key', async () => {
+    const { server } = await startMeter('tcp', 'hdlc');
+    const options = clientOptions('tcp', server.port, 'hdlc', 'hls-gmac');
+    const e = await DlmsClient.connect({
+      ...options,
+      security: { systemTitle: CLIENT_TITLE, ek: EK, ak: EK },
+    }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(DlmsError);
+    expect([
+      DlmsErrorCode.AuthenticationFailed,
+      DlmsErrorCode.AssociationRejected,
+      DlmsErrorCode.ServiceError,
+    ]).toContain((e as DlmsError).code);
+  });
+
+  it('a refused connection is a Transport error with reason refused', async () => {
+    const probe = await listenTcp({ port: 0 }, () => {});
+    const port = probe.port;
+    await probe.close();
+    const e = await DlmsClient.connect(clientOptions('tcp', port, 'wrapper', 'none')).catch(
+      (x: unknown) => x,
+    );
+    expect((e as DlmsError).code).toBe(DlmsErrorCode.Transport);
+    expect((e as DlmsError).detail?.reason).toBe('refused');
+  });
+
+  it.each([
+    ['tcp', 'wrapper'],
+    ['udp', 'wrapper'],
+    ['tcp', 'hdlc'],
+  ] as const)('a %s/%s server that never answers is a Timeout', async (transport, link) => {
+    const silent =
+      transport === 'tcp' ? await listenTcp({ port: 0 }, () => {}) : await listenUdp({ port: 0 }, () => {});
+    cleanups.push(() => silent.close());
+    const options = clientOptions(transport, silent.port, link, 'none');
+    const e = await DlmsClient.connect({
+      ...options,
+      responseTimeoutMs: 30,
+      ...(link === 'hdlc'
+        ? { link: { kind: 'hdlc', clientAddress: 16, serverAddress: { logical: 1 }, maxRetries: 1 } }
+        : {}),
+    }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(DlmsError);
+    expect((e as DlmsError).code).toBe(DlmsErrorCode.Timeout);
+  });
+
+  it('traces every frame both ways', async () => {
+    const { server } = await startMeter('tcp', 'hdlc');
+    const frames: FrameTrace[] = [];
+    const client = await connect({
+      ...clientOptions('tcp', server.port, 'hdlc', 'none'),
+      trace: (f) => frames.push(f),
+    });
+    await client.get(CLOCK, 8, 2);
+    await client.end();
+    // SNRM, AARQ, GET, RLRQ, DISC out; UA, AARE, GET response, RLRE, UA in.
+    expect(frames.filter((f) => f.direction === 'out').length).toBe(5);
+    expect(frames.filter((f) => f.direction === 'in').length).toBe(5);
+    expect(frames.every((f) => f.bytes[0] === 0x7e && f.link === 'hdlc')).toBe(true);
+  });
+
+  it('serves many concurrent clients on one listening socket', async () => {
+    const { server } = await startMeter('tcp', 'wrapper');
+    const results = await Promise.all(
+      Array.from({ length: 20 }, async (_, i) => {
+        // One system title per client: the meter keeps a replay guard per title.
+        const systemTitle = Uint8Array.of(0x4d, 0x4d, 0x4d, 0, 0, 0, 1, i);
+        const c = await DlmsClient.connect({
+          ...clientOptions('tcp', server.port, 'wrapper', 'hls-gmac'),
+          security: { systemTitle, ek: EK, ak: AK },
+        });
+        const v = await c.get(ENERGY, 3, 2);
+        await c.end();
+        return v;
+      }),
+    );
+    expect(results.every((v) => v.type === 'double-long-unsigned')).toBe(true);
+  });
+});
