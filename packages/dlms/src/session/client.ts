@@ -1,11 +1,6 @@
 import {
-  type Aare,
-  AcseServiceUser,
-  ApplicationContextName,
   AssociationResult,
-  type ConfirmedServiceError,
   type Conformance,
-  confirmedServiceErrorText,
   conformanceFromBits,
   conformanceMask,
   conformanceToBits,
@@ -13,11 +8,7 @@ import {
   decodeConfirmedServiceError,
   decodeRlre,
   decodeUserInformation,
-  describeAssociationResult,
-  encodeAarq,
-  encodeInitiateRequest,
   encodeRlrq,
-  MechanismName,
   ReleaseRequestReason,
 } from '../acse/index.ts';
 import {
@@ -30,7 +21,6 @@ import {
 import type { DlmsData } from '../axdr/index.ts';
 import { DlmsError, DlmsErrorCode } from '../errors.ts';
 import {
-  CipheredApduTag,
   cipherApdu,
   decipherApdu,
   generateChallenge,
@@ -39,23 +29,19 @@ import {
   type SecurityKeys,
   verifyHlsGmacF,
 } from '../security/index.ts';
+import { associationRejected, buildAarq, confirmedServiceError, serviceError } from './client-association.ts';
 import { ClientExchange, type ExchangeHandler } from './client-exchange.ts';
+import { actionListSize, chunkBySize, getListSize, sequence, setListSize, single } from './client-lists.ts';
 import {
   accessResultError,
   actionListOperation,
-  actionListSize,
   actionOperation,
-  chunkBySize,
   getListOperation,
-  getListSize,
   getOperation,
   type Operation,
   type OperationContext,
-  sequence,
   setListOperation,
-  setListSize,
   setOperation,
-  single,
 } from './client-ops.ts';
 import { type EventSink, type SessionHooks, SessionWarning } from './events.ts';
 import type { Exchange } from './exchange.ts';
@@ -72,9 +58,7 @@ import {
   type AssociationSettings,
   CURRENT_ASSOCIATION_LN,
   DEFAULT_CHALLENGE_LENGTH,
-  DEFAULT_CLIENT_CONFORMANCE,
   DEFAULT_MAX_PDU_SIZE,
-  DLMS_VERSION,
   REPLY_TO_HLS_AUTHENTICATION,
   requiresCiphering,
   type SecurityContext,
@@ -100,16 +84,6 @@ export interface AssociationInfo {
 export type ClientState = 'idle' | 'associating' | 'associated' | 'released';
 
 const PLAIN_ALLOWED_IN_CIPHERED = new Set([0xd8, 0x0e, 0x60, 0x61, 0x62, 0x63]);
-
-function serviceError(message: string, detail: Record<string, unknown>): DlmsError {
-  return new DlmsError(DlmsErrorCode.ServiceError, message, { detail });
-}
-
-function confirmedServiceError(e: ConfirmedServiceError): DlmsError {
-  return serviceError(`confirmed-service-error: ${confirmedServiceErrorText(e)}`, {
-    confirmedServiceError: e,
-  });
-}
 
 function unwrapList<T>(results: ListResult<T>[], service: string): T {
   const r = results[0];
@@ -289,45 +263,10 @@ export class ClientSession {
     if (this.ciphering && style === 'ded') {
       this.dedicatedKey = sec!.dedicatedKey ?? generateChallenge(16, sec!.random);
     }
-    const initiate = encodeInitiateRequest({
-      ...(this.dedicatedKey === undefined ? {} : { dedicatedKey: this.dedicatedKey }),
-      proposedDlmsVersionNumber: s.dlmsVersion ?? DLMS_VERSION,
-      proposedConformance: conformanceFromBits(
-        conformanceToBits(s.proposedConformance ?? DEFAULT_CLIENT_CONFORMANCE),
-      ),
-      clientMaxReceivePduSize: s.maxReceivePduSize ?? DEFAULT_MAX_PDU_SIZE,
-    });
-    const userInformation = this.ciphering
-      ? cipherApdu({
-          tag:
-            style === 'general-glo'
-              ? CipheredApduTag.generalGloCiphering
-              : CipheredApduTag.gloInitiateRequest,
-          securityControl: securityControlFor(sec!.policy),
-          systemTitle: sec!.systemTitle,
-          invocationCounter: sec!.invocationCounters.nextToSend(),
-          plaintext: initiate,
-          keys: sec!.keys,
-        })
-      : initiate;
     const ctos = hls
       ? generateChallenge(s.challengeLength ?? DEFAULT_CHALLENGE_LENGTH, sec!.random)
       : undefined;
-    const secret = s.authentication === 'low' ? s.password : ctos;
-    const aarq = encodeAarq({
-      applicationContextName: this.ciphering
-        ? ApplicationContextName['logical-name-referencing-with-ciphering']
-        : ApplicationContextName['logical-name-referencing-no-ciphering'],
-      ...(sec !== undefined && (hls || this.ciphering) ? { callingApTitle: sec.systemTitle } : {}),
-      ...(secret === undefined
-        ? {}
-        : {
-            senderAcseRequirements: { authentication: true },
-            mechanismName: hls ? MechanismName['hls-gmac'] : MechanismName.lls,
-            callingAuthenticationValue: { type: 'charstring', value: secret },
-          }),
-      userInformation,
-    });
+    const aarq = buildAarq(s, sec, this.ciphering, this.dedicatedKey, ctos);
     let hlsInvokeId = -1;
     const exchange = this.open<AssociationInfo>(aarq, true, (raw, sink) => {
       if (hlsInvokeId < 0) {
@@ -375,7 +314,7 @@ export class ClientSession {
     if (plain[0] === 0xd8 || plain[0] === 0x0e) this.decodeResponse(plain, sink);
     if (plain[0] !== 0x61) throw protocolError(`expected an AARE, got tag 0x${plain[0]?.toString(16)}`);
     const aare = decodeAare(plain);
-    if (aare.result !== AssociationResult.accepted) throw this.rejected(aare);
+    if (aare.result !== AssociationResult.accepted) throw associationRejected(aare);
     const sec = this.security;
     if (sec !== undefined && aare.respondingApTitle !== undefined)
       sec.serverSystemTitle = aare.respondingApTitle;
@@ -411,30 +350,6 @@ export class ClientSession {
       throw new DlmsError(DlmsErrorCode.AuthenticationFailed, 'AARE carries no server system title for HLS');
     }
     return v.value;
-  }
-
-  private rejected(aare: Aare): DlmsError {
-    const detail: Record<string, unknown> = {
-      result: aare.result,
-      resultSourceDiagnostic: aare.resultSourceDiagnostic,
-    };
-    const d = aare.resultSourceDiagnostic;
-    if (d.source === 'acse-service-user') {
-      const name = Object.entries(AcseServiceUser).find(([, v]) => v === d.value)?.[0];
-      if (name !== undefined) detail.diagnostic = name;
-    }
-    if (aare.userInformation !== undefined) {
-      try {
-        const u = decodeUserInformation(aare.userInformation);
-        if (u.kind === 'confirmed-service-error') detail.confirmedServiceError = u.value;
-      } catch (e) {
-        if (!(e instanceof DlmsError)) throw e;
-      }
-    }
-    return new DlmsError(DlmsErrorCode.AssociationRejected, describeAssociationResult(aare), {
-      retryable: aare.result === AssociationResult['rejected-transient'],
-      detail,
-    });
   }
 
   private onHlsReply(apdu: XdlmsApdu, invokeId: number, ctos: Uint8Array): AssociationInfo {
