@@ -1,4 +1,4 @@
-import type { DlmsError } from '../errors.ts';
+import { DlmsError, DlmsErrorCode } from '../errors.ts';
 import type { SessionEvent } from './events.ts';
 
 /**
@@ -40,7 +40,13 @@ export function runExchange<T>(
   for (;;) {
     const next = queue.shift();
     if (next === undefined) {
-      throw new Error('runExchange: the responder returned nothing and the exchange is still open');
+      return {
+        ok: false,
+        error: new DlmsError(
+          DlmsErrorCode.Protocol,
+          'the responder returned nothing and the exchange is still open',
+        ),
+      };
     }
     const step = exchange.receive(next);
     onEvents?.(step.events);

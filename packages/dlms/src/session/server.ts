@@ -4,7 +4,6 @@ import {
   AcseServiceUser,
   ApplicationContextName,
   AssociationResult,
-  type ConfirmedServiceError,
   type ConformanceName,
   conformanceFromBits,
   conformanceMask,
@@ -12,26 +11,20 @@ import {
   decodeAarq,
   decodeUserInformation,
   encodeAare,
-  encodeConfirmedServiceError,
   encodeInitiateResponse,
   encodeRlre,
-  InitiateError,
   MechanismName,
   ReleaseResponseReason,
   VaaName,
 } from '../acse/index.ts';
 import {
-  type CosemAttributeDescriptor,
-  dataNotification,
   decodeXdlmsApdu,
   ExceptionServiceError,
   ExceptionStateError,
   encodeXdlmsApdu,
-  eventNotificationRequest,
   type GeneralBlockTransfer,
-  longInvokeIdAndPriority,
 } from '../apdu/index.ts';
-import type { CosemDateTime, DlmsData } from '../axdr/index.ts';
+import type { DlmsData } from '../axdr/index.ts';
 import { toHex } from '../bytes.ts';
 import { DlmsError, DlmsErrorCode } from '../errors.ts';
 import {
@@ -58,6 +51,14 @@ import {
   policyRequirement,
   securityControlFor,
 } from './protection.ts';
+import {
+  dataNotificationApdu,
+  type EventNotifyInput,
+  eventNotificationApdu,
+  exceptionResponse,
+  type NotifyInput,
+  rejectAare,
+} from './server-apdus.ts';
 import { ServerServices } from './server-services.ts';
 import {
   type CipheringStyle,
@@ -85,30 +86,6 @@ export interface ServerStep {
 }
 
 export type ServerState = 'idle' | 'hls-pending' | 'associated';
-
-export interface NotifyInput {
-  body: DlmsData;
-  dateTime?: CosemDateTime;
-  longInvokeId?: number;
-  /** Cipher as this association (key) is configured; defaults to the current one. */
-  association?: string;
-}
-
-export interface EventNotifyInput {
-  descriptor: CosemAttributeDescriptor;
-  value: DlmsData;
-  time?: CosemDateTime;
-  association?: string;
-}
-
-function exceptionResponse(stateError: number, serviceError: number, invocationCounter?: number): Uint8Array {
-  return encodeXdlmsApdu({
-    type: 'exception-response',
-    stateError,
-    serviceError,
-    ...(invocationCounter === undefined ? {} : { invocationCounter }),
-  });
-}
 
 const XDLMS_REQUESTS = new Set(['get-request', 'set-request', 'action-request']);
 
@@ -400,16 +377,16 @@ export class ServerSession {
       aarq = decodeAarq(bytes);
     } catch (e) {
       sink.push({ type: 'error', error: asDlmsError(e) });
-      return this.reject(ApplicationContextName['logical-name-referencing-no-ciphering'], 'no-reason-given');
+      return rejectAare(ApplicationContextName['logical-name-referencing-no-ciphering'], 'no-reason-given');
     }
     const assoc = this.options.associations.find((a) => a.clientSap === this.options.clientSap);
     const ciphered = requiresCiphering(assoc?.policy);
     const context = ciphered
       ? ApplicationContextName['logical-name-referencing-with-ciphering']
       : ApplicationContextName['logical-name-referencing-no-ciphering'];
-    if (assoc === undefined) return this.reject(context, 'no-reason-given');
+    if (assoc === undefined) return rejectAare(context, 'no-reason-given');
     if (aarq.applicationContextName !== context)
-      return this.reject(context, 'application-context-name-not-supported');
+      return rejectAare(context, 'application-context-name-not-supported');
 
     const mechanism = aarq.mechanismName ?? MechanismName.none;
     const secret =
@@ -422,7 +399,7 @@ export class ServerSession {
       'hls-gmac': MechanismName['hls-gmac'],
     }[assoc.authentication];
     if (mechanism !== wanted) {
-      return this.reject(
+      return rejectAare(
         context,
         aarq.mechanismName === undefined
           ? 'authentication-mechanism-name-required'
@@ -435,20 +412,20 @@ export class ServerSession {
         assoc.password === undefined ||
         !llsPasswordMatches(assoc.password, secret)
       ) {
-        return this.reject(context, 'authentication-failure');
+        return rejectAare(context, 'authentication-failure');
       }
     }
     const title = aarq.callingApTitle;
     if ((ciphered || assoc.authentication === 'hls-gmac') && (title === undefined || title.length !== 8)) {
-      return this.reject(context, 'calling-AP-title-not-recognized');
+      return rejectAare(context, 'calling-AP-title-not-recognized');
     }
     if (
       assoc.authentication === 'hls-gmac' &&
       (secret === undefined || secret.length < 8 || secret.length > 64)
     ) {
-      return this.reject(context, 'authentication-failure');
+      return rejectAare(context, 'authentication-failure');
     }
-    if (aarq.userInformation === undefined) return this.reject(context, 'no-reason-given');
+    if (aarq.userInformation === undefined) return rejectAare(context, 'no-reason-given');
 
     let user: ReturnType<typeof decodeUserInformation>;
     let initiateTag: number = CipheredApduTag.gloInitiateResponse;
@@ -464,21 +441,21 @@ export class ServerSession {
         user = decodeUserInformation(d.plaintext);
         if (d.kind === 'general-glo') initiateTag = CipheredApduTag.generalGloCiphering;
       } else if (ciphered) {
-        return this.reject(context, 'no-reason-given');
+        return rejectAare(context, 'no-reason-given');
       }
     } catch (e) {
       sink.push({ type: 'error', error: asDlmsError(e) });
-      return this.reject(context, 'no-reason-given');
+      return rejectAare(context, 'no-reason-given');
     }
-    if (user.kind !== 'initiate-request') return this.reject(context, 'no-reason-given');
+    if (user.kind !== 'initiate-request') return rejectAare(context, 'no-reason-given');
     const req = user.value;
     if (req.proposedDlmsVersionNumber < DLMS_VERSION) {
-      return this.reject(context, 'no-reason-given', 'dlms-version-too-low');
+      return rejectAare(context, 'no-reason-given', 'dlms-version-too-low');
     }
     const clientMax = req.clientMaxReceivePduSize === 0 ? 0xffff : req.clientMaxReceivePduSize;
-    if (clientMax < 12) return this.reject(context, 'no-reason-given', 'pdu-size-too-short');
+    if (clientMax < 12) return rejectAare(context, 'no-reason-given', 'pdu-size-too-short');
     const bits = conformanceToBits(req.proposedConformance) & conformanceToBits(assoc.conformance);
-    if (bits === 0) return this.reject(context, 'no-reason-given', 'incompatible-conformance');
+    if (bits === 0) return rejectAare(context, 'no-reason-given', 'incompatible-conformance');
 
     this.assoc = assoc;
     this.conformanceBits = bits;
@@ -523,27 +500,6 @@ export class ServerSession {
     } else {
       this.state = 'associated';
       sink.push({ type: 'associated', conformance: bits, maxPduSize: clientMax });
-    }
-    return encodeAare(aare);
-  }
-
-  private reject(
-    context: number,
-    diagnostic: keyof typeof AcseServiceUser,
-    initiateError?: keyof typeof InitiateError,
-  ): Uint8Array {
-    const aare: Aare = {
-      applicationContextName: context as Aare['applicationContextName'],
-      result: AssociationResult['rejected-permanent'],
-      resultSourceDiagnostic: { source: 'acse-service-user', value: AcseServiceUser[diagnostic] },
-    };
-    if (initiateError !== undefined) {
-      const cse: ConfirmedServiceError = {
-        service: 'initiateError',
-        serviceError: 'initiate',
-        value: InitiateError[initiateError],
-      };
-      aare.userInformation = encodeConfirmedServiceError(cse);
     }
     return encodeAare(aare);
   }
@@ -596,26 +552,14 @@ export class ServerSession {
   /** A DataNotification (push), ciphered as the association is configured. */
   notify(input: NotifyInput): ServerStep {
     const sink = new EventSink(this.hooks);
-    const plain = encodeXdlmsApdu(
-      dataNotification({
-        longInvokeIdAndPriority: longInvokeIdAndPriority({ longInvokeId: input.longInvokeId ?? 0 }),
-        ...(input.dateTime === undefined ? {} : { dateTime: input.dateTime }),
-        notificationBody: input.body,
-      }),
-    );
+    const plain = dataNotificationApdu(input);
     return { send: [this.protectNotification(plain, input.association, sink)], events: sink.drain() };
   }
 
   /** An EventNotificationRequest, ciphered as the association is configured. */
   notifyEvent(input: EventNotifyInput): ServerStep {
     const sink = new EventSink(this.hooks);
-    const plain = encodeXdlmsApdu(
-      eventNotificationRequest({
-        cosemAttributeDescriptor: input.descriptor,
-        attributeValue: input.value,
-        ...(input.time === undefined ? {} : { time: input.time }),
-      }),
-    );
+    const plain = eventNotificationApdu(input);
     return { send: [this.protectNotification(plain, input.association, sink)], events: sink.drain() };
   }
 }
