@@ -5,3 +5,5 @@ export * from './acse/index.ts';
 export * from './apdu/index.ts';
 export * from './security/index.ts';
 export * from './session/index.ts';
+export * from './hdlc/index.ts';
+export * from './wrapper/index.ts';

@@ -14,11 +14,13 @@ export interface WrapperDeframerOptions {
  *
  * Resync policy: the wrapper has no delimiters, so a header whose version is not 1 or whose
  * length exceeds `maxApduLength` means the stream lost its alignment. That yields one error
- * event (code Malformed) and the deframer slides forward a byte at a time until the bytes
- * form a plausible header again (version 0x0001, length within bounds); the skipped bytes
- * are counted in `discardedBytes`. Over TCP the caller should normally close the connection
- * on that error; the slide exists for UDP-like or noisy streams. The buffer holds at most
- * one header plus `maxApduLength` bytes plus the last chunk.
+ * event (code Malformed), after which the deframer looks for the first offset where a
+ * plausible header (version 0x0001, length within bounds) opens a PDU that is complete in
+ * the buffer and is followed either by another plausible header or by the end of the
+ * buffered bytes; the bytes before it are dropped and counted in `discardedBytes`. This is
+ * best effort: payload bytes can look like a header, so over TCP the caller should normally
+ * close the connection on that error. While resynchronising the buffer keeps at most one
+ * header plus `maxApduLength` bytes from the first plausible offset.
  */
 export class WrapperDeframer {
   private buf = new Uint8Array(256);
@@ -45,27 +47,22 @@ export class WrapperDeframer {
   push(chunk: Uint8Array): WrapperDeframerEvent[] {
     this.append(chunk);
     const events: WrapperDeframerEvent[] = [];
-    const b = this.buf;
     while (this.end - this.start >= WRAPPER_HEADER_LENGTH) {
+      if (this.resyncing && !this.resync()) break;
       const at = this.start;
-      const version = (b[at]! << 8) | b[at + 1]!;
-      const length = (b[at + 6]! << 8) | b[at + 7]!;
-      if (version !== WRAPPER_VERSION || length > this.maxApduLength) {
-        if (!this.resyncing) {
-          this.resyncing = true;
-          const what = version !== WRAPPER_VERSION ? `version ${version}` : `APDU length ${length}`;
-          events.push({
-            type: 'error',
-            error: new DlmsError(DlmsErrorCode.Malformed, `wrapper header with ${what}; resynchronising`),
-          });
-        }
-        this.start++;
-        this.discardedBytes++;
+      const length = this.lengthAt(at);
+      if (!this.plausible(at)) {
+        const version = (this.buf[at]! << 8) | this.buf[at + 1]!;
+        const what = version !== WRAPPER_VERSION ? `version ${version}` : `APDU length ${length}`;
+        events.push({
+          type: 'error',
+          error: new DlmsError(DlmsErrorCode.Malformed, `wrapper header with ${what}; resynchronising`),
+        });
+        this.resyncing = true;
         continue;
       }
       if (this.end - at < WRAPPER_HEADER_LENGTH + length) break;
-      this.resyncing = false;
-      const r = new ByteReader(b, at, at + WRAPPER_HEADER_LENGTH + length);
+      const r = new ByteReader(this.buf, at, at + WRAPPER_HEADER_LENGTH + length);
       const h = readWrapperHeader(r);
       events.push({
         type: 'pdu',
@@ -78,6 +75,40 @@ export class WrapperDeframer {
       this.end = 0;
     }
     return events;
+  }
+
+  private lengthAt(at: number): number {
+    return (this.buf[at + 6]! << 8) | this.buf[at + 7]!;
+  }
+
+  private plausible(at: number): boolean {
+    return (
+      (this.buf[at]! << 8) + this.buf[at + 1]! === WRAPPER_VERSION && this.lengthAt(at) <= this.maxApduLength
+    );
+  }
+
+  /** Moves `start` to a believable PDU boundary; false when more bytes are needed. */
+  private resync(): boolean {
+    let keep = -1;
+    for (let p = this.start; p + WRAPPER_HEADER_LENGTH <= this.end; p++) {
+      if (!this.plausible(p)) continue;
+      const next = p + WRAPPER_HEADER_LENGTH + this.lengthAt(p);
+      const chained = next === this.end || (next + WRAPPER_HEADER_LENGTH <= this.end && this.plausible(next));
+      if (next <= this.end && chained) {
+        this.discard(p);
+        this.resyncing = false;
+        return true;
+      }
+      const undecided = next > this.end - WRAPPER_HEADER_LENGTH;
+      if (keep < 0 && undecided) keep = p;
+    }
+    this.discard(keep >= 0 ? keep : Math.max(this.start, this.end - WRAPPER_HEADER_LENGTH + 1));
+    return false;
+  }
+
+  private discard(to: number): void {
+    this.discardedBytes += to - this.start;
+    this.start = to;
   }
 
   private append(chunk: Uint8Array): void {
