@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { registerDlmsCommands } from './commands/dlms.ts';
+import { registerReadCommand } from './commands/read.ts';
 
 export interface Io {
   out: (text: string) => void;
@@ -33,6 +34,7 @@ export function buildProgram(io: Io): Command {
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
   registerDlmsCommands(program, io);
+  registerReadCommand(program, io);
   return program;
 }
 

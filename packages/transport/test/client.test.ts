@@ -113,7 +113,7 @@ describe.each(combos)('DlmsClient over %s/%s, authentication %s', (transport, li
       ENERGY,
       VOLTAGE,
     ]);
-    expect(table.columns[1]!.scalerUnit).toEqual({ scaler: -3, unit: 32 });
+    expect(table.columns[1]!.scalerUnit).toEqual({ scaler: -3, unit: 30 });
     const last = table.rows[PROFILE_ROWS - 1]!;
     expect(last[0]).toMatchObject({ kind: 'date-time' });
     expect(last[1]).toMatchObject({ kind: 'number', value: (100_000 + PROFILE_ROWS * 250) / 1000 });
