@@ -245,6 +245,26 @@ describe('HdlcConnection client side', () => {
     ]);
   });
 
+  it('holds the next request until the response arrives, unless no response is expected', () => {
+    const c = connected();
+    c.sendApdu(GET_CLOCK);
+    expect(c.sendApdu(GET_CLOCK).send).toEqual([]);
+    // RR acknowledges the request but brings no response: wait for the timer, then poll.
+    const acked = c.receive(toClient({ kind: 'RR', nr: 1, pf: true }));
+    expect(acked.send).toEqual([]);
+    expect(acked.timer).toBe('start');
+    expect(controls(c.onTimeout())).toEqual([{ kind: 'RR', nr: 0, pf: true }]);
+    const answered = c.receive(toClient({ kind: 'I', ns: 0, nr: 1, pf: true }, fromHex('E6E700 C4')));
+    expect(types(answered)).toEqual(['apdu']);
+    expect(controls(answered)).toEqual([{ kind: 'I', ns: 1, nr: 1, pf: true }]);
+
+    const u = connected();
+    u.sendApdu(fromHex('C8'), { expectResponse: false });
+    u.sendApdu(GET_CLOCK);
+    const next = u.receive(toClient({ kind: 'RR', nr: 1, pf: true }));
+    expect(controls(next)).toEqual([{ kind: 'I', ns: 1, nr: 0, pf: true }]);
+  });
+
   it('asks for the next segment of a response with RR and reassembles it', () => {
     const c = connected();
     c.sendApdu(GET_CLOCK);
