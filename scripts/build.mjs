@@ -11,6 +11,8 @@ await build({
   sourcemap: true,
   packages: 'bundle',
   external: ['better-sqlite3', 'pg', 'pg-copy-streams', 'pg-native'],
-  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+  },
   logLevel: 'info',
 });
