@@ -1,0 +1,108 @@
+import { E, type MeterTruth } from './meter.ts';
+import { type Instant, STEP_MS } from './time.ts';
+
+/**
+ * Cumulative energy registers. E(k) at step boundary k is the seeded initial vector plus the
+ * integer step energies from the anchor (or minus them before it), so any register difference
+ * equals the sum of the step energies between: register(t2) − register(t1) = Σ intervals,
+ * exactly, in whatever order the values are computed.
+ */
+interface CachePoint {
+  k: number;
+  values: Float64Array;
+}
+
+const CACHE_LIMIT = 50_000;
+const cache = new Map<MeterTruth['fleet'], Map<number, CachePoint>>();
+
+function cacheOf(m: MeterTruth): Map<number, CachePoint> {
+  let c = cache.get(m.fleet);
+  if (c === undefined) {
+    c = new Map();
+    cache.set(m.fleet, c);
+  }
+  return c;
+}
+
+/** Forget a meter's cached sums: a command changed its future. */
+export function invalidateEnergy(m: MeterTruth): void {
+  cacheOf(m).delete(m.index);
+}
+
+function addStep(v: Float64Array, m: MeterTruth, k: number, sign: 1 | -1): void {
+  const s = m.step(k);
+  v[E.wh] = v[E.wh]! + sign * s.wh;
+  v[E.vah] = v[E.vah]! + sign * s.vah;
+  v[E.q1] = v[E.q1]! + sign * s.q1;
+  const r = s.rate - 1;
+  v[E.whT1 + r] = v[E.whT1 + r]! + sign * s.wh;
+  v[E.vahT1 + r] = v[E.vahT1 + r]! + sign * s.vah;
+}
+
+/** The cumulative vector at step boundary k (instant k × 15 min). */
+export function energyAtStep(m: MeterTruth, k: number): Float64Array {
+  const c = cacheOf(m);
+  const hit = c.get(m.index);
+  const anchor = m.fleet.anchorStep;
+  let from: number;
+  let v: Float64Array;
+  if (hit !== undefined && Math.abs(hit.k - k) <= Math.abs(anchor - k)) {
+    from = hit.k;
+    v = Float64Array.from(hit.values);
+  } else {
+    from = anchor;
+    v = m.initialEnergy();
+  }
+  for (let j = from; j < k; j++) addStep(v, m, j, 1);
+  for (let j = from - 1; j >= k; j--) addStep(v, m, j, -1);
+  if (c.size >= CACHE_LIMIT) c.clear();
+  c.set(m.index, { k, values: Float64Array.from(v) });
+  return v;
+}
+
+/** Cumulative vector at any instant: within a step the step's energy accrues linearly. */
+export function energyAt(m: MeterTruth, t: Instant): Float64Array {
+  const k = Math.floor(t / STEP_MS);
+  const v = energyAtStep(m, k);
+  const frac = (t - k * STEP_MS) / STEP_MS;
+  if (frac === 0) return v;
+  const s = m.step(k);
+  const r = s.rate - 1;
+  v[E.wh] = v[E.wh]! + Math.floor(s.wh * frac);
+  v[E.vah] = v[E.vah]! + Math.floor(s.vah * frac);
+  v[E.q1] = v[E.q1]! + Math.floor(s.q1 * frac);
+  v[E.whT1 + r] = v[E.whT1 + r]! + Math.floor(s.wh * frac);
+  v[E.vahT1 + r] = v[E.vahT1 + r]! + Math.floor(s.vah * frac);
+  return v;
+}
+
+export interface Demand {
+  /** W or VA. */
+  value: number;
+  /** End of the demand integration period that set it; undefined when no period ended yet. */
+  at: Instant | undefined;
+}
+
+/**
+ * Block maximum demand over the complete 15-minute periods that end in (from, to]: 4 × the
+ * period's energy, stamped with the period end.
+ */
+export function maxDemand(m: MeterTruth, from: Instant, to: Instant): { w: Demand; va: Demand } {
+  const first = Math.ceil(from / STEP_MS);
+  const last = Math.floor(to / STEP_MS) - 1;
+  const w: Demand = { value: 0, at: undefined };
+  const va: Demand = { value: 0, at: undefined };
+  for (let k = first; k <= last; k++) {
+    const s = m.step(k);
+    const end = (k + 1) * STEP_MS;
+    if (w.at === undefined || s.wh * 0.004 > w.value) {
+      w.value = s.wh * 0.004;
+      w.at = end;
+    }
+    if (va.at === undefined || s.vah * 0.004 > va.value) {
+      va.value = s.vah * 0.004;
+      va.at = end;
+    }
+  }
+  return { w, va };
+}

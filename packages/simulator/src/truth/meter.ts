@@ -1,0 +1,240 @@
+import type { ActivityCalendar } from '@openhes/cosem';
+import type { DeviceProfile } from '../profiles.ts';
+import { dayRates } from './calendar.ts';
+import { dayInfo } from './days.ts';
+import { between, hash32, Stream, unit } from './hash.ts';
+import type { ScenarioSpec } from './scenarios.ts';
+import { effectsFor, type MeterEffects, overlapMs } from './scenarios.ts';
+import { shapeWatts } from './shapes.ts';
+import type { MeterState } from './state.ts';
+import { type Instant, STEP_MS, STEPS_PER_DAY } from './time.ts';
+import { consumersOf, type MeterPlace, meterSalt, placeOf, type TopologySpec } from './topology.ts';
+
+/** Indexes of the cumulative energy vector; every entry is an integer in mWh, mVAh or mvarh. */
+export const E = { wh: 0, vah: 1, q1: 2, whT1: 3, vahT1: 11 } as const;
+export const ENERGY_WIDTH = 19;
+
+export interface FleetView {
+  readonly seed: number;
+  /** The fleet's start: cumulative registers hold their seeded initial values at this step. */
+  readonly anchorStep: number;
+  readonly topology: TopologySpec;
+  readonly scenarios: readonly ScenarioSpec[];
+  /** Where pushes go (host:port), shown in push setups. */
+  readonly pushDestination?: string;
+  profileFor(place: MeterPlace): DeviceProfile;
+  state(index: number): MeterState | undefined;
+  ensureState(index: number): MeterState;
+  defaultCalendar(): ActivityCalendar;
+  meter(index: number): MeterTruth;
+}
+
+export interface StepValues {
+  /** Registered active energy (mWh) in the step. */
+  wh: number;
+  vah: number;
+  q1: number;
+  rate: number;
+  /** True (delivered) active energy, what the transformer sees. */
+  trueWh: number;
+  /** Fraction of the step the meter was energised. */
+  powered: number;
+}
+
+/** Per-meter constants, all derived from (seed, index). */
+export class MeterTruth {
+  readonly fleet: FleetView;
+  readonly place: MeterPlace;
+  readonly profile: DeviceProfile;
+  readonly effects: MeterEffects;
+  readonly salt: number;
+  readonly annualKWh: number;
+  readonly shift: number;
+  readonly burstProbability: number;
+  readonly pfMin: number;
+  readonly pfMax: number;
+  readonly pf0: number;
+  readonly phaseShare: readonly [number, number, number];
+  readonly vMeter: number;
+  readonly vTransformer: number;
+  readonly pMax: number;
+  readonly offsetSteps: number;
+
+  constructor(fleet: FleetView, index: number) {
+    this.fleet = fleet;
+    this.place = placeOf(fleet.topology, index);
+    this.profile = fleet.profileFor(this.place);
+    this.effects = effectsFor(fleet.seed, fleet.scenarios, this.place);
+    const s = meterSalt(fleet.seed, index);
+    this.salt = s;
+    const cls = this.place.loadClass;
+    const u = unit(s, Stream.annual);
+    this.annualKWh =
+      cls === 'residential'
+        ? 700 + 3800 * u * u
+        : cls === 'commercial'
+          ? 6000 + 54000 * u
+          : 150_000 + 750_000 * u;
+    this.shift = Math.floor(unit(s, Stream.shift) * 7) - 3;
+    this.burstProbability = cls === 'residential' ? (0.2 * this.annualKWh) / 8.76 / 1950 : 0;
+    const m = this.profile.meter;
+    this.pMax = m.nominalVoltage * m.maxCurrent * m.phases * (m.ctRatio ?? 1);
+    const avgW = (this.annualKWh * 1000) / 8760;
+    this.pfMin = cls === 'residential' ? 0.35 : cls === 'commercial' ? 0.8 : 0.82;
+    this.pfMax = between(0.96, 0.995, s, Stream.pf);
+    this.pf0 = cls === 'residential' ? 400 : avgW / 2;
+    const a = between(0.25, 0.42, s, Stream.phaseShare, 1);
+    const b = between(0.25, 0.42, s, Stream.phaseShare, 2);
+    this.phaseShare = m.phases === 3 ? [a, b, 1 - a - b] : [1, 0, 0];
+    this.vMeter = between(-0.015, 0.015, s, Stream.voltage);
+    this.vTransformer = between(
+      -0.05,
+      0.04,
+      fleet.seed,
+      Stream.voltage,
+      0x7000_0000 + this.place.transformer,
+    );
+    this.offsetSteps = Math.round(m.utcOffsetMinutes / 15);
+  }
+
+  get index(): number {
+    return this.place.index;
+  }
+
+  get state(): MeterState | undefined {
+    return this.fleet.state(this.place.index);
+  }
+
+  /** Average W the load draws in step k before relay, outage and theft. */
+  baseWatts(k: number): number {
+    if (this.place.role === 'transformer') return 0;
+    const ls = k + this.offsetSteps;
+    const dayN = Math.floor(ls / STEPS_PER_DAY);
+    const slot = (((ls - dayN * STEPS_PER_DAY + this.shift) % STEPS_PER_DAY) + STEPS_PER_DAY) % STEPS_PER_DAY;
+    const d = dayInfo(dayN);
+    const shape =
+      shapeWatts(this.place.loadClass, d.season, d.dayType, slot, d.dayOfYear) * (this.annualKWh / 1000);
+    const s = this.salt;
+    if (this.place.loadClass === 'residential') {
+      const noise = 0.6 + 0.8 * unit(s, Stream.noise, k);
+      const burst =
+        unit(s, Stream.burst, k) < this.burstProbability ? 1500 + 900 * unit(s, Stream.burstSize, k) : 0;
+      return 0.8 * shape * noise + burst;
+    }
+    return shape * (0.85 + 0.3 * unit(s, Stream.noise, k));
+  }
+
+  powerFactor(watts: number): number {
+    if (watts <= 0) return 1;
+    return this.pfMax - (this.pfMax - this.pfMin) * Math.exp(-watts / this.pf0);
+  }
+
+  /** Fraction of [from, to) with the relay closed. */
+  relayFraction(from: Instant, to: Instant): number {
+    const changes = this.state?.relay;
+    if (changes === undefined || changes.length === 0) return 1;
+    let connected = true;
+    let t = from;
+    let on = 0;
+    for (const c of changes) {
+      if (c.at >= to) break;
+      if (c.at > t) {
+        if (connected) on += c.at - t;
+        t = c.at;
+      }
+      connected = c.connected;
+    }
+    if (connected) on += to - t;
+    return on / (to - from);
+  }
+
+  relayConnectedAt(t: Instant): boolean {
+    let connected = true;
+    for (const c of this.state?.relay ?? []) {
+      if (c.at > t) break;
+      connected = c.connected;
+    }
+    return connected;
+  }
+
+  poweredFraction(from: Instant, to: Instant): number {
+    const out = this.effects.outages;
+    return out.length === 0 ? 1 : 1 - overlapMs(out, from, to) / (to - from);
+  }
+
+  /** True energy delivered to this meter's load in step k, mWh. */
+  trueStepWh(k: number): number {
+    const from = k * STEP_MS;
+    const powered = this.poweredFraction(from, from + STEP_MS);
+    if (this.place.role === 'transformer') return this.transformerStepWh(k, powered);
+    const relay = this.relayFraction(from, from + STEP_MS);
+    return Math.floor(Math.round(this.baseWatts(k) * 250) * powered * relay);
+  }
+
+  private transformerStepWh(k: number, powered: number): number {
+    if (powered === 0) return 0;
+    const { from, to } = consumersOf(this.fleet.topology, this.place.transformer);
+    let sum = 0;
+    for (let i = from; i < to; i++) sum += this.fleet.meter(i).trueStepWh(k);
+    const noLoad = Math.round(this.pMax * 0.004 * 250 * powered);
+    return sum + Math.round(sum * 0.03) + noLoad;
+  }
+
+  calendarAt(t: Instant): ActivityCalendar {
+    let cal = this.fleet.defaultCalendar();
+    for (const c of this.state?.calendars ?? []) {
+      if (c.at > t) break;
+      cal = c.calendar;
+    }
+    return cal;
+  }
+
+  rateAt(k: number): number {
+    const ls = k + this.offsetSteps;
+    const dayN = Math.floor(ls / STEPS_PER_DAY);
+    const d = dayInfo(dayN);
+    return (
+      dayRates(this.calendarAt(k * STEP_MS), d.month, d.day, d.dayOfWeek)[ls - dayN * STEPS_PER_DAY] ?? 1
+    );
+  }
+
+  step(k: number): StepValues {
+    const from = k * STEP_MS;
+    const trueWh = this.trueStepWh(k);
+    const e = this.effects;
+    let wh = trueWh;
+    if (e.deadFrom !== undefined && from >= e.deadFrom) wh = 0;
+    else if (e.theft !== undefined && from >= e.theft.from) wh = Math.floor(trueWh * e.theft.factor);
+    const pf = this.powerFactor(wh * 0.004);
+    const vah = wh === 0 ? 0 : Math.round(wh / pf);
+    const q1 = Math.round(Math.sqrt(Math.max(0, vah * vah - wh * wh)));
+    const powered = this.poweredFraction(from, from + STEP_MS);
+    return { wh, vah, q1, rate: this.rateAt(k), trueWh, powered };
+  }
+
+  /** Seeded register values at the anchor step. */
+  initialEnergy(): Float64Array {
+    const out = new Float64Array(ENERGY_WIDTH);
+    const years = between(1.5, 6, this.salt, Stream.initialEnergy);
+    const wh = Math.round(this.annualKWh * years) * 1_000_000;
+    const vah = Math.round(wh / 0.93);
+    out[E.wh] = wh;
+    out[E.vah] = vah;
+    out[E.q1] = Math.round(wh * 0.3);
+    const split = (total: number, base: number): void => {
+      const t1 = Math.floor(total * 0.4);
+      const t2 = Math.floor(total * 0.45);
+      out[base] = t1;
+      out[base + 1] = t2;
+      out[base + 2] = total - t1 - t2;
+    };
+    split(wh, E.whT1);
+    split(vah, E.vahT1);
+    return out;
+  }
+
+  /** A per-meter 32-bit number for quantity `stream` and counter `n`. */
+  h(stream: number, n = 0): number {
+    return hash32(this.salt, stream, n);
+  }
+}
