@@ -1,20 +1,18 @@
 import { decodeObjectList, type ObjectListEntry } from '@openhes/cosem';
 import {
-  type DlmsData,
-  DlmsError,
-  DlmsErrorCode,
-  InvocationCounterState,
-  type SelectiveAccessDescriptor,
-} from '@openhes/dlms';
-import {
   type AssociationInfo,
   type AttributeRef,
   ClientSession,
+  type DlmsData,
+  DlmsError,
+  DlmsErrorCode,
   type Exchange,
+  InvocationCounterState,
   type ListResult,
   type SecurityContext,
+  type SelectiveAccessDescriptor,
   type SessionEvent,
-} from '../dlms-stack.ts';
+} from '@openhes/dlms';
 import { HdlcLink } from '../link/hdlc-link.ts';
 import type { ApduLink } from '../link/types.ts';
 import { WrapperLink } from '../link/wrapper-link.ts';

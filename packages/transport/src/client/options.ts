@@ -1,5 +1,11 @@
-import type { Conformance, SecurityKeys } from '@openhes/dlms';
-import type { AuthenticationKind, CipheringStyle, SecurityPolicy, SessionWarning } from '../dlms-stack.ts';
+import type {
+  AuthenticationKind,
+  CipheringStyle,
+  Conformance,
+  SecurityKeys,
+  SecurityPolicy,
+  SessionWarning,
+} from '@openhes/dlms';
 import type { FrameTraceHook } from '../link/types.ts';
 
 /** Where the meter is (STYLE.md §6: one settings object per concern). */

@@ -13,10 +13,10 @@ import {
   dateTimeFromInstant,
   dateTimeToOctets,
   entryDescriptor,
+  type ListResult,
   rangeDescriptor,
   type SelectiveAccessDescriptor,
 } from '@openhes/dlms';
-import type { ListResult } from '../dlms-stack.ts';
 
 export type ProfileRange = { from: Date; to: Date } | { fromEntry: number; toEntry: number };
 

@@ -1,5 +1,6 @@
-import { DlmsError, DlmsErrorCode } from '@openhes/dlms';
 import {
+  DlmsError,
+  DlmsErrorCode,
   HdlcConnection,
   HdlcDeframer,
   type HdlcEvent,
@@ -7,7 +8,7 @@ import {
   type HdlcParameters,
   type HdlcStep,
   type ServerAddressInput,
-} from '../dlms-stack.ts';
+} from '@openhes/dlms';
 import { type Transport, TransportFailure, transportError } from '../transport.ts';
 import { LinkBase, responseTimeout } from './base.ts';
 import type { ApduLink, FrameTraceHook, LinkAddress, LinkRole } from './types.ts';

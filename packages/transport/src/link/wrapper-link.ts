@@ -1,5 +1,4 @@
-import { DlmsError, DlmsErrorCode } from '@openhes/dlms';
-import { encodeWrapperPdu, WrapperDeframer, type WrapperPdu } from '../dlms-stack.ts';
+import { DlmsError, DlmsErrorCode, encodeWrapperPdu, WrapperDeframer, type WrapperPdu } from '@openhes/dlms';
 import type { Transport } from '../transport.ts';
 import { LinkBase } from './base.ts';
 import type { ApduLink, FrameTraceHook, LinkAddress, LinkRole } from './types.ts';

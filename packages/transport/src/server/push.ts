@@ -1,4 +1,4 @@
-import { encodeWrapperPdu } from '../dlms-stack.ts';
+import { encodeWrapperPdu } from '@openhes/dlms';
 import type { FrameTrace } from '../link/types.ts';
 import { connectTcp } from '../tcp.ts';
 import { connectUdp } from '../udp.ts';

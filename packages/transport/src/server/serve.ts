@@ -1,5 +1,4 @@
-import type { DlmsError } from '@openhes/dlms';
-import { ServerSession, type ServerSessionOptions, type SessionEvent } from '../dlms-stack.ts';
+import { type DlmsError, ServerSession, type ServerSessionOptions, type SessionEvent } from '@openhes/dlms';
 import { HdlcLink } from '../link/hdlc-link.ts';
 import type { ApduLink, FrameTraceHook, LinkAddress } from '../link/types.ts';
 import { WrapperLink } from '../link/wrapper-link.ts';
