@@ -1,5 +1,6 @@
 import { DlmsError, fromHex } from '@openhes/dlms';
 import type { Command } from 'commander';
+import { annotate } from '../inspect/annotate.ts';
 import { type InspectKeys, inspect } from '../inspect/decode.ts';
 import { renderText, toJsonTree } from '../inspect/present.ts';
 import { ExitCode, type Io } from '../main.ts';
@@ -28,7 +29,7 @@ function describeError(e: unknown): string {
 /** Decodes one PDU (hex) to text or JSON; returns the output and whether it failed. */
 export function decodeLine(hex: string, keys: InspectKeys, json: boolean): { text: string; ok: boolean } {
   try {
-    const result = inspect(fromHex(hex), keys);
+    const result = annotate(inspect(fromHex(hex), keys));
     return { text: json ? JSON.stringify(toJsonTree(result)) : renderText(result), ok: true };
   } catch (e) {
     const message = describeError(e);

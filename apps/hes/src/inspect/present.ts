@@ -77,7 +77,9 @@ export function renderText(value: unknown, depth = 0, key = ''): string {
       lines.push(`${pad(d)}${k}: ${text}`);
     } else if (Array.isArray(v)) {
       if (v.length === 0) lines.push(`${pad(d)}${k}: []`);
-      else {
+      else if (v.every((x) => typeof x === 'string' || typeof x === 'number')) {
+        lines.push(`${pad(d)}${k}: ${v.join(', ')}`);
+      } else {
         lines.push(`${pad(d)}${k}:`);
         v.forEach((item, i) => {
           emit(`[${i}]`, item, d + 1);
