@@ -163,22 +163,13 @@ export class DlmsClient {
 
   private async drive<T>(exchange: Exchange<T>): Promise<T> {
     this.events(exchange.events);
-    await this.link.sendApdu(exchange.send);
+    await this.io(() => this.link.sendApdu(exchange.send));
     for (;;) {
-      let apdu: Uint8Array;
-      try {
-        apdu = await this.link.nextApdu(this.timeoutMs);
-      } catch (e) {
-        // A lost or silent peer leaves the exchange open; the association cannot go on.
-        this.session.reset();
-        if (!this.link.closed) await this.link.close({ disconnect: false });
-        throw e;
-      }
-      const step = exchange.receive(apdu);
+      const step = exchange.receive(await this.io(() => this.link.nextApdu(this.timeoutMs)));
       this.events(step.events);
       switch (step.status) {
         case 'send':
-          await this.link.sendApdu(step.send);
+          await this.io(() => this.link.sendApdu(step.send));
           break;
         case 'wait':
           break;
@@ -187,6 +178,17 @@ export class DlmsClient {
         case 'failed':
           throw step.error;
       }
+    }
+  }
+
+  /** A lost or silent peer leaves the exchange open: the association cannot go on. */
+  private async io<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      this.session.reset();
+      if (!this.link.closed) await this.link.close({ disconnect: false });
+      throw e;
     }
   }
 

@@ -90,7 +90,7 @@ export class HdlcLink extends LinkBase implements ApduLink {
     if (this.role === 'server') return Promise.resolve();
     return new Promise((resolve, reject) => {
       this.opening = { resolve, reject };
-      this.apply(this.connection!.connect());
+      this.run(this.connection!.connect());
     });
   }
 
@@ -103,7 +103,7 @@ export class HdlcLink extends LinkBase implements ApduLink {
   }
 
   noResponse(): void {
-    if (this.connection && !this.closed) void this.apply(this.connection.releasePoll());
+    if (this.connection && !this.closed) this.run(this.connection.releasePoll());
   }
 
   async close(options: { disconnect?: boolean } = {}): Promise<void> {
@@ -113,7 +113,7 @@ export class HdlcLink extends LinkBase implements ApduLink {
       try {
         await new Promise<void>((resolve, reject) => {
           this.closing = { resolve, reject };
-          this.apply(c.disconnect());
+          this.run(c.disconnect());
         });
       } catch {
         // The link ends either way; a DISC without UA is not worth an error on close.
@@ -142,7 +142,7 @@ export class HdlcLink extends LinkBase implements ApduLink {
       this.traceFrame('in', e.bytes);
       this.from = addressOf(e.frame, this.role);
       if (!this.connection) this.bind(e.frame);
-      if (this.connection && !this.closed) this.apply(this.connection.receive(e.frame));
+      if (this.connection && !this.closed) this.run(this.connection.receive(e.frame));
     }
   }
 
@@ -159,7 +159,12 @@ export class HdlcLink extends LinkBase implements ApduLink {
   private onTimer(): void {
     this.timer = undefined;
     if (!this.connection || this.closed) return;
-    this.apply(this.connection.onTimeout(), true);
+    this.run(this.connection.onTimeout(), true);
+  }
+
+  /** Applies a step nobody awaits; a failed write has already ended the link. */
+  private run(step: HdlcStep, fromTimer = false): void {
+    this.apply(step, fromTimer).catch(() => {});
   }
 
   private apply(step: HdlcStep, fromTimer = false): Promise<void> {
