@@ -26,6 +26,8 @@ export interface PostgresConfig {
   clock?: Clock;
   period?: PeriodSize;
   poolSize?: number;
+  /** COPY format for reading ingest: binary (default) or text. */
+  copyFormat?: 'binary' | 'text';
   /** Reading periods created ahead at start. Default 2. */
   periodsAhead?: number;
   migrateTo?: number;
@@ -38,3 +40,6 @@ export async function openStore(config: StoreConfig): Promise<Store> {
   if (config.kind === 'sqlite') return openSqliteStore(config);
   return openPostgresStore(config);
 }
+
+/** Binary/text COPY encoders of the reading stage rows (used by the storage benchmark's baseline). */
+export { encodeStageBinary, encodeStageText, type StageRow } from './postgres/copy.ts';

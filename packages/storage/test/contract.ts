@@ -112,6 +112,30 @@ export function storeContract(name: string, harness: () => Harness): void {
       expect(rest.items.map((r) => r.version)).toEqual([3]);
     });
 
+    it('pages newest versions correctly when one instant has many versions', async () => {
+      const { e } = await meterWithChannels();
+      const at = (i: number) => T0 + (i + 1) * MIN15;
+      await s().readings.ingest({
+        readings: [0, 1, 2, 3].map((i) => ({ channelId: e.id, ts: at(i), value: i })),
+      });
+      const many = Array.from({ length: 25 }, (_, v) => ({ channelId: e.id, ts: at(1), value: 100 + v }));
+      await s().readings.ingest({ readings: many });
+      const values: number[] = [];
+      let cursor: string | null = null;
+      do {
+        const page = await s().readings.series({ channelId: e.id, from: T0, to: T0 + DAY, limit: 1, cursor });
+        values.push(...page.items.map((r) => r.value));
+        cursor = page.nextCursor;
+      } while (cursor);
+      expect(values).toEqual([0, 124, 2, 3]);
+      const two = await s().readings.series({ channelId: e.id, from: T0, to: T0 + DAY, limit: 3 });
+      expect(two.items.map((r) => [r.value, r.version])).toEqual([
+        [0, 1],
+        [124, 26],
+        [2, 1],
+      ]);
+    });
+
     it('treats conflicting duplicates inside one batch as successive versions', async () => {
       const { e } = await meterWithChannels();
       const ts = T0 + MIN15;

@@ -122,7 +122,7 @@ export async function openPostgresStore(config: PostgresConfig): Promise<Store> 
     meters: createMeterStore(ctx, topology),
     topology,
     channels: createChannelStore(ctx),
-    readings: createPgReadingStore(pool, partitions, clock),
+    readings: createPgReadingStore(pool, partitions, clock, { copyFormat: config.copyFormat ?? 'binary' }),
     events: createEventStore(ctx),
     collection: createCollectionStore(ctx),
     commands: createCommandStore(ctx),

@@ -15,7 +15,16 @@ import {
   validateReadingInput,
   validateText,
 } from '@openhes/core';
-import { finish, mergePartial, type Partial, readingOf, reasonsText, SOURCE_CODE } from '../sql/codes.ts';
+import {
+  finish,
+  mergePartial,
+  type Partial,
+  readingOf,
+  reasonsOf,
+  reasonsText,
+  SOURCE_CODE,
+  sourceOf,
+} from '../sql/codes.ts';
 import { cursorNumbers, encodeCursor, pageOf } from '../sql/cursor.ts';
 import { checked, notFound } from '../sql/validate.ts';
 import { mapSqliteError, type SqliteExec } from './exec.ts';
@@ -122,6 +131,64 @@ export function createSqliteReadingStore(
     });
   }
 
+  /**
+   * Appends the newest version of each instant in [from, to) to `out` until it holds `max`.
+   * Rows come in key order (ts, version), so the newest version of an instant is the last
+   * row with that ts; a fetch cut inside an instant's versions is resumed from that instant.
+   */
+  function newestPerInstant(
+    table: string,
+    channelId: number,
+    from: number,
+    to: number,
+    max: number,
+    out: Reading[],
+  ) {
+    const stmt = exec
+      .prepare(
+        `SELECT ts, version, value, quality, reasons, source, received_at FROM ${table}
+         WHERE channel_id = ? AND ts >= ? AND ts < ? ORDER BY ts, version LIMIT ?`,
+      )
+      .raw();
+    let start = from;
+    while (out.length < max) {
+      const want = max - out.length + 8;
+      const rows = stmt.all(channelId, start, to, want) as unknown[][];
+      const cut = rows.length === want;
+      const end = cut ? rows.findLastIndex((r) => r[0] !== rows[rows.length - 1]![0]) + 1 : rows.length;
+      for (let i = 0; i < end && out.length < max; i++) {
+        const r = rows[i]!;
+        const next = rows[i + 1];
+        if (next !== undefined && i + 1 < end && next[0] === r[0]) continue;
+        out.push({
+          channelId,
+          ts: r[0] as number,
+          version: r[1] as number,
+          value: r[2] as number,
+          quality: r[3] as number,
+          reasons: reasonsOf(r[4]),
+          source: sourceOf(r[5] as number),
+          receivedAt: r[6] as number,
+        });
+      }
+      if (!cut) return;
+      if (end === 0) {
+        // One instant has more versions than a fetch holds: take its newest directly.
+        const ts = rows[0]?.[0] as number | undefined;
+        const newest = exec
+          .prepare(
+            `SELECT ts, version, value, quality, reasons, source, received_at FROM ${table}
+             WHERE channel_id = ? AND ts = ? ORDER BY version DESC LIMIT 1`,
+          )
+          .get(channelId, ts ?? start) as Record<string, unknown> | undefined;
+        if (newest) out.push(readingOf(channelId, newest));
+        start = (ts ?? start) + 1;
+      } else {
+        start = rows[end]![0] as number;
+      }
+    }
+  }
+
   const store: ReadingStore = {
     async ingest(batch) {
       const batchId = batch.id ?? randomUUID();
@@ -152,22 +219,25 @@ export function createSqliteReadingStore(
       const rows: Reading[] = [];
       return locked(() => {
         for (const t of tables.overlapping(after ? after[0]! : q.from, q.to)) {
-          const need = limit + 1 - rows.length;
-          if (need <= 0) break;
-          const found = all
-            ? exec
-                .prepare(
-                  `SELECT ts, version, value, quality, reasons, source, received_at FROM ${t.name}
-                   WHERE channel_id = ? AND (ts, version) > (?, ?) AND ts >= ? AND ts < ? ORDER BY ts, version LIMIT ?`,
-                )
-                .all(q.channelId, after?.[0] ?? 0, after?.[1] ?? 0, q.from, q.to, need)
-            : exec
-                .prepare(
-                  `SELECT ts, max(version) AS version, value, quality, reasons, source, received_at FROM ${t.name}
-                   WHERE channel_id = ? AND ts >= ? AND ts < ? GROUP BY ts ORDER BY ts LIMIT ?`,
-                )
-                .all(q.channelId, Math.max(q.from, after ? after[0]! + 1 : q.from), q.to, need);
-          for (const r of found as Record<string, unknown>[]) rows.push(readingOf(q.channelId, r));
+          if (rows.length > limit) break;
+          if (all) {
+            const found = exec
+              .prepare(
+                `SELECT ts, version, value, quality, reasons, source, received_at FROM ${t.name}
+                 WHERE channel_id = ? AND (ts, version) > (?, ?) AND ts >= ? AND ts < ? ORDER BY ts, version LIMIT ?`,
+              )
+              .all(q.channelId, after?.[0] ?? 0, after?.[1] ?? 0, q.from, q.to, limit + 1 - rows.length);
+            for (const r of found as Record<string, unknown>[]) rows.push(readingOf(q.channelId, r));
+          } else {
+            newestPerInstant(
+              t.name,
+              q.channelId,
+              Math.max(q.from, after ? after[0]! + 1 : q.from),
+              q.to,
+              limit + 1,
+              rows,
+            );
+          }
         }
         return pageOf(rows, limit, (r) => (all ? [r.ts, r.version] : [r.ts]));
       });
