@@ -63,7 +63,6 @@ function clientOptions(transport: Kind, port: number, link: Link, auth: Auth): D
     association: {
       authentication: auth,
       ...(auth === 'low' ? { password: PASSWORD } : {}),
-      ...(transport === 'udp' ? { maxPdu: 4096 } : {}),
     },
     ...(auth === 'hls-gmac'
       ? { security: { systemTitle: CLIENT_TITLE, ek: EK, ak: AK, policy: 'auth+enc' as const } }

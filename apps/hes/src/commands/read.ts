@@ -168,7 +168,6 @@ function baseOptions(
       port,
       ...(o.localAddress === undefined ? {} : { localAddress: o.localAddress }),
     },
-    ...(o.udp ? { association: { maxPdu: 4096 } } : {}),
     responseTimeoutMs: int('--timeout', o.timeout, 1, 3_600_000),
     ...(trace ? { trace } : {}),
   };
@@ -183,22 +182,21 @@ function describeError(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+const NUMERIC = new Set<DlmsData['type']>([
+  'integer',
+  'long',
+  'double-long',
+  'unsigned',
+  'long-unsigned',
+  'double-long-unsigned',
+  'long64',
+  'long64-unsigned',
+  'float32',
+  'float64',
+]);
+
 function numeric(d: DlmsData): number | bigint | undefined {
-  switch (d.type) {
-    case 'integer':
-    case 'long':
-    case 'double-long':
-    case 'unsigned':
-    case 'long-unsigned':
-    case 'double-long-unsigned':
-    case 'long64':
-    case 'long64-unsigned':
-    case 'float32':
-    case 'float64':
-      return d.value;
-    default:
-      return undefined;
-  }
+  return NUMERIC.has(d.type) ? (d as { value: number | bigint }).value : undefined;
 }
 
 function scaled(d: DlmsData, su: ScalerUnit | undefined): number | undefined {
@@ -423,7 +421,6 @@ async function run(io: Io, specs: string[], o: ReadOptions): Promise<void> {
   const association = {
     authentication: auth,
     ...(o.password === undefined ? {} : { password: o.password }),
-    ...(o.udp ? { maxPdu: 4096 } : {}),
   } as const;
   const client = await DlmsClient.connect({
     ...baseOptions(o, trace),

@@ -24,6 +24,8 @@ import { type ProfileRange, type ProfileTable, readProfileTable } from './profil
 
 const DEFAULT_RESPONSE_TIMEOUT_MS = 10_000;
 const CURRENT_ASSOCIATION = '0.0.40.0.0.255';
+/** A wrapper PDU must fit one datagram; keep responses well under the path MTU's reassembly limits. */
+const UDP_DEFAULT_MAX_PDU = 2048;
 
 export type Obis = string | Uint8Array;
 
@@ -93,7 +95,11 @@ function sessionFor(options: DlmsClientOptions): ClientSession {
       authentication: a.authentication ?? 'none',
       ...(password === undefined ? {} : { password }),
       ...(a.conformance === undefined ? {} : { proposedConformance: a.conformance }),
-      ...(a.maxPdu === undefined ? {} : { maxReceivePduSize: a.maxPdu }),
+      ...(a.maxPdu === undefined
+        ? options.transport.kind === 'udp'
+          ? { maxReceivePduSize: UDP_DEFAULT_MAX_PDU }
+          : {}
+        : { maxReceivePduSize: a.maxPdu }),
     },
     ...(security ? { security } : {}),
   });

@@ -47,7 +47,7 @@ export interface ClientAssociationOptions {
   password?: Uint8Array | string;
   /** Proposed conformance; default the session's head-end set. */
   conformance?: Partial<Conformance>;
-  /** client-max-receive-pdu-size; default 0xFFFF. */
+  /** client-max-receive-pdu-size; default 0xFFFF over TCP, 2048 over UDP. */
   maxPdu?: number;
 }
 
