@@ -1,0 +1,86 @@
+import { toHex } from '@openhes/dlms';
+import { issuedSecrets, serialOf, systemTitleOf } from '../truth/values.ts';
+import type { Fleet } from './fleet.ts';
+
+/** What a head end needs to reach one simulated meter. */
+export interface MeterRecord {
+  id: number;
+  serial: string;
+  host: string;
+  port: number;
+  framing: 'hdlc' | 'wrapper';
+  serverAddress: number;
+  profile: string;
+  loadClass: string;
+  role: 'consumer' | 'transformer';
+  transformer: number;
+  feeder: number;
+  systemTitle: string;
+  password: string;
+  ek: string;
+  ak: string;
+  kek: string;
+}
+
+export function meterRecord(fleet: Fleet, index: number): MeterRecord {
+  const m = fleet.truth.meter(index);
+  const s = issuedSecrets(m);
+  return {
+    id: index,
+    serial: serialOf(m),
+    host: fleet.address(index),
+    port: fleet.port,
+    framing: m.profile.framing,
+    serverAddress: m.profile.serverAddress,
+    profile: m.profile.id,
+    loadClass: m.place.loadClass,
+    role: m.place.role,
+    transformer: m.place.transformer,
+    feeder: m.place.feeder,
+    systemTitle: toHex(systemTitleOf(m)),
+    password: s.password,
+    ek: toHex(s.ek),
+    ak: toHex(s.ak),
+    kek: toHex(s.kek),
+  };
+}
+
+const COLUMNS: (keyof MeterRecord)[] = [
+  'id',
+  'serial',
+  'host',
+  'port',
+  'framing',
+  'serverAddress',
+  'profile',
+  'loadClass',
+  'role',
+  'transformer',
+  'feeder',
+  'systemTitle',
+  'password',
+  'ek',
+  'ak',
+  'kek',
+];
+
+/** The meter list as CSV (header + one line per meter) or JSON lines, streamed in chunks. */
+export function* exportMeters(fleet: Fleet, format: 'csv' | 'json'): Generator<string> {
+  if (format === 'csv') yield `${COLUMNS.join(',')}\n`;
+  else yield '[\n';
+  let chunk: string[] = [];
+  for (let i = 0; i < fleet.size; i++) {
+    const r = meterRecord(fleet, i);
+    chunk.push(
+      format === 'csv'
+        ? COLUMNS.map((c) => String(r[c])).join(',')
+        : `  ${JSON.stringify(r)}${i < fleet.size - 1 ? ',' : ''}`,
+    );
+    if (chunk.length === 1000) {
+      yield `${chunk.join('\n')}\n`;
+      chunk = [];
+    }
+  }
+  if (chunk.length > 0) yield `${chunk.join('\n')}\n`;
+  if (format === 'json') yield ']\n';
+}

@@ -1,0 +1,230 @@
+import type { DlmsError } from '@openhes/dlms';
+import { attachServerConnection, listenTcp, type ServeDlmsOptions, type TcpServer } from '@openhes/transport';
+import type { DeviceProfile } from '../profiles.ts';
+import { Truth } from '../truth/fleet-truth.ts';
+import { hash32 } from '../truth/hash.ts';
+import { parseScenarios, type ScenarioSpec } from '../truth/scenarios.ts';
+import type { Instant } from '../truth/time.ts';
+import type { ProfileMix } from '../truth/topology.ts';
+import { meterAddress, meterIndexOf } from './addressing.ts';
+import {
+  EmulatedTransport,
+  IDEAL_LINK,
+  type LinkCounters,
+  type LinkProfile,
+  meterLink,
+} from './link-emulation.ts';
+import { PushScheduler, type PushTo } from './push.ts';
+import { CounterStore, servedSession } from './sessions.ts';
+
+export interface FleetOptions {
+  /** Consumer meters; one meter per transformer is added on top. */
+  meters: number;
+  transformers?: number;
+  transformersPerFeeder?: number;
+  mix?: ProfileMix;
+  seed?: number;
+  /** Simulated seconds per real second. */
+  speed?: number;
+  startAt?: Date | Instant;
+  /** Listening address; 0.0.0.0 answers on every 127.a.b.c. */
+  host?: string;
+  /** 0 = any free port. */
+  port?: number;
+  link?: Partial<LinkProfile>;
+  pushTo?: PushTo;
+  scenarios?: ScenarioSpec[] | string;
+  profiles?: ReadonlyMap<string, DeviceProfile>;
+  /** Real milliseconds between push-scheduler ticks; 0 = only when `tick()` is called. */
+  tickMs?: number;
+  /** Real time source; default Date.now. */
+  realNow?: () => number;
+  /** Simulated clock override (tests drive time by hand); default startAt + speed × elapsed. */
+  clock?: () => Instant;
+  /** Reproducible HLS challenges (tests); default crypto random. */
+  seededChallenges?: boolean;
+  idleTimeoutMs?: number;
+}
+
+export interface FleetStats {
+  meters: number;
+  openConnections: number;
+  connections: number;
+  sessions: number;
+  requests: number;
+  refused: number;
+  silent: number;
+  errors: number;
+  link: LinkCounters;
+  pushesSent: number;
+  pushesFailed: number;
+  commandedMeters: number;
+  simulatedNow: Instant;
+}
+
+export interface Fleet {
+  readonly truth: Truth;
+  readonly host: string;
+  readonly port: number;
+  readonly size: number;
+  /** Simulated now (true time). */
+  now(): Instant;
+  address(index: number): string;
+  stats(): FleetStats;
+  /** Runs the push scheduler up to now; resolves when the pushes went out. */
+  tick(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startFleet(o: FleetOptions): Promise<Fleet> {
+  const realNow = o.realNow ?? Date.now;
+  const seed = o.seed ?? 7;
+  const startAt =
+    o.startAt === undefined ? Date.now() : typeof o.startAt === 'number' ? o.startAt : o.startAt.getTime();
+  const speed = o.speed ?? 1;
+  const realStart = realNow();
+  const now = o.clock ?? ((): Instant => startAt + Math.floor((realNow() - realStart) * speed));
+  const transformers = o.transformers ?? Math.max(1, Math.round(o.meters / 250));
+  const scenarios =
+    typeof o.scenarios === 'string' ? parseScenarios(o.scenarios, startAt) : (o.scenarios ?? []);
+  const truth = new Truth({
+    seed,
+    startAt,
+    consumers: o.meters,
+    transformers,
+    ...(o.transformersPerFeeder === undefined ? {} : { transformersPerFeeder: o.transformersPerFeeder }),
+    mix: o.mix ?? { residential: 1 },
+    scenarios,
+    ...(o.profiles === undefined ? {} : { profiles: o.profiles }),
+    ...(o.pushTo === undefined ? {} : { pushDestination: `${o.pushTo.host}:${o.pushTo.port}` }),
+  });
+  const link: LinkProfile = { ...IDEAL_LINK, ...o.link };
+  const counters = new CounterStore();
+  const linkCounters: LinkCounters = { sent: 0, dropped: 0, corrupted: 0 };
+  const stats = { connections: 0, sessions: 0, requests: 0, refused: 0, silent: 0, errors: 0 };
+  const pushes = new PushScheduler(truth, o.pushTo, now);
+  const hooks = {
+    now,
+    onPush: (meter: number, setup: string) => pushes.pushNow(meter, setup),
+  };
+  let rng = hash32(seed, 0xf1ee7);
+  const random = (): number => {
+    rng = hash32(rng, 0x51);
+    return rng / 0x100000000;
+  };
+
+  const serveOptions = (framing: 'hdlc' | 'wrapper', serverAddress: number): ServeDlmsOptions => ({
+    transport: 'tcp',
+    port: 0,
+    link:
+      framing === 'wrapper'
+        ? { kind: 'wrapper' }
+        : { kind: 'hdlc', serverAddress: { logical: serverAddress } },
+    sessionFor: (info) => {
+      const index = meterIndexOf(info.localAddress);
+      if (index === undefined || index >= truth.size) return undefined;
+      if (info.serverAddress.logical !== truth.meter(index).profile.serverAddress) return undefined;
+      stats.sessions++;
+      const session = servedSession(
+        truth,
+        index,
+        hooks,
+        counters,
+        o.seededChallenges ? seededChallenge(seed, index) : undefined,
+      );
+      const model = session.model;
+      const counting = {
+        get: (c: Parameters<typeof model.get>[0], a: Parameters<typeof model.get>[1]) => (
+          stats.requests++, model.get(c, a)
+        ),
+        set: (
+          c: Parameters<typeof model.set>[0],
+          a: Parameters<typeof model.set>[1],
+          v: Parameters<typeof model.set>[2],
+        ) => (stats.requests++, model.set(c, a, v)),
+        action: (
+          c: Parameters<typeof model.action>[0],
+          a: Parameters<typeof model.action>[1],
+          p: Parameters<typeof model.action>[2],
+        ) => (stats.requests++, model.action(c, a, p)),
+        attributeAccess: model.attributeAccess.bind(model),
+        methodAccess: model.methodAccess.bind(model),
+      };
+      return { ...session, model: counting };
+    },
+    onError: (_where: unknown, _e: DlmsError) => {
+      stats.errors++;
+    },
+  });
+
+  const server: TcpServer = await listenTcp(
+    { host: o.host ?? '0.0.0.0', port: o.port ?? 4059, inactivityTimeoutMs: o.idleTimeoutMs ?? 120_000 },
+    (t) => {
+      stats.connections++;
+      const local = t.local.slice(0, t.local.lastIndexOf(':'));
+      const index = meterIndexOf(local);
+      if (index === undefined || index >= truth.size) {
+        void t.close();
+        return;
+      }
+      const m = truth.meter(index);
+      const ml = meterLink(seed, index, link);
+      const dead = m.effects.deadFrom !== undefined && m.effects.deadFrom <= now();
+      if (ml.behaviour === 'refused') {
+        stats.refused++;
+        void t.close();
+        return;
+      }
+      if (ml.behaviour === 'silent' || dead) stats.silent++;
+      const wrapped = new EmulatedTransport(
+        t,
+        dead ? { ...ml, behaviour: 'silent' } : ml,
+        link,
+        linkCounters,
+        random,
+      );
+      attachServerConnection(wrapped, serveOptions(m.profile.framing, m.profile.serverAddress));
+    },
+  );
+
+  let timer: ReturnType<typeof setInterval> | undefined;
+  if ((o.tickMs ?? 1000) > 0) {
+    timer = setInterval(() => void pushes.tick().catch(() => {}), o.tickMs ?? 1000);
+    timer.unref();
+  }
+
+  return {
+    truth,
+    host: server.host,
+    port: server.port,
+    size: truth.size,
+    now,
+    address: meterAddress,
+    stats: () => ({
+      meters: truth.size,
+      openConnections: server.connections,
+      ...stats,
+      link: { ...linkCounters },
+      pushesSent: pushes.sent,
+      pushesFailed: pushes.failed,
+      commandedMeters: truth.commanded,
+      simulatedNow: now(),
+    }),
+    tick: () => pushes.tick(),
+    close: async () => {
+      if (timer !== undefined) clearInterval(timer);
+      await pushes.drain();
+      await server.close();
+    },
+  };
+}
+
+function seededChallenge(seed: number, meter: number) {
+  let n = 0;
+  return (length: number): Uint8Array => {
+    const out = new Uint8Array(length);
+    for (let i = 0; i < length; i++) out[i] = (hash32(seed, meter, n, i) & 0x3f) + 0x30;
+    n++;
+    return out;
+  };
+}

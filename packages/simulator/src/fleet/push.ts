@@ -1,0 +1,211 @@
+import { type DlmsData, dateTimeFromInstant, InvocationCounterState, ServerSession } from '@openhes/dlms';
+import { sendPush } from '@openhes/transport';
+import { MeterModel } from '../model/meter-model.ts';
+import type { Truth } from '../truth/fleet-truth.ts';
+import { hash32, Stream } from '../truth/hash.ts';
+import { eswBits } from '../truth/measures.ts';
+import type { MeterTruth } from '../truth/meter.ts';
+import type { Target } from '../truth/scenarios.ts';
+import { DAY, HOUR, type Instant, localMidnight } from '../truth/time.ts';
+import { consumersOf, transformersOfFeeder } from '../truth/topology.ts';
+import { systemTitleOf } from '../truth/values.ts';
+import { meterAddress } from './addressing.ts';
+import { METER_MAX_PDU, pushBody, SERVER_CONFORMANCE } from './sessions.ts';
+
+export interface PushTo {
+  host: string;
+  port: number;
+  transport?: 'tcp' | 'udp';
+}
+
+export interface PushRecord {
+  meter: number;
+  setup: string;
+  at: Instant;
+}
+
+const ESW = '0.0.94.91.18.255';
+const MAX_IN_FLIGHT = 32;
+
+/** Meter indexes a grid target covers, transformer meters included. */
+export function metersUnder(truth: Truth, target: Target): number[] {
+  const topo = truth.topology;
+  if ('meter' in target) return [target.meter];
+  const trs =
+    'transformer' in target
+      ? [target.transformer]
+      : (() => {
+          const r = transformersOfFeeder(topo, target.feeder);
+          return Array.from({ length: Math.max(0, r.to - r.from) }, (_, i) => r.from + i);
+        })();
+  const out: number[] = [];
+  for (const tr of trs) {
+    if (tr < 0 || tr >= topo.transformers) continue;
+    const { from, to } = consumersOf(topo, tr);
+    for (let i = from; i < to; i++) out.push(i);
+    out.push(topo.consumers + tr);
+  }
+  return out;
+}
+
+/**
+ * Sends what meters push on their own: alarm DataNotifications (last gasp when the supply
+ * fails, first breath when it returns, tamper) and the daily snapshot at a per-meter offset
+ * within the hour after local midnight. Driven by ticks, not per-meter timers.
+ */
+export class PushScheduler {
+  sent = 0;
+  failed = 0;
+  readonly log: PushRecord[] = [];
+  private readonly truth: Truth;
+  private readonly target: PushTo | undefined;
+  private readonly now: () => Instant;
+  private last: Instant;
+  private readonly queue: (() => Promise<void>)[] = [];
+  private running = 0;
+  private idle: (() => void)[] = [];
+
+  constructor(truth: Truth, target: PushTo | undefined, now: () => Instant) {
+    this.truth = truth;
+    this.target = target;
+    this.now = now;
+    this.last = now();
+  }
+
+  /** Everything due in (last tick, now]. */
+  async tick(): Promise<void> {
+    const to = this.now();
+    const from = this.last;
+    if (to <= from) return this.drain();
+    this.last = to;
+    if (this.target === undefined) return;
+    for (const s of this.truth.scenarios) {
+      if (s.kind !== 'outage') continue;
+      const end = s.at + s.durationMs;
+      if (s.at > from && s.at <= to)
+        for (const i of metersUnder(this.truth, s.target)) this.alarm(i, s.at, 85);
+      if (end > from && end <= to) for (const i of metersUnder(this.truth, s.target)) this.alarm(i, end, 86);
+    }
+    this.daily(from, to);
+    await this.drain();
+  }
+
+  private daily(from: Instant, to: Instant): void {
+    const truth = this.truth;
+    const tz = truth.meter(0).profile.meter.utcOffsetMinutes;
+    for (let midnight = localMidnight(from, tz); midnight <= to; midnight += DAY) {
+      if (midnight + HOUR <= from) continue;
+      for (let i = 0; i < truth.size; i++) {
+        const at = midnight + (hash32(truth.seed, Stream.pushOffset, i) % 3600) * 1000;
+        if (at > from && at <= to) this.enqueue(i, '0.6.25.9.0.255', at, midnight);
+      }
+    }
+  }
+
+  private alarm(meter: number, at: Instant, bit: number): void {
+    const m = this.truth.meter(meter);
+    const setup = m.profile.objects.find((o) => o.push?.kind === 'alarm');
+    if (setup === undefined) return;
+    this.enqueue(meter, setup.obis, at, at, (body) => {
+      if (body.type !== 'structure') return body;
+      const i = setup.push!.objects.findIndex((r) => r[1] === ESW);
+      if (i < 0) return body;
+      const bits = [...eswBits(m, at), bit];
+      const bytes = new Uint8Array(16);
+      for (const b of bits) bytes[b >> 3] = bytes[b >> 3]! | (0x80 >> (b & 7));
+      body.value[i] = { type: 'bit-string', value: { length: 128, bytes } };
+      return body;
+    });
+  }
+
+  /** Push setup method 1 (or a test) asks for a push now. */
+  pushNow(meter: number, setup: string): void {
+    const at = this.now();
+    this.enqueue(meter, setup, at, at);
+  }
+
+  private enqueue(
+    meter: number,
+    setupObis: string,
+    at: Instant,
+    rowAt: Instant,
+    edit?: (b: DlmsData) => DlmsData,
+  ): void {
+    const target = this.target;
+    if (target === undefined) return;
+    const m = this.truth.meter(meter);
+    const setup = m.profile.objects.find((o) => o.obis === setupObis && o.push !== undefined);
+    if (setup === undefined) return;
+    let body = pushBody(m, setup.push!.objects, rowAt, at);
+    if (edit) body = edit(body);
+    const apdu = notification(m, body, at);
+    this.log.push({ meter, setup: setupObis, at });
+    if (this.log.length > 10_000) this.log.splice(0, 5_000);
+    this.queue.push(async () => {
+      try {
+        await sendPush(
+          {
+            transport: target.transport ?? 'tcp',
+            host: target.host,
+            port: target.port,
+            localAddress: meterAddress(meter),
+            sourceWPort: m.profile.serverAddress,
+            connectTimeoutMs: 5_000,
+          },
+          [apdu],
+        );
+        this.sent++;
+      } catch {
+        this.failed++;
+      }
+    });
+    this.pump();
+  }
+
+  private pump(): void {
+    while (this.running < MAX_IN_FLIGHT && this.queue.length > 0) {
+      const job = this.queue.shift()!;
+      this.running++;
+      void job().finally(() => {
+        this.running--;
+        this.pump();
+      });
+    }
+    if (this.running === 0 && this.queue.length === 0) {
+      const waiting = this.idle;
+      this.idle = [];
+      for (const w of waiting) w();
+    }
+  }
+
+  /** Resolves when nothing is queued or in flight. */
+  drain(): Promise<void> {
+    if (this.running === 0 && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idle.push(resolve));
+  }
+}
+
+function notification(m: MeterTruth, body: DlmsData, at: Instant): Uint8Array {
+  const session = new ServerSession({
+    systemTitle: systemTitleOf(m),
+    associations: [
+      {
+        key: 'push',
+        clientSap: 0x66,
+        authentication: 'none',
+        policy: 'none',
+        conformance: SERVER_CONFORMANCE,
+        maxReceivePduSize: METER_MAX_PDU,
+      },
+    ],
+    model: new MeterModel(m, { now: () => at }),
+    clientSap: 0x66,
+    invocationCounters: new InvocationCounterState(),
+  });
+  const step = session.notify({
+    body,
+    association: 'push',
+    dateTime: dateTimeFromInstant(new Date(at), { deviation: -m.profile.meter.utcOffsetMinutes }),
+  });
+  return step.send[0]!;
+}

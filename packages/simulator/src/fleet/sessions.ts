@@ -1,0 +1,110 @@
+import {
+  conformanceFromNames,
+  type DlmsData,
+  InvocationCounterState,
+  type RandomSource,
+  type ServerAssociation,
+} from '@openhes/dlms';
+import type { ServedSession } from '@openhes/transport';
+import { catalogOf, obisBytes } from '../model/catalog.ts';
+import { MeterModel, type ModelHooks } from '../model/meter-model.ts';
+import { readAttribute } from '../model/read.ts';
+import type { CaptureRef } from '../profiles.ts';
+import type { Truth } from '../truth/fleet-truth.ts';
+import type { MeterTruth } from '../truth/meter.ts';
+import type { Instant } from '../truth/time.ts';
+import { activeSecrets, systemTitleOf } from '../truth/values.ts';
+
+export const SERVER_CONFORMANCE = conformanceFromNames([
+  'general-protection',
+  'general-block-transfer',
+  'block-transfer-with-get-or-read',
+  'block-transfer-with-set-or-write',
+  'block-transfer-with-action',
+  'multiple-references',
+  'data-notification',
+  'get',
+  'set',
+  'selective-access',
+  'action',
+]);
+
+/** server-max-receive-pdu-size of the simulated meters: small enough to exercise block transfer. */
+export const METER_MAX_PDU = 1024;
+
+/** The associations a meter offers, with the secrets it holds now (a wrong-key meter holds others). */
+export function serverAssociations(m: MeterTruth): ServerAssociation[] {
+  const secrets = activeSecrets(m);
+  return m.profile.associations.map((a) => {
+    const base: ServerAssociation = {
+      key: a.key,
+      clientSap: a.clientSap,
+      authentication: a.authentication,
+      policy: a.policy,
+      conformance: SERVER_CONFORMANCE,
+      maxReceivePduSize: METER_MAX_PDU,
+      challengeLength: 16,
+    };
+    if (a.authentication === 'low') base.password = secrets.password;
+    if (a.authentication === 'hls-gmac' || a.policy !== 'none')
+      base.keys = { ek: secrets.ek, ak: secrets.ak };
+    return base;
+  });
+}
+
+/** Counters of the meters that were talked to with ciphering; kept so replays stay refused. */
+export class CounterStore {
+  private readonly counters = new Map<number, InvocationCounterState>();
+
+  of(m: MeterTruth): InvocationCounterState {
+    let c = this.counters.get(m.index);
+    if (c === undefined) {
+      const state = m.fleet.ensureState(m.index);
+      c = new InvocationCounterState({
+        nextToSend: state.invocationCounter,
+        onChange: (change) => {
+          if (change.direction === 'send') state.invocationCounter = change.next;
+        },
+      });
+      this.counters.set(m.index, c);
+    }
+    return c;
+  }
+
+  get size(): number {
+    return this.counters.size;
+  }
+}
+
+export function servedSession(
+  truth: Truth,
+  index: number,
+  hooks: ModelHooks,
+  counters: CounterStore,
+  random?: RandomSource,
+): ServedSession {
+  const m = truth.meter(index);
+  return {
+    systemTitle: systemTitleOf(m),
+    associations: serverAssociations(m),
+    model: new MeterModel(m, hooks),
+    invocationCounters: counters.of(m),
+    ...(random === undefined ? {} : { random }),
+  };
+}
+
+/** The body of a DataNotification: the push object list's values at t (rows: `row` instant). */
+export function pushBody(m: MeterTruth, objects: readonly CaptureRef[], t: Instant, now: Instant): DlmsData {
+  const cat = catalogOf(m.profile);
+  const rc = { m, cat, association: 'management', clientSap: 64, now };
+  return {
+    type: 'structure',
+    value: objects.map((ref) => {
+      if (ref[0] === 40 && ref[2] === 1) return { type: 'octet-string', value: obisBytes(ref[1]) };
+      const e = cat.byObis.get(ref[1]);
+      if (e === undefined) return { type: 'null-data' };
+      const v = readAttribute(rc, e, ref[2], t, t === now ? { live: true } : {});
+      return typeof v === 'number' ? { type: 'null-data' } : v;
+    }),
+  };
+}
