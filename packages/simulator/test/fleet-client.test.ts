@@ -48,7 +48,11 @@ describe('every object of every profile through DlmsClient', () => {
           expect(entry.version).toBe(CLASS_VERSION[entry.classId] ?? 0);
           for (const a of entry.accessRights.attributeAccess) {
             if (!a.read) continue;
-            const value: DlmsData = await client.get(entry.logicalName, entry.classId, a.attributeId);
+            const value: DlmsData = await client.get(
+              Uint8Array.from(entry.logicalName),
+              entry.classId,
+              a.attributeId,
+            );
             expect(value.type).not.toBe('null-data');
             reads++;
           }

@@ -15,7 +15,7 @@ import {
   meterLink,
 } from './link-emulation.ts';
 import { PushScheduler, type PushTo } from './push.ts';
-import { CounterStore, servedSession } from './sessions.ts';
+import { CounterStore, CountingModel, servedSession } from './sessions.ts';
 
 export interface FleetOptions {
   /** Consumer meters; one meter per transformer is added on top. */
@@ -132,25 +132,7 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
         counters,
         o.seededChallenges ? seededChallenge(seed, index) : undefined,
       );
-      const model = session.model;
-      const counting = {
-        get: (c: Parameters<typeof model.get>[0], a: Parameters<typeof model.get>[1]) => (
-          stats.requests++, model.get(c, a)
-        ),
-        set: (
-          c: Parameters<typeof model.set>[0],
-          a: Parameters<typeof model.set>[1],
-          v: Parameters<typeof model.set>[2],
-        ) => (stats.requests++, model.set(c, a, v)),
-        action: (
-          c: Parameters<typeof model.action>[0],
-          a: Parameters<typeof model.action>[1],
-          p: Parameters<typeof model.action>[2],
-        ) => (stats.requests++, model.action(c, a, p)),
-        attributeAccess: model.attributeAccess.bind(model),
-        methodAccess: model.methodAccess.bind(model),
-      };
-      return { ...session, model: counting };
+      return { ...session, model: new CountingModel(session.model, stats) };
     },
     onError: (_where: unknown, _e: DlmsError) => {
       stats.errors++;

@@ -1,7 +1,13 @@
 import {
+  type AccessContext,
+  type AttributeAccess,
+  type AttributeAddress,
   conformanceFromNames,
   type DlmsData,
   InvocationCounterState,
+  type MethodAccess,
+  type MethodAddress,
+  type ObjectModel,
   type RandomSource,
   type ServerAssociation,
 } from '@openhes/dlms';
@@ -107,4 +113,47 @@ export function pushBody(m: MeterTruth, objects: readonly CaptureRef[], t: Insta
       return typeof v === 'number' ? { type: 'null-data' } : v;
     }),
   };
+}
+
+/** Counts the requests a session dispatches to its model. */
+export class CountingModel implements ObjectModel {
+  private readonly inner: ObjectModel;
+  private readonly stats: { requests: number };
+
+  constructor(inner: ObjectModel, stats: { requests: number }) {
+    this.inner = inner;
+    this.stats = stats;
+  }
+
+  get(ctx: AccessContext, a: AttributeAddress): DlmsData | number {
+    this.stats.requests++;
+    return this.inner.get(ctx, a);
+  }
+
+  set(ctx: AccessContext, a: AttributeAddress, value: DlmsData): number {
+    this.stats.requests++;
+    return this.inner.set(ctx, a, value);
+  }
+
+  action(
+    ctx: AccessContext,
+    a: MethodAddress,
+    params: DlmsData | undefined,
+  ): { result: number; returnData?: DlmsData } {
+    this.stats.requests++;
+    return this.inner.action(ctx, a, params);
+  }
+
+  attributeAccess(
+    association: string,
+    classId: number,
+    obis: Uint8Array,
+    attributeId: number,
+  ): AttributeAccess {
+    return this.inner.attributeAccess(association, classId, obis, attributeId);
+  }
+
+  methodAccess(association: string, classId: number, obis: Uint8Array, methodId: number): MethodAccess {
+    return this.inner.methodAccess(association, classId, obis, methodId);
+  }
 }
