@@ -137,7 +137,11 @@ export interface DecipherOptions {
   keyResolver?: (context: KeyResolverContext) => SecurityKeys | undefined;
   /** The peer's system title, known from the association; required for glo-/ded- APDUs. */
   systemTitle?: Uint8Array;
-  /** Consulted before and updated after authentication; a replay throws DlmsError Replay. */
+  /**
+   * Consulted before and updated after authentication; a replay throws DlmsError Replay. An
+   * encryption-only APDU (no tag, so forgeable) is checked but only advances the guard when
+   * `require` states the policy that admits it.
+   */
   guard?: ReplayGuard;
   /** Refuse APDUs weaker than the security policy (DlmsError Security). */
   require?: { authentication?: boolean; encryption?: boolean };
@@ -235,6 +239,7 @@ export function decipherApdu(bytes: Uint8Array, options: DecipherOptions): Decip
   } else {
     plaintext = gcm.decrypt(keys.ek, iv, new Uint8Array(0), body, new Uint8Array(0));
   }
-  options.guard?.accept(titleHex, invocationCounter);
+  if (security.authentication || options.require !== undefined)
+    options.guard?.accept(titleHex, invocationCounter);
   return { plaintext, securityControl: sc, security, invocationCounter, systemTitle, tag, kind };
 }

@@ -327,6 +327,7 @@ export class ClientSession {
         keys: sec.keys,
         ...(sec.serverSystemTitle === undefined ? {} : { systemTitle: sec.serverSystemTitle }),
         guard: sec.invocationCounters,
+        ...(requiresCiphering(sec.policy) ? { require: policyRequirement(sec.policy) } : {}),
       });
       user = decodeUserInformation(d.plaintext);
     }

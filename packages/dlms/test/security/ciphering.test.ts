@@ -217,6 +217,33 @@ describe('replay guard', () => {
   });
 });
 
+describe('replay guard and encryption-only APDUs', () => {
+  // SC 0x20 carries no tag: anyone can forge one, so its counter proves nothing.
+  it('an encryption-only APDU does not advance the guard unless the caller states a policy allowing it', () => {
+    const guard = new InvocationCounterState({ received: { [toHex(systemTitle)]: 10 } });
+    const forged = cipher(0x20, { invocationCounter: 0xfffffff0 });
+    expect(decipherApdu(forged, { keys, systemTitle, guard }).invocationCounter).toBe(0xfffffff0);
+    expect(guard.lastReceived(toHex(systemTitle))).toBe(10);
+    expect(
+      decipherApdu(cipher(0x30, { invocationCounter: 11 }), { keys, systemTitle, guard }).plaintext,
+    ).toEqual(getRequest);
+  });
+
+  it('an encryption-only APDU is still refused when its counter is not above the last one', () => {
+    const guard = new InvocationCounterState({ received: { [toHex(systemTitle)]: 10 } });
+    expect(
+      codeOf(() => decipherApdu(cipher(0x20, { invocationCounter: 10 }), { keys, systemTitle, guard })),
+    ).toBe(DlmsErrorCode.Replay);
+  });
+
+  it('under an encryption-only policy (require given) the guard advances', () => {
+    const guard = new InvocationCounterState({ received: { [toHex(systemTitle)]: 10 } });
+    const require = { authentication: false, encryption: true };
+    decipherApdu(cipher(0x20, { invocationCounter: 12 }), { keys, systemTitle, guard, require });
+    expect(guard.lastReceived(toHex(systemTitle))).toBe(12);
+  });
+});
+
 const kinds: CipheredKind[] = ['glo', 'ded', 'general-glo', 'general-ded'];
 
 describe('properties', () => {
