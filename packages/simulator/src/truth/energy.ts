@@ -60,13 +60,18 @@ export function energyAtStep(m: MeterTruth, k: number): Float64Array {
   return v;
 }
 
-/** Cumulative vector at any instant: within a step the step's energy accrues linearly. */
+/**
+ * Cumulative vector at any instant. Within a step the step's energy accrues in proportion to
+ * the time the load was supplied, so a relay opening mid-step never makes a register go back.
+ */
 export function energyAt(m: MeterTruth, t: Instant): Float64Array {
   const k = Math.floor(t / STEP_MS);
   const v = energyAtStep(m, k);
-  const frac = (t - k * STEP_MS) / STEP_MS;
-  if (frac === 0) return v;
+  const start = k * STEP_MS;
+  if (t === start) return v;
   const s = m.step(k);
+  const whole = m.onFraction(start, start + STEP_MS);
+  const frac = whole === 0 ? 0 : Math.min(1, (m.onFraction(start, t) * (t - start)) / (whole * STEP_MS));
   const r = s.rate - 1;
   v[E.wh] = v[E.wh]! + Math.floor(s.wh * frac);
   v[E.vah] = v[E.vah]! + Math.floor(s.vah * frac);

@@ -162,6 +162,11 @@ export class MeterTruth {
     return out.length === 0 ? 1 : 1 - overlapMs(out, from, to) / (to - from);
   }
 
+  /** Fraction of [from, to) the load was supplied (relay closed and grid up). */
+  onFraction(from: Instant, to: Instant): number {
+    return this.relayFraction(from, to) * this.poweredFraction(from, to);
+  }
+
   /** True energy delivered to this meter's load in step k, mWh. */
   trueStepWh(k: number): number {
     const from = k * STEP_MS;

@@ -68,7 +68,7 @@ export interface MeterState {
 export function newMeterState(): MeterState {
   return {
     relay: [],
-    controlMode: 1,
+    controlMode: 4,
     readyForReconnection: false,
     clockSyncs: [],
     calendars: [],
