@@ -181,8 +181,21 @@ export class MeterTruth {
     const { from, to } = consumersOf(this.fleet.topology, this.place.transformer);
     let sum = 0;
     for (let i = from; i < to; i++) sum += this.fleet.meter(i).trueStepWh(k);
-    const noLoad = Math.round(this.pMax * 0.004 * 250 * powered);
+    const noLoad = Math.round(this.transformerRatingVa() * 0.003 * 250 * powered);
     return sum + Math.round(sum * 0.03) + noLoad;
+  }
+
+  private ratingVa: number | undefined;
+
+  /** Nameplate of the distribution transformer: 4 × its consumers' mean load, at least 25 kVA. */
+  transformerRatingVa(): number {
+    if (this.ratingVa === undefined) {
+      const { from, to } = consumersOf(this.fleet.topology, this.place.transformer);
+      let avg = 0;
+      for (let i = from; i < to; i++) avg += (this.fleet.meter(i).annualKWh * 1000) / 8760;
+      this.ratingVa = Math.max(25_000, 4 * avg);
+    }
+    return this.ratingVa;
   }
 
   calendarAt(t: Instant): ActivityCalendar {

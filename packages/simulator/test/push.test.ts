@@ -1,0 +1,86 @@
+import { type DlmsData, decodeXdlmsApdu, WrapperDeframer } from '@openhes/dlms';
+import { listenTcp } from '@openhes/transport';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Fleet, startFleet } from '../src/fleet/fleet.ts';
+import { metersUnder } from '../src/fleet/push.ts';
+import { DAY, HOUR, PROFILES, START } from './helpers.ts';
+
+interface Received {
+  from: string;
+  body: DlmsData;
+}
+
+const received: Received[] = [];
+let headEnd: Awaited<ReturnType<typeof listenTcp>>;
+let fleet: Fleet;
+let now = START;
+
+beforeAll(async () => {
+  headEnd = await listenTcp({ host: '127.0.0.1', port: 0 }, (t) => {
+    const deframer = new WrapperDeframer();
+    t.onData((chunk) => {
+      for (const e of deframer.push(chunk)) {
+        if (e.type !== 'pdu') continue;
+        const apdu = decodeXdlmsApdu(e.pdu.apdu);
+        if (apdu.type === 'data-notification')
+          received.push({ from: t.remote.split(':')[0]!, body: apdu.notificationBody });
+      }
+    });
+  });
+  fleet = await startFleet({
+    meters: 20,
+    transformers: 2,
+    seed: 9,
+    startAt: START,
+    port: 0,
+    tickMs: 0,
+    profiles: PROFILES,
+    clock: () => now,
+    pushTo: { host: '127.0.0.1', port: headEnd.port },
+    scenarios: 'outage@transformer-1+10m/20m',
+  });
+});
+
+/** Waits until the head end has received `n` notifications (TCP delivery is asynchronous). */
+async function receivedAtLeast(n: number): Promise<void> {
+  for (let i = 0; i < 500 && received.length < n; i++) await new Promise((r) => setImmediate(r));
+}
+
+afterAll(async () => {
+  await fleet?.close();
+  await headEnd?.close();
+});
+
+describe('pushes', () => {
+  it('sends last gasp and first breath from exactly the meters under the failed transformer', async () => {
+    now = START + 15 * 60_000;
+    await fleet.tick();
+    const under = metersUnder(fleet.truth, { transformer: 1 }).map((i) => fleet.address(i));
+    await receivedAtLeast(under.length);
+    expect(received.map((r) => r.from).sort()).toEqual([...under].sort());
+    const esw = (r: Received) => {
+      const v = (r.body as { value: DlmsData[] }).value[3] as { value: { bytes: Uint8Array } };
+      return v.value.bytes;
+    };
+    expect(received.every((r) => (esw(r)[85 >> 3]! & (0x80 >> (85 & 7))) !== 0)).toBe(true);
+    received.length = 0;
+    now = START + 45 * 60_000;
+    await fleet.tick();
+    await receivedAtLeast(under.length);
+    expect(received).toHaveLength(under.length);
+    expect(received.every((r) => (esw(r)[86 >> 3]! & (0x80 >> (86 & 7))) !== 0)).toBe(true);
+  });
+
+  it('sends every meter’s daily snapshot once within the hour after midnight', async () => {
+    received.length = 0;
+    const midnight = Math.ceil((START + 330 * 60_000) / DAY) * DAY - 330 * 60_000;
+    now = midnight + 30 * 60_000;
+    await fleet.tick();
+    now = midnight + HOUR;
+    await fleet.tick();
+    await receivedAtLeast(fleet.size);
+    expect(new Set(received.map((r) => r.from)).size).toBe(fleet.size);
+    expect(received).toHaveLength(fleet.size);
+    expect(fleet.stats().pushesSent).toBeGreaterThanOrEqual(fleet.size);
+  });
+});

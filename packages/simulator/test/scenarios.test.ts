@@ -1,0 +1,96 @@
+import type { DlmsData } from '@openhes/dlms';
+import { describe, expect, it } from 'vitest';
+import { parseScenarios } from '../src/truth/scenarios.ts';
+import { consumersOf } from '../src/truth/topology.ts';
+import { cells, DAY, fleet, HOUR, num, START } from './helpers.ts';
+
+const POWER_LOG = '0.0.99.98.2.255';
+const codes = (rows: DlmsData[]): number[] => rows.map((r) => num(cells(r)[1]));
+
+describe('scenarios', () => {
+  it('a transformer outage logs power fail/restore exactly in the meters under it', () => {
+    const truth = fleet({ scenarios: parseScenarios('outage@transformer-1+1h/30m', START) });
+    const { from, to } = consumersOf(truth.topology, 1);
+    const under = new Set([
+      ...Array.from({ length: to - from }, (_, i) => from + i),
+      truth.topology.consumers + 1,
+    ]);
+    const at = START + 3 * HOUR;
+    for (let i = 0; i < truth.size; i++) {
+      const rows = truth.profileRows(i, POWER_LOG, -Infinity, at);
+      expect(codes(rows)).toEqual(under.has(i) ? [101, 102] : []);
+      if (under.has(i)) {
+        expect(
+          num(truth.registerAt(i, '0.0.96.7.0.255', at)) - num(truth.registerAt(i, '0.0.96.7.0.255', START)),
+        ).toBe(1);
+        const k0 = num(truth.registerAt(i, '1.0.1.8.0.255', START + HOUR));
+        expect(num(truth.registerAt(i, '1.0.1.8.0.255', START + HOUR + 30 * 60_000))).toBe(k0);
+      }
+    }
+  });
+
+  it('a feeder outage covers every transformer of the feeder', () => {
+    const truth = fleet({ scenarios: parseScenarios('outage@feeder-1', START) });
+    const hit = [];
+    for (let i = 0; i < truth.size; i++) {
+      if (codes(truth.profileRows(i, POWER_LOG, -Infinity, START + DAY)).length > 0)
+        hit.push(truth.meter(i).place.transformer);
+    }
+    expect(new Set(hit)).toEqual(new Set([2, 3]));
+  });
+
+  it('theft shows as imbalance between the transformer meter and its consumers', () => {
+    const clean = fleet();
+    const theft = fleet({ scenarios: parseScenarios('theft=30%', START) });
+    const from = START - 2 * DAY;
+    const to = START;
+    const imbalance = (truth: typeof clean, tr: number): number => {
+      const { from: a, to: b } = consumersOf(truth.topology, tr);
+      let consumers = 0;
+      for (let i = a; i < b; i++) {
+        consumers +=
+          num(truth.registerAt(i, '1.0.1.8.0.255', to)) - num(truth.registerAt(i, '1.0.1.8.0.255', from));
+      }
+      const dt = truth.topology.consumers + tr;
+      const supplied =
+        num(truth.registerAt(dt, '1.0.1.8.0.255', to)) - num(truth.registerAt(dt, '1.0.1.8.0.255', from));
+      return (supplied - consumers) / supplied;
+    };
+    let thieves = 0;
+    for (let tr = 0; tr < 4; tr++) {
+      const { from: a, to: b } = consumersOf(theft.topology, tr);
+      const stealing = Array.from({ length: b - a }, (_, i) => a + i).filter(
+        (i) => theft.meter(i).effects.theft !== undefined,
+      );
+      thieves += stealing.length;
+      const base = imbalance(clean, tr);
+      expect(base).toBeGreaterThan(0);
+      expect(base).toBeLessThan(0.2);
+      if (stealing.length > 0) expect(imbalance(theft, tr)).toBeGreaterThan(base + 0.001);
+      else expect(imbalance(theft, tr)).toBeCloseTo(base, 9);
+      for (const i of stealing)
+        expect(codes(theft.profileRows(i, '0.0.99.98.1.255', -Infinity, to))).toEqual([
+          theft.meter(i).profile.meter.phases === 1 ? 69 : 65,
+        ]);
+    }
+    expect(thieves).toBeGreaterThan(3);
+  });
+
+  it('a dead meter stops registering and sags/swells log voltage events', () => {
+    const truth = fleet({
+      scenarios: parseScenarios('dead=100%,sag@transformer-0+2h/10m,swell@transformer-0+4h/10m', START),
+    });
+    expect(num(truth.registerAt(0, '1.0.1.8.0.255', START + DAY))).toBe(
+      num(truth.registerAt(0, '1.0.1.8.0.255', START)),
+    );
+    expect(codes(truth.profileRows(0, '0.0.99.98.0.255', -Infinity, START + DAY))).toEqual([9, 10, 7, 8]);
+    const v = num(truth.registerAt(0, '1.0.12.7.0.255', START + 2 * HOUR + 60_000));
+    const normal = num(truth.registerAt(0, '1.0.12.7.0.255', START + 3 * HOUR + 60_000));
+    expect(v / normal).toBeLessThan(0.85);
+  });
+
+  it('rejects malformed scenario text', () => {
+    expect(() => parseScenarios('outage@somewhere', START)).toThrow();
+    expect(() => parseScenarios('theft=lots', START)).toThrow();
+  });
+});
