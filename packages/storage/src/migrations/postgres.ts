@@ -68,6 +68,18 @@ CREATE TABLE ingest_batches (
   row_count integer NOT NULL
 );
 CREATE INDEX ingest_batches_received ON ingest_batches (received_at);
+-- Per channel and UTC day (interval-end convention) over the newest versions. sum and count
+-- are exact; min/max are exact unless dirty (a value was replaced), then read from readings.
+CREATE TABLE reading_days (
+  channel_id integer NOT NULL,
+  day timestamptz NOT NULL,
+  sum float8 NOT NULL,
+  count integer NOT NULL,
+  min float8 NOT NULL,
+  max float8 NOT NULL,
+  dirty boolean NOT NULL,
+  PRIMARY KEY (channel_id, day)
+);
 CREATE TABLE readings (
   channel_id integer NOT NULL,
   ts timestamptz NOT NULL,

@@ -67,6 +67,18 @@ CREATE TABLE ingest_batches (
   row_count INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX ingest_batches_received ON ingest_batches (received_at);
+-- Per channel and UTC day (interval-end convention) over the newest versions. sum and count
+-- are exact; min/max are exact unless dirty (a value was replaced), then read from readings.
+CREATE TABLE reading_days (
+  channel_id INTEGER NOT NULL,
+  day INTEGER NOT NULL,
+  sum REAL NOT NULL,
+  count INTEGER NOT NULL,
+  min REAL NOT NULL,
+  max REAL NOT NULL,
+  dirty INTEGER NOT NULL,
+  PRIMARY KEY (channel_id, day)
+) WITHOUT ROWID;
 `,
   },
   {

@@ -19,7 +19,15 @@ import type pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 import { finish, mergePartial, type Partial, readingOf, reasonsText, SOURCE_CODE } from '../sql/codes.ts';
 import { cursorNumbers, encodeCursor, pageOf } from '../sql/cursor.ts';
-import { bucketCount, completenessMeters, completenessPage } from '../sql/shapes.ts';
+import {
+  bucketCount,
+  completenessMeters,
+  completenessPage,
+  type DayRollup,
+  foldRollup,
+  groupPage,
+  rollupApplies,
+} from '../sql/shapes.ts';
 import { checked, notFound } from '../sql/validate.ts';
 import { encodeStageBinary, encodeStageText, type StageRow } from './copy.ts';
 import { mapPgError, withPgTx } from './exec.ts';
@@ -40,17 +48,28 @@ const STAGE_DDL = `CREATE TEMP TABLE IF NOT EXISTS reading_stage (
   round smallint NOT NULL, channel_id integer NOT NULL, ts timestamptz NOT NULL, value float8 NOT NULL,
   quality smallint NOT NULL, reasons text, source smallint NOT NULL) ON COMMIT DELETE ROWS`;
 
+const DAY_OF =
+  "date_bin('1 day'::interval, ts - interval '1 millisecond', timestamptz '2000-01-01 00:00:00+00')";
+
+const BUMP_DAYS = `INSERT INTO reading_days AS d (channel_id, day, sum, count, min, max, dirty)
+  SELECT channel_id, ${DAY_OF}, sum(delta), sum(n)::int, min(value), max(value), bool_or(dirty) FROM changed
+  GROUP BY 1, 2 ORDER BY 1, 2
+  ON CONFLICT (channel_id, day) DO UPDATE SET sum = d.sum + excluded.sum, count = d.count + excluded.count,
+    min = least(d.min, excluded.min), max = greatest(d.max, excluded.max), dirty = d.dirty OR excluded.dirty`;
+
 const INSERT_FIRST = `WITH ins AS (
   INSERT INTO readings (channel_id, ts, version, value, quality, reasons, source, received_at)
   SELECT channel_id, ts, 1, value, quality, reasons, source, ${t('$2')} FROM reading_stage WHERE round = $1
   ORDER BY channel_id, ts
-  ON CONFLICT DO NOTHING RETURNING 1)
+  ON CONFLICT DO NOTHING RETURNING channel_id, ts, value),
+changed AS (SELECT channel_id, ts, value, value AS delta, 1 AS n, false AS dirty FROM ins),
+days AS (${BUMP_DAYS})
 SELECT count(*)::int AS n FROM ins`;
 
 // Rows equal to the newest stored version are dropped; the rest become version newest + 1.
 // A concurrent writer may take the same version first: ON CONFLICT skips, the caller re-runs.
 const INSERT_VERSIONS = `WITH cand AS (
-  SELECT s.channel_id, s.ts, s.value, s.quality, s.reasons, s.source, cur.version AS cur
+  SELECT s.channel_id, s.ts, s.value, s.quality, s.reasons, s.source, cur.version AS cur, cur.value AS cur_value
   FROM reading_stage s
   LEFT JOIN LATERAL (
     SELECT r.version, r.value, r.quality, r.reasons FROM readings r
@@ -61,7 +80,12 @@ ins AS (
   INSERT INTO readings (channel_id, ts, version, value, quality, reasons, source, received_at)
   SELECT channel_id, ts, coalesce(cur, 0) + 1, value, quality, reasons, source, ${t('$2')} FROM cand
   ORDER BY channel_id, ts
-  ON CONFLICT DO NOTHING RETURNING version)
+  ON CONFLICT DO NOTHING RETURNING channel_id, ts, version, value),
+changed AS (
+  SELECT i.channel_id, i.ts, i.value, i.value - coalesce(c.cur_value, 0) AS delta,
+    CASE WHEN c.cur IS NULL THEN 1 ELSE 0 END AS n, c.cur IS NOT NULL AS dirty
+  FROM ins i JOIN cand c ON c.channel_id = i.channel_id AND c.ts = i.ts),
+days AS (${BUMP_DAYS})
 SELECT (SELECT count(*) FROM cand)::int AS c, count(*)::int AS n, (count(*) FILTER (WHERE version > 1))::int AS v
 FROM ins`;
 
@@ -216,6 +240,23 @@ export function createPgReadingStore(
     },
 
     async aggregate(query) {
+      if (rollupApplies(query.from, query.to, query.bucket)) {
+        const days = await q<DayRollup>(
+          `SELECT channel_id AS c, ${ms('day')} AS day, sum, count, min, max, dirty FROM reading_days
+           WHERE channel_id = $1 AND day >= ${t('$2')} AND day < ${t('$3')}`,
+          [query.channelId, query.from, query.to],
+        );
+        const folded = foldRollup(days, query.bucket, query.fn);
+        if (folded) {
+          return [...folded]
+            .map(([k, p]) => ({
+              bucketStart: Number(k.split(':')[1]),
+              value: finish(p, query.fn),
+              count: p.count,
+            }))
+            .sort((a, b) => a.bucketStart - b.bucketStart);
+        }
+      }
       const rows = await q<Partial & { b: number }>(
         `SELECT ${bucketExpr(query.bucket)} AS b, sum(value) AS sum, count(*)::int AS count, min(value) AS min,
            max(value) AS max
@@ -247,35 +288,30 @@ export function createPgReadingStore(
         Math.max(1, Math.floor(limit / bucketCount(query.from, query.to, query.bucket))),
       );
       const meterOf = new Map(take.map((c) => [Number(c.id), Number(c.meter_id)]));
-      const rows = await q<Partial & { b: number; c: number }>(
-        `SELECT channel_id AS c, ${bucketExpr(query.bucket)} AS b, sum(value) AS sum, count(*)::int AS count,
-           min(value) AS min, max(value) AS max
-         FROM (SELECT DISTINCT ON (channel_id, ts) channel_id, ts, value FROM readings
-               WHERE channel_id = ANY($1::int[]) AND ts > ${t('$2')} AND ts <= ${t('$3')}
-               ORDER BY channel_id, ts, version DESC) x
-         GROUP BY 1, 2`,
-        [[...meterOf.keys()], query.from, query.to],
-      );
-      const parts = new Map<string, Partial>();
-      for (const r of rows) mergePartial(parts, `${r.c}:${r.b}`, r);
-      const items: MeterAggregatePoint[] = [...parts].map(([k, p]) => {
-        const [c, b] = k.split(':').map(Number) as [number, number];
-        return {
-          meterId: meterOf.get(c)!,
-          channelId: c,
-          bucketStart: b,
-          value: finish(p, query.fn),
-          count: p.count,
-        };
-      });
-      items.sort(
-        (a, b) => a.meterId - b.meterId || a.channelId - b.channelId || a.bucketStart - b.bucketStart,
-      );
-      const last = take[take.length - 1];
-      return {
-        items,
-        nextCursor: take.length < channels.length && last ? encodeCursor([Number(last.meter_id)]) : null,
-      };
+      const ids = [...meterOf.keys()];
+      let parts: Map<string, Partial> | null = null;
+      if (rollupApplies(query.from, query.to, query.bucket)) {
+        const days = await q<DayRollup>(
+          `SELECT channel_id AS c, ${ms('day')} AS day, sum, count, min, max, dirty FROM reading_days
+           WHERE channel_id = ANY($1::int[]) AND day >= ${t('$2')} AND day < ${t('$3')}`,
+          [ids, query.from, query.to],
+        );
+        parts = foldRollup(days, query.bucket, query.fn);
+      }
+      if (parts === null) {
+        parts = new Map<string, Partial>();
+        const rows = await q<Partial & { b: number; c: number }>(
+          `SELECT channel_id AS c, ${bucketExpr(query.bucket)} AS b, sum(value) AS sum, count(*)::int AS count,
+             min(value) AS min, max(value) AS max
+           FROM (SELECT DISTINCT ON (channel_id, ts) channel_id, ts, value FROM readings
+                 WHERE channel_id = ANY($1::int[]) AND ts > ${t('$2')} AND ts <= ${t('$3')}
+                 ORDER BY channel_id, ts, version DESC) x
+           GROUP BY 1, 2`,
+          [ids, query.from, query.to],
+        );
+        for (const r of rows) mergePartial(parts, `${r.c}:${r.b}`, r);
+      }
+      return groupPage(parts, meterOf, take, channels.length, query.fn);
     },
 
     async latestForMeter(meterId) {

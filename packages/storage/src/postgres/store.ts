@@ -98,6 +98,8 @@ export async function openPostgresStore(config: PostgresConfig): Promise<Store> 
         dropped.push(...(await partitions.dropBefore(kind, now - days * DAY)));
       }
       if (policy.readingsDays !== undefined) {
+        const boundary = periodOf(now - policy.readingsDays * DAY, size).start;
+        await exec.run(`DELETE FROM reading_days WHERE day < ${exec.dialect.t('?')}`, [boundary]);
         await exec.run(`DELETE FROM ingest_batches WHERE received_at < ${exec.dialect.t('?')}`, [
           now - policy.readingsDays * DAY,
         ]);

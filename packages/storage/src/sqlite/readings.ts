@@ -26,6 +26,7 @@ import {
   sourceOf,
 } from '../sql/codes.ts';
 import { cursorNumbers, encodeCursor, pageOf } from '../sql/cursor.ts';
+import { type DayRollup, foldRollup, groupPage, rollupApplies } from '../sql/shapes.ts';
 import { checked, notFound } from '../sql/validate.ts';
 import { mapSqliteError, type SqliteExec } from './exec.ts';
 import type { SqliteReadingTables } from './periods.ts';
@@ -46,6 +47,40 @@ function bucketCount(from: number, to: number, bucket: Bucket): number {
     : Math.ceil((to - from) / BUCKET_MS[bucket]);
 }
 
+interface DayDelta {
+  channelId: number;
+  day: number;
+  sum: number;
+  count: number;
+  min: number;
+  max: number;
+  dirty: boolean;
+}
+
+/** Accumulates one reading's effect on its channel-day rollup (`sum` is a delta). */
+function addDay(
+  days: Map<string, DayDelta>,
+  channelId: number,
+  ts: number,
+  sum: number,
+  count: number,
+  dirty: boolean,
+  value = sum,
+): void {
+  const day = Math.floor((ts - 1) / DAY) * DAY;
+  const key = `${channelId}:${day}`;
+  const d = days.get(key);
+  if (!d) {
+    days.set(key, { channelId, day, sum, count, min: value, max: value, dirty });
+    return;
+  }
+  d.sum += sum;
+  d.count += count;
+  if (value < d.min) d.min = value;
+  if (value > d.max) d.max = value;
+  d.dirty ||= dirty;
+}
+
 export function createSqliteReadingStore(
   exec: SqliteExec,
   tables: SqliteReadingTables,
@@ -59,6 +94,11 @@ export function createSqliteReadingStore(
   );
   const bumpLast = db.prepare(
     'UPDATE channels SET last_ts = ? WHERE id = ? AND (last_ts IS NULL OR last_ts < ?)',
+  );
+  const bumpDay = db.prepare(
+    `INSERT INTO reading_days (channel_id, day, sum, count, min, max, dirty) VALUES (?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (channel_id, day) DO UPDATE SET sum = sum + excluded.sum, count = count + excluded.count,
+       min = min(min, excluded.min), max = max(max, excluded.max), dirty = dirty OR excluded.dirty`,
   );
   const findChannels = db
     .prepare('SELECT id FROM channels WHERE id IN (SELECT value FROM json_each(?))')
@@ -81,6 +121,7 @@ export function createSqliteReadingStore(
         return { ...result, duplicateBatch: true };
       }
       const lastTs = new Map<number, number>();
+      const days = new Map<string, DayDelta>();
       for (const r of batch.readings) {
         const t = tables.forInstant(r.ts);
         const quality = r.quality ?? 0;
@@ -90,6 +131,7 @@ export function createSqliteReadingStore(
           t.insertFirst.run(r.channelId, r.ts, r.value, quality, reasons, source, receivedAt).changes === 1
         ) {
           result.inserted++;
+          addDay(days, r.channelId, r.ts, r.value, 1, false);
         } else {
           const [version, value, q, why] = t.newest.get(r.channelId, r.ts) as [
             number,
@@ -111,12 +153,15 @@ export function createSqliteReadingStore(
               receivedAt,
             );
             result.versioned++;
+            addDay(days, r.channelId, r.ts, r.value - value, 0, true, r.value);
           }
         }
         const prev = lastTs.get(r.channelId);
         if (prev === undefined || r.ts > prev) lastTs.set(r.channelId, r.ts);
       }
       for (const [channelId, ts] of lastTs) bumpLast.run(ts, channelId, ts);
+      for (const d of days.values())
+        bumpDay.run(d.channelId, d.day, d.sum, d.count, d.min, d.max, d.dirty ? 1 : 0);
       return result;
     },
   );
@@ -189,6 +234,24 @@ export function createSqliteReadingStore(
     }
   }
 
+  function rawGroupParts(ids: string, from: number, to: number, bucket: Bucket): Map<string, Partial> {
+    const parts = new Map<string, Partial>();
+    for (const t of tables.overlapping(from + 1, to + 1)) {
+      const rows = exec
+        .prepare(
+          `SELECT channel_id AS c, ${bucketExpr(bucket)} AS b, sum(v) AS sum, count(*) AS count,
+             min(v) AS min, max(v) AS max
+           FROM (SELECT channel_id, ts, max(version), value AS v FROM ${t.name}
+                 WHERE channel_id IN (SELECT value FROM json_each(?)) AND ts > ? AND ts <= ?
+                 GROUP BY channel_id, ts)
+           GROUP BY channel_id, b`,
+        )
+        .all(ids, from, to) as (Partial & { b: number; c: number })[];
+      for (const r of rows) mergePartial(parts, `${r.c}:${r.b}`, r);
+    }
+    return parts;
+  }
+
   const store: ReadingStore = {
     async ingest(batch) {
       const batchId = batch.id ?? randomUUID();
@@ -259,6 +322,24 @@ export function createSqliteReadingStore(
 
     async aggregate(q) {
       return locked(() => {
+        if (rollupApplies(q.from, q.to, q.bucket)) {
+          const days = exec
+            .prepare(
+              `SELECT channel_id AS c, day, sum, count, min, max, dirty FROM reading_days
+               WHERE channel_id = ? AND day >= ? AND day < ?`,
+            )
+            .all(q.channelId, q.from, q.to) as DayRollup[];
+          const folded = foldRollup(days, q.bucket, q.fn);
+          if (folded) {
+            return [...folded]
+              .map(([k, p]) => ({
+                bucketStart: Number(k.split(':')[1]),
+                value: finish(p, q.fn),
+                count: p.count,
+              }))
+              .sort((a, b) => a.bucketStart - b.bucketStart);
+          }
+        }
         const parts = new Map<string, Partial>();
         for (const t of tables.overlapping(q.from + 1, q.to + 1)) {
           const rows = exec
@@ -293,39 +374,19 @@ export function createSqliteReadingStore(
         const perChannel = bucketCount(q.from, q.to, q.bucket);
         const take = channels.slice(0, Math.max(1, Math.floor(limit / perChannel)));
         const meterOf = new Map(take.map((c) => [c.id, c.meter_id]));
-        const parts = new Map<string, Partial>();
         const ids = JSON.stringify(take.map((c) => c.id));
-        for (const t of tables.overlapping(q.from + 1, q.to + 1)) {
-          const rows = exec
+        let parts: Map<string, Partial> | null = null;
+        if (rollupApplies(q.from, q.to, q.bucket)) {
+          const days = exec
             .prepare(
-              `SELECT channel_id AS c, ${bucketExpr(q.bucket)} AS b, sum(v) AS sum, count(*) AS count,
-                 min(v) AS min, max(v) AS max
-               FROM (SELECT channel_id, ts, max(version), value AS v FROM ${t.name}
-                     WHERE channel_id IN (SELECT value FROM json_each(?)) AND ts > ? AND ts <= ?
-                     GROUP BY channel_id, ts)
-               GROUP BY channel_id, b`,
+              `SELECT channel_id AS c, day, sum, count, min, max, dirty FROM reading_days
+               WHERE channel_id IN (SELECT value FROM json_each(?)) AND day >= ? AND day < ?`,
             )
-            .all(ids, q.from, q.to) as (Partial & { b: number; c: number })[];
-          for (const r of rows) mergePartial(parts, `${r.c}:${r.b}`, r);
+            .all(ids, q.from, q.to) as DayRollup[];
+          parts = foldRollup(days, q.bucket, q.fn);
         }
-        const items: MeterAggregatePoint[] = [...parts].map(([k, p]) => {
-          const [c, b] = k.split(':').map(Number) as [number, number];
-          return {
-            meterId: meterOf.get(c)!,
-            channelId: c,
-            bucketStart: b,
-            value: finish(p, q.fn),
-            count: p.count,
-          };
-        });
-        items.sort(
-          (a, b) => a.meterId - b.meterId || a.channelId - b.channelId || a.bucketStart - b.bucketStart,
-        );
-        const last = take[take.length - 1];
-        return {
-          items,
-          nextCursor: take.length < channels.length && last ? encodeCursor([last.meter_id]) : null,
-        };
+        if (parts === null) parts = rawGroupParts(ids, q.from, q.to, q.bucket);
+        return groupPage(parts, meterOf, take, channels.length, q.fn);
       });
     },
 

@@ -83,6 +83,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
           if (policy.readingsDays !== undefined) {
             const cutoff = now - policy.readingsDays * DAY;
             dropped.push(...tables.dropBefore(cutoff));
+            db.prepare('DELETE FROM reading_days WHERE day < ?').run(periodOf(cutoff, size).start);
             db.prepare('DELETE FROM ingest_batches WHERE received_at < ?').run(cutoff);
           }
           // These kinds are not split into tables in SQLite: whole months are deleted.
