@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerDlmsCommands } from './commands/dlms.ts';
 import { registerReadCommand } from './commands/read.ts';
+import { registerSimulateCommand } from './commands/simulate.ts';
 
 export interface Io {
   out: (text: string) => void;
@@ -35,6 +36,7 @@ export function buildProgram(io: Io): Command {
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
   registerDlmsCommands(program, io);
   registerReadCommand(program, io);
+  registerSimulateCommand(program, io);
   return program;
 }
 
