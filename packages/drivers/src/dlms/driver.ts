@@ -1,0 +1,311 @@
+import type { CollectedValue, Instant, TimeRange } from '@openhes/core';
+import {
+  applyScaler,
+  decodeScalerUnit,
+  formatObis,
+  parseObis,
+  type ScalerUnit,
+  unitSymbol,
+} from '@openhes/cosem';
+import { type DlmsData, dateTimeFromData, dateTimeToOctets } from '@openhes/dlms';
+import type { DlmsClientOptions, FrameTrace } from '@openhes/transport';
+import type { ClockReading, DriverEvent, DriverStats, MeterDriver, ProfileKind } from '../driver.ts';
+import { DriverError, DriverErrorCode, toDriverError, unsupported } from '../errors.ts';
+import {
+  chooseAssociation,
+  type DriverProfile,
+  eventLogObjects,
+  instantaneousObjects,
+  type MeterSecrets,
+  type ProfileObject,
+  profileObject,
+  registerObjects,
+} from '../profile.ts';
+import { connectDlmsClient, type DlmsClientPort, type DlmsConnector } from './client-port.ts';
+import { CounterLease, type CounterSource } from './counters.ts';
+import type { ModelCache } from './model-cache.ts';
+import { readProfileRows, rowsToValues, scalerAttribute } from './profile-read.ts';
+import { meterDateTime, meterInstant } from './time.ts';
+
+const CLOCK_OBIS = '0.0.1.0.0.255';
+/** Items per GET-with-list request: keeps requests and responses well inside small meter PDUs. */
+const LIST_CHUNK = 16;
+/** Counters a session must hold before each read (block transfer spends one per request). */
+const COUNTER_HEADROOM = 512;
+
+export interface DlmsEndpoint {
+  transport: 'tcp' | 'udp';
+  host: string;
+  port: number;
+  /** Wrapper: server wPort; HDLC: upper address. Default: the device profile's. */
+  logical?: number;
+  /** HDLC lower (physical) address. */
+  physical?: number;
+}
+
+export interface DlmsDriverConfig {
+  meterId: number;
+  profile: DriverProfile;
+  endpoint: DlmsEndpoint;
+  secrets: MeterSecrets;
+  /** Shared by every driver of the process. */
+  cache: ModelCache;
+  /** Our system title (8 bytes), for ciphered associations. */
+  clientSystemTitle?: Uint8Array;
+  /** Association key of the device profile; default the strongest the secrets allow. */
+  association?: string;
+  /** Required for ciphered associations. */
+  counters?: CounterSource;
+  connectTimeoutMs?: number;
+  responseTimeoutMs?: number;
+  connect?: DlmsConnector;
+  now?: () => Instant;
+}
+
+const DEFAULT_CLIENT_TITLE = Uint8Array.from([0x4f, 0x48, 0x45, 0x53, 0, 0, 0, 1]);
+
+/** A DLMS/COSEM meter read through the device profile of its model. */
+export class DlmsDriver implements MeterDriver {
+  readonly meterId: number;
+  readonly stats: DriverStats = { requests: 0, bytesIn: 0, bytesOut: 0 };
+  readonly #c: DlmsDriverConfig;
+  readonly #now: () => Instant;
+  #client: DlmsClientPort | undefined;
+  #lease: CounterLease | undefined;
+
+  constructor(config: DlmsDriverConfig) {
+    this.meterId = config.meterId;
+    this.#c = config;
+    this.#now = config.now ?? Date.now;
+  }
+
+  get profile(): DriverProfile {
+    return this.#c.profile;
+  }
+
+  async options(): Promise<DlmsClientOptions> {
+    const c = this.#c;
+    const p = c.profile;
+    const a = chooseAssociation(p, c.secrets, c.association);
+    const logical = c.endpoint.logical ?? p.serverAddress;
+    const trace = (f: FrameTrace): void => {
+      if (f.direction === 'in') this.stats.bytesIn += f.bytes.length;
+      else this.stats.bytesOut += f.bytes.length;
+    };
+    const options: DlmsClientOptions = {
+      transport:
+        c.endpoint.transport === 'udp'
+          ? { kind: 'udp', host: c.endpoint.host, port: c.endpoint.port }
+          : {
+              kind: 'tcp',
+              host: c.endpoint.host,
+              port: c.endpoint.port,
+              ...(c.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: c.connectTimeoutMs }),
+            },
+      link:
+        p.framing === 'wrapper'
+          ? { kind: 'wrapper', clientWPort: a.clientSap, serverWPort: logical }
+          : {
+              kind: 'hdlc',
+              clientAddress: a.clientSap,
+              serverAddress:
+                c.endpoint.physical === undefined ? { logical } : { logical, physical: c.endpoint.physical },
+            },
+      association: {
+        authentication: a.authentication,
+        ...(a.authentication === 'low' && c.secrets.password !== undefined
+          ? { password: c.secrets.password }
+          : {}),
+      },
+      trace,
+      ...(c.responseTimeoutMs === undefined ? {} : { responseTimeoutMs: c.responseTimeoutMs }),
+    };
+    if (a.authentication === 'hls-gmac' || a.policy !== 'none') {
+      const { ek, ak } = c.secrets;
+      if (!ek || !ak) throw new DriverError(DriverErrorCode.Configuration, `meter ${this.meterId}: no keys`);
+      if (!c.counters)
+        throw new DriverError(
+          DriverErrorCode.Configuration,
+          'a ciphered association needs an invocation counter store',
+        );
+      const lease = new CounterLease(c.counters);
+      this.#lease = lease;
+      const first = await lease.start();
+      options.security = {
+        systemTitle: c.clientSystemTitle ?? DEFAULT_CLIENT_TITLE,
+        ek,
+        ak,
+        policy: a.policy === 'none' ? 'auth+enc' : a.policy,
+        invocationCounter: first,
+        onCounter: (next) => lease.used(next),
+      };
+    }
+    return options;
+  }
+
+  async open(): Promise<void> {
+    if (this.#client) return;
+    try {
+      const options = await this.options();
+      this.#client = await (this.#c.connect ?? connectDlmsClient)(options);
+    } catch (e) {
+      throw toDriverError(e);
+    }
+  }
+
+  async close(): Promise<void> {
+    const client = this.#client;
+    this.#client = undefined;
+    if (client) await client.end().catch(() => {});
+  }
+
+  /** Runs one read on the open association; every failure leaves as a DriverError. */
+  async #op<T>(fn: (client: DlmsClientPort) => Promise<T>): Promise<T> {
+    const client = this.#client;
+    if (!client) throw new DriverError(DriverErrorCode.State, 'driver is not open');
+    try {
+      await this.#lease?.ensure(COUNTER_HEADROOM);
+      this.stats.requests++;
+      return await fn(client);
+    } catch (e) {
+      throw toDriverError(e);
+    }
+  }
+
+  /** Values and scalers of class 1/3/4 objects with GET-with-list; scalers once per model. */
+  async #readValues(
+    objects: readonly ProfileObject[],
+    kind: 'register' | 'instantaneous',
+  ): Promise<CollectedValue[]> {
+    const model = this.#c.profile.id;
+    const cache = this.#c.cache;
+    const ts = Math.floor(this.#now() / 1000) * 1000;
+    return this.#op(async (client) => {
+      const refs: { obis: string; classId: number; attr: number; scalerOf?: ProfileObject }[] = [];
+      for (const o of objects) {
+        refs.push({ obis: o.obis, classId: o.class, attr: 2 });
+        const sa = scalerAttribute(o.class, 2);
+        if (sa !== undefined && cache.scaler(model, o.class, o.obis) === undefined)
+          refs.push({ obis: o.obis, classId: o.class, attr: sa, scalerOf: o });
+      }
+      const values = new Map<string, DlmsData>();
+      for (let i = 0; i < refs.length; i += LIST_CHUNK) {
+        const chunk = refs.slice(i, i + LIST_CHUNK);
+        const results = await client.getMany(chunk);
+        chunk.forEach((r, j) => {
+          const res = results[j];
+          if (r.scalerOf)
+            cache.setScaler(model, r.classId, r.obis, res?.ok ? decodeScalerUnit(res.value) : null);
+          else if (res?.ok) values.set(`${r.classId}|${r.obis}`, res.value);
+        });
+      }
+      const out: CollectedValue[] = [];
+      for (const o of objects) {
+        const d = values.get(`${o.class}|${o.obis}`);
+        if (d === undefined || !('value' in d)) continue;
+        if (typeof d.value !== 'number' && typeof d.value !== 'bigint') continue;
+        const su: ScalerUnit | null | undefined = cache.scaler(model, o.class, o.obis);
+        out.push({
+          channel: {
+            obis: formatObis(parseObis(o.obis)),
+            attribute: 2,
+            kind,
+            unit: su ? (unitSymbol(su.unit) ?? '') : '',
+            scaler: su?.scaler ?? 0,
+            intervalSeconds: null,
+          },
+          ts,
+          value: su ? applyScaler(d.value, su.scaler) : Number(d.value),
+        });
+      }
+      return out;
+    });
+  }
+
+  readRegisters(): Promise<CollectedValue[]> {
+    return this.#readValues(registerObjects(this.#c.profile), 'register');
+  }
+
+  readInstantaneous(): Promise<CollectedValue[]> {
+    return this.#readValues(instantaneousObjects(this.#c.profile), 'instantaneous');
+  }
+
+  async readProfile(kind: ProfileKind, range: TimeRange): Promise<CollectedValue[]> {
+    const p = this.#c.profile;
+    const object = profileObject(p, kind);
+    if (object === undefined) throw unsupported(`${kind} profile on model ${p.id}`);
+    const rows = await this.#op((client) =>
+      readProfileRows(client, this.#c.cache, p, object, range, this.#now()),
+    );
+    const period = object.profile?.capturePeriod ?? 0;
+    return kind === 'block' ? rowsToValues(rows, 'interval', period) : rowsToValues(rows, 'register', null);
+  }
+
+  async readEvents(range: TimeRange): Promise<DriverEvent[]> {
+    const p = this.#c.profile;
+    const out: DriverEvent[] = [];
+    for (const log of eventLogObjects(p)) {
+      const rows = await this.#op((client) =>
+        readProfileRows(client, this.#c.cache, p, log.object, range, this.#now()),
+      );
+      const codeColumn = rows.shape.captureObjects.findIndex(
+        (co) => formatObis(co.logicalName) === log.log.codeObject,
+      );
+      if (codeColumn < 0) continue;
+      for (const row of rows.rows) {
+        const cell = row.cells[codeColumn];
+        if (cell?.kind !== 'number') continue;
+        const code = cell.value;
+        out.push({
+          log: log.object.obis,
+          code,
+          category: log.category,
+          meterTime: row.at,
+          description: log.log.codes[String(code)],
+        });
+      }
+    }
+    return out;
+  }
+
+  async readClock(): Promise<ClockReading> {
+    const p = this.#c.profile;
+    const before = this.#now();
+    const d = await this.#op((client) => client.get(CLOCK_OBIS, 8, 2));
+    const after = this.#now();
+    let meterTime: Instant | undefined;
+    try {
+      meterTime = meterInstant(dateTimeFromData(d), p);
+    } catch (e) {
+      throw toDriverError(e);
+    }
+    if (meterTime === undefined)
+      throw new DriverError(DriverErrorCode.Protocol, 'meter clock is not a complete date-time');
+    const localTime = Math.round((before + after) / 2);
+    return { meterTime, localTime, driftMs: meterTime - localTime };
+  }
+
+  async setClock(at: Instant): Promise<void> {
+    const value: DlmsData = {
+      type: 'octet-string',
+      value: dateTimeToOctets(meterDateTime(at, this.#c.profile)),
+    };
+    await this.#op((client) => client.set(CLOCK_OBIS, 8, 2, value));
+  }
+
+  connectSupply(): Promise<void> {
+    return Promise.reject(unsupported('connect'));
+  }
+
+  disconnectSupply(): Promise<void> {
+    return Promise.reject(unsupported('disconnect'));
+  }
+
+  setLoadLimit(_watts: number): Promise<void> {
+    return Promise.reject(unsupported('load limit'));
+  }
+
+  setTou(_calendar: unknown): Promise<void> {
+    return Promise.reject(unsupported('TOU calendar'));
+  }
+}

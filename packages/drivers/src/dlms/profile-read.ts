@@ -1,0 +1,176 @@
+import type { CollectedValue, Instant, TimeRange } from '@openhes/core';
+import {
+  type CaptureObject,
+  decodeCaptureObjects,
+  decodeProfileBuffer,
+  decodeScalerUnit,
+  formatObis,
+  type ProfileCell,
+  type ScalerUnit,
+  unitSymbol,
+} from '@openhes/cosem';
+import type { DlmsData } from '@openhes/dlms';
+import { profileAccess } from '@openhes/transport';
+import { DriverError, DriverErrorCode, toDriverError } from '../errors.ts';
+import type { DriverProfile, ProfileObject } from '../profile.ts';
+import type { DlmsClientPort } from './client-port.ts';
+import type { ModelCache, ProfileShape } from './model-cache.ts';
+import { meterInstant } from './time.ts';
+
+const PROFILE_GENERIC = 7;
+const CLOCK = 8;
+
+/** Attribute holding scaler_unit for a captured value attribute, per class. */
+export function scalerAttribute(classId: number, attribute: number): number | undefined {
+  if ((classId === 3 || classId === 4) && attribute === 2) return 3;
+  if (classId === 4 && attribute === 3) return 4;
+  if (classId === 5 && (attribute === 2 || attribute === 3)) return 4;
+  return undefined;
+}
+
+async function shapeOf(
+  client: DlmsClientPort,
+  cache: ModelCache,
+  model: string,
+  obis: string,
+): Promise<ProfileShape> {
+  const cached = cache.shape(model, obis);
+  if (cached) return cached;
+  const captureObjects = decodeCaptureObjects(await client.get(obis, PROFILE_GENERIC, 3));
+  const wanted = new Map<string, { co: CaptureObject; attr: number }>();
+  for (const co of captureObjects) {
+    const attr = scalerAttribute(co.classId, co.attributeIndex);
+    if (attr !== undefined) wanted.set(`${co.classId}|${formatObis(co.logicalName)}|${attr}`, { co, attr });
+  }
+  const found = new Map<string, ScalerUnit>();
+  const items = [...wanted.entries()];
+  for (let i = 0; i < items.length; i += 16) {
+    const chunk = items.slice(i, i + 16);
+    const results = await client.getMany(
+      chunk.map(([, w]) => ({
+        obis: Uint8Array.from(w.co.logicalName),
+        classId: w.co.classId,
+        attr: w.attr,
+      })),
+    );
+    chunk.forEach(([k], j) => {
+      const r = results[j];
+      if (r?.ok) found.set(k, decodeScalerUnit(r.value));
+    });
+  }
+  const scalers = captureObjects.map((co) => {
+    const attr = scalerAttribute(co.classId, co.attributeIndex);
+    return attr === undefined ? undefined : found.get(`${co.classId}|${formatObis(co.logicalName)}|${attr}`);
+  });
+  const shape = { captureObjects, scalers };
+  cache.setShape(model, obis, shape);
+  return shape;
+}
+
+export interface ProfileRows {
+  shape: ProfileShape;
+  /** Rows whose time lies in the range, with that time. */
+  rows: { at: Instant; cells: ProfileCell[] }[];
+}
+
+function rowTime(cells: readonly ProfileCell[], p: DriverProfile): Instant | undefined {
+  for (const c of cells) if (c.kind === 'date-time') return meterInstant(c.value, p);
+  return undefined;
+}
+
+function isRefusal(e: DriverError): boolean {
+  return e.code === DriverErrorCode.Refused;
+}
+
+/**
+ * Rows of one profile captured in [from, to]: by range_descriptor on the clock column, or, when
+ * the model has no clock column, refuses range access or refused it once, by entries (the
+ * newest ones that can cover the range when the capture period is known).
+ */
+export async function readProfileRows(
+  client: DlmsClientPort,
+  cache: ModelCache,
+  p: DriverProfile,
+  object: ProfileObject,
+  range: TimeRange,
+  now: Instant,
+): Promise<ProfileRows> {
+  const obis = object.obis;
+  const shape = await shapeOf(client, cache, p.id, obis);
+  if (shape.captureObjects.length === 0) return { shape, rows: [] };
+  const hasClock = shape.captureObjects.some((co) => co.classId === CLOCK && co.attributeIndex === 2);
+  let buffer: DlmsData | undefined;
+  if (hasClock && !p.quirks.noRangeAccess && !cache.refusesRange(p.id, obis)) {
+    try {
+      buffer = await client.get(
+        obis,
+        PROFILE_GENERIC,
+        2,
+        profileAccess(shape.captureObjects, { from: new Date(range.from), to: new Date(range.to) }),
+      );
+    } catch (e) {
+      const err = toDriverError(e);
+      if (!isRefusal(err)) throw err;
+      cache.markRangeRefused(p.id, obis);
+    }
+  }
+  if (buffer === undefined) {
+    const period = (object.profile?.capturePeriod ?? 0) * 1000;
+    let fromEntry = 1;
+    let toEntry = 0;
+    if (period > 0) {
+      const inUse = Number(numberOf(await client.get(obis, PROFILE_GENERIC, 7)));
+      const wanted = Math.ceil((now - range.from) / period) + 2;
+      fromEntry = Math.max(1, inUse - wanted + 1);
+      toEntry = inUse;
+    }
+    buffer = await client.get(
+      obis,
+      PROFILE_GENERIC,
+      2,
+      profileAccess(shape.captureObjects, { fromEntry, toEntry }),
+    );
+  }
+  const table = decodeProfileBuffer(buffer, shape.captureObjects, shape.scalers);
+  const rows: ProfileRows['rows'] = [];
+  for (const cells of table.rows) {
+    const at = rowTime(cells, p);
+    if (at !== undefined && at >= range.from && at <= range.to) rows.push({ at, cells });
+  }
+  return { shape, rows };
+}
+
+function numberOf(d: DlmsData): number | bigint {
+  if ('value' in d && (typeof d.value === 'number' || typeof d.value === 'bigint')) return d.value;
+  throw new DriverError(DriverErrorCode.Protocol, `expected a number, got ${d.type}`);
+}
+
+/** Numeric columns of profile rows as readings of the given channel kind. */
+export function rowsToValues(
+  rows: ProfileRows,
+  kind: 'interval' | 'register' | 'instantaneous',
+  intervalSeconds: number | null,
+): CollectedValue[] {
+  const out: CollectedValue[] = [];
+  const cols = rows.shape.captureObjects.map((co, i) => {
+    const su = rows.shape.scalers[i];
+    return {
+      obis: formatObis(co.logicalName),
+      attribute: co.attributeIndex,
+      unit: su === undefined ? '' : (unitSymbol(su.unit) ?? ''),
+      scaler: su?.scaler ?? 0,
+    };
+  });
+  for (const row of rows.rows) {
+    row.cells.forEach((cell, i) => {
+      const col = cols[i];
+      if (cell.kind !== 'number' || col === undefined) return;
+      out.push({
+        channel: { ...col, kind, intervalSeconds },
+        ts: row.at,
+        value: cell.value,
+      });
+    });
+  }
+  return out;
+}

@@ -1,0 +1,10 @@
+export * from './dlms/client-port.ts';
+export * from './dlms/counters.ts';
+export * from './dlms/driver.ts';
+export * from './dlms/model-cache.ts';
+export * from './dlms/profile-read.ts';
+export * from './dlms/push.ts';
+export * from './dlms/time.ts';
+export type * from './driver.ts';
+export * from './errors.ts';
+export * from './profile.ts';
