@@ -12,6 +12,7 @@ import {
   readBerElement,
 } from './ber.ts';
 import {
+  type AcseExtras,
   type AcseRequirements,
   type AuthenticationValue,
   encodeAcseApdu,
@@ -31,10 +32,10 @@ import {
   readExplicitOctetString,
   readExplicitOid,
   readExplicitRaw,
+  readImplementationInformation,
   readImplicitBitString,
-  readImplicitBytes,
   readImplicitOid,
-  unknownField,
+  withExtras,
 } from './fields.ts';
 import {
   type ApplicationContextName,
@@ -57,7 +58,7 @@ import {
  * mechanism-name [9] IMPLICIT (0x89), responding-authentication-value [10] (0xAA, the
  * server challenge StoC), implementation-information [29] (0x9D), user-information [30] (0xBE).
  */
-export interface Aare {
+export interface Aare extends AcseExtras {
   protocolVersion?: BitString;
   applicationContextName: ApplicationContextName | string;
   result: AssociationResult;
@@ -93,7 +94,7 @@ export function encodeAare(a: Aare): Uint8Array {
   if (a.respondingAuthenticationValue) f.push(encodeAuthenticationValue(10, a.respondingAuthenticationValue));
   if (a.implementationInformation) f.push(implicitTlv(29, a.implementationInformation));
   if (a.userInformation) f.push(explicitOctetString(30, a.userInformation));
-  return encodeAcseApdu(AARE, f);
+  return encodeAcseApdu(AARE, f, a);
 }
 
 function readDiagnostic(c: ByteReader, el: BerElement): ResultSourceDiagnostic {
@@ -112,7 +113,7 @@ function readDiagnostic(c: ByteReader, el: BerElement): ResultSourceDiagnostic {
 
 export function decodeAare(bytes: Uint8Array): Aare {
   const out: Partial<Aare> = {};
-  readAcseApdu(bytes, AARE, 'AARE', (c: ByteReader, el: BerElement) => {
+  const extras = readAcseApdu(bytes, AARE, 'AARE', (c: ByteReader, el: BerElement) => {
     switch (el.tag.number) {
       case 0:
         out.protocolVersion = readImplicitBitString(c, el, 'AARE protocol-version');
@@ -137,13 +138,13 @@ export function decodeAare(bytes: Uint8Array): Aare {
         out.respondingApTitle = readExplicitOctetString(c, el, 'AARE responding-AP-title');
         break;
       case 5:
-        out.respondingAeQualifier = readExplicitRaw(c, el, 'AARE responding-AE-qualifier');
+        out.respondingAeQualifier = readExplicitRaw(c, el);
         break;
       case 6:
-        out.respondingApInvocationId = readExplicitRaw(c, el, 'AARE responding-AP-invocation-id');
+        out.respondingApInvocationId = readExplicitRaw(c, el);
         break;
       case 7:
-        out.respondingAeInvocationId = readExplicitRaw(c, el, 'AARE responding-AE-invocation-id');
+        out.respondingAeInvocationId = readExplicitRaw(c, el);
         break;
       case 8:
         out.responderAcseRequirements = readAcseRequirements(c, el, 'AARE responder-acse-requirements');
@@ -159,18 +160,19 @@ export function decodeAare(bytes: Uint8Array): Aare {
         );
         break;
       case 29:
-        out.implementationInformation = readImplicitBytes(c, el, 'AARE implementation-information');
+        out.implementationInformation = readImplementationInformation(c, el);
         break;
       case 30:
         out.userInformation = readExplicitOctetString(c, el, 'AARE user-information');
         break;
       default:
-        unknownField(c, el, 'AARE');
+        return false;
     }
+    return true;
   });
   const { applicationContextName, result, resultSourceDiagnostic } = out;
   if (applicationContextName === undefined) missingField(bytes, 'AARE application-context-name');
   if (result === undefined) missingField(bytes, 'AARE result');
   if (resultSourceDiagnostic === undefined) missingField(bytes, 'AARE result-source-diagnostic');
-  return { ...out, applicationContextName, result, resultSourceDiagnostic };
+  return withExtras({ ...out, applicationContextName, result, resultSourceDiagnostic }, extras);
 }

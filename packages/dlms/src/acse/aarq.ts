@@ -3,6 +3,7 @@ import type { ByteReader } from '../bytes.ts';
 import type { BerElement } from './ber.ts';
 import { encodeBerBitString, encodeBerOid } from './ber.ts';
 import {
+  type AcseExtras,
   type AcseRequirements,
   type AuthenticationValue,
   encodeAcseApdu,
@@ -19,10 +20,10 @@ import {
   readExplicitOctetString,
   readExplicitOid,
   readExplicitRaw,
+  readImplementationInformation,
   readImplicitBitString,
-  readImplicitBytes,
   readImplicitOid,
-  unknownField,
+  withExtras,
 } from './fields.ts';
 import {
   type ApplicationContextName,
@@ -44,7 +45,7 @@ import {
  * AP titles are the OCTET STRING contents (the client system title in calling-AP-title);
  * AE qualifiers and invocation identifiers are the raw contents of their explicit tags.
  */
-export interface Aarq {
+export interface Aarq extends AcseExtras {
   protocolVersion?: BitString;
   applicationContextName: ApplicationContextName | string;
   calledApTitle?: Uint8Array;
@@ -82,12 +83,12 @@ export function encodeAarq(a: Aarq): Uint8Array {
   if (a.callingAuthenticationValue) f.push(encodeAuthenticationValue(12, a.callingAuthenticationValue));
   if (a.implementationInformation) f.push(implicitTlv(29, a.implementationInformation));
   if (a.userInformation) f.push(explicitOctetString(30, a.userInformation));
-  return encodeAcseApdu(AARQ, f);
+  return encodeAcseApdu(AARQ, f, a);
 }
 
 export function decodeAarq(bytes: Uint8Array): Aarq {
   const out: Partial<Aarq> = {};
-  readAcseApdu(bytes, AARQ, 'AARQ', (c: ByteReader, el: BerElement) => {
+  const extras = readAcseApdu(bytes, AARQ, 'AARQ', (c: ByteReader, el: BerElement) => {
     switch (el.tag.number) {
       case 0:
         out.protocolVersion = readImplicitBitString(c, el, 'AARQ protocol-version');
@@ -101,25 +102,25 @@ export function decodeAarq(bytes: Uint8Array): Aarq {
         out.calledApTitle = readExplicitOctetString(c, el, 'AARQ called-AP-title');
         break;
       case 3:
-        out.calledAeQualifier = readExplicitRaw(c, el, 'AARQ called-AE-qualifier');
+        out.calledAeQualifier = readExplicitRaw(c, el);
         break;
       case 4:
-        out.calledApInvocationId = readExplicitRaw(c, el, 'AARQ called-AP-invocation-id');
+        out.calledApInvocationId = readExplicitRaw(c, el);
         break;
       case 5:
-        out.calledAeInvocationId = readExplicitRaw(c, el, 'AARQ called-AE-invocation-id');
+        out.calledAeInvocationId = readExplicitRaw(c, el);
         break;
       case 6:
         out.callingApTitle = readExplicitOctetString(c, el, 'AARQ calling-AP-title');
         break;
       case 7:
-        out.callingAeQualifier = readExplicitRaw(c, el, 'AARQ calling-AE-qualifier');
+        out.callingAeQualifier = readExplicitRaw(c, el);
         break;
       case 8:
-        out.callingApInvocationId = readExplicitRaw(c, el, 'AARQ calling-AP-invocation-id');
+        out.callingApInvocationId = readExplicitRaw(c, el);
         break;
       case 9:
-        out.callingAeInvocationId = readExplicitRaw(c, el, 'AARQ calling-AE-invocation-id');
+        out.callingAeInvocationId = readExplicitRaw(c, el);
         break;
       case 10:
         out.senderAcseRequirements = readAcseRequirements(c, el, 'AARQ sender-acse-requirements');
@@ -131,16 +132,17 @@ export function decodeAarq(bytes: Uint8Array): Aarq {
         out.callingAuthenticationValue = readAuthenticationValue(c, el, 'AARQ calling-authentication-value');
         break;
       case 29:
-        out.implementationInformation = readImplicitBytes(c, el, 'AARQ implementation-information');
+        out.implementationInformation = readImplementationInformation(c, el);
         break;
       case 30:
         out.userInformation = readExplicitOctetString(c, el, 'AARQ user-information');
         break;
       default:
-        unknownField(c, el, 'AARQ');
+        return false;
     }
+    return true;
   });
   const { applicationContextName } = out;
   if (applicationContextName === undefined) missingField(bytes, 'AARQ application-context-name');
-  return { ...out, applicationContextName };
+  return withExtras({ ...out, applicationContextName }, extras);
 }

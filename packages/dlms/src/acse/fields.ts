@@ -1,6 +1,6 @@
 import type { BitString } from '../axdr/types.ts';
 import { ByteReader, concatBytes } from '../bytes.ts';
-import { DlmsErrorCode } from '../errors.ts';
+import { DlmsError, DlmsErrorCode } from '../errors.ts';
 import {
   type BerElement,
   type BerTag,
@@ -8,6 +8,7 @@ import {
   BerUniversalTag,
   berContent,
   berContentReader,
+  berRaw,
   berTag,
   contextTag,
   decodeBerBitString,
@@ -26,12 +27,14 @@ import {
 
 /**
  * Authentication-value CHOICE: charstring [0] IMPLICIT GraphicString (passwords and HLS
- * challenges, kept as raw bytes) or bitstring [1] IMPLICIT BIT STRING. The external [2]
- * and other [3] alternatives are not used by DLMS.
+ * challenges, kept as raw bytes) or bitstring [1] IMPLICIT BIT STRING. DLMS does not use the
+ * external [2] and other [3] alternatives; when a peer sends them (or a constructed form) the
+ * whole inner TLV is kept as `other`, so the association can still be judged by its user.
  */
 export type AuthenticationValue =
   | { type: 'charstring'; value: Uint8Array }
-  | { type: 'bitstring'; value: BitString };
+  | { type: 'bitstring'; value: BitString }
+  | { type: 'other'; raw: Uint8Array };
 
 /** ACSE-requirements BIT STRING { authentication(0) }; DLMS sends `07 80` (one bit, set). */
 export interface AcseRequirements {
@@ -51,31 +54,64 @@ export function applicationTag(number: number): BerTag {
   return berTag(BerTagClass.application, number, true);
 }
 
-/** Walks the fields of an ACSE SEQUENCE: context-specific tags, strictly ascending. */
+/**
+ * What an ACSE decoder keeps but does not interpret: `unknownFields` are whole TLVs of tags
+ * the decoder does not know (other editions, vendor extensions), in order of arrival;
+ * `trailing` are bytes after the last field that are no TLV, or after the APDU itself.
+ * Encoders write both back: unknown fields after the known ones, trailing bytes last.
+ */
+export interface AcseExtras {
+  unknownFields?: Uint8Array[];
+  trailing?: Uint8Array;
+}
+
+/** Tag number of user-information, the last field of every ACSE APDU. */
+const USER_INFORMATION = 30;
+
+/**
+ * Walks the fields of an ACSE SEQUENCE. `onField` returns false for a tag it does not know;
+ * such fields are kept raw. Fields may come in any order (as Gurux and other stacks accept)
+ * but a known field must not repeat. Bytes that do not form a TLV after user-information,
+ * and bytes after the APDU, are kept as trailing; anywhere else they are an error.
+ */
 export function readAcseApdu(
   bytes: Uint8Array,
   apduNumber: number,
   what: string,
-  onField: (c: ByteReader, el: BerElement) => void,
-): void {
+  onField: (c: ByteReader, el: BerElement) => boolean,
+): AcseExtras {
   const r = new ByteReader(bytes);
   const outer = expectBerElement(r, applicationTag(apduNumber), what);
-  expectBerEnd(r, what);
+  const extras: AcseExtras = {};
   const c = berContentReader(r, outer);
-  let last = -1;
+  const seen = new Set<number>();
+  const unknown: Uint8Array[] = [];
   while (!c.atEnd()) {
-    const el = readBerElement(c);
-    if (el.tag.tagClass !== BerTagClass['context-specific']) {
-      c.fail(DlmsErrorCode.Malformed, `${what}: unexpected ${describeBerTag(el.tag)}`, el.start);
+    const at = c.offset;
+    let el: BerElement;
+    try {
+      el = readBerElement(c);
+    } catch (e) {
+      if (!(e instanceof DlmsError) || !seen.has(USER_INFORMATION)) throw e;
+      extras.trailing = bytes.slice(at, outer.end);
+      break;
     }
-    if (el.tag.number <= last) {
-      c.fail(DlmsErrorCode.Malformed, `${what}: field [${el.tag.number}] out of order or repeated`, el.start);
+    const known = el.tag.tagClass === BerTagClass['context-specific'];
+    if (known && seen.has(el.tag.number)) {
+      c.fail(DlmsErrorCode.Malformed, `${what}: field [${el.tag.number}] repeated`, el.start);
     }
-    last = el.tag.number;
-    onField(c, el);
+    if (known && onField(c, el)) seen.add(el.tag.number);
+    else unknown.push(berRaw(c, el));
   }
+  if (unknown.length > 0) extras.unknownFields = unknown;
+  if (!r.atEnd()) {
+    const after = bytes.slice(r.offset);
+    extras.trailing = extras.trailing === undefined ? after : concatBytes(extras.trailing, after);
+  }
+  return extras;
 }
 
+/** A field this decoder does not know, as an error (for callers that want strictness). */
 export function unknownField(c: ByteReader, el: BerElement, what: string): never {
   return c.fail(DlmsErrorCode.Malformed, `${what}: unknown field ${describeBerTag(el.tag)}`, el.start);
 }
@@ -119,9 +155,19 @@ export function readExplicitInteger(c: ByteReader, el: BerElement, what: string)
   return decodeBerInteger(inner, v);
 }
 
-/** Content of an EXPLICIT tag kept as raw bytes (AE-qualifier, invocation identifiers). */
-export function readExplicitRaw(c: ByteReader, el: BerElement, what: string): Uint8Array {
-  expectConstructed(c, el, true, what);
+/**
+ * Content of an EXPLICIT tag kept as raw bytes (AE-qualifier, invocation identifiers). The
+ * primitive form some stacks send is accepted too: the content is kept either way.
+ */
+export function readExplicitRaw(c: ByteReader, el: BerElement, _what?: string): Uint8Array {
+  return berContent(c, el);
+}
+
+/**
+ * implementation-information [29] IMPLICIT GraphicString is primitive (0x9D); Gurux-derived
+ * stacks send it constructed (0xBD). Either way the content is kept as it came.
+ */
+export function readImplementationInformation(c: ByteReader, el: BerElement, _what?: string): Uint8Array {
   return berContent(c, el);
 }
 
@@ -159,7 +205,7 @@ export function readAuthenticationValue(c: ByteReader, el: BerElement, what: str
     if (v.tag.number === 0) return { type: 'charstring', value: berContent(inner, v) };
     if (v.tag.number === 1) return { type: 'bitstring', value: decodeBerBitString(inner, v) };
   }
-  return inner.fail(DlmsErrorCode.Unsupported, `${what}: alternative ${describeBerTag(v.tag)}`, v.start);
+  return { type: 'other', raw: berRaw(inner, v) };
 }
 
 export function explicitTlv(number: number, inner: Uint8Array): Uint8Array {
@@ -196,13 +242,32 @@ export function encodeAuthenticationValue(number: number, v: AuthenticationValue
   const inner =
     v.type === 'charstring'
       ? encodeBerTlv(contextTag(0, false), v.value)
-      : encodeBerTlv(contextTag(1, false), encodeBerBitString(v.value));
+      : v.type === 'bitstring'
+        ? encodeBerTlv(contextTag(1, false), encodeBerBitString(v.value))
+        : v.raw;
   return explicitTlv(number, inner);
 }
 
 /** Wraps the APDU's fields in its [APPLICATION n] constructed tag. */
-export function encodeAcseApdu(apduNumber: number, fields: Uint8Array[]): Uint8Array {
-  return encodeBerTlv(applicationTag(apduNumber), concatBytes(...fields));
+export function encodeAcseApdu(
+  apduNumber: number,
+  fields: Uint8Array[],
+  extras: AcseExtras = {},
+): Uint8Array {
+  const apdu = encodeBerTlv(
+    applicationTag(apduNumber),
+    concatBytes(...fields, ...(extras.unknownFields ?? [])),
+  );
+  return extras.trailing === undefined ? apdu : concatBytes(apdu, extras.trailing);
+}
+
+/** Copies the extras a decoder found into its result. */
+export function withExtras<T extends object>(value: T, extras: AcseExtras): T & AcseExtras {
+  return {
+    ...value,
+    ...(extras.unknownFields === undefined ? {} : { unknownFields: extras.unknownFields }),
+    ...(extras.trailing === undefined ? {} : { trailing: extras.trailing }),
+  };
 }
 
 /** A mandatory field was absent; reported at the APDU's first byte. */

@@ -2,13 +2,14 @@ import type { ByteReader } from '../bytes.ts';
 import { DlmsError, DlmsErrorCode } from '../errors.ts';
 import { type BerElement, encodeBerInteger } from './ber.ts';
 import {
+  type AcseExtras,
   encodeAcseApdu,
   explicitOctetString,
   implicitTlv,
   readAcseApdu,
   readExplicitOctetString,
   readImplicitInteger,
-  unknownField,
+  withExtras,
 } from './fields.ts';
 import { isOneOf, ReleaseRequestReason, ReleaseResponseReason } from './names.ts';
 
@@ -17,12 +18,12 @@ import { isOneOf, ReleaseRequestReason, ReleaseResponseReason } from './names.ts
  * (0x63): reason [0] IMPLICIT INTEGER OPTIONAL (`80 01 v`), user-information [30] OPTIONAL
  * (`BE len 04 len <xDLMS APDU>`, e.g. a glo-initiate-request/-response in a ciphered context).
  */
-export interface Rlrq {
+export interface Rlrq extends AcseExtras {
   reason?: ReleaseRequestReason;
   userInformation?: Uint8Array;
 }
 
-export interface Rlre {
+export interface Rlre extends AcseExtras {
   reason?: ReleaseResponseReason;
   userInformation?: Uint8Array;
 }
@@ -34,7 +35,7 @@ function encodeRelease(
   apdu: number,
   table: Record<string, number>,
   what: string,
-  v: { reason?: number; userInformation?: Uint8Array },
+  v: { reason?: number; userInformation?: Uint8Array } & AcseExtras,
 ): Uint8Array {
   const f: Uint8Array[] = [];
   if (v.reason !== undefined) {
@@ -43,7 +44,7 @@ function encodeRelease(
     f.push(implicitTlv(0, encodeBerInteger(v.reason)));
   }
   if (v.userInformation) f.push(explicitOctetString(30, v.userInformation));
-  return encodeAcseApdu(apdu, f);
+  return encodeAcseApdu(apdu, f, v);
 }
 
 function decodeRelease<R extends number>(
@@ -51,9 +52,9 @@ function decodeRelease<R extends number>(
   apdu: number,
   table: Record<string, R>,
   what: string,
-): { reason?: R; userInformation?: Uint8Array } {
+): { reason?: R; userInformation?: Uint8Array } & AcseExtras {
   const out: { reason?: R; userInformation?: Uint8Array } = {};
-  readAcseApdu(bytes, apdu, what, (c: ByteReader, el: BerElement) => {
+  const extras = readAcseApdu(bytes, apdu, what, (c: ByteReader, el: BerElement) => {
     if (el.tag.number === 0) {
       const reason = readImplicitInteger(c, el, `${what} reason`);
       if (!isOneOf(table, reason))
@@ -62,10 +63,11 @@ function decodeRelease<R extends number>(
     } else if (el.tag.number === 30) {
       out.userInformation = readExplicitOctetString(c, el, `${what} user-information`);
     } else {
-      unknownField(c, el, what);
+      return false;
     }
+    return true;
   });
-  return out;
+  return withExtras(out, extras);
 }
 
 export function encodeRlrq(v: Rlrq): Uint8Array {

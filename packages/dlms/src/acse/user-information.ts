@@ -1,4 +1,4 @@
-import { ByteReader } from '../bytes.ts';
+import { ByteReader, concatBytes } from '../bytes.ts';
 import { DlmsErrorCode } from '../errors.ts';
 import {
   encodeInitiateRequest,
@@ -34,13 +34,28 @@ export const CipheredInitiateTag = {
 export type CipheredInitiateName = keyof typeof CipheredInitiateTag;
 export type CipheredInitiateTag = (typeof CipheredInitiateTag)[CipheredInitiateName];
 
+/**
+ * `trailing`: bytes after a complete InitiateRequest/-Response or ConfirmedServiceError, which
+ * some meters append; kept for the caller to report, never interpreted.
+ */
 export type UserInformation =
-  | { kind: 'initiate-request'; tag: typeof XdlmsInitiateTag.initiateRequest; value: InitiateRequest }
-  | { kind: 'initiate-response'; tag: typeof XdlmsInitiateTag.initiateResponse; value: InitiateResponse }
+  | {
+      kind: 'initiate-request';
+      tag: typeof XdlmsInitiateTag.initiateRequest;
+      value: InitiateRequest;
+      trailing?: Uint8Array;
+    }
+  | {
+      kind: 'initiate-response';
+      tag: typeof XdlmsInitiateTag.initiateResponse;
+      value: InitiateResponse;
+      trailing?: Uint8Array;
+    }
   | {
       kind: 'confirmed-service-error';
       tag: typeof XdlmsInitiateTag.confirmedServiceError;
       value: ConfirmedServiceError;
+      trailing?: Uint8Array;
     }
   /** `raw` is the whole ciphered APDU, tag included. */
   | { kind: 'ciphered'; tag: CipheredInitiateTag; apdu: CipheredInitiateName; raw: Uint8Array };
@@ -77,18 +92,22 @@ export function decodeUserInformation(bytes: Uint8Array): UserInformation {
     }
     return { kind: 'ciphered', tag: CipheredInitiateTag[apdu], apdu, raw: bytes.slice() };
   }
-  if (!r.atEnd()) r.fail(DlmsErrorCode.Malformed, `${r.remaining} bytes after ${out.kind}`);
+  if (!r.atEnd()) out.trailing = r.copy(r.remaining, 'trailing bytes');
   return out;
+}
+
+function withTrailing(apdu: Uint8Array, trailing: Uint8Array | undefined): Uint8Array {
+  return trailing === undefined ? apdu : concatBytes(apdu, trailing);
 }
 
 export function encodeUserInformation(u: UserInformation): Uint8Array {
   switch (u.kind) {
     case 'initiate-request':
-      return encodeInitiateRequest(u.value);
+      return withTrailing(encodeInitiateRequest(u.value), u.trailing);
     case 'initiate-response':
-      return encodeInitiateResponse(u.value);
+      return withTrailing(encodeInitiateResponse(u.value), u.trailing);
     case 'confirmed-service-error':
-      return encodeConfirmedServiceError(u.value);
+      return withTrailing(encodeConfirmedServiceError(u.value), u.trailing);
     case 'ciphered':
       return u.raw.slice();
   }

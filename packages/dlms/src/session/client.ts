@@ -315,6 +315,9 @@ export class ClientSession {
     if (plain[0] !== 0x61) throw protocolError(`expected an AARE, got tag 0x${plain[0]?.toString(16)}`);
     const aare = decodeAare(plain);
     if (aare.result !== AssociationResult.accepted) throw associationRejected(aare);
+    if (aare.trailing !== undefined) {
+      sink.warn(SessionWarning.TrailingBytes, `${aare.trailing.length} bytes after the AARE fields ignored`);
+    }
     const sec = this.security;
     if (sec !== undefined && aare.respondingApTitle !== undefined)
       sec.serverSystemTitle = aare.respondingApTitle;
@@ -333,6 +336,12 @@ export class ClientSession {
     }
     if (user.kind === 'confirmed-service-error') throw confirmedServiceError(user.value);
     if (user.kind !== 'initiate-response') throw protocolError(`AARE user-information is ${user.kind}`);
+    if (user.trailing !== undefined) {
+      sink.warn(
+        SessionWarning.TrailingBytes,
+        `${user.trailing.length} bytes after the InitiateResponse ignored`,
+      );
+    }
     const r = user.value;
     const bits = conformanceToBits(r.negotiatedConformance);
     this.info = {
