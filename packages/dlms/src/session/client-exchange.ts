@@ -18,8 +18,14 @@ export interface ExchangeChannel {
   finish(): void;
 }
 
-/** A handler sees each complete response (GBT reassembled, still possibly ciphered). */
-export type ExchangeHandler<T> = (raw: Uint8Array, sink: EventSink) => { next: Uint8Array } | { done: T };
+/**
+ * A handler sees each complete response (GBT reassembled, still possibly ciphered); `wait`
+ * means the APDU was not the response (an unsolicited notification) and more must come.
+ */
+export type ExchangeHandler<T> = (
+  raw: Uint8Array,
+  sink: EventSink,
+) => { next: Uint8Array } | { done: T } | { wait: true };
 
 export class ClientExchange<T> implements Exchange<T> {
   readonly send: Uint8Array;
@@ -83,6 +89,7 @@ export class ClientExchange<T> implements Exchange<T> {
         whole = complete;
       }
       const out = this.handler(whole, sink);
+      if ('wait' in out) return { status: 'wait', events: sink.drain() };
       if ('done' in out) {
         this.end();
         return { status: 'done', result: out.done, events: sink.drain() };

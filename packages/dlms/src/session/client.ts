@@ -21,6 +21,7 @@ import {
 import type { DlmsData } from '../axdr/index.ts';
 import { DlmsError, DlmsErrorCode } from '../errors.ts';
 import {
+  CipheredApduTag,
   cipherApdu,
   decipherApdu,
   generateChallenge,
@@ -84,6 +85,14 @@ export interface AssociationInfo {
 export type ClientState = 'idle' | 'associating' | 'associated' | 'released';
 
 const PLAIN_ALLOWED_IN_CIPHERED = new Set([0xd8, 0x0e, 0x60, 0x61, 0x62, 0x63]);
+/** data-notification and event-notification-request. */
+const NOTIFICATION_TAGS = new Set([0x0f, 0xc2]);
+const MAY_CARRY_NOTIFICATION = new Set<number>([
+  CipheredApduTag.generalGloCiphering,
+  CipheredApduTag.generalDedCiphering,
+  CipheredApduTag.gloEventNotificationRequest,
+  CipheredApduTag.dedEventNotificationRequest,
+]);
 
 function unwrapList<T>(results: ListResult<T>[], service: string): T {
   const r = results[0];
@@ -242,11 +251,47 @@ export class ClientSession {
     return apdu;
   }
 
+  /**
+   * A DataNotification (0x0F) or EventNotificationRequest (0xC2), plain or ciphered, is no
+   * response: it becomes a notification event. Undecodable notifications fail the exchange
+   * like any other undecodable APDU.
+   */
+  private notification(raw: Uint8Array, sink: EventSink): boolean {
+    const tag = raw[0];
+    const ciphered = tag !== undefined && isCipheredTag(tag);
+    if (!(ciphered ? MAY_CARRY_NOTIFICATION.has(tag) : NOTIFICATION_TAGS.has(tag ?? -1))) return false;
+    let plain: Uint8Array;
+    if (ciphered) {
+      plain = this.unwrap(raw, sink);
+    } else {
+      sink.trace('rx', 'plain', raw);
+      plain = raw;
+    }
+    if (!NOTIFICATION_TAGS.has(plain[0] ?? -1)) {
+      this.pendingPlain = plain;
+      return false;
+    }
+    const apdu = decodeXdlmsApdu(plain);
+    if (apdu.type !== 'data-notification' && apdu.type !== 'event-notification-request') return false;
+    sink.push({ type: 'notification', apdu, ciphered });
+    return true;
+  }
+
+  /** A general-ciphered response already deciphered while looking for a notification. */
+  private pendingPlain: Uint8Array | undefined;
+
+  private unwrapResponse(raw: Uint8Array, sink: EventSink): Uint8Array {
+    const plain = this.pendingPlain;
+    this.pendingPlain = undefined;
+    return plain ?? this.unwrap(raw, sink);
+  }
+
   private service<R>(op: Operation<R>): Exchange<R> {
     if (this.state !== 'associated') throw protocolError(`not associated (state ${this.state})`);
-    return this.open(op.start(), false, (raw, sink) =>
-      op.step(this.decodeResponse(this.unwrap(raw, sink), sink), sink),
-    );
+    return this.open(op.start(), false, (raw, sink) => {
+      if (this.notification(raw, sink)) return { wait: true };
+      return op.step(this.decodeResponse(this.unwrapResponse(raw, sink), sink), sink);
+    });
   }
 
   // ---- association -------------------------------------------------------------------------

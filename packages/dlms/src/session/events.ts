@@ -1,3 +1,4 @@
+import type { DataNotification, EventNotificationRequest } from '../apdu/index.ts';
 import type { DlmsError } from '../errors.ts';
 
 /**
@@ -51,7 +52,23 @@ export interface ErrorEvent {
   error: DlmsError;
 }
 
-export type SessionEvent = TraceEvent | WarningEvent | AssociatedEvent | ReleasedEvent | ErrorEvent;
+/**
+ * A DataNotification or EventNotificationRequest the server sent while a client exchange was
+ * waiting for its response; the exchange goes on. `ciphered` tells whether it came protected.
+ */
+export interface NotificationEvent {
+  type: 'notification';
+  apdu: DataNotification | EventNotificationRequest;
+  ciphered: boolean;
+}
+
+export type SessionEvent =
+  | TraceEvent
+  | WarningEvent
+  | AssociatedEvent
+  | ReleasedEvent
+  | ErrorEvent
+  | NotificationEvent;
 
 /** Optional synchronous observers; they must not throw and must not re-enter the session. */
 export interface SessionHooks {
