@@ -43,9 +43,9 @@ function latin1(bytes: Uint8Array): string {
 export function readCount(r: ByteReader, what: string): number {
   const at = r.offset;
   const n = r.axdrLength();
-  // Every element takes at least its tag byte, so a larger count cannot be honest.
+  // Every element takes at least its tag byte: a larger count means the input ended early.
   if (n > r.remaining)
-    r.fail(DlmsErrorCode.Malformed, `${what} count ${n} exceeds ${r.remaining} bytes left`, at);
+    r.fail(DlmsErrorCode.Truncated, `${what} count ${n} exceeds ${r.remaining} bytes left`, at);
   return n;
 }
 
