@@ -193,6 +193,17 @@ export class ClientSession {
     return sec.keys;
   }
 
+  private broadcastKeys(): SecurityKeys {
+    const sec = this.security!;
+    if (sec.broadcastKey === undefined) {
+      throw new DlmsError(
+        DlmsErrorCode.Security,
+        'APDU under the broadcast key set but no broadcast key is configured',
+      );
+    }
+    return { ek: sec.broadcastKey, ak: sec.keys.ak };
+  }
+
   private wrap(plain: Uint8Array, sink: EventSink, acse: boolean): Uint8Array {
     sink.trace('tx', 'plain', plain);
     if (acse || !this.ciphering) return plain;
@@ -217,7 +228,10 @@ export class ClientSession {
       if (sec === undefined)
         throw new DlmsError(DlmsErrorCode.Security, 'ciphered APDU without a security context');
       const d = decipherApdu(raw, {
-        keyResolver: ({ kind }) => this.keysFor(kind === 'ded' || kind === 'general-ded' ? 'ded' : 'glo'),
+        keyResolver: ({ kind, securityControl }) =>
+          securityControl.keySet === 'broadcast'
+            ? this.broadcastKeys()
+            : this.keysFor(kind === 'ded' || kind === 'general-ded' ? 'ded' : 'glo'),
         ...(sec.serverSystemTitle === undefined ? {} : { systemTitle: sec.serverSystemTitle }),
         guard: sec.invocationCounters,
         ...(requiresCiphering(sec.policy) ? { require: policyRequirement(sec.policy) } : {}),

@@ -41,6 +41,11 @@ export interface SecurityContext {
   serverSystemTitle?: Uint8Array;
   /** Global unicast encryption key and authentication key. */
   keys: SecurityKeys;
+  /**
+   * Global broadcast encryption key, used (with `keys.ak`) for APDUs whose security control
+   * has the key-set bit (0x40) set; without it such APDUs are refused as DlmsError Security.
+   */
+  broadcastKey?: Uint8Array;
   /** Dedicated key sent in the InitiateRequest; generated when absent and the style is 'ded'. */
   dedicatedKey?: Uint8Array;
   /** Our send counter and the replay guard for the server's counters; persisted through its onChange hook. */

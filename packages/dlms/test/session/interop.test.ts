@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { decodeAare, encodeAare } from '../../src/acse/index.ts';
 import { concatBytes, fromHex, toHex } from '../../src/bytes.ts';
+import { DlmsErrorCode } from '../../src/errors.ts';
+import { CipheredApduTag, cipherApdu } from '../../src/security/index.ts';
 import { SessionWarning } from '../../src/session/index.ts';
-import { CLOCK, makePair, SERVER_TITLE } from './fixtures.ts';
+import { AK, CLOCK, makePair, SERVER_TITLE } from './fixtures.ts';
 
 // Provenance: simulator (ServerSession) on an in-memory loop; checks of behaviour the Green
 // Book requires of a client that real meters rely on.
@@ -53,4 +55,32 @@ describe('a DataNotification in the middle of an exchange', () => {
       expect(second.status).toBe('done');
     });
   }
+});
+
+describe('broadcast key set (SC bit 0x40)', () => {
+  const BROADCAST_KEY = fromHex('0F0E0D0C0B0A09080706050403020100');
+  // A push under the broadcast key: general-glo-ciphering, SC 0x70 (auth+enc, broadcast).
+  const push = cipherApdu({
+    tag: CipheredApduTag.generalGloCiphering,
+    securityControl: 0x70,
+    systemTitle: SERVER_TITLE,
+    invocationCounter: 0x1000,
+    plaintext: fromHex('0F00000005000F07'),
+    keys: { ek: BROADCAST_KEY, ak: AK },
+  });
+
+  it('is deciphered with the broadcast key when one is configured', () => {
+    const pair = makePair({ server: { policy: 'auth+enc' }, security: { broadcastKey: BROADCAST_KEY } });
+    pair.ok(pair.client.associate());
+    const step = pair.client.get(CLOCK).receive(push);
+    expect(step.status).toBe('wait');
+    expect(step.events.some((e) => e.type === 'notification' && e.ciphered)).toBe(true);
+  });
+
+  it('without a broadcast key it is refused as Security, not tried with the unicast key', () => {
+    const pair = makePair({ server: { policy: 'auth+enc' } });
+    pair.ok(pair.client.associate());
+    const step = pair.client.get(CLOCK).receive(push);
+    expect(step.status === 'failed' && step.error.code).toBe(DlmsErrorCode.Security);
+  });
 });
