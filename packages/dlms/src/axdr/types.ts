@@ -106,6 +106,11 @@ export type DlmsData =
   | { type: 'date-time'; value: CosemDateTime }
   | { type: 'date'; value: CosemDate }
   | { type: 'time'; value: CosemTime }
+  /**
+   * delta-* (tags 28..33, conformance bit 6 delta-value-encoding) are decoded as the difference
+   * that travels on the wire, never added to a previous element: no public source we could
+   * check states the reference value, so the caller owns reconstruction.
+   */
   | { type: 'delta-integer'; value: number }
   | { type: 'delta-long'; value: number }
   | { type: 'delta-double-long'; value: number }
