@@ -38,6 +38,7 @@ beforeAll(async () => {
     clock: () => now,
     pushTo: { host: '127.0.0.1', port: headEnd.port },
     scenarios: 'outage@transformer-1+10m/20m',
+    background: false,
   });
 });
 

@@ -89,6 +89,23 @@ describe('scenarios', () => {
     expect(v / normal).toBeLessThan(0.85);
   });
 
+  it('background history: shared interruptions per transformer, zero energy while off, logs filled', () => {
+    const truth = fleet({ background: true });
+    const at = START;
+    const { from, to } = consumersOf(truth.topology, 0);
+    const logs = Array.from({ length: to - from }, (_, i) =>
+      codes(truth.profileRows(from + i, POWER_LOG, -Infinity, at)),
+    );
+    expect(logs[0]!.length).toBeGreaterThan(0);
+    for (const l of logs) expect(l).toEqual(logs[0]);
+    const w = truth.transformerOutages(0).find((x) => x.to < at && x.to - x.from >= 30 * 60_000)!;
+    const kwh = (t: number) => num(truth.registerAt(from, '1.0.1.8.0.255', t));
+    expect(kwh(w.to)).toBe(kwh(w.from));
+    const voltageEvents = codes(truth.profileRows(from, '0.0.99.98.0.255', -Infinity, at));
+    expect(voltageEvents.length).toBeGreaterThan(0);
+    expect(voltageEvents.length).toBeLessThanOrEqual(50);
+  });
+
   it('rejects malformed scenario text', () => {
     expect(() => parseScenarios('outage@somewhere', START)).toThrow();
     expect(() => parseScenarios('theft=lots', START)).toThrow();

@@ -34,6 +34,7 @@ interface SimulateOptions {
   export?: string;
   duration?: string;
   statusEvery: string;
+  background: boolean;
 }
 
 function count(name: string, s: string, min = 0): number {
@@ -95,7 +96,7 @@ function describeFleet(fleet: Fleet, o: SimulateOptions): string[] {
     `  clients: public SAP 16 (no security), reader SAP 32 (LLS), management SAP 48 (HLS-GMAC, auth+enc); keys in the export`,
     `  clock: starts ${new Date(fleet.truth.startAt).toISOString()}, speed ×${o.speed}; seed ${o.seed}`,
     `  link: latency ${o.latency} ± ${o.jitter}, loss ${o.loss}, corrupt ${o.corrupt}, silent ${o.silent}, refused ${o.refused}, slow ${o.slow}`,
-    `  pushes: ${o.pushTo ?? 'off'}; scenarios: ${o.scenario ?? 'none'}`,
+    `  pushes: ${o.pushTo ?? 'off'}; scenarios: ${o.scenario ?? 'none'}; background events: ${o.background ? 'on' : 'off'}`,
   ];
 }
 
@@ -150,6 +151,7 @@ export function registerSimulateCommand(program: Command, io: Io): void {
       '--scenario <list>',
       'e.g. outage@feeder-3,theft=0.5%,tamper=1%,drift=2%,dead=0.1%,wrong-key=0.5%',
     )
+    .option('--no-background', 'no seeded everyday events (interruptions, low voltage, tamper)')
     .option('--export <file>', 'write the meter list (.csv or .json) and keep serving')
     .option('--duration <d>', 'stop after this long (default: until interrupted)')
     .option('--status-every <d>', 'print the load this often', '10s')
@@ -167,6 +169,7 @@ export function registerSimulateCommand(program: Command, io: Io): void {
         link: linkProfile(o),
         ...(o.pushTo === undefined ? {} : { pushTo: parsePushTo(o.pushTo) }),
         ...(o.scenario === undefined ? {} : { scenarios: o.scenario }),
+        background: o.background,
       });
       try {
         for (const line of describeFleet(fleet, o)) io.out(line);

@@ -44,6 +44,8 @@ export interface FleetOptions {
   /** Reproducible HLS challenges (tests); default crypto random. */
   seededChallenges?: boolean;
   idleTimeoutMs?: number;
+  /** Seeded everyday events (interruptions, low voltage, tamper) around the start; default true. */
+  background?: boolean;
 }
 
 export interface FleetStats {
@@ -95,6 +97,7 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
     ...(o.transformersPerFeeder === undefined ? {} : { transformersPerFeeder: o.transformersPerFeeder }),
     mix: o.mix ?? { residential: 1 },
     scenarios,
+    background: o.background ?? true,
     ...(o.profiles === undefined ? {} : { profiles: o.profiles }),
     ...(o.pushTo === undefined ? {} : { pushDestination: `${o.pushTo.host}:${o.pushTo.port}` }),
   });

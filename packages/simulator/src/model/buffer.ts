@@ -45,8 +45,9 @@ export function rows(m: MeterTruth, p: ProfileSpec, now: Instant, from = -Infini
       return out;
     case 'event': {
       const all = events(m, now).filter((e) => e.log === p.log);
-      for (const e of all.slice(-p.depth))
-        if (e.at >= from && e.at <= to) out.push({ at: e.at, ctx: { code: e.code } });
+      // A non-rollover log keeps its first entries; the others overwrite the oldest.
+      const kept = p.log === 'nonRollover' ? all.slice(0, p.depth) : all.slice(-p.depth);
+      for (const e of kept) if (e.at >= from && e.at <= to) out.push({ at: e.at, ctx: { code: e.code } });
       return out;
     }
     default:

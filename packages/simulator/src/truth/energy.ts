@@ -13,7 +13,7 @@ interface CachePoint {
 }
 
 const CACHE_LIMIT = 50_000;
-const cache = new Map<MeterTruth['fleet'], Map<number, CachePoint>>();
+const cache = new WeakMap<MeterTruth['fleet'], Map<number, CachePoint>>();
 
 function cacheOf(m: MeterTruth): Map<number, CachePoint> {
   let c = cache.get(m.fleet);

@@ -7,7 +7,7 @@ import { readAttribute } from '../model/read.ts';
 import { type DeviceProfile, loadProfiles } from '../profiles.ts';
 import { defaultCalendar } from './calendar.ts';
 import { type FleetView, MeterTruth } from './meter.ts';
-import type { ScenarioSpec } from './scenarios.ts';
+import { backgroundOutages, type ScenarioSpec, type Window } from './scenarios.ts';
 import type { LoadClass } from './shapes.ts';
 import { type MeterState, newMeterState } from './state.ts';
 import { type Instant, STEP_MS } from './time.ts';
@@ -28,6 +28,8 @@ export interface TruthOptions {
   /** Profile of the distribution-transformer meters; default the CT-operated profile. */
   transformerProfile?: string;
   pushDestination?: string;
+  /** Seeded everyday events around the start (default false: only scenarios and commands). */
+  background?: boolean;
 }
 
 const METER_CACHE = 20_000;
@@ -44,6 +46,8 @@ export class Truth implements FleetView {
   readonly scenarios: readonly ScenarioSpec[];
   readonly profiles: ReadonlyMap<string, DeviceProfile>;
   readonly pushDestination?: string;
+  readonly background: boolean;
+  private readonly outagesByTransformer = new Map<number, readonly Window[]>();
   private readonly byClass: Record<LoadClass, DeviceProfile>;
   private readonly transformerProfile: DeviceProfile;
   private readonly states = new Map<number, MeterState>();
@@ -62,6 +66,7 @@ export class Truth implements FleetView {
       mix: o.mix ?? { residential: 1 },
     };
     this.scenarios = o.scenarios ?? [];
+    this.background = o.background ?? false;
     this.profiles = o.profiles ?? loadProfiles();
     if (o.pushDestination !== undefined) this.pushDestination = o.pushDestination;
     const pick = (cls: LoadClass): DeviceProfile => {
@@ -109,6 +114,14 @@ export class Truth implements FleetView {
   /** Meters that hold command state. */
   get commanded(): number {
     return this.states.size;
+  }
+
+  transformerOutages(transformer: number): readonly Window[] {
+    const hit = this.outagesByTransformer.get(transformer);
+    if (hit !== undefined) return hit;
+    const w = backgroundOutages(this.seed, transformer, this.startAt);
+    this.outagesByTransformer.set(transformer, w);
+    return w;
   }
 
   defaultCalendar(): ActivityCalendar {

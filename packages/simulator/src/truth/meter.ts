@@ -4,7 +4,7 @@ import { dayRates } from './calendar.ts';
 import { dayInfo } from './days.ts';
 import { between, hash32, Stream, unit } from './hash.ts';
 import type { ScenarioSpec } from './scenarios.ts';
-import { effectsFor, type MeterEffects, overlapMs } from './scenarios.ts';
+import { effectsFor, type MeterEffects, overlapMs, type Window } from './scenarios.ts';
 import { shapeWatts } from './shapes.ts';
 import type { MeterState } from './state.ts';
 import { type Instant, STEP_MS, STEPS_PER_DAY } from './time.ts';
@@ -22,6 +22,10 @@ export interface FleetView {
   readonly scenarios: readonly ScenarioSpec[];
   /** Where pushes go (host:port), shown in push setups. */
   readonly pushDestination?: string;
+  /** Seeded everyday events (interruptions, low voltage, tamper) around the start. */
+  readonly background: boolean;
+  readonly startAt: Instant;
+  transformerOutages(transformer: number): readonly Window[];
   profileFor(place: MeterPlace): DeviceProfile;
   state(index: number): MeterState | undefined;
   ensureState(index: number): MeterState;
@@ -64,8 +68,15 @@ export class MeterTruth {
     this.fleet = fleet;
     this.place = placeOf(fleet.topology, index);
     this.profile = fleet.profileFor(this.place);
-    this.effects = effectsFor(fleet.seed, fleet.scenarios, this.place);
     const s = meterSalt(fleet.seed, index);
+    this.effects = effectsFor(
+      fleet.seed,
+      fleet.scenarios,
+      this.place,
+      fleet.background
+        ? { startAt: fleet.startAt, salt: s, outages: fleet.transformerOutages(this.place.transformer) }
+        : undefined,
+    );
     this.salt = s;
     const cls = this.place.loadClass;
     const u = unit(s, Stream.annual);

@@ -49,15 +49,72 @@ function picked(seed: number, scenario: number, place: MeterPlace, fraction: num
   return place.role === 'consumer' && unit(seed, Stream.scenario, scenario, place.index) < fraction;
 }
 
+/** When a meter picked by tamper scenario `scenario` (starting `at`) is tampered with. */
+export function tamperTime(seed: number, scenario: number, at: Instant, index: number): Instant {
+  return at + Math.floor((unit(seed, Stream.scenario, scenario, ~index) * DAY) / MINUTE) * MINUTE;
+}
+
+/** Whether consumer `place` is among the `fraction` of meters scenario `scenario` picks. */
+export function picks(seed: number, scenario: number, place: MeterPlace, fraction: number): boolean {
+  return picked(seed, scenario, place, fraction);
+}
+
 export const NO_EFFECTS: MeterEffects = { outages: [], voltage: [], tamper: [], wrongKey: false };
+
+/** Days of seeded everyday history on each side of the start (background events). */
+export const BACKGROUND_DAYS = 400;
+
+/**
+ * Everyday grid life, seeded: about one supply interruption per transformer every 50 days
+ * (5 min to 2 h), and per meter one low-voltage spell every 50 days and a magnet tamper
+ * every 1000 days.
+ */
+export function backgroundOutages(seed: number, transformer: number, startAt: Instant): Window[] {
+  const out: Window[] = [];
+  if (transformer < 0) return out;
+  const first = Math.floor(startAt / DAY) - BACKGROUND_DAYS;
+  for (let d = first; d < first + 2 * BACKGROUND_DAYS; d++) {
+    if (unit(seed, Stream.backgroundEvent, transformer, d) >= 0.02) continue;
+    const from =
+      d * DAY + Math.floor(unit(seed, Stream.backgroundEvent + 100, transformer, d) * 1440) * MINUTE;
+    const minutes = 5 + Math.floor(unit(seed, Stream.backgroundEvent + 200, transformer, d) * 115);
+    out.push({ from, to: from + minutes * MINUTE });
+  }
+  return out;
+}
+
+function backgroundMeter(e: MeterEffects, salt: number, startAt: Instant): void {
+  const first = Math.floor(startAt / DAY) - BACKGROUND_DAYS;
+  for (let d = first; d < first + 2 * BACKGROUND_DAYS; d++) {
+    if (unit(salt, Stream.backgroundEvent, 2, d) < 0.02) {
+      const from = d * DAY + Math.floor(unit(salt, Stream.backgroundEvent, 3, d) * 1440) * MINUTE;
+      const minutes = 10 + Math.floor(unit(salt, Stream.backgroundEvent, 4, d) * 50);
+      e.voltage.push({ from, to: from + minutes * MINUTE, kind: 'sag', factor: 0.88 });
+    }
+    if (unit(salt, Stream.backgroundEvent, 5, d) < 0.001) {
+      e.tamper.push(d * DAY + Math.floor(unit(salt, Stream.backgroundEvent, 6, d) * 1440) * MINUTE);
+    }
+  }
+}
+
+export interface Background {
+  startAt: Instant;
+  salt: number;
+  outages: readonly Window[];
+}
 
 export function effectsFor(
   seed: number,
   scenarios: readonly ScenarioSpec[],
   place: MeterPlace,
+  background?: Background,
 ): MeterEffects {
-  if (scenarios.length === 0) return NO_EFFECTS;
+  if (scenarios.length === 0 && background === undefined) return NO_EFFECTS;
   const e: MeterEffects = { outages: [], voltage: [], tamper: [], wrongKey: false };
+  if (background !== undefined) {
+    e.outages.push(...background.outages);
+    if (place.role === 'consumer') backgroundMeter(e, background.salt, background.startAt);
+  }
   scenarios.forEach((s, i) => {
     switch (s.kind) {
       case 'outage':
@@ -101,6 +158,8 @@ export function effectsFor(
     }
   });
   e.outages.sort((a, b) => a.from - b.from);
+  e.voltage.sort((a, b) => a.from - b.from);
+  e.tamper.sort((a, b) => a - b);
   return e;
 }
 
