@@ -194,6 +194,23 @@ export class ServerSession {
         ),
       ];
     }
+    const max = this.assoc?.maxReceivePduSize ?? 0;
+    if (max > 0 && apdu.length > max) {
+      sink.trace('rx', 'plain', apdu);
+      sink.push({
+        type: 'error',
+        error: new DlmsError(DlmsErrorCode.Protocol, `request of ${apdu.length} bytes exceeds ${max}`),
+      });
+      return [
+        this.plainOut(
+          exceptionResponse(
+            ExceptionStateError['service-not-allowed'],
+            ExceptionServiceError['pdu-too-long'],
+          ),
+          sink,
+        ),
+      ];
+    }
     if (tag === 0xe0) return this.onGbt(apdu, sink);
     return this.onRequest(apdu, sink);
   }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeAare, encodeAare } from '../../src/acse/index.ts';
+import { encodeXdlmsApdu } from '../../src/apdu/index.ts';
 import { concatBytes, fromHex, toHex } from '../../src/bytes.ts';
 import { DlmsErrorCode } from '../../src/errors.ts';
 import { CipheredApduTag, cipherApdu } from '../../src/security/index.ts';
@@ -82,5 +83,25 @@ describe('broadcast key set (SC bit 0x40)', () => {
     pair.ok(pair.client.associate());
     const step = pair.client.get(CLOCK).receive(push);
     expect(step.status === 'failed' && step.error.code).toBe(DlmsErrorCode.Security);
+  });
+});
+
+describe('server: a request longer than its server-max-receive-pdu-size', () => {
+  it('is answered with ExceptionResponse service-not-allowed / pdu-too-long', () => {
+    const pair = makePair();
+    pair.ok(pair.client.associate());
+    const big = encodeXdlmsApdu({
+      type: 'set-request',
+      choice: 'normal',
+      invokeIdAndPriority: 0xc1,
+      cosemAttributeDescriptor: {
+        classId: 1,
+        instanceId: Uint8Array.of(0, 0, 128, 0, 0, 255),
+        attributeId: 2,
+      },
+      value: { type: 'octet-string', value: new Uint8Array(600) },
+    });
+    const out = pair.server.receive(big).send;
+    expect(out.map((b) => toHex(b))).toEqual(['D80104']);
   });
 });
