@@ -84,4 +84,35 @@ describe('pushes', () => {
     expect(received).toHaveLength(fleet.size);
     expect(fleet.stats().pushesSent).toBeGreaterThanOrEqual(fleet.size);
   });
+
+  it('sends a tamper alarm (ESW bit 81) from each tampered meter', async () => {
+    received.length = 0;
+    let t = START;
+    const f = await startFleet({
+      meters: 20,
+      transformers: 2,
+      seed: 4,
+      startAt: START,
+      port: 0,
+      tickMs: 0,
+      profiles: PROFILES,
+      clock: () => t,
+      pushTo: { host: '127.0.0.1', port: headEnd.port },
+      scenarios: 'tamper=40%',
+      background: false,
+    });
+    try {
+      const tampered = Array.from({ length: 20 }, (_, i) => i).filter(
+        (i) => f.truth.meter(i).effects.tamper.length > 0,
+      );
+      expect(tampered.length).toBeGreaterThan(2);
+      t = START + DAY - 1;
+      await f.tick();
+      await receivedAtLeast(tampered.length);
+      const alarms = received.filter((r) => (r.body as { value: DlmsData[] }).value.length === 4);
+      expect(alarms.map((r) => r.from).sort()).toEqual(tampered.map((i) => f.address(i)).sort());
+    } finally {
+      await f.close();
+    }
+  });
 });

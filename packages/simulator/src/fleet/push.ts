@@ -79,12 +79,30 @@ export class PushScheduler {
     if (to <= from) return this.drain();
     this.last = to;
     if (this.target === undefined) return;
-    for (const s of this.truth.scenarios) {
-      if (s.kind !== 'outage') continue;
-      const end = s.at + s.durationMs;
-      if (s.at > from && s.at <= to)
-        for (const i of metersUnder(this.truth, s.target)) this.alarm(i, s.at, 85);
-      if (end > from && end <= to) for (const i of metersUnder(this.truth, s.target)) this.alarm(i, end, 86);
+    const within = (t: Instant): boolean => t > from && t <= to;
+    this.truth.scenarios.forEach((s, n) => {
+      if (s.kind === 'outage') {
+        const end = s.at + s.durationMs;
+        if (within(s.at)) for (const i of metersUnder(this.truth, s.target)) this.alarm(i, s.at, 85);
+        if (within(end)) for (const i of metersUnder(this.truth, s.target)) this.alarm(i, end, 86);
+      } else if (s.kind === 'tamper' && s.at + DAY > from && s.at <= to) {
+        const topo = this.truth.topology;
+        for (let i = 0; i < topo.consumers; i++) {
+          if (!picks(this.truth.seed, n, placeOf(topo, i), s.fraction)) continue;
+          const at = tamperTime(this.truth.seed, n, s.at, i);
+          if (within(at)) this.alarm(i, at, 81);
+        }
+      }
+    });
+    if (this.truth.background) {
+      for (let tr = 0; tr < this.truth.topology.transformers; tr++) {
+        for (const w of this.truth.transformerOutages(tr)) {
+          if (within(w.from))
+            for (const i of metersUnder(this.truth, { transformer: tr })) this.alarm(i, w.from, 85);
+          if (within(w.to))
+            for (const i of metersUnder(this.truth, { transformer: tr })) this.alarm(i, w.to, 86);
+        }
+      }
     }
     this.daily(from, to);
     await this.drain();
