@@ -1,0 +1,311 @@
+import type { AuditStore, Clock, CollectionStatus, CollectionStore } from '@openhes/core';
+import type { MeterDriver } from '@openhes/drivers';
+import { AcquisitionErrorCode } from './errors.ts';
+import type { ReadKind } from './session.ts';
+
+export type TaskPriority = 'on-demand' | 'scheduled';
+
+export interface CollectTask {
+  id: string;
+  meterId: number;
+  reads: readonly ReadKind[];
+  priority: TaskPriority;
+}
+
+export interface TaskResult {
+  task: CollectTask;
+  status: CollectionStatus;
+  errorCode: string | null;
+  attempts: number;
+  readingsStored: number;
+  eventsStored: number;
+  bytes: number;
+  durationMs: number;
+}
+
+/** What one attempt did; thrown errors carry `code` and `retryable`. */
+export type AttemptWork = (
+  driver: MeterDriver,
+  task: CollectTask,
+  attempt: number,
+) => Promise<{ readingsStored: number; eventsStored: number }>;
+
+export interface CollectorPorts {
+  driverFor(meterId: number): Promise<MeterDriver>;
+  work: AttemptWork;
+  outcomes: CollectionStore;
+  audit: AuditStore;
+  clock: Clock;
+  /** Waits between attempts (tests pass one that returns at once). */
+  sleep(ms: number): Promise<void>;
+  random?: () => number;
+}
+
+export interface CollectorOptions {
+  /** Sessions at once; default 256. */
+  concurrency?: number;
+  /** Attempts per task for retryable failures; default 3. */
+  maxAttempts?: number;
+  /** First backoff; doubled per attempt, ±50 % jitter, capped; default 2 s. */
+  backoffMs?: number;
+  maxBackoffMs?: number;
+  /** Failed tasks in a row after which a meter is flagged; default 3. */
+  flagAfter?: number;
+  /** Scheduled tasks of a flagged meter are skipped for this long; default 1 h. */
+  flaggedBackoffMs?: number;
+}
+
+interface Entry {
+  task: CollectTask;
+  resolve: (r: TaskResult) => void;
+  attempts: number;
+  firstStart: number;
+  bytes: number;
+}
+
+interface Health {
+  failures: number;
+  flaggedUntil: number;
+}
+
+export interface CollectorProgress {
+  queued: number;
+  running: number;
+  done: number;
+  failed: number;
+  readings: number;
+  flagged: number;
+}
+
+function errorFields(e: unknown): { code: string; retryable: boolean } {
+  const x = e as { code?: unknown; retryable?: unknown } | null;
+  if (e instanceof Error && typeof x?.code === 'string')
+    return { code: x.code, retryable: x.retryable === true };
+  return { code: 'ACQ_INTERNAL', retryable: false };
+}
+
+/**
+ * Runs collection tasks: at most `concurrency` sessions at once and one per meter, on-demand
+ * tasks before scheduled ones, retryable failures retried with exponential backoff (the
+ * worker slot is freed while waiting), every attempt's outcome stored, meters that keep
+ * failing flagged (audited) and their scheduled tasks skipped while they back off.
+ */
+export class Collector {
+  readonly #ports: CollectorPorts;
+  readonly #concurrency: number;
+  readonly #maxAttempts: number;
+  readonly #backoffMs: number;
+  readonly #maxBackoffMs: number;
+  readonly #flagAfter: number;
+  readonly #flaggedBackoffMs: number;
+  readonly #queues: Record<TaskPriority, Entry[]> = { 'on-demand': [], scheduled: [] };
+  readonly #busy = new Set<number>();
+  readonly #health = new Map<number, Health>();
+  #running = 0;
+  #waiting = 0;
+  #idle: (() => void)[] = [];
+  readonly progress: CollectorProgress = {
+    queued: 0,
+    running: 0,
+    done: 0,
+    failed: 0,
+    readings: 0,
+    flagged: 0,
+  };
+
+  constructor(ports: CollectorPorts, options: CollectorOptions = {}) {
+    this.#ports = ports;
+    this.#concurrency = options.concurrency ?? 256;
+    this.#maxAttempts = options.maxAttempts ?? 3;
+    this.#backoffMs = options.backoffMs ?? 2000;
+    this.#maxBackoffMs = options.maxBackoffMs ?? 60_000;
+    this.#flagAfter = options.flagAfter ?? 3;
+    this.#flaggedBackoffMs = options.flaggedBackoffMs ?? 3_600_000;
+  }
+
+  submit(task: CollectTask): Promise<TaskResult> {
+    return new Promise((resolve) => {
+      this.#enqueue({ task, resolve, attempts: 0, firstStart: this.#ports.clock.now(), bytes: 0 });
+    });
+  }
+
+  isFlagged(meterId: number): boolean {
+    const h = this.#health.get(meterId);
+    return h !== undefined && h.flaggedUntil > 0;
+  }
+
+  flaggedMeters(): number[] {
+    return [...this.#health.entries()].filter(([, h]) => h.flaggedUntil > 0).map(([id]) => id);
+  }
+
+  /** Resolves when nothing is queued, running or waiting to retry. */
+  drain(): Promise<void> {
+    if (this.#pending() === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  #pending(): number {
+    return this.#queues['on-demand'].length + this.#queues.scheduled.length + this.#running + this.#waiting;
+  }
+
+  #enqueue(e: Entry): void {
+    this.#queues[e.task.priority].push(e);
+    this.progress.queued++;
+    this.#pump();
+  }
+
+  #take(): Entry | undefined {
+    for (const q of [this.#queues['on-demand'], this.#queues.scheduled]) {
+      for (let i = 0; i < q.length; i++) {
+        const e = q[i]!;
+        if (this.#busy.has(e.task.meterId)) continue;
+        q.splice(i, 1);
+        return e;
+      }
+    }
+    return undefined;
+  }
+
+  #pump(): void {
+    while (this.#running < this.#concurrency) {
+      const e = this.#take();
+      if (e === undefined) break;
+      this.progress.queued--;
+      this.#running++;
+      this.progress.running = this.#running;
+      this.#busy.add(e.task.meterId);
+      void this.#attempt(e)
+        .catch((err: unknown) => this.#finish(e, 'failed', errorFields(err).code, 0, 0))
+        .finally(() => {
+          this.#busy.delete(e.task.meterId);
+          this.#running--;
+          this.progress.running = this.#running;
+          this.#pump();
+          this.#checkIdle();
+        });
+    }
+  }
+
+  #checkIdle(): void {
+    if (this.#pending() !== 0) return;
+    const idle = this.#idle;
+    this.#idle = [];
+    for (const f of idle) f();
+  }
+
+  async #attempt(e: Entry): Promise<void> {
+    const p = this.#ports;
+    const task = e.task;
+    const health = this.#health.get(task.meterId);
+    const startedAt = p.clock.now();
+    if (task.priority === 'scheduled' && health !== undefined && health.flaggedUntil > startedAt) {
+      await this.#record(task, startedAt, 'skipped', AcquisitionErrorCode.MeterFlagged, 0, e.attempts);
+      this.#finish(e, 'skipped', AcquisitionErrorCode.MeterFlagged, 0, 0);
+      return;
+    }
+    e.attempts++;
+    let driver: MeterDriver | undefined;
+    try {
+      driver = await p.driverFor(task.meterId);
+      await driver.open();
+      const r = await p.work(driver, task, e.attempts);
+      e.bytes += driver.stats.bytesIn + driver.stats.bytesOut;
+      await driver.close();
+      await this.#record(task, startedAt, 'success', null, r.readingsStored, e.attempts);
+      this.#healthy(task.meterId);
+      this.progress.readings += r.readingsStored;
+      this.#finish(e, 'success', null, r.readingsStored, r.eventsStored);
+    } catch (err) {
+      if (driver) {
+        e.bytes += driver.stats.bytesIn + driver.stats.bytesOut;
+        await driver.close().catch(() => {});
+      }
+      const { code, retryable } = errorFields(err);
+      await this.#record(task, startedAt, 'failed', code, 0, e.attempts);
+      if (retryable && e.attempts < this.#maxAttempts) {
+        this.#waiting++;
+        void this.#retryLater(e);
+        return;
+      }
+      await this.#unhealthy(task.meterId, code);
+      this.#finish(e, 'failed', code, 0, 0);
+    }
+  }
+
+  async #retryLater(e: Entry): Promise<void> {
+    const jitter = 0.5 + (this.#ports.random ?? Math.random)();
+    const delay = Math.min(this.#maxBackoffMs, this.#backoffMs * 2 ** (e.attempts - 1) * jitter);
+    try {
+      await this.#ports.sleep(Math.round(delay));
+    } finally {
+      this.#waiting--;
+      this.#enqueue(e);
+    }
+  }
+
+  async #record(
+    task: CollectTask,
+    startedAt: number,
+    status: CollectionStatus,
+    errorCode: string | null,
+    readingsStored: number,
+    attempt: number,
+  ): Promise<void> {
+    await this.#ports.outcomes.record({
+      meterId: task.meterId,
+      taskId: task.id,
+      startedAt,
+      finishedAt: this.#ports.clock.now(),
+      status,
+      errorCode,
+      readingsStored,
+      attempt,
+    });
+  }
+
+  #healthy(meterId: number): void {
+    const h = this.#health.get(meterId);
+    if (h === undefined) return;
+    if (h.flaggedUntil > 0) this.progress.flagged--;
+    this.#health.delete(meterId);
+  }
+
+  async #unhealthy(meterId: number, code: string): Promise<void> {
+    const h = this.#health.get(meterId) ?? { failures: 0, flaggedUntil: 0 };
+    h.failures++;
+    this.#health.set(meterId, h);
+    if (h.failures < this.#flagAfter) return;
+    if (h.flaggedUntil === 0) {
+      this.progress.flagged++;
+      await this.#ports.audit.append({
+        actor: 'acquisition',
+        action: 'meter.flagged',
+        target: `meter:${meterId}`,
+        outcome: 'failed',
+        detail: { failures: h.failures, lastError: code },
+      });
+    }
+    h.flaggedUntil = this.#ports.clock.now() + this.#flaggedBackoffMs;
+  }
+
+  #finish(
+    e: Entry,
+    status: CollectionStatus,
+    errorCode: string | null,
+    readingsStored: number,
+    eventsStored: number,
+  ): void {
+    if (status === 'success') this.progress.done++;
+    else this.progress.failed++;
+    e.resolve({
+      task: e.task,
+      status,
+      errorCode,
+      attempts: e.attempts,
+      readingsStored,
+      eventsStored,
+      bytes: e.bytes,
+      durationMs: this.#ports.clock.now() - e.firstStart,
+    });
+  }
+}

@@ -1,0 +1,36 @@
+/** One error base for the acquisition layer; `code` is stable. */
+export const AcquisitionErrorCode = {
+  /** The master key is missing, malformed or cannot be created. */
+  MasterKey: 'ACQ_MASTER_KEY',
+  /** A wrapped meter key does not open with the master key. */
+  KeyUnwrap: 'ACQ_KEY_UNWRAP',
+  /** A meter list line or field is invalid. */
+  InvalidMeterList: 'ACQ_INVALID_METER_LIST',
+  /** A reading plan is invalid. */
+  InvalidPlan: 'ACQ_INVALID_PLAN',
+  /** The meter is unknown or has no usable device profile. */
+  UnknownMeter: 'ACQ_UNKNOWN_METER',
+  /** A scheduled task was skipped because the meter is flagged and backing off. */
+  MeterFlagged: 'ACQ_METER_FLAGGED',
+  /** A push could not be attributed to a meter. */
+  UnknownSender: 'ACQ_UNKNOWN_SENDER',
+} as const;
+export type AcquisitionErrorCode = (typeof AcquisitionErrorCode)[keyof typeof AcquisitionErrorCode];
+
+export class AcquisitionError extends Error {
+  readonly code: AcquisitionErrorCode;
+  readonly retryable: boolean;
+  readonly detail: Record<string, unknown> | undefined;
+
+  constructor(
+    code: AcquisitionErrorCode,
+    message: string,
+    options: { retryable?: boolean; detail?: Record<string, unknown> } = {},
+  ) {
+    super(message);
+    this.name = 'AcquisitionError';
+    this.code = code;
+    this.retryable = options.retryable ?? false;
+    this.detail = options.detail;
+  }
+}

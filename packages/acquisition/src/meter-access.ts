@@ -1,0 +1,149 @@
+import type { InvocationCounterStore, Meter, Store } from '@openhes/core';
+import { fromHex } from '@openhes/dlms';
+import {
+  type CounterSource,
+  type DlmsConnector,
+  DlmsDriver,
+  type DriverProfile,
+  type MeterDriver,
+  type MeterSecrets,
+  ModelCache,
+} from '@openhes/drivers';
+import { AcquisitionError, AcquisitionErrorCode } from './errors.ts';
+import type { KeyVault } from './keys.ts';
+import type { PushDirectory, PushSender } from './push-listener.ts';
+import { parseMeterAddress } from './registry.ts';
+
+/** The unicast tx counter of a meter's global key, reserved in blocks through the store. */
+export function storeCounterSource(counters: InvocationCounterStore, meterId: number): CounterSource {
+  return { reserve: (count) => counters.reserve({ meterId, direction: 'tx', purpose: 'guek' }, count) };
+}
+
+export interface MeterAccessOptions {
+  connectTimeoutMs?: number;
+  responseTimeoutMs?: number;
+  clientSystemTitle?: Uint8Array;
+  /** Association key to use for every meter; default the strongest its secrets allow. */
+  association?: string;
+  connect?: DlmsConnector;
+}
+
+/** Builds the driver for a meter from the registry: device profile, address, unwrapped secrets. */
+export class MeterAccess {
+  readonly cache = new ModelCache();
+  readonly #store: Pick<Store, 'meters' | 'keys' | 'counters'>;
+  readonly #vault: KeyVault;
+  readonly #profiles: ReadonlyMap<string, DriverProfile>;
+  readonly #options: MeterAccessOptions;
+
+  constructor(
+    store: Pick<Store, 'meters' | 'keys' | 'counters'>,
+    vault: KeyVault,
+    profiles: ReadonlyMap<string, DriverProfile>,
+    options: MeterAccessOptions = {},
+  ) {
+    this.#store = store;
+    this.#vault = vault;
+    this.#profiles = profiles;
+    this.#options = options;
+  }
+
+  profileOf(meter: Meter): DriverProfile {
+    const p = this.#profiles.get(meter.deviceProfile);
+    if (p === undefined)
+      throw new AcquisitionError(
+        AcquisitionErrorCode.UnknownMeter,
+        `meter ${meter.id}: no device profile ${meter.deviceProfile}`,
+      );
+    return p;
+  }
+
+  async secretsOf(meterId: number): Promise<MeterSecrets> {
+    const keys = this.#store.keys;
+    const [pw, ek, ak] = await Promise.all([
+      this.#vault.current(keys, meterId, 'lls-password'),
+      this.#vault.current(keys, meterId, 'guek'),
+      this.#vault.current(keys, meterId, 'gak'),
+    ]);
+    const s: MeterSecrets = {};
+    if (pw !== undefined) s.password = new TextDecoder().decode(pw);
+    if (ek !== undefined) s.ek = ek;
+    if (ak !== undefined) s.ak = ak;
+    return s;
+  }
+
+  async driverFor(meterId: number): Promise<MeterDriver> {
+    const meter = await this.#store.meters.get(meterId);
+    if (meter === null)
+      throw new AcquisitionError(AcquisitionErrorCode.UnknownMeter, `meter ${meterId} does not exist`);
+    const endpoint = parseMeterAddress(meter.address);
+    const o = this.#options;
+    return new DlmsDriver({
+      meterId,
+      profile: this.profileOf(meter),
+      endpoint: {
+        transport: endpoint.transport,
+        host: endpoint.host,
+        port: endpoint.port,
+        ...(endpoint.logical === undefined ? {} : { logical: endpoint.logical }),
+        ...(endpoint.physical === undefined ? {} : { physical: endpoint.physical }),
+      },
+      secrets: await this.secretsOf(meterId),
+      cache: this.cache,
+      counters: storeCounterSource(this.#store.counters, meterId),
+      ...(o.clientSystemTitle === undefined ? {} : { clientSystemTitle: o.clientSystemTitle }),
+      ...(o.association === undefined ? {} : { association: o.association }),
+      ...(o.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: o.connectTimeoutMs }),
+      ...(o.responseTimeoutMs === undefined ? {} : { responseTimeoutMs: o.responseTimeoutMs }),
+      ...(o.connect === undefined ? {} : { connect: o.connect }),
+    });
+  }
+}
+
+export function systemTitleBytes(hex: string | undefined): Uint8Array | undefined {
+  return hex === undefined ? undefined : fromHex(hex);
+}
+
+/** Every meter of the store, paged through. */
+export async function allMeters(meters: Store['meters']): Promise<Meter[]> {
+  const out: Meter[] = [];
+  let cursor: string | null = null;
+  do {
+    const page = await meters.list({ limit: 5000, cursor });
+    out.push(...page.items);
+    cursor = page.nextCursor;
+  } while (cursor !== null);
+  return out;
+}
+
+/** Push senders indexed by system title, address host and serial, from the registry. */
+export async function pushDirectoryFrom(
+  meters: Store['meters'],
+  access: MeterAccess,
+): Promise<PushDirectory> {
+  const byTitle = new Map<string, Meter>();
+  const byHost = new Map<string, Meter>();
+  const bySerial = new Map<string, Meter>();
+  for (const m of await allMeters(meters)) {
+    const e = parseMeterAddress(m.address);
+    if (e.systemTitle !== undefined) byTitle.set(e.systemTitle.toUpperCase(), m);
+    byHost.set(e.host, m);
+    bySerial.set(m.serial, m);
+  }
+  const sender = async (m: Meter | undefined): Promise<PushSender | undefined> => {
+    if (m === undefined) return undefined;
+    const s = await access.secretsOf(m.id);
+    const st = parseMeterAddress(m.address).systemTitle;
+    return {
+      meterId: m.id,
+      profile: access.profileOf(m),
+      ...(s.ek && s.ak ? { keys: { ek: s.ek, ak: s.ak } } : {}),
+      ...(st === undefined ? {} : { systemTitle: st }),
+    };
+  };
+  return {
+    bySystemTitle: (hex) => sender(byTitle.get(hex.toUpperCase())),
+    byAddress: (host) => sender(byHost.get(host)),
+    bySerial: (serial) => sender(bySerial.get(serial)),
+  };
+}

@@ -1,0 +1,136 @@
+import type { AuditStore, CollectionOutcome, CollectionStore, NewAuditEntry } from '@openhes/core';
+import { DriverError, DriverErrorCode, type MeterDriver } from '@openhes/drivers';
+import { describe, expect, it } from 'vitest';
+import { Collector, type CollectorPorts, type CollectTask } from '../src/index.ts';
+
+function fakeDriver(meterId: number, log: string[]): MeterDriver {
+  const reject = () => Promise.reject(new DriverError(DriverErrorCode.Unsupported, 'x'));
+  return {
+    meterId,
+    stats: { requests: 0, bytesIn: 10, bytesOut: 5 },
+    open: async () => {
+      log.push(`open ${meterId}`);
+    },
+    close: async () => {
+      log.push(`close ${meterId}`);
+    },
+    readRegisters: reject,
+    readInstantaneous: reject,
+    readProfile: reject,
+    readEvents: reject,
+    readClock: reject,
+    setClock: reject,
+    connectSupply: reject,
+    disconnectSupply: reject,
+    setLoadLimit: reject,
+    setTou: reject,
+  };
+}
+
+function setup(
+  behaviour: (meterId: number, attempt: number) => 'ok' | 'retryable' | 'fatal',
+  options: ConstructorParameters<typeof Collector>[1] = {},
+) {
+  const log: string[] = [];
+  const outcomes: CollectionOutcome[] = [];
+  const audit: NewAuditEntry[] = [];
+  const sleeps: number[] = [];
+  let t = 1000;
+  let inSession = 0;
+  let maxInSession = 0;
+  const perMeter = new Set<number>();
+  const ports: CollectorPorts = {
+    driverFor: async (id) => fakeDriver(id, log),
+    work: async (driver, task, attempt) => {
+      if (perMeter.has(driver.meterId)) throw new Error('two sessions on one meter');
+      perMeter.add(driver.meterId);
+      inSession++;
+      maxInSession = Math.max(maxInSession, inSession);
+      await Promise.resolve();
+      log.push(`work ${task.id}#${attempt}`);
+      inSession--;
+      perMeter.delete(driver.meterId);
+      const b = behaviour(driver.meterId, attempt);
+      if (b === 'retryable') throw new DriverError(DriverErrorCode.Timeout, 'silent');
+      if (b === 'fatal') throw new DriverError(DriverErrorCode.AssociationRejected, 'no');
+      return { readingsStored: 3, eventsStored: 0 };
+    },
+    outcomes: {
+      record: async (o) => void outcomes.push(o),
+      list: async () => ({ items: [], nextCursor: null }),
+    } as CollectionStore,
+    audit: {
+      append: async (a) => {
+        audit.push(a);
+        return { ...a, id: audit.length, at: t };
+      },
+      list: async () => ({ items: [], nextCursor: null }),
+    } as AuditStore,
+    clock: { now: () => (t += 10) },
+    sleep: async (ms) => {
+      sleeps.push(ms);
+    },
+    random: () => 0.5,
+  };
+  return { collector: new Collector(ports, options), log, outcomes, audit, sleeps, max: () => maxInSession };
+}
+
+const task = (id: string, meterId: number, priority: CollectTask['priority'] = 'scheduled'): CollectTask => ({
+  id,
+  meterId,
+  reads: ['registers'],
+  priority,
+});
+
+describe('Collector', () => {
+  it('runs on-demand tasks before queued scheduled ones, bounded, one session per meter', async () => {
+    const { collector, log, max } = setup(() => 'ok', { concurrency: 2 });
+    const all = [
+      collector.submit(task('s1', 1)),
+      collector.submit(task('s2', 1)),
+      collector.submit(task('s3', 2)),
+      collector.submit(task('s4', 3)),
+      collector.submit(task('d1', 4, 'on-demand')),
+    ];
+    const results = await Promise.all(all);
+    expect(results.every((r) => r.status === 'success' && r.attempts === 1 && r.bytes === 15)).toBe(true);
+    const order = log.filter((l) => l.startsWith('work')).map((l) => l.slice(5, 7));
+    expect(order.indexOf('d1')).toBeLessThan(order.indexOf('s4'));
+    expect(max()).toBeLessThanOrEqual(2);
+  });
+
+  it('retries retryable failures with growing backoff and stores every attempt', async () => {
+    const { collector, outcomes, sleeps } = setup((_, attempt) => (attempt < 3 ? 'retryable' : 'ok'), {
+      backoffMs: 100,
+      maxAttempts: 3,
+    });
+    const r = await collector.submit(task('t', 9));
+    expect(r).toMatchObject({ status: 'success', attempts: 3 });
+    expect(sleeps).toEqual([100, 200]);
+    expect(outcomes.map((o) => [o.status, o.errorCode, o.attempt])).toEqual([
+      ['failed', 'DRIVER_TIMEOUT', 1],
+      ['failed', 'DRIVER_TIMEOUT', 2],
+      ['success', null, 3],
+    ]);
+  });
+
+  it('does not retry a non-retryable failure; flags a meter that keeps failing and skips its scheduled tasks', async () => {
+    const { collector, outcomes, audit } = setup(() => 'fatal', { flagAfter: 2 });
+    expect(await collector.submit(task('a', 5))).toMatchObject({
+      status: 'failed',
+      attempts: 1,
+      errorCode: 'DRIVER_ASSOCIATION_REJECTED',
+    });
+    expect(collector.isFlagged(5)).toBe(false);
+    await collector.submit(task('b', 5));
+    expect(collector.isFlagged(5)).toBe(true);
+    expect(audit).toEqual([expect.objectContaining({ action: 'meter.flagged', target: 'meter:5' })]);
+    expect(await collector.submit(task('c', 5))).toMatchObject({
+      status: 'skipped',
+      errorCode: 'ACQ_METER_FLAGGED',
+    });
+    expect(await collector.submit(task('d', 5, 'on-demand'))).toMatchObject({ status: 'failed' });
+    expect(outcomes.map((o) => o.status)).toEqual(['failed', 'failed', 'skipped', 'failed']);
+    expect(collector.flaggedMeters()).toEqual([5]);
+  });
+});

@@ -1,0 +1,181 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Store } from '@openhes/core';
+import { ReadingIngestService } from '@openhes/core';
+import { dataNotification, dateTimeToOctets, encodeXdlmsApdu, fromHex, toHex } from '@openhes/dlms';
+import { loadDriverProfiles, meterDateTime } from '@openhes/drivers';
+import { exportMeters, type Fleet, meterRecord, startFleet } from '@openhes/simulator';
+import { openStore } from '@openhes/storage';
+import { sendPush } from '@openhes/transport';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type Collector,
+  createCollector,
+  importMeters,
+  KeyVault,
+  lastStoredInterval,
+  loadMasterKey,
+  MASTER_KEY_FILE,
+  MeterAccess,
+  parseMeterList,
+  pushDirectoryFrom,
+  readMeterNow,
+  startPushListener,
+} from '../src/index.ts';
+
+const PROFILES = loadDriverProfiles();
+let dir: string;
+let store: Store;
+let fleet: Fleet;
+let vault: KeyVault;
+let access: MeterAccess;
+let collector: Collector;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'hes-acq-'));
+  store = await openStore({ kind: 'sqlite', path: join(dir, 'hes.db'), durability: 'normal' });
+  fleet = await startFleet({
+    meters: 5,
+    transformers: 1,
+    mix: { residential: 0.6, industrial: 0.4 },
+    seed: 3,
+    port: 0,
+    tickMs: 0,
+  });
+  vault = new KeyVault(loadMasterKey(dir, {}));
+  access = new MeterAccess(store, vault, PROFILES, { responseTimeoutMs: 5000, connectTimeoutMs: 2000 });
+  collector = createCollector(store, access, { sleep: async () => {} });
+});
+
+afterAll(async () => {
+  await fleet?.close();
+  await store?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('acquisition end to end against the simulator', () => {
+  it('imports the simulator export with keys wrapped under a 0600 master key', async () => {
+    expect(statSync(join(dir, MASTER_KEY_FILE)).mode & 0o777).toBe(0o600);
+    const entries = parseMeterList([...exportMeters(fleet, 'csv')].join(''));
+    expect(entries).toHaveLength(fleet.size);
+    const r = await importMeters(store, vault, entries, PROFILES);
+    expect(r.created).toBe(fleet.size);
+    const again = await importMeters(
+      store,
+      vault,
+      parseMeterList([...exportMeters(fleet, 'json')].join('')),
+      PROFILES,
+    );
+    expect(again).toMatchObject({ created: 0, updated: fleet.size });
+    const m = await store.meters.getBySerial(entries[0]!.serial);
+    const k = await store.keys.versions(m!.id, 'guek');
+    expect(k).toHaveLength(1);
+    expect(toHex(k[0]!.wrapped)).not.toContain(entries[0]!.ek!.toUpperCase());
+    expect(await vault.current(store.keys, m!.id, 'guek')).toEqual(fromHex(entries[0]!.ek!));
+    expect(() => new KeyVault(new Uint8Array(32)).unwrap(m!.id, 'guek', k[0]!.wrapped)).toThrow(
+      expect.objectContaining({ code: 'ACQ_KEY_UNWRAP' }),
+    );
+  });
+
+  it('collects every meter, resumes block profiles from the last stored interval, never lowers counters', async () => {
+    const ids = (await store.meters.list({})).items.map((m) => m.id);
+    const run = (tag: string) =>
+      Promise.all(
+        ids.map((id) =>
+          collector.submit({
+            id: `${tag}-${id}`,
+            meterId: id,
+            reads: ['block', 'registers', 'daily', 'events'],
+            priority: 'scheduled',
+          }),
+        ),
+      );
+    const first = await run('r1');
+    expect(first.map((r) => r.status)).toEqual(ids.map(() => 'success'));
+    expect(first.every((r) => r.readingsStored > 0)).toBe(true);
+    const counter = { meterId: ids[0]!, direction: 'tx' as const, purpose: 'guek' as const };
+    const c1 = await store.counters.current(counter);
+    expect(c1).toBeGreaterThan(0);
+    const last1 = await lastStoredInterval(store, ids[0]!);
+    expect(last1).toBeDefined();
+    const second = await run('r2');
+    expect(second.every((r) => r.status === 'success')).toBe(true);
+    expect(await lastStoredInterval(store, ids[0]!)).toBeGreaterThanOrEqual(last1!);
+    expect(await store.counters.current(counter)).toBeGreaterThan(c1!);
+    const channels = await store.channels.forMeter(ids[0]!);
+    const block = channels.find((c) => c.kind === 'interval')!;
+    const all = await store.readings.series({
+      channelId: block.id,
+      from: 0,
+      to: Date.now() + 86_400_000,
+      versions: 'all',
+    });
+    const latest = await store.readings.series({ channelId: block.id, from: 0, to: Date.now() + 86_400_000 });
+    expect(all.items.length).toBe(latest.items.length);
+    expect(latest.items.length).toBeGreaterThanOrEqual(86_400 / block.intervalSeconds!);
+    const outcomes = await store.collection.list({ meterId: ids[0]! });
+    expect(outcomes.items.filter((o) => o.status === 'success')).toHaveLength(2);
+  });
+
+  it('reads a meter on demand', async () => {
+    const id = (await store.meters.list({ limit: 1 })).items[0]!.id;
+    const r = await readMeterNow(collector, id, ['registers', 'instantaneous']);
+    expect(r).toMatchObject({ status: 'success', attempts: 1 });
+    expect(r.readingsStored).toBeGreaterThan(0);
+  });
+
+  it('stores an alarm push over TCP and UDP as events and hands it on; a bad push does not stop the listener', async () => {
+    const alarms: number[] = [];
+    const errors: string[] = [];
+    const listener = await startPushListener(
+      { tcpPort: 0, udpPort: 0 },
+      {
+        directory: await pushDirectoryFrom(store.meters, access),
+        ingest: new ReadingIngestService(store.channels, store.readings),
+        events: store.events,
+        onAlarm: (meterId) => alarms.push(meterId),
+        onError: (e) => errors.push((e as { code?: string }).code ?? 'none'),
+        now: Date.now,
+      },
+    );
+    try {
+      const rec = meterRecord(fleet, 0);
+      const meter = (await store.meters.getBySerial(rec.serial))!;
+      const profile = PROFILES.get(rec.profile)!;
+      const at = Math.floor(Date.now() / 1000) * 1000;
+      const bits = new Uint8Array(16);
+      bits[85 >> 3] = 0x80 >> (85 & 7);
+      const apdu = encodeXdlmsApdu(
+        dataNotification({
+          longInvokeIdAndPriority: 1,
+          notificationBody: {
+            type: 'structure',
+            value: [
+              { type: 'visible-string', value: rec.serial },
+              { type: 'octet-string', value: Uint8Array.from([0, 4, 25, 9, 0, 255]) },
+              { type: 'octet-string', value: dateTimeToOctets(meterDateTime(at, profile)) },
+              { type: 'bit-string', value: { length: 128, bytes: bits } },
+            ],
+          },
+        }),
+      );
+      await sendPush({ transport: 'tcp', host: '127.0.0.1', port: listener.tcpPort! }, [
+        Uint8Array.from([0xff, 0x00]),
+        apdu,
+      ]);
+      await sendPush({ transport: 'udp', host: '127.0.0.1', port: listener.udpPort! }, [apdu]);
+      for (let i = 0; i < 100 && listener.handler.stats.received < 3; i++)
+        await new Promise((r) => setTimeout(r, 20));
+      for (let i = 0; i < 100 && listener.handler.stats.stored + listener.handler.stats.failed < 3; i++)
+        await new Promise((r) => setTimeout(r, 20));
+      const events = await store.events.list({ meterId: meter.id, from: at, to: at + 1 });
+      expect(events.items.map((e) => e.code)).toEqual([85]);
+      expect(alarms).toEqual([meter.id, meter.id]);
+      expect(errors).toHaveLength(1);
+      expect(listener.handler.stats).toMatchObject({ received: 3, stored: 2, failed: 1 });
+    } finally {
+      await listener.close();
+    }
+  });
+});
