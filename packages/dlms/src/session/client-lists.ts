@@ -2,8 +2,16 @@ import { encodeCosemAttributeDescriptorWithSelection } from '../apdu/index.ts';
 import type { DlmsData } from '../axdr/index.ts';
 import { encodeData } from '../axdr/index.ts';
 import { ByteWriter } from '../bytes.ts';
-import type { Operation } from './client-ops.ts';
-import { type ActionItem, type AttributeRef, attributeWithSelection, type SetItem } from './refs.ts';
+import { accessResultError, type Operation } from './client-ops.ts';
+import type { Exchange } from './exchange.ts';
+import { asDlmsError, protocolError } from './protection.ts';
+import {
+  type ActionItem,
+  type AttributeRef,
+  attributeWithSelection,
+  type ListResult,
+  type SetItem,
+} from './refs.ts';
 
 /** Runs operations one after the other and concatenates their results. */
 export function sequence<R>(ops: (() => Operation<R[]>)[]): Operation<R[]> {
@@ -82,4 +90,35 @@ export function setListSize(item: SetItem): number {
 
 export function actionListSize(item: ActionItem): number {
   return 9 + (item.params === undefined ? 1 : valueSize(item.params));
+}
+
+function unwrapList<T>(results: ListResult<T>[], service: string): T {
+  const r = results[0];
+  if (r === undefined) throw protocolError(`${service}: no result`);
+  if (!r.ok) throw accessResultError(service, r.result, r.resultName);
+  return r.value;
+}
+
+/** Turns an exchange's one-element list result into a value or a DlmsError AccessResult. */
+export function singleResult<T>(exchange: Exchange<ListResult<T>[]>, service: string): Exchange<T> {
+  return {
+    get send() {
+      return exchange.send;
+    },
+    get events() {
+      return exchange.events;
+    },
+    get finished() {
+      return exchange.finished;
+    },
+    receive(apdu) {
+      const step = exchange.receive(apdu);
+      if (step.status !== 'done') return step;
+      try {
+        return { status: 'done', result: unwrapList(step.result, service), events: step.events };
+      } catch (e) {
+        return { status: 'failed', error: asDlmsError(e), events: step.events };
+      }
+    },
+  };
 }

@@ -21,7 +21,6 @@ import {
 import type { DlmsData } from '../axdr/index.ts';
 import { DlmsError, DlmsErrorCode } from '../errors.ts';
 import {
-  CipheredApduTag,
   cipherApdu,
   decipherApdu,
   generateChallenge,
@@ -32,9 +31,17 @@ import {
 } from '../security/index.ts';
 import { associationRejected, buildAarq, confirmedServiceError, serviceError } from './client-association.ts';
 import { ClientExchange, type ExchangeHandler } from './client-exchange.ts';
-import { actionListSize, chunkBySize, getListSize, sequence, setListSize, single } from './client-lists.ts';
 import {
-  accessResultError,
+  actionListSize,
+  chunkBySize,
+  getListSize,
+  sequence,
+  setListSize,
+  single,
+  singleResult,
+} from './client-lists.ts';
+import { isNotificationTag, notificationEvent } from './client-notification.ts';
+import {
   actionListOperation,
   actionOperation,
   getListOperation,
@@ -85,21 +92,6 @@ export interface AssociationInfo {
 export type ClientState = 'idle' | 'associating' | 'associated' | 'released';
 
 const PLAIN_ALLOWED_IN_CIPHERED = new Set([0xd8, 0x0e, 0x60, 0x61, 0x62, 0x63]);
-/** data-notification and event-notification-request. */
-const NOTIFICATION_TAGS = new Set([0x0f, 0xc2]);
-const MAY_CARRY_NOTIFICATION = new Set<number>([
-  CipheredApduTag.generalGloCiphering,
-  CipheredApduTag.generalDedCiphering,
-  CipheredApduTag.gloEventNotificationRequest,
-  CipheredApduTag.dedEventNotificationRequest,
-]);
-
-function unwrapList<T>(results: ListResult<T>[], service: string): T {
-  const r = results[0];
-  if (r === undefined) throw protocolError(`${service}: no result`);
-  if (!r.ok) throw accessResultError(service, r.result, r.resultName);
-  return r.value;
-}
 
 /**
  * The client (head-end) side of one DLMS association, LN referencing. Pure: every operation
@@ -246,6 +238,12 @@ export class ClientSession {
     return raw;
   }
 
+  /** A plain notification is accepted in any association: it answers nothing and changes nothing. */
+  private tracedPlain(raw: Uint8Array, sink: EventSink): Uint8Array {
+    sink.trace('rx', 'plain', raw);
+    return raw;
+  }
+
   private decodeResponse(plain: Uint8Array, sink: EventSink): XdlmsApdu {
     if (plain[0] === 0x0e) throw confirmedServiceError(decodeConfirmedServiceError(plain));
     const apdu = decodeXdlmsApdu(plain);
@@ -265,46 +263,14 @@ export class ClientSession {
     return apdu;
   }
 
-  /**
-   * A DataNotification (0x0F) or EventNotificationRequest (0xC2), plain or ciphered, is no
-   * response: it becomes a notification event. Undecodable notifications fail the exchange
-   * like any other undecodable APDU.
-   */
-  private notification(raw: Uint8Array, sink: EventSink): boolean {
-    const tag = raw[0];
-    const ciphered = tag !== undefined && isCipheredTag(tag);
-    if (!(ciphered ? MAY_CARRY_NOTIFICATION.has(tag) : NOTIFICATION_TAGS.has(tag ?? -1))) return false;
-    let plain: Uint8Array;
-    if (ciphered) {
-      plain = this.unwrap(raw, sink);
-    } else {
-      sink.trace('rx', 'plain', raw);
-      plain = raw;
-    }
-    if (!NOTIFICATION_TAGS.has(plain[0] ?? -1)) {
-      this.pendingPlain = plain;
-      return false;
-    }
-    const apdu = decodeXdlmsApdu(plain);
-    if (apdu.type !== 'data-notification' && apdu.type !== 'event-notification-request') return false;
-    sink.push({ type: 'notification', apdu, ciphered });
-    return true;
-  }
-
-  /** A general-ciphered response already deciphered while looking for a notification. */
-  private pendingPlain: Uint8Array | undefined;
-
-  private unwrapResponse(raw: Uint8Array, sink: EventSink): Uint8Array {
-    const plain = this.pendingPlain;
-    this.pendingPlain = undefined;
-    return plain ?? this.unwrap(raw, sink);
-  }
-
   private service<R>(op: Operation<R>): Exchange<R> {
     if (this.state !== 'associated') throw protocolError(`not associated (state ${this.state})`);
     return this.open(op.start(), false, (raw, sink) => {
-      if (this.notification(raw, sink)) return { wait: true };
-      return op.step(this.decodeResponse(this.unwrapResponse(raw, sink), sink), sink);
+      const plain = isNotificationTag(raw[0]) ? this.tracedPlain(raw, sink) : this.unwrap(raw, sink);
+      const note = notificationEvent(plain, plain !== raw);
+      if (note === undefined) return op.step(this.decodeResponse(plain, sink), sink);
+      sink.push(note);
+      return { wait: true };
     });
   }
 
@@ -447,7 +413,7 @@ export class ClientSession {
   // ---- services ----------------------------------------------------------------------------
 
   get(ref: AttributeRef): Exchange<DlmsData> {
-    return this.mapped(
+    return singleResult(
       this.service(sequence([single(() => getOperation(this.operationContext, ref))])),
       'get',
     );
@@ -465,7 +431,7 @@ export class ClientSession {
 
   set(ref: AttributeRef, value: DlmsData): Exchange<void> {
     const op = sequence([single(() => setOperation(this.operationContext, { ref, value }))]);
-    return this.mapped(this.service(op), 'set') as Exchange<void>;
+    return singleResult(this.service(op), 'set') as Exchange<void>;
   }
 
   setList(items: readonly SetItem[]): Exchange<ListResult<undefined>[]> {
@@ -488,7 +454,7 @@ export class ClientSession {
 
   action(ref: MethodRef, params?: DlmsData): Exchange<DlmsData | undefined> {
     const item: ActionItem = params === undefined ? { ref } : { ref, params };
-    return this.mapped(
+    return singleResult(
       this.service(sequence([single(() => actionOperation(this.operationContext, item))])),
       'action',
     );
@@ -501,30 +467,6 @@ export class ClientSession {
     }
     const chunks = chunkBySize(items, actionListSize, ctx.requestLimit());
     return this.service(sequence(chunks.map((c) => () => actionListOperation(ctx, c))));
-  }
-
-  /** Turns a one-element list result into a value or a DlmsError AccessResult. */
-  private mapped<T>(exchange: Exchange<ListResult<T>[]>, service: string): Exchange<T> {
-    return {
-      get send() {
-        return exchange.send;
-      },
-      get events() {
-        return exchange.events;
-      },
-      get finished() {
-        return exchange.finished;
-      },
-      receive(apdu) {
-        const step = exchange.receive(apdu);
-        if (step.status !== 'done') return step;
-        try {
-          return { status: 'done', result: unwrapList(step.result, service), events: step.events };
-        } catch (e) {
-          return { status: 'failed', error: e as DlmsError, events: step.events };
-        }
-      },
-    };
   }
 
   // ---- release -----------------------------------------------------------------------------
