@@ -1,6 +1,9 @@
 import { Command, CommanderError } from 'commander';
+import { registerCollectCommand } from './commands/collect.ts';
 import { registerDlmsCommands } from './commands/dlms.ts';
+import { registerMetersCommands } from './commands/meters.ts';
 import { registerReadCommand } from './commands/read.ts';
+import { registerReadMeterCommand } from './commands/read-meter.ts';
 import { registerSimulateCommand } from './commands/simulate.ts';
 
 export interface Io {
@@ -36,6 +39,9 @@ export function buildProgram(io: Io): Command {
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
   registerDlmsCommands(program, io);
   registerReadCommand(program, io);
+  registerMetersCommands(program, io);
+  registerReadMeterCommand(program, io);
+  registerCollectCommand(program, io);
   registerSimulateCommand(program, io);
   return program;
 }
