@@ -125,3 +125,29 @@ describe('link faults and meter faults', () => {
     expect(e).toBeInstanceOf(DlmsError);
   });
 });
+
+describe('meter export', () => {
+  it('lists every meter with address, framing, profile, keys and topology (CSV and JSON agree)', async () => {
+    const { exportMeters } = await import('../src/fleet/export.ts');
+    const f = await fleetWith({ latency: 5, jitter: 2 });
+    const json = JSON.parse([...exportMeters(f, 'json')].join('')) as Record<string, unknown>[];
+    const csv = [...exportMeters(f, 'csv')].join('').trim().split('\n');
+    expect(json).toHaveLength(f.size);
+    expect(csv).toHaveLength(f.size + 1);
+    const header = csv[0]!.split(',');
+    csv.slice(1).forEach((line, i) => {
+      const row = Object.fromEntries(line.split(',').map((v, j) => [header[j], v]));
+      expect(row.host).toBe(json[i]!.host);
+      expect(row.ek).toBe(json[i]!.ek);
+    });
+    expect(json[f.size - 1]).toMatchObject({
+      role: 'transformer',
+      profile: 'is15959-ct',
+      framing: 'wrapper',
+      transformer: 0,
+    });
+    expect(new Set(json.map((r) => r.host)).size).toBe(f.size);
+    const c = await connect(f, 0, 'reader');
+    await c.end();
+  });
+});

@@ -32,6 +32,10 @@ export interface FleetOptions {
   /** 0 = any free port. */
   port?: number;
   link?: Partial<LinkProfile>;
+  /** Shorthands for link.latencyMs, link.jitterMs and link.loss. */
+  latency?: number;
+  jitter?: number;
+  loss?: number;
   pushTo?: PushTo;
   scenarios?: ScenarioSpec[] | string;
   profiles?: ReadonlyMap<string, DeviceProfile>;
@@ -101,7 +105,13 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
     ...(o.profiles === undefined ? {} : { profiles: o.profiles }),
     ...(o.pushTo === undefined ? {} : { pushDestination: `${o.pushTo.host}:${o.pushTo.port}` }),
   });
-  const link: LinkProfile = { ...IDEAL_LINK, ...o.link };
+  const link: LinkProfile = {
+    ...IDEAL_LINK,
+    ...(o.latency === undefined ? {} : { latencyMs: o.latency }),
+    ...(o.jitter === undefined ? {} : { jitterMs: o.jitter }),
+    ...(o.loss === undefined ? {} : { loss: o.loss }),
+    ...o.link,
+  };
   const counters = new CounterStore();
   const linkCounters: LinkCounters = { sent: 0, dropped: 0, corrupted: 0 };
   const stats = { connections: 0, sessions: 0, requests: 0, refused: 0, silent: 0, errors: 0 };

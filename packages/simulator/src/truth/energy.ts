@@ -24,9 +24,15 @@ function cacheOf(m: MeterTruth): Map<number, CachePoint> {
   return c;
 }
 
+/** A few recent points per materialised meter: profile rows ask for E(t) and E(t − period) in turn. */
+const recent = new WeakMap<MeterTruth, CachePoint[]>();
+const RECENT = 4;
+
 /** Forget a meter's cached sums: a command changed its future. */
 export function invalidateEnergy(m: MeterTruth): void {
   cacheOf(m).delete(m.index);
+  recent.delete(m);
+  m.forgetSteps();
 }
 
 function addStep(v: Float64Array, m: MeterTruth, k: number, sign: 1 | -1): void {
@@ -39,24 +45,39 @@ function addStep(v: Float64Array, m: MeterTruth, k: number, sign: 1 | -1): void 
   v[E.vahT1 + r] = v[E.vahT1 + r]! + sign * s.vah;
 }
 
-/** The cumulative vector at step boundary k (instant k × 15 min). */
+/** The cumulative vector at step boundary k (instant k × 15 min). Read-only: callers copy. */
 export function energyAtStep(m: MeterTruth, k: number): Float64Array {
+  let points = recent.get(m);
+  if (points === undefined) {
+    points = [];
+    recent.set(m, points);
+  }
+  let best: CachePoint | undefined;
+  for (const p of points) {
+    if (p.k === k) return p.values;
+    if (best === undefined || Math.abs(p.k - k) < Math.abs(best.k - k)) best = p;
+  }
   const c = cacheOf(m);
-  const hit = c.get(m.index);
+  const shared = c.get(m.index);
+  if (shared !== undefined && (best === undefined || Math.abs(shared.k - k) < Math.abs(best.k - k)))
+    best = shared;
   const anchor = m.fleet.anchorStep;
   let from: number;
   let v: Float64Array;
-  if (hit !== undefined && Math.abs(hit.k - k) <= Math.abs(anchor - k)) {
-    from = hit.k;
-    v = Float64Array.from(hit.values);
+  if (best !== undefined && Math.abs(best.k - k) <= Math.abs(anchor - k)) {
+    from = best.k;
+    v = Float64Array.from(best.values);
   } else {
     from = anchor;
     v = m.initialEnergy();
   }
   for (let j = from; j < k; j++) addStep(v, m, j, 1);
   for (let j = from - 1; j >= k; j--) addStep(v, m, j, -1);
+  const point = { k, values: v };
+  if (points.length >= RECENT) points.shift();
+  points.push(point);
   if (c.size >= CACHE_LIMIT) c.clear();
-  c.set(m.index, { k, values: Float64Array.from(v) });
+  c.set(m.index, point);
   return v;
 }
 
@@ -66,9 +87,10 @@ export function energyAtStep(m: MeterTruth, k: number): Float64Array {
  */
 export function energyAt(m: MeterTruth, t: Instant): Float64Array {
   const k = Math.floor(t / STEP_MS);
-  const v = energyAtStep(m, k);
+  const at = energyAtStep(m, k);
   const start = k * STEP_MS;
-  if (t === start) return v;
+  if (t === start) return at;
+  const v = Float64Array.from(at);
   const s = m.step(k);
   const whole = m.onFraction(start, start + STEP_MS);
   const frac = whole === 0 ? 0 : Math.min(1, (m.onFraction(start, t) * (t - start)) / (whole * STEP_MS));

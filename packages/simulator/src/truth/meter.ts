@@ -13,6 +13,8 @@ import { consumersOf, type MeterPlace, meterSalt, placeOf, type TopologySpec } f
 /** Indexes of the cumulative energy vector; every entry is an integer in mWh, mVAh or mvarh. */
 export const E = { wh: 0, vah: 1, q1: 2, whT1: 3, vahT1: 11 } as const;
 export const ENERGY_WIDTH = 19;
+/** Steps memoised per meter (direct-mapped): a day and a half of 15-minute steps. */
+const STEP_CACHE = 128;
 
 export interface FleetView {
   readonly seed: number;
@@ -227,7 +229,24 @@ export class MeterTruth {
     );
   }
 
+  private readonly stepKeys = new Float64Array(STEP_CACHE).fill(Number.NaN);
+  private readonly stepValues: (StepValues | undefined)[] = new Array(STEP_CACHE);
+
+  /** Forget memoised steps: a command changed what the meter registers. */
+  forgetSteps(): void {
+    this.stepKeys.fill(Number.NaN);
+  }
+
   step(k: number): StepValues {
+    const slot = ((k % STEP_CACHE) + STEP_CACHE) % STEP_CACHE;
+    if (this.stepKeys[slot] === k) return this.stepValues[slot]!;
+    const v = this.computeStep(k);
+    this.stepKeys[slot] = k;
+    this.stepValues[slot] = v;
+    return v;
+  }
+
+  private computeStep(k: number): StepValues {
     const from = k * STEP_MS;
     const trueWh = this.trueStepWh(k);
     const e = this.effects;
