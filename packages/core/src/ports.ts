@@ -57,12 +57,17 @@ export interface ChannelStore {
   forMeter(meterId: number): Promise<Channel[]>;
 }
 
+/** Readings with from <= ts < to. */
 export interface SeriesQuery extends TimeRange, PageRequest {
   channelId: number;
   /** `latest` (default) returns the newest version per instant; `all` every version. */
   versions?: 'latest' | 'all';
 }
 
+/**
+ * Buckets starting in [from, to). Readings are stamped with the interval end, so a bucket
+ * holds from < ts <= end (see `bucketStart`); buckets are UTC.
+ */
 export interface AggregateQuery extends TimeRange {
   channelId: number;
   bucket: Bucket;

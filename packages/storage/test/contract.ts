@@ -345,6 +345,9 @@ export function storeContract(name: string, harness: () => Harness): void {
       });
       expect(second.items.every((r) => r.meterId === m2.id)).toBe(true);
       expect(second.nextCursor).toBeNull();
+      expect(
+        await failure(s().readings.completeness({ meterIds: [meter.id], fromDay: T0 + 1, toDay: T0 + DAY })),
+      ).toEqual({ code: 'STORAGE_INVALID_INPUT', reason: 'CORE_INVALID_RANGE' });
     });
 
     it('rejects bad input with clear codes and stores nothing of a bad batch', async () => {
@@ -383,6 +386,15 @@ export function storeContract(name: string, harness: () => Harness): void {
         code: 'STORAGE_INVALID_INPUT',
         reason: 'STORAGE_BAD_CURSOR',
       });
+      expect(await failure(s().readings.series({ channelId: e.id, from: T0 + DAY, to: T0 }))).toEqual({
+        code: 'STORAGE_INVALID_INPUT',
+        reason: 'CORE_INVALID_RANGE',
+      });
+      expect(
+        await failure(
+          s().readings.aggregate({ channelId: e.id, from: Number.NaN, to: T0, bucket: 'day', fn: 'sum' }),
+        ),
+      ).toMatchObject({ code: 'STORAGE_INVALID_INPUT' });
       const after = await s().readings.series({ channelId: e.id, from: T0, to: T0 + 2 * DAY });
       expect(after.items).toHaveLength(0);
     });

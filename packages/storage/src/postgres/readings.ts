@@ -28,7 +28,7 @@ import {
   groupPage,
   rollupApplies,
 } from '../sql/shapes.ts';
-import { checked, notFound } from '../sql/validate.ts';
+import { checkDays, checked, checkRange, notFound } from '../sql/validate.ts';
 import { encodeStageBinary, encodeStageText, type StageRow } from './copy.ts';
 import { mapPgError, withPgTx } from './exec.ts';
 import type { PgPartitions } from './partitions.ts';
@@ -212,6 +212,7 @@ export function createPgReadingStore(
     },
 
     async series(query) {
+      checkRange(query.from, query.to);
       const limit = checked(() => pageLimit(query.limit));
       const all = query.versions === 'all';
       const after = cursorNumbers(query.cursor, all ? 2 : 1);
@@ -240,6 +241,7 @@ export function createPgReadingStore(
     },
 
     async aggregate(query) {
+      checkRange(query.from, query.to);
       if (rollupApplies(query.from, query.to, query.bucket)) {
         const days = await q<DayRollup>(
           `SELECT channel_id AS c, ${ms('day')} AS day, sum, count, min, max, dirty FROM reading_days
@@ -275,6 +277,7 @@ export function createPgReadingStore(
     },
 
     async aggregateGroup(query) {
+      checkRange(query.from, query.to);
       const limit = checked(() => pageLimit(query.limit));
       const obis = checked(() => normalizeObis('obis', query.obis));
       const after = cursorNumbers(query.cursor, 1)?.[0] ?? 0;
@@ -326,6 +329,7 @@ export function createPgReadingStore(
     },
 
     async completeness(query) {
+      checkDays(query.fromDay, query.toDay);
       const limit = checked(() => pageLimit(query.limit));
       const after = cursorNumbers(query.cursor, 1)?.[0] ?? 0;
       const { take, more } = completenessMeters(query.meterIds, after, query.fromDay, query.toDay, limit);
@@ -339,11 +343,10 @@ export function createPgReadingStore(
         meterId: Number(c.meter_id),
         intervalSeconds: Number(c.interval_s),
       }));
+      // The rollup counts each instant once, when its first version is stored.
       const present = await q<{ c: number; d: number; n: number }>(
-        `SELECT channel_id AS c,
-           ${ms("date_bin('1 day'::interval, ts - interval '1 millisecond', timestamptz '2000-01-01 00:00:00+00')")} AS d,
-           count(DISTINCT ts)::int AS n
-         FROM readings WHERE channel_id = ANY($1::int[]) AND ts > ${t('$2')} AND ts <= ${t('$3')} GROUP BY 1, 2`,
+        `SELECT channel_id AS c, ${ms('day')} AS d, count AS n FROM reading_days
+         WHERE channel_id = ANY($1::int[]) AND day >= ${t('$2')} AND day < ${t('$3')}`,
         [channels.map((c) => c.id), query.fromDay, query.toDay],
       );
       return completenessPage(

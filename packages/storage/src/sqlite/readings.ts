@@ -26,8 +26,16 @@ import {
   sourceOf,
 } from '../sql/codes.ts';
 import { cursorNumbers, encodeCursor, pageOf } from '../sql/cursor.ts';
-import { type DayRollup, foldRollup, groupPage, rollupApplies } from '../sql/shapes.ts';
-import { checked, notFound } from '../sql/validate.ts';
+import {
+  bucketCount,
+  completenessMeters,
+  completenessPage,
+  type DayRollup,
+  foldRollup,
+  groupPage,
+  rollupApplies,
+} from '../sql/shapes.ts';
+import { checkDays, checked, checkRange, notFound } from '../sql/validate.ts';
 import { mapSqliteError, type SqliteExec } from './exec.ts';
 import type { SqliteReadingTables } from './periods.ts';
 
@@ -39,12 +47,6 @@ function bucketExpr(bucket: Bucket): string {
   }
   const size = BUCKET_MS[bucket];
   return `((ts - 1) / ${size}) * ${size}`;
-}
-
-function bucketCount(from: number, to: number, bucket: Bucket): number {
-  return bucket === 'month'
-    ? Math.ceil((to - from) / (28 * DAY)) + 1
-    : Math.ceil((to - from) / BUCKET_MS[bucket]);
 }
 
 interface DayDelta {
@@ -276,6 +278,7 @@ export function createSqliteReadingStore(
     },
 
     async series(q) {
+      checkRange(q.from, q.to);
       const limit = checked(() => pageLimit(q.limit));
       const all = q.versions === 'all';
       const after = cursorNumbers(q.cursor, all ? 2 : 1);
@@ -321,6 +324,7 @@ export function createSqliteReadingStore(
     },
 
     async aggregate(q) {
+      checkRange(q.from, q.to);
       return locked(() => {
         if (rollupApplies(q.from, q.to, q.bucket)) {
           const days = exec
@@ -361,6 +365,7 @@ export function createSqliteReadingStore(
     },
 
     async aggregateGroup(q) {
+      checkRange(q.from, q.to);
       const limit = checked(() => pageLimit(q.limit));
       const obis = checked(() => normalizeObis('obis', q.obis));
       const after = cursorNumbers(q.cursor, 1)?.[0] ?? 0;
@@ -412,54 +417,31 @@ export function createSqliteReadingStore(
     },
 
     async completeness(q) {
+      checkDays(q.fromDay, q.toDay);
       const limit = checked(() => pageLimit(q.limit));
       const after = cursorNumbers(q.cursor, 1)?.[0] ?? 0;
-      const days = Math.max(1, Math.ceil((q.toDay - q.fromDay) / DAY));
-      const meters = [...new Set(q.meterIds)].filter((m) => m > after).sort((a, b) => a - b);
-      const take = meters.slice(0, Math.max(1, Math.floor(limit / days)));
+      const { take, more } = completenessMeters(q.meterIds, after, q.fromDay, q.toDay, limit);
       return locked(() => {
-        const channels = exec
-          .prepare(
-            `SELECT id, meter_id, interval_s FROM channels WHERE kind = 'interval'
-             AND meter_id IN (SELECT value FROM json_each(?))`,
-          )
-          .all(JSON.stringify(take)) as { id: number; meter_id: number; interval_s: number }[];
-        const expectedPerDay = new Map<number, number>();
-        const meterOf = new Map<number, number>();
-        for (const c of channels) {
-          meterOf.set(c.id, c.meter_id);
-          expectedPerDay.set(c.meter_id, (expectedPerDay.get(c.meter_id) ?? 0) + 86_400 / c.interval_s);
-        }
-        const present = new Map<string, number>();
-        const ids = JSON.stringify(channels.map((c) => c.id));
-        for (const t of tables.overlapping(q.fromDay + 1, q.toDay + 1)) {
-          const rows = exec
+        const channels = (
+          exec
             .prepare(
-              `SELECT channel_id AS c, (ts - 1) / ${DAY} AS d, count(DISTINCT ts) AS n FROM ${t.name}
-               WHERE channel_id IN (SELECT value FROM json_each(?)) AND ts > ? AND ts <= ? GROUP BY channel_id, d`,
+              `SELECT id, meter_id, interval_s FROM channels WHERE kind = 'interval'
+               AND meter_id IN (SELECT value FROM json_each(?))`,
             )
-            .all(ids, q.fromDay, q.toDay) as { c: number; d: number; n: number }[];
-          for (const r of rows) {
-            const key = `${meterOf.get(r.c)}:${r.d * DAY}`;
-            present.set(key, (present.get(key) ?? 0) + r.n);
-          }
-        }
-        const items: CompletenessRow[] = [];
-        for (const meterId of take) {
-          for (let day = q.fromDay; day < q.toDay; day += DAY) {
-            items.push({
-              meterId,
-              day,
-              expected: expectedPerDay.get(meterId) ?? 0,
-              present: present.get(`${meterId}:${day}`) ?? 0,
-            });
-          }
-        }
-        const last = take[take.length - 1];
-        return {
-          items,
-          nextCursor: take.length < meters.length && last !== undefined ? encodeCursor([last]) : null,
-        };
+            .all(JSON.stringify(take)) as { id: number; meter_id: number; interval_s: number }[]
+        ).map((c) => ({ id: c.id, meterId: c.meter_id, intervalSeconds: c.interval_s }));
+        // The rollup counts each instant once, when its first version is stored.
+        const present = exec
+          .prepare(
+            `SELECT channel_id AS channelId, day, count AS n FROM reading_days
+             WHERE channel_id IN (SELECT value FROM json_each(?)) AND day >= ? AND day < ?`,
+          )
+          .all(JSON.stringify(channels.map((c) => c.id)), q.fromDay, q.toDay) as {
+          channelId: number;
+          day: number;
+          n: number;
+        }[];
+        return completenessPage(take, more, q.fromDay, q.toDay, channels, present);
       });
     },
   };
