@@ -85,7 +85,7 @@ function linkProfile(o: SimulateOptions): Partial<LinkProfile> {
 function describeFleet(fleet: Fleet, o: SimulateOptions): string[] {
   const byProfile = new Map<string, number>();
   for (let i = 0; i < fleet.size; i++) {
-    const p = fleet.truth.meter(i).profile;
+    const p = fleet.truth.identity(i).profile;
     byProfile.set(`${p.id} (${p.framing})`, (byProfile.get(`${p.id} (${p.framing})`) ?? 0) + 1);
   }
   const topo = fleet.truth.topology;

@@ -23,7 +23,7 @@ export interface MeterRecord {
 }
 
 export function meterRecord(fleet: Fleet, index: number): MeterRecord {
-  const m = fleet.truth.meter(index);
+  const m = fleet.truth.identity(index);
   const s = issuedSecrets(m);
   return {
     id: index,

@@ -11,7 +11,8 @@ import { backgroundOutages, type ScenarioSpec, type Window } from './scenarios.t
 import type { LoadClass } from './shapes.ts';
 import { type MeterState, newMeterState } from './state.ts';
 import { type Instant, STEP_MS } from './time.ts';
-import { type MeterPlace, meterCount, type ProfileMix, type TopologySpec } from './topology.ts';
+import { type MeterPlace, meterCount, type ProfileMix, placeOf, type TopologySpec } from './topology.ts';
+import type { MeterIdentity } from './values.ts';
 
 export interface TruthOptions {
   seed: number;
@@ -126,6 +127,12 @@ export class Truth implements FleetView {
 
   defaultCalendar(): ActivityCalendar {
     return this.calendar;
+  }
+
+  /** Place and profile of a meter without materialising its truth (cheap: for listings). */
+  identity(index: number): MeterIdentity & { place: MeterPlace } {
+    const place = placeOf(this.topology, index);
+    return { fleet: this, index, profile: this.profileFor(place), place };
   }
 
   meter(index: number): MeterTruth {

@@ -79,11 +79,16 @@ export function meterClock(m: MeterTruth, t: Instant): Instant {
   return t + clockOffset(m, t);
 }
 
-export function serialOf(m: MeterTruth): string {
+/** What identifies a meter without materialising its truth. */
+export type MeterIdentity = Pick<MeterTruth, 'index' | 'profile'> & {
+  fleet: Pick<MeterTruth['fleet'], 'seed'>;
+};
+
+export function serialOf(m: MeterIdentity): string {
   return `${m.profile.meter.serialPrefix}${String(10_000_000 + m.index).padStart(8, '0')}`;
 }
 
-export function systemTitleOf(m: MeterTruth): Uint8Array {
+export function systemTitleOf(m: MeterIdentity): Uint8Array {
   const st = new Uint8Array(8);
   st.set(text('OSM'), 0);
   const n = m.index + 1;
@@ -96,7 +101,7 @@ export function systemTitleOf(m: MeterTruth): Uint8Array {
 }
 
 /** Keys the head end is told about (the export). A wrong-key meter uses others. */
-export function issuedSecrets(m: MeterTruth): {
+export function issuedSecrets(m: MeterIdentity): {
   password: string;
   ek: Uint8Array;
   ak: Uint8Array;
