@@ -155,6 +155,22 @@ describe('commands take effect', () => {
     }
   });
 
+  it('the limiter waits min_over_threshold_duration before tripping', async () => {
+    const c = await connect(fleet, 6, 'management');
+    try {
+      await c.set('0.0.17.0.0.255', 71, 6, { type: 'double-long-unsigned', value: 3600 });
+      await c.set('0.0.17.0.0.255', 71, 4, { type: 'double-long-unsigned', value: 1 });
+      const from = now;
+      now += 2 * HOUR;
+      expect(await c.get('0.0.96.3.10.255', 70, 2)).toEqual({ type: 'boolean', value: false });
+      const off = fleet.truth.meter(6).state!.relay[0]!.at;
+      expect(off).toBe((Math.ceil(from / 900_000) + 4) * 900_000);
+      expect(num(await c.get('0.0.17.0.0.255', 71, 6))).toBe(3600);
+    } finally {
+      await c.end();
+    }
+  });
+
   it('firmware activation changes the version', async () => {
     const c = await connect(fleet, 4, 'management');
     try {

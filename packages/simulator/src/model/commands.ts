@@ -54,6 +54,7 @@ const NO_LIMIT: LimiterState = {
   emergencyActive: false,
   watchFrom: 0,
   checkedTo: 0,
+  overRun: 0,
 };
 
 export function limiterOf(m: MeterTruth): LimiterState {
@@ -69,6 +70,7 @@ function setRelay(m: MeterTruth, now: Instant, connected: boolean, cause: 'remot
   if (s.limiter !== undefined && connected) {
     s.limiter.watchFrom = now;
     s.limiter.checkedTo = now;
+    s.limiter.overRun = 0;
   }
   invalidateEnergy(m);
 }
@@ -81,11 +83,14 @@ export function settle(m: MeterTruth, now: Instant): void {
   const l = m.state?.limiter;
   if (l === undefined || l.thresholdNormal <= 0 || !m.relayConnectedAt(now)) return;
   const threshold = l.emergencyActive ? l.thresholdEmergency : l.thresholdNormal;
+  const needed = Math.max(1, Math.ceil(l.minOverSeconds / 900));
   const first = Math.ceil(Math.max(l.watchFrom, l.checkedTo) / STEP_MS);
   const last = Math.floor(now / STEP_MS) - 1;
   for (let k = first; k <= last; k++) {
-    if (m.step(k).wh * 0.004 > threshold) {
+    l.overRun = m.step(k).wh * 0.004 > threshold ? l.overRun + 1 : 0;
+    if (l.overRun >= needed) {
       l.checkedTo = now;
+      l.overRun = 0;
       setRelay(m, (k + 1) * STEP_MS, false, 'limiter');
       return;
     }
@@ -133,7 +138,7 @@ export function write(
       case 71: {
         const n = numberOf(v);
         if (n === undefined) return Result.typeUnmatched;
-        const l: LimiterState = { ...limiterOf(m), watchFrom: now, checkedTo: now };
+        const l: LimiterState = { ...limiterOf(m), watchFrom: now, checkedTo: now, overRun: 0 };
         if (attr === 4) l.thresholdNormal = n;
         else if (attr === 5) l.thresholdEmergency = n;
         else if (attr === 6) l.minOverSeconds = n;

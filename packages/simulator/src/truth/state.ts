@@ -27,6 +27,8 @@ export interface LimiterState {
   watchFrom: Instant;
   /** Steps up to here have been checked for a trip. */
   checkedTo: Instant;
+  /** Consecutive checked periods above the threshold. */
+  overRun: number;
 }
 
 export interface ImageState {
