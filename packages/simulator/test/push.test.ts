@@ -1,5 +1,5 @@
 import { type DlmsData, decodeXdlmsApdu, WrapperDeframer } from '@openhes/dlms';
-import { listenTcp } from '@openhes/transport';
+import { listenTcp, listenUdp } from '@openhes/transport';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Fleet, startFleet } from '../src/fleet/fleet.ts';
 import { metersUnder } from '../src/fleet/push.ts';
@@ -113,6 +113,42 @@ describe('pushes', () => {
       expect(alarms.map((r) => r.from).sort()).toEqual(tampered.map((i) => f.address(i)).sort());
     } finally {
       await f.close();
+    }
+  });
+
+  it('pushes over UDP when the head end listens on UDP', async () => {
+    const got: string[] = [];
+    const udp = await listenUdp({ host: '127.0.0.1', port: 0 }, (t) => {
+      const deframer = new WrapperDeframer();
+      t.onData((chunk) => {
+        for (const e of deframer.push(chunk)) {
+          if (e.type === 'pdu' && decodeXdlmsApdu(e.pdu.apdu).type === 'data-notification')
+            got.push(t.remote.split(':')[0]!);
+        }
+      });
+    });
+    let t = START;
+    const f = await startFleet({
+      meters: 5,
+      transformers: 1,
+      seed: 4,
+      startAt: START,
+      port: 0,
+      tickMs: 0,
+      profiles: PROFILES,
+      clock: () => t,
+      pushTo: { host: '127.0.0.1', port: udp.port, transport: 'udp' },
+      scenarios: 'outage@transformer-0+1m/1m',
+      background: false,
+    });
+    try {
+      t = START + 90_000;
+      await f.tick();
+      for (let i = 0; i < 500 && got.length < f.size; i++) await new Promise((r) => setImmediate(r));
+      expect(got.sort()).toEqual(Array.from({ length: f.size }, (_, i) => f.address(i)).sort());
+    } finally {
+      await f.close();
+      await udp.close();
     }
   });
 });
