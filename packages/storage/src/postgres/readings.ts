@@ -7,7 +7,6 @@ import {
   type Bucket,
   type Clock,
   type IngestResult,
-  type MeterAggregatePoint,
   normalizeObis,
   pageLimit,
   type Reading,
@@ -18,7 +17,7 @@ import {
 import type pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 import { finish, mergePartial, type Partial, readingOf, reasonsText, SOURCE_CODE } from '../sql/codes.ts';
-import { cursorNumbers, encodeCursor, pageOf } from '../sql/cursor.ts';
+import { cursorNumbers, pageOf } from '../sql/cursor.ts';
 import {
   bucketCount,
   completenessMeters,

@@ -4,9 +4,7 @@ import {
   BUCKET_MS,
   type Bucket,
   type Clock,
-  type CompletenessRow,
   type IngestResult,
-  type MeterAggregatePoint,
   normalizeObis,
   pageLimit,
   type Reading,
@@ -25,7 +23,7 @@ import {
   SOURCE_CODE,
   sourceOf,
 } from '../sql/codes.ts';
-import { cursorNumbers, encodeCursor, pageOf } from '../sql/cursor.ts';
+import { cursorNumbers, pageOf } from '../sql/cursor.ts';
 import {
   bucketCount,
   completenessMeters,
