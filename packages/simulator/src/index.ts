@@ -1,3 +1,4 @@
+export * from './conformance.ts';
 export * from './fleet/addressing.ts';
 export * from './fleet/export.ts';
 export * from './fleet/fleet.ts';

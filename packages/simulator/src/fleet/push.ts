@@ -1,5 +1,6 @@
 import { type DlmsData, dateTimeFromInstant, InvocationCounterState, ServerSession } from '@openhes/dlms';
 import { sendPush } from '@openhes/transport';
+import { METER_MAX_PDU, SERVER_CONFORMANCE } from '../conformance.ts';
 import { MeterModel } from '../model/meter-model.ts';
 import type { Truth } from '../truth/fleet-truth.ts';
 import { hash32, Stream } from '../truth/hash.ts';
@@ -10,7 +11,7 @@ import { DAY, HOUR, type Instant, localMidnight } from '../truth/time.ts';
 import { consumersOf, placeOf, transformersOfFeeder } from '../truth/topology.ts';
 import { systemTitleOf } from '../truth/values.ts';
 import { meterAddress } from './addressing.ts';
-import { METER_MAX_PDU, pushBody, SERVER_CONFORMANCE } from './sessions.ts';
+import { pushBody } from './sessions.ts';
 
 export interface PushTo {
   host: string;

@@ -2,7 +2,6 @@ import {
   type AccessContext,
   type AttributeAccess,
   type AttributeAddress,
-  conformanceFromNames,
   type DlmsData,
   InvocationCounterState,
   type MethodAccess,
@@ -12,6 +11,7 @@ import {
   type ServerAssociation,
 } from '@openhes/dlms';
 import type { ServedSession } from '@openhes/transport';
+import { METER_MAX_PDU, SERVER_CONFORMANCE } from '../conformance.ts';
 import { catalogOf, obisBytes } from '../model/catalog.ts';
 import { MeterModel, type ModelHooks } from '../model/meter-model.ts';
 import { readAttribute } from '../model/read.ts';
@@ -20,23 +20,6 @@ import type { Truth } from '../truth/fleet-truth.ts';
 import type { MeterTruth } from '../truth/meter.ts';
 import type { Instant } from '../truth/time.ts';
 import { activeSecrets, systemTitleOf } from '../truth/values.ts';
-
-export const SERVER_CONFORMANCE = conformanceFromNames([
-  'general-protection',
-  'general-block-transfer',
-  'block-transfer-with-get-or-read',
-  'block-transfer-with-set-or-write',
-  'block-transfer-with-action',
-  'multiple-references',
-  'data-notification',
-  'get',
-  'set',
-  'selective-access',
-  'action',
-]);
-
-/** server-max-receive-pdu-size of the simulated meters: small enough to exercise block transfer. */
-export const METER_MAX_PDU = 1024;
 
 /** The associations a meter offers, with the secrets it holds now (a wrong-key meter holds others). */
 export function serverAssociations(m: MeterTruth): ServerAssociation[] {

@@ -1,5 +1,6 @@
 import { type ActivityCalendar, encodeActivityCalendar, parseObis, Unit } from '@openhes/cosem';
-import type { DlmsData, SelectiveAccessDescriptor } from '@openhes/dlms';
+import { conformanceToBits, type DlmsData, type SelectiveAccessDescriptor } from '@openhes/dlms';
+import { METER_MAX_PDU, SERVER_CONFORMANCE } from '../conformance.ts';
 import type { CaptureRef } from '../profiles.ts';
 import type { MeterTruth } from '../truth/meter.ts';
 import type { Instant } from '../truth/time.ts';
@@ -15,6 +16,13 @@ import {
 import { entriesInUse, readBuffer } from './buffer.ts';
 import { type Catalog, type CatalogEntry, obisBytes, objectList } from './catalog.ts';
 import { limiterOf, relayView } from './commands.ts';
+
+const CONFORMANCE_BITS = conformanceToBits(SERVER_CONFORMANCE);
+const CONFORMANCE_BYTES = Uint8Array.of(
+  (CONFORMANCE_BITS >> 16) & 0xff,
+  (CONFORMANCE_BITS >> 8) & 0xff,
+  CONFORMANCE_BITS & 0xff,
+);
 
 export const R = {
   success: 0,
@@ -185,9 +193,9 @@ function readAssociation(rc: ReadContext, e: CatalogEntry, attr: number): DlmsDa
       return octets(Uint8Array.of(0x60, 0x85, 0x74, 0x05, 0x08, 0x01, context));
     case 5:
       return struct(
-        { type: 'bit-string', value: { length: 24, bytes: Uint8Array.of(0x00, 0x7e, 0x1f) } },
-        u16(0xffff),
-        u16(0xffff),
+        { type: 'bit-string', value: { length: 24, bytes: CONFORMANCE_BYTES } },
+        u16(METER_MAX_PDU),
+        u16(METER_MAX_PDU),
         u8(6),
         { type: 'integer', value: 0 },
         octets(new Uint8Array(0)),
