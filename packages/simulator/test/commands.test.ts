@@ -134,7 +134,7 @@ describe('commands take effect', () => {
       const back = dateTimeFromData(await c.get('0.0.1.0.0.255', 8, 2));
       back.deviation = -330;
       expect(Math.abs(dateTimeToInstant(back).getTime() - target)).toBeLessThan(1000);
-      const tx = fleet.truth.profileRows(2, '0.0.99.98.3.255', -Infinity, now);
+      const tx = fleet.truth.profileRows(2, '0.0.99.98.3.255', -Infinity, Infinity, now);
       expect(tx.map((r) => num((r as { value: DlmsData[] }).value[1]))).toContain(151);
     } finally {
       await c.end();

@@ -1,6 +1,8 @@
 import {
   type DlmsData,
+  dateTimeFromData,
   dateTimeFromInstant,
+  dateTimeToInstant,
   dateTimeToOctets,
   entryDescriptor,
   rangeDescriptor,
@@ -68,8 +70,14 @@ describe('values read through DlmsClient equal the ground truth exactly', () => 
         expect(first).toBe(DAY / period);
         const rows = block.value;
         const sum = rows.slice(1).reduce((s, r) => s + num(cells(r)[col]), 0);
-        const lastEnd = Math.floor((NOW + 330 * 60_000) / period) * period - 330 * 60_000;
-        const firstEnd = lastEnd - (rows.length - 1) * period;
+        const stamp = (r: DlmsData | undefined) => {
+          const dt = dateTimeFromData(cells(r)[0]!);
+          if (dt.deviation === 330) dt.deviation = -330;
+          return dateTimeToInstant(dt).getTime();
+        };
+        const firstEnd = truth.captureInstant(meter, stamp(rows[0]));
+        const lastEnd = truth.captureInstant(meter, stamp(rows[rows.length - 1]));
+        expect(stamp(rows[rows.length - 1]) - stamp(rows[0])).toBe((rows.length - 1) * period);
         const kwh = (t: number) => num(truth.registerAt(meter, '1.0.1.8.0.255', t));
         expect(sum).toBe(kwh(lastEnd) - kwh(firstEnd));
         const daily = (await client.get('1.0.99.2.0.255', 7, 2)) as { value: DlmsData[] };

@@ -1,4 +1,4 @@
-import type { DlmsData } from '@openhes/dlms';
+import { type DlmsData, dateTimeFromData, dateTimeToInstant } from '@openhes/dlms';
 import { describe, expect, it } from 'vitest';
 import { parseScenarios } from '../src/truth/scenarios.ts';
 import { consumersOf } from '../src/truth/topology.ts';
@@ -104,6 +104,25 @@ describe('scenarios', () => {
     const voltageEvents = codes(truth.profileRows(from, '0.0.99.98.0.255', -Infinity, at));
     expect(voltageEvents.length).toBeGreaterThan(0);
     expect(voltageEvents.length).toBeLessThanOrEqual(50);
+  });
+
+  it('a drifting meter stamps its blocks by its own clock and the blocks still add up', () => {
+    const truth = fleet({ scenarios: parseScenarios('drift=100%', START) });
+    const now = START + 10 * DAY;
+    const rows = truth.profileRows(0, '1.0.99.1.0.255', now - 6 * HOUR, now, now);
+    const stamp = (r: DlmsData) => {
+      const dt = dateTimeFromData(cells(r)[0]!);
+      dt.deviation = -330;
+      return dateTimeToInstant(dt).getTime();
+    };
+    const first = stamp(rows[0]!);
+    const last = stamp(rows[rows.length - 1]!);
+    expect(first % 900_000).toBe(0);
+    const lag = first - truth.captureInstant(0, first);
+    expect(Math.abs(lag - 500e-6 * (first - START))).toBeLessThan(5_000);
+    const kwh = (t: number) => num(truth.registerAt(0, '1.0.1.8.0.255', truth.captureInstant(0, t)));
+    const sum = rows.slice(1).reduce((a, r) => a + num(cells(r)[2]), 0);
+    expect(sum).toBe(kwh(last) - kwh(first));
   });
 
   it('rejects malformed scenario text', () => {

@@ -11,7 +11,7 @@ import type { ProfileSpec } from '../profiles.ts';
 import { billingInstants, events } from '../truth/measures.ts';
 import type { MeterTruth } from '../truth/meter.ts';
 import { floorToPeriod, type Instant } from '../truth/time.ts';
-import type { RowContext } from '../truth/values.ts';
+import { captureInstant, meterClock, type RowContext } from '../truth/values.ts';
 import { type Catalog, type CatalogEntry, obisKey } from './catalog.ts';
 
 export interface Row {
@@ -31,12 +31,19 @@ export function rows(m: MeterTruth, p: ProfileSpec, now: Instant, from = -Infini
   switch (p.kind) {
     case 'block':
     case 'daily': {
+      // The meter captures when its own clock reaches a period boundary; rows carry that stamp.
       const period = p.capturePeriod * 1000;
-      const last = Math.min(floorToPeriod(now, period, tz), floorToPeriod(to, period, tz));
+      const last = Math.min(floorToPeriod(meterClock(m, now), period, tz), floorToPeriod(to, period, tz));
       let first = last - (p.depth - 1) * period;
       if (from > first) first = floorToPeriod(from + period - 1, period, tz);
-      const ctx = p.kind === 'block' ? { periodMs: period } : {};
-      for (let t = first; t <= last; t += period) out.push({ at: t, ctx });
+      let previous = captureInstant(m, first - period);
+      for (let b = first; b <= last; b += period) {
+        const at = captureInstant(m, b);
+        const ctx: RowContext =
+          p.kind === 'block' ? { periodMs: period, previousAt: previous, stamp: b } : { stamp: b };
+        out.push({ at, ctx });
+        previous = at;
+      }
       return out;
     }
     case 'billing':
@@ -47,7 +54,10 @@ export function rows(m: MeterTruth, p: ProfileSpec, now: Instant, from = -Infini
       const all = events(m, now).filter((e) => e.log === p.log);
       // A non-rollover log keeps its first entries; the others overwrite the oldest.
       const kept = p.log === 'nonRollover' ? all.slice(0, p.depth) : all.slice(-p.depth);
-      for (const e of kept) if (e.at >= from && e.at <= to) out.push({ at: e.at, ctx: { code: e.code } });
+      for (const e of kept) {
+        const stamp = meterClock(m, e.at);
+        if (stamp >= from && stamp <= to) out.push({ at: e.at, ctx: { code: e.code, stamp } });
+      }
       return out;
     }
     default:

@@ -128,6 +128,7 @@ export function write(
         if (attr !== 2) return Result.denied;
         s().clockSyncs.push({ at: now, offsetMs: instantOf(m, v) - now });
         record(s(), now, 'transaction', 151);
+        invalidateEnergy(m);
         return Result.success;
       case 70: {
         const mode = numberOf(v);
@@ -240,6 +241,7 @@ export function act(
         if (secs === undefined) return { result: Result.typeUnmatched };
         s().clockSyncs.push({ at: now, offsetMs: meterClock(m, now) - now + secs * 1000 });
         record(s(), now, 'transaction', 151);
+        invalidateEnergy(m);
         return ok;
       }
       case 9:

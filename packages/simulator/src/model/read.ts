@@ -158,7 +158,7 @@ function readClock(rc: ReadContext, attr: number, t: Instant, ctx: RowContext): 
   const dev = meterDeviation(m);
   switch (attr) {
     case 2: {
-      return dateTimeData(m, ctx.live ? meterClock(m, t) : t);
+      return dateTimeData(m, ctx.live ? meterClock(m, t) : (ctx.stamp ?? t));
     }
     case 3:
       return { type: 'long', value: m.profile.quirks.deviationLocalMinusUtc ? -dev : dev };

@@ -1,3 +1,4 @@
+import { forgetDemand } from './demand.ts';
 import { E, type MeterTruth } from './meter.ts';
 import { type Instant, STEP_MS } from './time.ts';
 
@@ -33,6 +34,7 @@ export function invalidateEnergy(m: MeterTruth): void {
   cacheOf(m).delete(m.index);
   recent.delete(m);
   m.forgetSteps();
+  forgetDemand(m);
 }
 
 function addStep(v: Float64Array, m: MeterTruth, k: number, sign: 1 | -1): void {
@@ -101,35 +103,4 @@ export function energyAt(m: MeterTruth, t: Instant): Float64Array {
   v[E.whT1 + r] = v[E.whT1 + r]! + Math.floor(s.wh * frac);
   v[E.vahT1 + r] = v[E.vahT1 + r]! + Math.floor(s.vah * frac);
   return v;
-}
-
-export interface Demand {
-  /** W or VA. */
-  value: number;
-  /** End of the demand integration period that set it; undefined when no period ended yet. */
-  at: Instant | undefined;
-}
-
-/**
- * Block maximum demand over the complete 15-minute periods that end in (from, to]: 4 × the
- * period's energy, stamped with the period end.
- */
-export function maxDemand(m: MeterTruth, from: Instant, to: Instant): { w: Demand; va: Demand } {
-  const first = Math.ceil(from / STEP_MS);
-  const last = Math.floor(to / STEP_MS) - 1;
-  const w: Demand = { value: 0, at: undefined };
-  const va: Demand = { value: 0, at: undefined };
-  for (let k = first; k <= last; k++) {
-    const s = m.step(k);
-    const end = (k + 1) * STEP_MS;
-    if (w.at === undefined || s.wh * 0.004 > w.value) {
-      w.value = s.wh * 0.004;
-      w.at = end;
-    }
-    if (va.at === undefined || s.vah * 0.004 > va.value) {
-      va.value = s.vah * 0.004;
-      va.at = end;
-    }
-  }
-  return { w, va };
 }

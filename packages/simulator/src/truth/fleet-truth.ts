@@ -12,7 +12,7 @@ import type { LoadClass } from './shapes.ts';
 import { type MeterState, newMeterState } from './state.ts';
 import { type Instant, STEP_MS } from './time.ts';
 import { type MeterPlace, meterCount, type ProfileMix, placeOf, type TopologySpec } from './topology.ts';
-import type { MeterIdentity } from './values.ts';
+import { captureInstant, type MeterIdentity } from './values.ts';
 
 export interface TruthOptions {
   seed: number;
@@ -163,6 +163,11 @@ export class Truth implements FleetView {
     );
     if (typeof v === 'number') throw new Error(`meter ${meter} ${obis} attribute ${attribute}: result ${v}`);
     return v;
+  }
+
+  /** The true instant at which meter `meter`'s clock reads `clock`: when it captured a row stamped so. */
+  captureInstant(meter: number, clock: Instant): Instant {
+    return captureInstant(this.meter(meter), clock);
   }
 
   /** Attribute 2 of a register or data object at t, exactly as the meter encodes it. */

@@ -227,4 +227,10 @@ export function clockOffset(m: MeterTruth, t: Instant): number {
   return offset + Math.round(((t - at) * ppm) / 1e6);
 }
 
+/** The true instant at which the meter's clock reads `clock` (two fixed-point steps; drift is ppm). */
+export function captureInstant(m: MeterTruth, clock: Instant): Instant {
+  const first = clock - clockOffset(m, clock);
+  return clock - clockOffset(m, first);
+}
+
 export const ONE_DAY = DAY;

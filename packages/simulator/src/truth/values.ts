@@ -1,12 +1,14 @@
 import { type DataTypeName, type DlmsData, dateTimeFromInstant, dateTimeToOctets } from '@openhes/dlms';
 import type { ObjectSpec } from '../profiles.ts';
-import { energyAt, maxDemand } from './energy.ts';
+import { maxDemand } from './demand.ts';
+import { energyAt } from './energy.ts';
 import { hashBytes, Stream } from './hash.ts';
 import {
   billingAtOrBefore,
   billingBefore,
   billingCount,
   blockVoltage,
+  captureInstant,
   clockOffset,
   eswBits,
   instantaneous,
@@ -29,6 +31,10 @@ export interface RowContext {
   code?: number;
   /** Captured on read (instantaneous, nameplate): the clock column shows the meter's clock. */
   live?: boolean;
+  /** The meter-clock time the row is stamped with (clock column). */
+  stamp?: Instant;
+  /** Capture instant of the previous row: a block's energy runs from there. */
+  previousAt?: Instant;
 }
 
 const RANGES: Partial<Record<DataTypeName, readonly [number, number]>> = {
@@ -78,6 +84,8 @@ export function dateTimeData(m: MeterTruth, t: Instant | undefined): DlmsData {
 export function meterClock(m: MeterTruth, t: Instant): Instant {
   return t + clockOffset(m, t);
 }
+
+export { captureInstant };
 
 /** What identifies a meter without materialising its truth. */
 export type MeterIdentity = Pick<MeterTruth, 'index' | 'profile'> & {
@@ -187,8 +195,8 @@ export function sourceValue(m: MeterTruth, spec: ObjectSpec, t: Instant, ctx: Ro
     const idx = energyIndex(src.slice(6));
     if (idx < 0) return integerData(type, 0);
     const u = energyUnit(spec);
-    const p = ctx.periodMs ?? 900_000;
-    return integerData(type, Math.floor(energyAt(m, t)[idx]! / u) - Math.floor(energyAt(m, t - p)[idx]! / u));
+    const start = ctx.previousAt ?? t - (ctx.periodMs ?? 900_000);
+    return integerData(type, Math.floor(energyAt(m, t)[idx]! / u) - Math.floor(energyAt(m, start)[idx]! / u));
   }
   const idx = energyIndex(src);
   if (idx >= 0) return integerData(type, Math.floor(energyAt(m, t)[idx]! / energyUnit(spec)));
@@ -223,14 +231,14 @@ export function sourceValue(m: MeterTruth, spec: ObjectSpec, t: Instant, ctx: Ro
     case 'block.current':
     case 'block.current.n': {
       const periodMs = ctx.periodMs ?? 900_000;
-      const vah = energyAt(m, t)[E.vah]! - energyAt(m, t - periodMs)[E.vah]!;
+      const vah = energyAt(m, t)[E.vah]! - energyAt(m, ctx.previousAt ?? t - periodMs)[E.vah]!;
       const v = blockVoltage(m, t, periodMs, p);
       const share = m.profile.meter.phases === 3 ? m.phaseShare[p]! : 1;
       return scaled(spec, v > 0 ? (vah / 1000 / (periodMs / 3_600_000) / v) * share : 0);
     }
     case 'block.pf': {
       const periodMs = ctx.periodMs ?? 900_000;
-      const a = energyAt(m, t - periodMs);
+      const a = energyAt(m, ctx.previousAt ?? t - periodMs);
       const b = energyAt(m, t);
       const vah = b[E.vah]! - a[E.vah]!;
       return scaled(spec, vah > 0 ? (b[E.wh]! - a[E.wh]!) / vah : 1);
