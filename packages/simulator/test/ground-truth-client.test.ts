@@ -99,4 +99,29 @@ describe('values read through DlmsClient equal the ground truth exactly', () => 
       }
     });
   }
+
+  it('DlmsClient.readProfile gets the same rows, scaled, with UTC instants for a standard-deviation meter', async () => {
+    const truth = fleet.truth;
+    const meter = truth.size - 1;
+    expect(truth.meter(meter).profile.quirks.deviationLocalMinusUtc).toBe(false);
+    const client = await connect(fleet, meter, 'management');
+    try {
+      const from = new Date(NOW - 6 * HOUR);
+      const table = await client.readProfile('1.0.99.1.0.255', { from, to: new Date(NOW) });
+      const rows = truth.profileRows(meter, '1.0.99.1.0.255', from.getTime(), NOW, NOW);
+      expect(table.rows).toHaveLength(rows.length);
+      table.rows.forEach((cellsRead, i) => {
+        const expected = cells(rows[i]);
+        const when = cellsRead[0];
+        expect(when?.kind === 'date-time' ? when.instant?.getTime() : undefined).toBe(
+          dateTimeToInstant(dateTimeFromData(expected[0]!)).getTime(),
+        );
+        const wh = table.columns.findIndex((c) => c.captureObject.logicalName.join('.') === '1.0.1.29.0.255');
+        const cell = cellsRead[wh];
+        expect(cell?.kind === 'number' ? cell.raw : undefined).toBe(num(expected[wh]));
+      });
+    } finally {
+      await client.end();
+    }
+  });
 });
