@@ -81,6 +81,12 @@ describe('pushes', () => {
     await fleet.tick();
     await receivedAtLeast(fleet.size);
     expect(new Set(received.map((r) => r.from)).size).toBe(fleet.size);
+    const first = received.find((r) => r.from === fleet.address(0))!;
+    const row = fleet.truth.profileRows(0, '1.0.99.2.0.255', midnight, midnight, now);
+    expect(row).toHaveLength(1);
+    expect((first.body as { value: DlmsData[] }).value.slice(2)).toEqual(
+      (row[0] as { value: DlmsData[] }).value,
+    );
     expect(received).toHaveLength(fleet.size);
     expect(fleet.stats().pushesSent).toBeGreaterThanOrEqual(fleet.size);
   });

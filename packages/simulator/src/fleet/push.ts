@@ -4,7 +4,7 @@ import { METER_MAX_PDU, SERVER_CONFORMANCE } from '../conformance.ts';
 import { MeterModel } from '../model/meter-model.ts';
 import type { Truth } from '../truth/fleet-truth.ts';
 import { hash32, Stream } from '../truth/hash.ts';
-import { eswBits } from '../truth/measures.ts';
+import { captureInstant, eswBits } from '../truth/measures.ts';
 import type { MeterTruth } from '../truth/meter.ts';
 import { picks, type Target, tamperTime } from '../truth/scenarios.ts';
 import { DAY, HOUR, type Instant, localMidnight } from '../truth/time.ts';
@@ -116,7 +116,7 @@ export class PushScheduler {
       if (midnight + HOUR <= from) continue;
       for (let i = 0; i < truth.size; i++) {
         const at = midnight + (hash32(truth.seed, Stream.pushOffset, i) % 3600) * 1000;
-        if (at > from && at <= to) this.enqueue(i, '0.6.25.9.0.255', at, midnight);
+        if (at > from && at <= to) this.enqueue(i, '0.6.25.9.0.255', at, midnight, undefined, midnight);
       }
     }
   }
@@ -149,13 +149,18 @@ export class PushScheduler {
     at: Instant,
     rowAt: Instant,
     edit?: (b: DlmsData) => DlmsData,
+    /** A snapshot row stamped by the meter's clock (daily push): values at its capture instant. */
+    stamp?: Instant,
   ): void {
     const target = this.target;
     if (target === undefined) return;
     const m = this.truth.meter(meter);
     const setup = m.profile.objects.find((o) => o.obis === setupObis && o.push !== undefined);
     if (setup === undefined) return;
-    let body = pushBody(m, setup.push!.objects, rowAt, at);
+    let body =
+      stamp === undefined
+        ? pushBody(m, setup.push!.objects, rowAt, at)
+        : pushBody(m, setup.push!.objects, captureInstant(m, stamp), at, { stamp });
     if (edit) body = edit(body);
     const apdu = notification(m, body, at);
     this.log.push({ meter, setup: setupObis, at });

@@ -19,7 +19,7 @@ import type { CaptureRef } from '../profiles.ts';
 import type { Truth } from '../truth/fleet-truth.ts';
 import type { MeterTruth } from '../truth/meter.ts';
 import type { Instant } from '../truth/time.ts';
-import { activeSecrets, systemTitleOf } from '../truth/values.ts';
+import { activeSecrets, type RowContext, systemTitleOf } from '../truth/values.ts';
 
 /** The associations a meter offers, with the secrets it holds now (a wrong-key meter holds others). */
 export function serverAssociations(m: MeterTruth): ServerAssociation[] {
@@ -83,7 +83,13 @@ export function servedSession(
 }
 
 /** The body of a DataNotification: the push object list's values at t (rows: `row` instant). */
-export function pushBody(m: MeterTruth, objects: readonly CaptureRef[], t: Instant, now: Instant): DlmsData {
+export function pushBody(
+  m: MeterTruth,
+  objects: readonly CaptureRef[],
+  t: Instant,
+  now: Instant,
+  ctx: RowContext = t === now ? { live: true } : {},
+): DlmsData {
   const cat = catalogOf(m.profile);
   const rc = { m, cat, association: 'management', clientSap: 64, now };
   return {
@@ -92,7 +98,7 @@ export function pushBody(m: MeterTruth, objects: readonly CaptureRef[], t: Insta
       if (ref[0] === 40 && ref[2] === 1) return { type: 'octet-string', value: obisBytes(ref[1]) };
       const e = cat.byObis.get(ref[1]);
       if (e === undefined) return { type: 'null-data' };
-      const v = readAttribute(rc, e, ref[2], t, t === now ? { live: true } : {});
+      const v = readAttribute(rc, e, ref[2], t, ctx);
       return typeof v === 'number' ? { type: 'null-data' } : v;
     }),
   };
