@@ -157,4 +157,42 @@ describe('pushes', () => {
       await udp.close();
     }
   });
+
+  it('pushes block-load rows equal to the profile rows when asked to', async () => {
+    received.length = 0;
+    let t = START;
+    const f = await startFleet({
+      meters: 6,
+      transformers: 1,
+      seed: 4,
+      startAt: START,
+      port: 0,
+      tickMs: 0,
+      profiles: PROFILES,
+      clock: () => t,
+      pushTo: { host: '127.0.0.1', port: headEnd.port },
+      background: false,
+      pushBlocks: true,
+    });
+    try {
+      t = START + 2 * 60_000;
+      await f.tick();
+      await receivedAtLeast(f.size);
+      received.length = 0;
+      t = START + 15 * 60_000 + 60_000;
+      await f.tick();
+      const pushing = Array.from({ length: f.size }, (_, i) => i).filter(
+        (i) => f.truth.meter(i).profile.meter.ctRatio === undefined,
+      );
+      await receivedAtLeast(pushing.length);
+      expect(received.map((r) => r.from).sort()).toEqual(pushing.map((i) => f.address(i)).sort());
+      for (const i of pushing) {
+        const body = (received.find((r) => r.from === f.address(i))!.body as { value: DlmsData[] }).value;
+        const rows = f.truth.profileRows(i, '1.0.99.1.0.255', START + 15 * 60_000, START + 15 * 60_000, t);
+        expect(body.slice(2)).toEqual((rows[0] as { value: DlmsData[] }).value);
+      }
+    } finally {
+      await f.close();
+    }
+  });
 });

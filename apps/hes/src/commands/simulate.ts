@@ -35,6 +35,7 @@ interface SimulateOptions {
   duration?: string;
   statusEvery: string;
   background: boolean;
+  pushBlocks?: boolean;
 }
 
 function count(name: string, s: string, min = 0): number {
@@ -151,6 +152,7 @@ export function registerSimulateCommand(program: Command, io: Io): void {
       '--scenario <list>',
       'e.g. outage@feeder-3,theft=0.5%,tamper=1%,drift=2%,dead=0.1%,wrong-key=0.5%',
     )
+    .option('--push-blocks', 'also push every block-load row (0.5.25.9.0.255) after its period')
     .option('--no-background', 'no seeded everyday events (interruptions, low voltage, tamper)')
     .option('--export <file>', 'write the meter list (.csv or .json) and keep serving')
     .option('--duration <d>', 'stop after this long (default: until interrupted)')
@@ -170,6 +172,7 @@ export function registerSimulateCommand(program: Command, io: Io): void {
         ...(o.pushTo === undefined ? {} : { pushTo: parsePushTo(o.pushTo) }),
         ...(o.scenario === undefined ? {} : { scenarios: o.scenario }),
         background: o.background,
+        pushBlocks: o.pushBlocks === true,
       });
       try {
         for (const line of describeFleet(fleet, o)) io.out(line);

@@ -50,6 +50,8 @@ export interface FleetOptions {
   idleTimeoutMs?: number;
   /** Seeded everyday events (interruptions, low voltage, tamper) around the start; default true. */
   background?: boolean;
+  /** Push each block-load row (0.5.25.9.0.255) within a minute after its period ends. */
+  pushBlocks?: boolean;
 }
 
 export interface FleetStats {
@@ -115,7 +117,7 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
   const counters = new CounterStore();
   const linkCounters: LinkCounters = { sent: 0, dropped: 0, corrupted: 0 };
   const stats = { connections: 0, sessions: 0, requests: 0, refused: 0, silent: 0, errors: 0 };
-  const pushes = new PushScheduler(truth, o.pushTo, now);
+  const pushes = new PushScheduler(truth, o.pushTo, now, o.pushBlocks ?? false);
   const hooks = {
     now,
     onPush: (meter: number, setup: string) => pushes.pushNow(meter, setup),

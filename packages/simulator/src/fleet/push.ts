@@ -7,7 +7,7 @@ import { hash32, Stream } from '../truth/hash.ts';
 import { captureInstant, eswBits } from '../truth/measures.ts';
 import type { MeterTruth } from '../truth/meter.ts';
 import { picks, type Target, tamperTime } from '../truth/scenarios.ts';
-import { DAY, HOUR, type Instant, localMidnight } from '../truth/time.ts';
+import { DAY, HOUR, type Instant, localMidnight, MINUTE } from '../truth/time.ts';
 import { consumersOf, placeOf, transformersOfFeeder } from '../truth/topology.ts';
 import { systemTitleOf } from '../truth/values.ts';
 import { meterAddress } from './addressing.ts';
@@ -27,6 +27,7 @@ export interface PushRecord {
 
 const ESW = '0.0.94.91.18.255';
 const MAX_IN_FLIGHT = 32;
+const BLOCK_GRID = 900_000;
 
 /** Meter indexes a grid target covers, transformer meters included. */
 export function metersUnder(truth: Truth, target: Target): number[] {
@@ -66,7 +67,10 @@ export class PushScheduler {
   private running = 0;
   private idle: (() => void)[] = [];
 
-  constructor(truth: Truth, target: PushTo | undefined, now: () => Instant) {
+  private readonly blocks: boolean;
+
+  constructor(truth: Truth, target: PushTo | undefined, now: () => Instant, blocks = false) {
+    this.blocks = blocks;
     this.truth = truth;
     this.target = target;
     this.now = now;
@@ -106,6 +110,7 @@ export class PushScheduler {
       }
     }
     this.daily(from, to);
+    if (this.blocks) this.blockLoad(from, to);
     await this.drain();
   }
 
@@ -116,7 +121,26 @@ export class PushScheduler {
       if (midnight + HOUR <= from) continue;
       for (let i = 0; i < truth.size; i++) {
         const at = midnight + (hash32(truth.seed, Stream.pushOffset, i) % 3600) * 1000;
-        if (at > from && at <= to) this.enqueue(i, '0.6.25.9.0.255', at, midnight, undefined, midnight);
+        if (at > from && at <= to)
+          this.enqueue(i, '0.6.25.9.0.255', at, midnight, undefined, { stamp: midnight });
+      }
+    }
+  }
+
+  /** Each meter pushes its block-load row (0.5.25.9.0.255) within a minute after the period ends. */
+  private blockLoad(from: Instant, to: Instant): void {
+    const truth = this.truth;
+    for (let b = Math.floor((from - MINUTE) / BLOCK_GRID) * BLOCK_GRID; b <= to; b += BLOCK_GRID) {
+      if (b + MINUTE <= from) continue;
+      for (let i = 0; i < truth.size; i++) {
+        const profile = truth.identity(i).profile;
+        const setup = profile.objects.find((o) => o.push?.kind === 'block');
+        const period =
+          (profile.objects.find((o) => o.profile?.kind === 'block')?.profile?.capturePeriod ?? 900) * 1000;
+        if (setup === undefined || b % period !== 0) continue;
+        const at = b + (hash32(truth.seed, Stream.pushOffset + 1, i) % 60) * 1000;
+        if (at > from && at <= to)
+          this.enqueue(i, setup.obis, at, b, undefined, { stamp: b, periodMs: period });
       }
     }
   }
@@ -149,8 +173,8 @@ export class PushScheduler {
     at: Instant,
     rowAt: Instant,
     edit?: (b: DlmsData) => DlmsData,
-    /** A snapshot row stamped by the meter's clock (daily push): values at its capture instant. */
-    stamp?: Instant,
+    /** A row stamped by the meter's clock (daily, block push): values at its capture instant. */
+    row?: { stamp: Instant; periodMs?: number },
   ): void {
     const target = this.target;
     if (target === undefined) return;
@@ -158,9 +182,14 @@ export class PushScheduler {
     const setup = m.profile.objects.find((o) => o.obis === setupObis && o.push !== undefined);
     if (setup === undefined) return;
     let body =
-      stamp === undefined
+      row === undefined
         ? pushBody(m, setup.push!.objects, rowAt, at)
-        : pushBody(m, setup.push!.objects, captureInstant(m, stamp), at, { stamp });
+        : pushBody(m, setup.push!.objects, captureInstant(m, row.stamp), at, {
+            stamp: row.stamp,
+            ...(row.periodMs === undefined
+              ? {}
+              : { periodMs: row.periodMs, previousAt: captureInstant(m, row.stamp - row.periodMs) }),
+          });
     if (edit) body = edit(body);
     const apdu = notification(m, body, at);
     this.log.push({ meter, setup: setupObis, at });
