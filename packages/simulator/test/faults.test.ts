@@ -84,6 +84,29 @@ describe('link faults and meter faults', () => {
     expect(f.stats().link.corrupted).toBeGreaterThan(0);
   });
 
+  it('latency, jitter and a slow link delay but do not break HDLC and wrapper sessions', async () => {
+    const f = await fleetWith({
+      latency: 20,
+      jitter: 10,
+      link: { slow: 1, slowBytesPerSecond: 20_000 },
+      mix: { residential: 0.5, commercial: 0.5 },
+    });
+    const framings = new Set<string>();
+    for (let i = 0; i < f.size; i++) {
+      const m = f.truth.meter(i);
+      if (framings.has(m.profile.framing)) continue;
+      framings.add(m.profile.framing);
+      const c = await connect(f, i, 'management');
+      try {
+        expect(await c.get('1.0.1.8.0.255', 3, 2)).toEqual(f.truth.registerAt(i, '1.0.1.8.0.255', now));
+      } finally {
+        await c.end();
+      }
+    }
+    expect([...framings].sort()).toEqual(['hdlc', 'wrapper']);
+    expect(f.stats().link.sent).toBeGreaterThan(8);
+  });
+
   it('a wrong-key meter refuses the issued LLS password and HLS keys', async () => {
     const f = await fleetWith({ scenarios: 'wrong-key=100%' });
     await expect(connect(f, 0, 'reader')).rejects.toBeInstanceOf(DlmsError);
