@@ -1,0 +1,109 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { type TypeBoxTypeProvider, TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
+import type { Clock, Store } from '@openhes/core';
+import Fastify, { type FastifyBaseLogger, type FastifyServerOptions } from 'fastify';
+import { LoginLimiter, type LoginLimitOptions } from './auth/rate-limit.ts';
+import type { AcquisitionPort, Api, ApiContext } from './context.ts';
+import { ApiErrorCode, toHttpError } from './errors.ts';
+import { guardRoutes, installHooks } from './hooks.ts';
+import { createMetrics, type MetricsRegistry } from './metrics.ts';
+import { memoryPlanStore, type ReadingPlanStore } from './plans.ts';
+import { authRoutes } from './routes/auth/routes.ts';
+import { collectionRoutes } from './routes/collection/routes.ts';
+import { eventRoutes } from './routes/events/routes.ts';
+import { meterRoutes } from './routes/meters/routes.ts';
+import { planRoutes } from './routes/plans/routes.ts';
+import { readingRoutes } from './routes/readings/routes.ts';
+import { systemRoutes } from './routes/system/routes.ts';
+import { userRoutes } from './routes/users/routes.ts';
+
+export interface BuildApiOptions {
+  store: Store;
+  acquisition?: AcquisitionPort;
+  /** Defaults to an in-memory plan store (plans are lost on restart). */
+  plans?: ReadingPlanStore;
+  clock?: Clock;
+  /** A pino-compatible logger, or Fastify logger options; off by default. */
+  logger?: FastifyBaseLogger | FastifyServerOptions['logger'];
+  metrics?: MetricsRegistry;
+  loginLimit?: Partial<LoginLimitOptions>;
+  /** Lifetime of tokens issued by POST /auth/login; default 12 h. */
+  sessionTtlMs?: number;
+  /** Trust X-Forwarded-For (behind a reverse proxy) for the audited client address. */
+  trustProxy?: boolean;
+  bodyLimit?: number;
+}
+
+export const API_VERSION = '0.1.0';
+
+const systemClock: Clock = { now: () => Date.now() };
+
+function isLogger(l: unknown): l is FastifyBaseLogger {
+  return typeof l === 'object' && l !== null && typeof (l as { info?: unknown }).info === 'function';
+}
+
+/** Builds the HTTP API; the caller listens and closes it. Does not touch the store until a request. */
+export async function buildApi(options: BuildApiOptions): Promise<Api> {
+  const clock = options.clock ?? systemClock;
+  const { registry, metrics } = options.metrics ?? createMetrics();
+  const ctx: ApiContext = {
+    store: options.store,
+    plans: options.plans ?? memoryPlanStore(clock),
+    acquisition: options.acquisition,
+    clock,
+    metrics,
+    registry,
+    limiter: new LoginLimiter(clock, options.loginLimit),
+    sessionTtlMs: options.sessionTtlMs ?? 12 * 3_600_000,
+  };
+  const app = Fastify({
+    ...(isLogger(options.logger) ? { loggerInstance: options.logger } : { logger: options.logger ?? false }),
+    exposeHeadRoutes: false,
+    trustProxy: options.trustProxy ?? false,
+    bodyLimit: options.bodyLimit ?? 16 * 2 ** 20,
+  })
+    .withTypeProvider<TypeBoxTypeProvider>()
+    .setValidatorCompiler(TypeBoxValidatorCompiler);
+
+  app.setErrorHandler((e, req, reply) => {
+    const { status, body } = toHttpError(e);
+    if (status >= 500) req.log.error({ err: e }, 'request failed');
+    return reply.status(status).send(body);
+  });
+  app.setNotFoundHandler((req, reply) =>
+    reply
+      .status(404)
+      .send({ error: { code: ApiErrorCode.RouteNotFound, message: `no route ${req.method} ${req.url}` } }),
+  );
+  app.addContentTypeParser('text/csv', { parseAs: 'string' }, (_req, text, done) => done(null, text));
+
+  guardRoutes(app);
+  installHooks(app, ctx);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'OpenHES API',
+        version: API_VERSION,
+        description:
+          'Head-end system for smart electricity meters. Every route but /health and /auth/login needs a bearer token.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  systemRoutes(app, ctx);
+  authRoutes(app, ctx);
+  meterRoutes(app, ctx);
+  readingRoutes(app, ctx);
+  eventRoutes(app, ctx);
+  collectionRoutes(app, ctx);
+  planRoutes(app, ctx);
+  userRoutes(app, ctx);
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,81 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ACCESS_BY_ROUTE, accessKey, type RouteAccess, roleAllows } from './access.ts';
+import type { Principal } from './auth/principal.ts';
+import { resolveToken } from './auth/principal.ts';
+import { bearerToken } from './auth/tokens.ts';
+import type { Api, ApiContext } from './context.ts';
+import { ApiError, ApiErrorCode } from './errors.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+    /** Filled by write handlers: what was acted on and what changed. */
+    audit: { actor?: string; target?: string; detail?: Record<string, unknown> };
+    startedAt: number;
+  }
+}
+
+function ruleOf(req: FastifyRequest): RouteAccess | undefined {
+  const url = req.routeOptions.url;
+  return url === undefined ? undefined : ACCESS_BY_ROUTE.get(accessKey(req.method, url));
+}
+
+/** Refuses to register a route the access table does not name. */
+export function guardRoutes(app: Api): void {
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    for (const m of methods) {
+      if (m === 'HEAD' || m === 'OPTIONS') continue;
+      if (!ACCESS_BY_ROUTE.has(accessKey(m, route.url))) {
+        throw new Error(`route ${m} ${route.url} has no entry in ROUTE_ACCESS`);
+      }
+    }
+  });
+}
+
+export function installHooks(app: Api, ctx: ApiContext): void {
+  app.decorateRequest('principal', null);
+  app.decorateRequest('audit', null as unknown as FastifyRequest['audit']);
+  app.decorateRequest('startedAt', 0);
+
+  app.addHook('onRequest', async (req) => {
+    req.startedAt = performance.now();
+    req.audit = {};
+    const rule = ruleOf(req);
+    const access = rule?.access ?? 'viewer';
+    if (access === 'public') return;
+    const secret = bearerToken(req.headers.authorization);
+    if (secret === null) throw new ApiError(401, ApiErrorCode.Unauthenticated, 'bearer token required');
+    const principal = await resolveToken(ctx.store, ctx.clock, secret);
+    if (principal === null)
+      throw new ApiError(401, ApiErrorCode.InvalidToken, 'token unknown, revoked or expired');
+    req.principal = principal;
+    if (!roleAllows(principal.role, access)) {
+      throw new ApiError(
+        403,
+        ApiErrorCode.Forbidden,
+        `role ${principal.role} may not call this route (needs ${access})`,
+      );
+    }
+  });
+
+  app.addHook('onSend', async (req: FastifyRequest, reply: FastifyReply, payload) => {
+    const rule = ruleOf(req);
+    if (rule?.action === undefined) return payload;
+    const status = reply.statusCode;
+    if (status === 401 && rule.access !== 'public') return payload;
+    await ctx.store.audit.append({
+      actor: req.principal?.name ?? req.audit?.actor ?? 'anonymous',
+      action: rule.action,
+      target: req.audit?.target ?? rule.url,
+      outcome: status < 400 ? 'succeeded' : status === 403 ? 'denied' : 'failed',
+      detail: { ip: req.ip, method: req.method, url: req.url, status, ...req.audit?.detail },
+    });
+    return payload;
+  });
+
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    ctx.metrics.httpRequest(route, req.method, reply.statusCode, (performance.now() - req.startedAt) / 1000);
+  });
+}

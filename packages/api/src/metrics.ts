@@ -1,0 +1,81 @@
+import type { CollectionOutcome } from '@openhes/core';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/**
+ * What other layers report to the metrics endpoint. Acquisition, ingest and the queue call
+ * these; the API only exposes the registry.
+ */
+export interface HesMetrics {
+  collectionOutcome(outcome: Pick<CollectionOutcome, 'status' | 'errorCode'>): void;
+  sessionLatency(seconds: number, status: string): void;
+  storeWrites(kind: 'readings' | 'events' | 'outcomes', rows: number): void;
+  queueDepth(depth: number): void;
+  httpRequest(route: string, method: string, status: number, seconds: number): void;
+}
+
+export interface MetricsRegistry {
+  registry: Registry;
+  metrics: HesMetrics;
+}
+
+export function createMetrics(registry: Registry = new Registry()): MetricsRegistry {
+  const outcomes = new Counter({
+    name: 'hes_collection_outcomes_total',
+    help: 'Collection outcomes by status',
+    labelNames: ['status'],
+    registers: [registry],
+  });
+  const failures = new Counter({
+    name: 'hes_collection_failures_total',
+    help: 'Failed or partial collections by stable error code',
+    labelNames: ['code'],
+    registers: [registry],
+  });
+  const sessions = new Histogram({
+    name: 'hes_session_duration_seconds',
+    help: 'Meter session latency',
+    labelNames: ['status'],
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120],
+    registers: [registry],
+  });
+  const writes = new Counter({
+    name: 'hes_store_writes_total',
+    help: 'Rows written to the store',
+    labelNames: ['kind'],
+    registers: [registry],
+  });
+  const queue = new Gauge({
+    name: 'hes_queue_depth',
+    help: 'Collection tasks waiting in the queue',
+    registers: [registry],
+  });
+  const http = new Histogram({
+    name: 'hes_http_request_duration_seconds',
+    help: 'API request latency',
+    labelNames: ['route', 'method', 'status'],
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  queue.set(0);
+  return {
+    registry,
+    metrics: {
+      collectionOutcome(o) {
+        outcomes.inc({ status: o.status });
+        if (o.errorCode !== null && o.status !== 'success') failures.inc({ code: o.errorCode });
+      },
+      sessionLatency(seconds, status) {
+        sessions.observe({ status }, seconds);
+      },
+      storeWrites(kind, rows) {
+        if (rows > 0) writes.inc({ kind }, rows);
+      },
+      queueDepth(depth) {
+        queue.set(depth);
+      },
+      httpRequest(route, method, status, seconds) {
+        http.observe({ route, method, status: String(status) }, seconds);
+      },
+    },
+  };
+}

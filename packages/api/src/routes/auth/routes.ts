@@ -1,0 +1,91 @@
+import { verifyPassword } from '../../auth/passwords.ts';
+import { LoginLimiter } from '../../auth/rate-limit.ts';
+import { hashToken, newTokenSecret } from '../../auth/tokens.ts';
+import type { Api, ApiContext } from '../../context.ts';
+import { ApiError, ApiErrorCode } from '../../errors.ts';
+import { iso } from '../../presenters/time.ts';
+import { NoContent, replies } from '../common/schema.ts';
+import { LoginBody, LoginReply, Me } from './schema.ts';
+
+export function authRoutes(app: Api, ctx: ApiContext): void {
+  app.post(
+    '/auth/login',
+    {
+      schema: {
+        operationId: 'login',
+        tags: ['auth'],
+        summary: 'Exchange a username and password for a bearer token',
+        security: [],
+        body: LoginBody,
+        response: replies(200, LoginReply),
+      },
+    },
+    async (req, reply) => {
+      const { username, password } = req.body;
+      req.audit.actor = username;
+      req.audit.target = `user:${username}`;
+      const key = LoginLimiter.key(username, req.ip);
+      const wait = ctx.limiter.retryAfterMs(key);
+      if (wait > 0) {
+        reply.header('retry-after', String(Math.ceil(wait / 1000)));
+        throw new ApiError(429, ApiErrorCode.RateLimited, 'too many failed logins; try again later', {
+          retryAfterSeconds: Math.ceil(wait / 1000),
+        });
+      }
+      const user = await ctx.store.users.getByName(username);
+      const ok = await verifyPassword(user?.passwordHash ?? null, password);
+      if (!user || !ok || user.disabled) {
+        ctx.limiter.fail(key);
+        throw new ApiError(401, ApiErrorCode.InvalidCredentials, 'unknown user or wrong password');
+      }
+      ctx.limiter.succeed(key);
+      const secret = newTokenSecret();
+      const expiresAt = ctx.clock.now() + ctx.sessionTtlMs;
+      const token = await ctx.store.tokens.create({
+        userId: user.id,
+        name: 'login',
+        tokenHash: hashToken(secret),
+        scopes: ['session'],
+        expiresAt,
+      });
+      req.audit.detail = { tokenId: token.id };
+      return {
+        token: secret,
+        tokenType: 'Bearer' as const,
+        expiresAt: iso(expiresAt),
+        user: { userId: user.id, name: user.name, role: user.role, tokenId: token.id },
+      };
+    },
+  );
+
+  app.post(
+    '/auth/logout',
+    {
+      schema: {
+        operationId: 'logout',
+        tags: ['auth'],
+        summary: 'Revoke the token used for this request',
+        response: { 204: NoContent },
+      },
+    },
+    async (req, reply) => {
+      const p = req.principal!;
+      req.audit.target = `token:${p.tokenId}`;
+      await ctx.store.tokens.revoke(p.tokenId);
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.get(
+    '/auth/me',
+    {
+      schema: {
+        operationId: 'me',
+        tags: ['auth'],
+        summary: 'Who the token belongs to',
+        response: replies(200, Me),
+      },
+    },
+    async (req) => req.principal!,
+  );
+}

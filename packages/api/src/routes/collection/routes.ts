@@ -1,0 +1,101 @@
+import { CollectionStatus } from '@openhes/core';
+import { Type } from 'typebox';
+import type { Api, ApiContext } from '../../context.ts';
+import { presentOutcome } from '../../presenters/records.ts';
+import { instantOr, iso } from '../../presenters/time.ts';
+import { Cursor, DateTime, Limit, PageOf, replies } from '../common/schema.ts';
+import { successRate } from './commands.ts';
+
+const OutcomeQuery = Type.Object(
+  {
+    meterId: Type.Optional(Type.Integer({ minimum: 1 })),
+    taskId: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+    status: Type.Optional(Type.Union(Object.values(CollectionStatus).map((s) => Type.Literal(s)))),
+    from: Type.Optional(DateTime),
+    to: Type.Optional(DateTime),
+    limit: Type.Optional(Limit),
+    cursor: Type.Optional(Cursor),
+  },
+  { additionalProperties: false },
+);
+
+const Outcome = Type.Object({
+  meterId: Type.Integer(),
+  taskId: Type.String(),
+  startedAt: DateTime,
+  finishedAt: DateTime,
+  status: Type.String(),
+  errorCode: Type.Union([Type.String(), Type.Null()]),
+  readingsStored: Type.Integer(),
+  attempt: Type.Integer(),
+});
+
+const RateQuery = Type.Object(
+  {
+    from: Type.Optional(Type.String({ format: 'date-time', description: 'Default: 24 h before `to`' })),
+    to: Type.Optional(Type.String({ format: 'date-time', description: 'Default: now' })),
+  },
+  { additionalProperties: false },
+);
+
+const Rate = Type.Object({
+  from: DateTime,
+  to: DateTime,
+  outcomes: Type.Integer(),
+  byStatus: Type.Object({
+    success: Type.Integer(),
+    partial: Type.Integer(),
+    failed: Type.Integer(),
+    skipped: Type.Integer(),
+  }),
+  rate: Type.Union([Type.Number(), Type.Null()]),
+  metersAttempted: Type.Integer(),
+  metersRead: Type.Integer(),
+  meterRate: Type.Union([Type.Number(), Type.Null()]),
+  truncated: Type.Boolean(),
+});
+
+export function collectionRoutes(app: Api, ctx: ApiContext): void {
+  app.get(
+    '/collection/outcomes',
+    {
+      schema: {
+        operationId: 'listCollectionOutcomes',
+        tags: ['acquisition'],
+        querystring: OutcomeQuery,
+        response: replies(200, PageOf(Outcome)),
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      const page = await ctx.store.collection.list({
+        ...(q.meterId === undefined ? {} : { meterId: q.meterId }),
+        ...(q.taskId === undefined ? {} : { taskId: q.taskId }),
+        ...(q.status === undefined ? {} : { status: q.status }),
+        ...(q.from === undefined ? {} : { from: instantOr(q.from) }),
+        ...(q.to === undefined ? {} : { to: instantOr(q.to) }),
+        ...(q.limit === undefined ? {} : { limit: q.limit }),
+        ...(q.cursor === undefined ? {} : { cursor: q.cursor }),
+      });
+      return { items: page.items.map(presentOutcome), nextCursor: page.nextCursor };
+    },
+  );
+
+  app.get(
+    '/collection/success-rate',
+    {
+      schema: {
+        operationId: 'fleetSuccessRate',
+        tags: ['acquisition'],
+        summary: "The fleet's read success rate over outcomes started in [from, to)",
+        querystring: RateQuery,
+        response: replies(200, Rate),
+      },
+    },
+    async (req) => {
+      const to = instantOr(req.query.to) ?? ctx.clock.now();
+      const from = instantOr(req.query.from) ?? to - 86_400_000;
+      return { from: iso(from), to: iso(to), ...(await successRate(ctx.store.collection, from, to)) };
+    },
+  );
+}
