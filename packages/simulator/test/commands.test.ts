@@ -125,6 +125,69 @@ describe('commands take effect', () => {
     }
   });
 
+  it('a passive calendar takes over at its activation time', async () => {
+    const c = await connect(fleet, 7, 'management');
+    try {
+      const all6 = [
+        {
+          dayId: 1,
+          schedule: [
+            {
+              startTime: { hour: 0, minute: 0, second: 0, hundredths: 0 },
+              scriptLogicalName: [0, 0, 10, 0, 100, 255] as const,
+              scriptSelector: 6,
+            },
+          ],
+        },
+      ];
+      const week = [
+        {
+          name: Uint8Array.of(0x57),
+          monday: 1,
+          tuesday: 1,
+          wednesday: 1,
+          thursday: 1,
+          friday: 1,
+          saturday: 1,
+          sunday: 1,
+        },
+      ];
+      const season = [
+        {
+          name: Uint8Array.of(0x53),
+          start: {
+            year: 0xffff,
+            month: 1,
+            dayOfMonth: 1,
+            dayOfWeek: 0xff,
+            hour: 0,
+            minute: 0,
+            second: 0,
+            hundredths: 0,
+            deviation: null,
+            clockStatus: 0xff,
+          },
+          weekName: Uint8Array.of(0x57),
+        },
+      ];
+      await c.set('0.0.13.0.0.255', 20, 7, encodeSeasonProfile(season));
+      await c.set('0.0.13.0.0.255', 20, 8, encodeWeekProfileTable(week));
+      await c.set('0.0.13.0.0.255', 20, 9, encodeDayProfileTable(all6));
+      const activation = Math.ceil(now / 900_000) * 900_000 + 2 * HOUR;
+      const dt = dateTimeFromInstant(new Date(activation), { deviation: -330 });
+      await c.set('0.0.13.0.0.255', 20, 10, { type: 'octet-string', value: dateTimeToOctets(dt) });
+      const t6 = reg(7, '1.0.1.8.6.255');
+      now = activation + 3 * HOUR;
+      expect(reg(7, '1.0.1.8.6.255', activation)).toBe(t6);
+      expect(reg(7, '1.0.1.8.6.255') - t6).toBeGreaterThan(0);
+      expect(
+        Math.abs(reg(7, '1.0.1.8.6.255') - t6 - (reg(7, KWH) - reg(7, KWH, activation))),
+      ).toBeLessThanOrEqual(1);
+    } finally {
+      await c.end();
+    }
+  });
+
   it('time sync sets the meter clock and logs RTC set (151)', async () => {
     const c = await connect(fleet, 2, 'management');
     try {
