@@ -3,6 +3,7 @@ import { listenTcp, listenUdp } from '@openhes/transport';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Fleet, startFleet } from '../src/fleet/fleet.ts';
 import { metersUnder } from '../src/fleet/push.ts';
+import { connect } from './client-helpers.ts';
 import { DAY, HOUR, PROFILES, START } from './helpers.ts';
 
 interface Received {
@@ -191,6 +192,49 @@ describe('pushes', () => {
         const rows = f.truth.profileRows(i, '1.0.99.1.0.255', START + 15 * 60_000, START + 15 * 60_000, t);
         expect(body.slice(2)).toEqual((rows[0] as { value: DlmsData[] }).value);
       }
+    } finally {
+      await f.close();
+    }
+  });
+
+  it('pushes to the destination a head end writes into the push setup, on push()', async () => {
+    received.length = 0;
+    const f = await startFleet({
+      meters: 3,
+      transformers: 1,
+      seed: 4,
+      startAt: START,
+      port: 0,
+      tickMs: 0,
+      profiles: PROFILES,
+      clock: () => START,
+      background: false,
+    });
+    try {
+      const meter = [0, 1, 2].find((i) => f.truth.meter(i).profile.id === 'is15959-1ph')!;
+      const c = await connect(f, meter, 'management');
+      try {
+        const dest = Uint8Array.from(`127.0.0.1:${headEnd.port}`, (ch) => ch.charCodeAt(0));
+        await c.set('0.0.25.9.0.255', 40, 3, {
+          type: 'structure',
+          value: [
+            { type: 'enum', value: 0 },
+            { type: 'octet-string', value: dest },
+            { type: 'enum', value: 0 },
+          ],
+        });
+        expect(await c.get('0.0.25.9.0.255', 40, 3)).toMatchObject({ value: [{}, { value: dest }, {}] });
+        await c.action('0.0.25.9.0.255', 40, 1, { type: 'integer', value: 0 });
+      } finally {
+        await c.end();
+      }
+      await receivedAtLeast(1);
+      expect(received.map((r) => r.from)).toEqual([f.address(meter)]);
+      const body = (received[0]!.body as { value: DlmsData[] }).value;
+      expect(body[0]).toEqual(f.truth.registerAt(meter, '0.0.96.1.2.255', START));
+      expect(body).toHaveLength(
+        PROFILES.get('is15959-1ph')!.objects.find((o) => o.obis === '0.0.25.9.0.255')!.push!.objects.length,
+      );
     } finally {
       await f.close();
     }

@@ -176,9 +176,10 @@ export class PushScheduler {
     /** A row stamped by the meter's clock (daily, block push): values at its capture instant. */
     row?: { stamp: Instant; periodMs?: number },
   ): void {
-    const target = this.target;
-    if (target === undefined) return;
     const m = this.truth.meter(meter);
+    const own = destinationOf(m.state?.pushDestinations?.[setupObis]);
+    const target = this.target ?? (own === undefined ? undefined : { ...own, transport: 'tcp' as const });
+    if (target === undefined) return;
     const setup = m.profile.objects.find((o) => o.obis === setupObis && o.push !== undefined);
     if (setup === undefined) return;
     let body =
@@ -199,8 +200,8 @@ export class PushScheduler {
         await sendPush(
           {
             transport: target.transport ?? 'tcp',
-            host: target.host,
-            port: target.port,
+            host: own?.host ?? target.host,
+            port: own?.port ?? target.port,
             localAddress: meterAddress(meter),
             sourceWPort: m.profile.serverAddress,
             connectTimeoutMs: 5_000,
@@ -236,6 +237,11 @@ export class PushScheduler {
     if (this.running === 0 && this.queue.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.idle.push(resolve));
   }
+}
+
+function destinationOf(s: string | undefined): { host: string; port: number } | undefined {
+  const m = s === undefined ? null : /^(.+):(\d+)$/.exec(s);
+  return m ? { host: m[1]!, port: Number(m[2]) } : undefined;
 }
 
 function notification(m: MeterTruth, body: DlmsData, at: Instant): Uint8Array {

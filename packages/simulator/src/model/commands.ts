@@ -116,7 +116,7 @@ function instantOf(m: MeterTruth, d: DlmsData): Instant {
 export function write(
   m: MeterTruth,
   classId: number,
-  _obis: string,
+  obis: string,
   attr: number,
   v: DlmsData,
   now: Instant,
@@ -151,6 +151,22 @@ export function write(
       }
       case 20:
         return writeCalendar(m, attr, v, now);
+      case 40: {
+        // send_destination_and_method {transport_service enum (0 = TCP), destination, message}
+        const f = v.type === 'structure' ? v.value : [];
+        const dest = f[1];
+        if (
+          attr !== 3 ||
+          dest?.type !== 'octet-string' ||
+          !/^[^:]+:\d+$/.test(String.fromCharCode(...dest.value))
+        ) {
+          return attr === 3 ? Result.typeUnmatched : Result.denied;
+        }
+        const map = s().pushDestinations ?? {};
+        map[obis] = String.fromCharCode(...dest.value);
+        s().pushDestinations = map;
+        return Result.success;
+      }
       case 15:
         if (attr !== 7 || v.type !== 'octet-string') return Result.denied;
         s().password = v.value;

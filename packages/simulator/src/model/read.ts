@@ -282,7 +282,11 @@ function readPush(rc: ReadContext, e: CatalogEntry, attr: number): DlmsData | nu
     case 2:
       return arr(push.objects.map(captureDefinition));
     case 3:
-      return struct(enumOf(0), octets(text(rc.m.fleet.pushDestination ?? '')), enumOf(0));
+      return struct(
+        enumOf(0),
+        octets(text(rc.m.state?.pushDestinations?.[e.spec.obis] ?? rc.m.fleet.pushDestination ?? '')),
+        enumOf(0),
+      );
     case 4:
       return arr([]);
     case 5:

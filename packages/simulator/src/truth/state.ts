@@ -61,6 +61,8 @@ export interface MeterState {
   password?: Uint8Array;
   ek?: Uint8Array;
   ak?: Uint8Array;
+  /** Push destinations written to push setups (attribute 3), "host:port", by push setup OBIS. */
+  pushDestinations?: Record<string, string>;
   events: RecordedEvent[];
   mdResets: Instant[];
   programming: number;
