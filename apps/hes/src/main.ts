@@ -5,6 +5,7 @@ import { registerMetersCommands } from './commands/meters.ts';
 import { registerReadCommand } from './commands/read.ts';
 import { registerReadMeterCommand } from './commands/read-meter.ts';
 import { registerSimulateCommand } from './commands/simulate.ts';
+import { registerStartCommand } from './commands/start.ts';
 
 export interface Io {
   out: (text: string) => void;
@@ -43,6 +44,7 @@ export function buildProgram(io: Io): Command {
   registerReadMeterCommand(program, io);
   registerCollectCommand(program, io);
   registerSimulateCommand(program, io);
+  registerStartCommand(program, io);
   return program;
 }
 
