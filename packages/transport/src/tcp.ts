@@ -12,6 +12,12 @@ export interface TcpConnectOptions {
   inactivityTimeoutMs?: number;
 }
 
+/**
+ * `send` resolves once the bytes are handed to the socket, not when the kernel took them: a
+ * failed write destroys the socket, so it surfaces as the close error of the transport.
+ */
+const SENT: Promise<void> = Promise.resolve();
+
 export class TcpTransport implements Transport {
   readonly kind = 'tcp' as const;
   readonly socket: net.Socket;
@@ -79,21 +85,13 @@ export class TcpTransport implements Transport {
   }
 
   send(bytes: Uint8Array): Promise<void> {
-    if (this.finished || this.socket.destroyed) {
+    if (this.finished || this.socket.destroyed || this.socket.writableEnded) {
       return Promise.reject(
         this.closeError ?? transportError(TransportFailure.Closed, `tcp ${this.remote}: closed`),
       );
     }
-    return new Promise((resolve, reject) => {
-      this.socket.write(bytes, (err) => {
-        if (err)
-          reject(
-            this.closeError ??
-              transportError(TransportFailure.Reset, `tcp ${this.remote}: ${err.message}`, err),
-          );
-        else resolve();
-      });
-    });
+    this.socket.write(bytes);
+    return SENT;
   }
 
   close(): Promise<void> {

@@ -119,6 +119,8 @@ export class DlmsClient {
   private readonly timeoutMs: number;
   private readonly onWarning: ((w: ClientWarning) => void) | undefined;
   private queue: Promise<unknown> = Promise.resolve();
+  /** Requests enqueued and not yet settled; 0 = the next one starts at once. */
+  private inFlight = 0;
   private readonly captureCache = new Map<string, unknown>();
 
   private constructor(link: ApduLink, session: ClientSession, options: DlmsClientOptions) {
@@ -155,29 +157,42 @@ export class DlmsClient {
   /** Runs one exchange to its end; requests never overlap. */
   run<T>(exchange: Exchange<T>): Promise<T>;
   run<T>(exchange: Exchange<T>): Promise<T> {
-    const task = this.queue.then(() => this.drive(exchange));
-    this.queue = task.catch(() => {});
-    return task;
+    return this.enqueue(() => exchange);
   }
 
-  /** Like `run`, but builds the exchange only when its turn comes (session state is current). */
+  /** Builds the exchange only when its turn comes (session state is current). */
   private enqueue<T>(build: () => Exchange<T>): Promise<T> {
-    const task = this.queue.then(() => this.drive(build()));
-    this.queue = task.catch(() => {});
+    const task = this.inFlight === 0 ? this.start(build) : this.queue.then(() => this.start(build));
+    this.inFlight++;
+    this.queue = task.then(this.settled, this.settled);
     return task;
   }
 
-  private async drive<T>(exchange: Exchange<T>): Promise<T> {
+  private readonly settled = (): void => {
+    this.inFlight--;
+  };
+
+  private async start<T>(build: () => Exchange<T>): Promise<T> {
+    const exchange = build();
     this.events(exchange.events);
-    await this.io(() => this.link.sendApdu(exchange.send));
+    let send: Uint8Array | undefined = exchange.send;
     for (;;) {
-      const step = exchange.receive(await this.io(() => this.link.nextApdu(this.timeoutMs)));
+      let apdu: Uint8Array;
+      try {
+        if (send !== undefined) await this.link.sendApdu(send);
+        apdu = await this.link.nextApdu(this.timeoutMs);
+      } catch (e) {
+        await this.lost();
+        throw e;
+      }
+      const step = exchange.receive(apdu);
       this.events(step.events);
       switch (step.status) {
         case 'send':
-          await this.io(() => this.link.sendApdu(step.send));
+          send = step.send;
           break;
         case 'wait':
+          send = undefined;
           break;
         case 'done':
           return step.result;
@@ -188,14 +203,9 @@ export class DlmsClient {
   }
 
   /** A lost or silent peer leaves the exchange open: the association cannot go on. */
-  private async io<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (e) {
-      this.session.reset();
-      if (!this.link.closed) await this.link.close({ disconnect: false });
-      throw e;
-    }
+  private async lost(): Promise<void> {
+    this.session.reset();
+    if (!this.link.closed) await this.link.close({ disconnect: false });
   }
 
   private events(events: readonly SessionEvent[]): void {

@@ -5,7 +5,9 @@ import type { FrameTraceHook, LinkAddress, LinkEvent, LinkKind, LinkRole } from 
 interface Waiter {
   resolve: (apdu: Uint8Array) => void;
   reject: (e: DlmsError) => void;
-  timer: NodeJS.Timeout | undefined;
+  /** Date.now() after which the wait fails; 0 = never. */
+  deadline: number;
+  timeoutMs: number;
 }
 
 export function responseTimeout(what: string, ms: number): DlmsError {
@@ -23,6 +25,12 @@ export abstract class LinkBase {
   protected readonly trace: FrameTraceHook | undefined;
   private queue: Uint8Array[] = [];
   private waiter: Waiter | undefined;
+  /**
+   * One response timer per link, kept across requests: a wait only moves the deadline, and
+   * the timer re-arms itself for what is left when it fires early. Unref'd while nobody waits.
+   */
+  private responseTimer: NodeJS.Timeout | undefined;
+  private responseTimerAt = 0;
   private apduListener: ((apdu: Uint8Array, from: LinkAddress) => void) | undefined;
   private eventListener: ((event: LinkEvent) => void) | undefined;
   private closeListeners: ((error?: DlmsError) => void)[] = [];
@@ -64,7 +72,7 @@ export abstract class LinkBase {
     const w = this.waiter;
     if (w) {
       this.waiter = undefined;
-      clearTimeout(w.timer);
+      if (w.deadline !== 0) this.responseTimer?.unref();
       w.resolve(apdu);
     } else this.queue.push(apdu);
   }
@@ -80,16 +88,33 @@ export abstract class LinkBase {
     if (this.waiter)
       return Promise.reject(transportError(TransportFailure.Other, 'nextApdu() already pending'));
     return new Promise((resolve, reject) => {
-      const w: Waiter = { resolve, reject, timer: undefined };
-      if (timeoutMs !== undefined && timeoutMs > 0) {
-        w.timer = setTimeout(() => {
-          if (this.waiter !== w) return;
-          this.waiter = undefined;
-          reject(responseTimeout(`${this.kind} ${this.transport.remote}`, timeoutMs));
-        }, timeoutMs);
-      }
-      this.waiter = w;
+      const ms = timeoutMs !== undefined && timeoutMs > 0 ? timeoutMs : 0;
+      const deadline = ms === 0 ? 0 : Date.now() + ms;
+      this.waiter = { resolve, reject, deadline, timeoutMs: ms };
+      if (deadline !== 0) this.armResponseTimer(deadline);
     });
+  }
+
+  private armResponseTimer(deadline: number): void {
+    if (this.responseTimer !== undefined && this.responseTimerAt <= deadline) {
+      this.responseTimer.ref();
+      return;
+    }
+    clearTimeout(this.responseTimer);
+    this.responseTimerAt = deadline;
+    this.responseTimer = setTimeout(() => this.onResponseTimer(), Math.max(1, deadline - Date.now()));
+  }
+
+  private onResponseTimer(): void {
+    this.responseTimer = undefined;
+    const w = this.waiter;
+    if (!w || w.deadline === 0) return;
+    if (Date.now() < w.deadline) {
+      this.armResponseTimer(w.deadline);
+      return;
+    }
+    this.waiter = undefined;
+    w.reject(responseTimeout(`${this.kind} ${this.transport.remote}`, w.timeoutMs));
   }
 
   onApdu(listener: (apdu: Uint8Array, from: LinkAddress) => void): void {
@@ -120,10 +145,9 @@ export abstract class LinkBase {
     this.onEnd();
     const w = this.waiter;
     this.waiter = undefined;
-    if (w) {
-      clearTimeout(w.timer);
-      w.reject(this.closedError());
-    }
+    clearTimeout(this.responseTimer);
+    this.responseTimer = undefined;
+    w?.reject(this.closedError());
     if (!this.transport.closed) void this.transport.close();
     for (const l of this.closeListeners.splice(0)) l(error);
   }
