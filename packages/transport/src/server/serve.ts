@@ -88,54 +88,102 @@ function serverLink(
   });
 }
 
+function connectionInfo(transport: Transport, from: LinkAddress): ConnectionInfo {
+  const local = splitHostPort(transport.local);
+  const remote = splitHostPort(transport.remote);
+  return {
+    transport: transport.kind,
+    localAddress: local.address,
+    localPort: local.port,
+    remoteAddress: remote.address,
+    remotePort: remote.port,
+    clientSap: from.client,
+    serverAddress:
+      from.physical === undefined
+        ? { logical: from.server }
+        : { logical: from.server, physical: from.physical },
+  };
+}
+
+/**
+ * One connection's associations: a ServerSession per (client SAP, server address), created
+ * on its first APDU through `sessionFor`; `null` = no such meter (requests get no answer).
+ */
+class ServerConnection {
+  private readonly transport: Transport;
+  private readonly options: ServeDlmsOptions;
+  readonly link: ApduLink;
+  /** The only session of the connection while it has one peer address (the usual case). */
+  private onlyKey: string | undefined;
+  private only: ServerSession | null = null;
+  private others: Map<string, ServerSession | null> | undefined;
+  private whereCache: { local: string; remote: string } | undefined;
+
+  constructor(transport: Transport, options: ServeDlmsOptions) {
+    this.transport = transport;
+    this.options = options;
+    const trace = options.trace;
+    this.link = serverLink(transport, options, trace ? (f) => trace(this.where, f) : undefined);
+    this.link.onEvent((e) => {
+      if (e.type === 'disconnected') this.forget();
+      else options.onError?.(this.where, e.error);
+    });
+    this.link.onApdu((apdu, from) => this.receive(apdu, from));
+  }
+
+  private get where(): { local: string; remote: string } {
+    this.whereCache ??= { local: this.transport.local, remote: this.transport.remote };
+    return this.whereCache;
+  }
+
+  private forget(): void {
+    this.onlyKey = undefined;
+    this.only = null;
+    this.others = undefined;
+  }
+
+  private sessionAt(from: LinkAddress): ServerSession | null {
+    const key = `${from.client}/${from.server}/${from.physical ?? ''}`;
+    if (key === this.onlyKey) return this.only;
+    const known = this.others?.get(key);
+    if (known !== undefined) return known;
+    const served = this.options.sessionFor(connectionInfo(this.transport, from));
+    const session = served ? new ServerSession({ ...served, clientSap: from.client }) : null;
+    if (this.onlyKey === undefined) {
+      this.onlyKey = key;
+      this.only = session;
+    } else {
+      this.others ??= new Map();
+      this.others.set(key, session);
+    }
+    return session;
+  }
+
+  private receive(apdu: Uint8Array, from: LinkAddress): void {
+    const session = this.sessionAt(from);
+    if (session === null) {
+      this.link.noResponse();
+      return;
+    }
+    const step = session.receive(apdu);
+    if (this.options.onError) this.report(step.events);
+    if (step.send.length === 0) this.link.noResponse();
+    for (const out of step.send) this.link.sendApdu(out, from).catch(ignore);
+  }
+
+  private report(events: readonly SessionEvent[]): void {
+    for (const e of events) if (e.type === 'error') this.options.onError?.(this.where, e.error);
+  }
+}
+
+function ignore(): void {}
+
 /**
  * Serves DLMS associations on one connection: a ServerSession per (client SAP, server
  * address), created on its first APDU through `sessionFor`.
  */
 export function attachServerConnection(transport: Transport, options: ServeDlmsOptions): ApduLink {
-  const where = { local: transport.local, remote: transport.remote };
-  const local = splitHostPort(transport.local);
-  const remote = splitHostPort(transport.remote);
-  const trace = options.trace;
-  const link = serverLink(transport, options, trace ? (f) => trace(where, f) : undefined);
-  const sessions = new Map<string, ServerSession | null>();
-  const report = (events: readonly SessionEvent[]) => {
-    if (!options.onError) return;
-    for (const e of events) if (e.type === 'error') options.onError(where, e.error);
-  };
-  link.onEvent((e) => {
-    if (e.type === 'disconnected') sessions.clear();
-    else options.onError?.(where, e.error);
-  });
-  link.onApdu((apdu: Uint8Array, from: LinkAddress) => {
-    const key = `${from.client}/${from.server}/${from.physical ?? ''}`;
-    let session = sessions.get(key);
-    if (session === undefined) {
-      const served = options.sessionFor({
-        transport: transport.kind,
-        localAddress: local.address,
-        localPort: local.port,
-        remoteAddress: remote.address,
-        remotePort: remote.port,
-        clientSap: from.client,
-        serverAddress:
-          from.physical === undefined
-            ? { logical: from.server }
-            : { logical: from.server, physical: from.physical },
-      });
-      session = served ? new ServerSession({ ...served, clientSap: from.client }) : null;
-      sessions.set(key, session);
-    }
-    if (session === null) {
-      link.noResponse();
-      return;
-    }
-    const step = session.receive(apdu);
-    report(step.events);
-    if (step.send.length === 0) link.noResponse();
-    for (const out of step.send) void link.sendApdu(out, from).catch(() => {});
-  });
-  return link;
+  return new ServerConnection(transport, options).link;
 }
 
 /** Listens on TCP or UDP and serves DLMS over the wrapper or HDLC on every connection. */
