@@ -17,6 +17,7 @@ export interface TcpConnectOptions {
  * failed write destroys the socket, so it surfaces as the close error of the transport.
  */
 const SENT: Promise<void> = Promise.resolve();
+const CLOSE_LINGER_MS = 1000;
 
 export class TcpTransport implements Transport {
   readonly kind = 'tcp' as const;
@@ -26,6 +27,8 @@ export class TcpTransport implements Transport {
   private pending: Uint8Array[] = [];
   private closeError: DlmsError | undefined;
   private finished = false;
+  /** Destroys a socket whose peer does not answer our FIN; cleared once the socket closes. */
+  private linger: NodeJS.Timeout | undefined;
 
   constructor(socket: net.Socket, inactivityTimeoutMs = 0) {
     this.socket = socket;
@@ -69,6 +72,7 @@ export class TcpTransport implements Transport {
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
+    clearTimeout(this.linger);
     this.closeListener?.(this.closeError);
   }
 
@@ -99,7 +103,7 @@ export class TcpTransport implements Transport {
     return new Promise((resolve) => {
       this.socket.once('close', () => resolve());
       this.socket.end();
-      setTimeout(() => this.socket.destroy(), 1000).unref();
+      this.linger ??= setTimeout(() => this.socket.destroy(), CLOSE_LINGER_MS).unref();
     });
   }
 
