@@ -26,9 +26,24 @@ export interface ProfileSpec {
 
 export type PushKind = 'alarm' | 'instantaneous' | 'block' | 'daily';
 
+/**
+ * How a push setup protects its DataNotifications: the security policy, the ciphered APDU
+ * form, and the association whose security setup holds the keys (global unicast EK/AK). The
+ * sender system title is the meter's; the invocation counter is the meter's one send counter,
+ * shared with the ciphered responses of its associations.
+ */
+export interface PushProtection {
+  policy: 'auth' | 'enc' | 'auth+enc';
+  /** data-notification has no glo- service tag: general-glo-ciphering (0xDB) is its only global form. */
+  style: 'general-glo';
+  association: string;
+}
+
 export interface PushSpec {
   kind: PushKind;
   objects: CaptureRef[];
+  /** Absent: pushed in clear. */
+  protection?: PushProtection;
 }
 
 export interface ObjectSpec {
@@ -231,6 +246,15 @@ export function validateProfile(p: ProfileFile): DeviceProfile {
   }
   const assocs = p.associations ?? [];
   if (assocs.length === 0) fail('no associations');
+  for (const o of objects) {
+    const pr = o.push?.protection;
+    if (pr === undefined) continue;
+    if (!['auth', 'enc', 'auth+enc'].includes(pr.policy))
+      fail(`push ${o.obis}: protection policy ${pr.policy}`);
+    if (pr.style !== 'general-glo') fail(`push ${o.obis}: protection style ${pr.style}`);
+    if (!assocs.some((a) => a.key === pr.association))
+      fail(`push ${o.obis}: protection keys of unknown association ${pr.association}`);
+  }
   for (const a of assocs) {
     const lnObject = byObis.get(a.logicalName);
     if (lnObject?.class !== 15) fail(`association ${a.key}: ${a.logicalName} is not a class-15 object`);

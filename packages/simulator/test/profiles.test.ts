@@ -50,6 +50,22 @@ describe('device profiles', () => {
     expect(() => validateProfile(c)).toThrow(/unknown/);
   });
 
+  it('declares general-glo auth+enc protection under the management keys for every push setup', () => {
+    for (const p of profiles.values()) {
+      const setups = p.objects.filter((o) => o.class === 40);
+      expect(setups.length).toBeGreaterThanOrEqual(3);
+      for (const o of setups)
+        expect(o.push?.protection).toEqual({
+          policy: 'auth+enc',
+          style: 'general-glo',
+          association: 'management',
+        });
+    }
+    const broken = structuredClone(profiles.get('is15959-1ph')!);
+    broken.objects.find((o) => o.class === 40)!.push!.protection!.association = 'nobody';
+    expect(() => validateProfile(broken)).toThrow(ProfileError);
+  });
+
   it('resolves extends chains from a directory and reports a missing base', () => {
     const dir = mkdtempSync(join(tmpdir(), 'profiles-'));
     writeFileSync(

@@ -1,17 +1,61 @@
-import { type DlmsData, decodeXdlmsApdu, WrapperDeframer } from '@openhes/dlms';
+import {
+  CipheredApduTag,
+  type DlmsData,
+  DlmsError,
+  DlmsErrorCode,
+  decipherApdu,
+  decodeXdlmsApdu,
+  fromHex,
+  toHex,
+  WrapperDeframer,
+} from '@openhes/dlms';
 import { listenTcp, listenUdp } from '@openhes/transport';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type MeterRecord, meterRecord } from '../src/fleet/export.ts';
 import { type Fleet, startFleet } from '../src/fleet/fleet.ts';
 import { metersUnder } from '../src/fleet/push.ts';
 import { connect } from './client-helpers.ts';
-import { DAY, HOUR, PROFILES, START } from './helpers.ts';
+import { DAY, HOUR, num, PROFILES, START } from './helpers.ts';
 
 interface Received {
   from: string;
   body: DlmsData;
+  systemTitle: string;
+  invocationCounter: number;
 }
 
 const received: Received[] = [];
+const pushed: Uint8Array[] = [];
+/** What the head end imported: the export of the fleet that is pushing now, by system title. */
+const exported = new Map<string, MeterRecord>();
+
+function learn(f: Fleet): Fleet {
+  exported.clear();
+  for (let i = 0; i < f.size; i++) {
+    const r = meterRecord(f, i);
+    exported.set(r.systemTitle, r);
+  }
+  return f;
+}
+
+/** The head end's side: general-glo-ciphering deciphered with the exported keys only. */
+function open(apdu: Uint8Array): Omit<Received, 'from'> | undefined {
+  expect(apdu[0]).toBe(CipheredApduTag.generalGloCiphering);
+  const plain = decipherApdu(apdu, {
+    keyResolver: ({ systemTitle }) => {
+      const r = exported.get(toHex(systemTitle));
+      return r === undefined ? undefined : { ek: fromHex(r.ek), ak: fromHex(r.ak) };
+    },
+    require: { authentication: true, encryption: true },
+  });
+  const x = decodeXdlmsApdu(plain.plaintext);
+  if (x.type !== 'data-notification') return undefined;
+  return {
+    body: x.notificationBody,
+    systemTitle: toHex(plain.systemTitle),
+    invocationCounter: plain.invocationCounter,
+  };
+}
 let headEnd: Awaited<ReturnType<typeof listenTcp>>;
 let fleet: Fleet;
 let now = START;
@@ -22,9 +66,9 @@ beforeAll(async () => {
     t.onData((chunk) => {
       for (const e of deframer.push(chunk)) {
         if (e.type !== 'pdu') continue;
-        const apdu = decodeXdlmsApdu(e.pdu.apdu);
-        if (apdu.type === 'data-notification')
-          received.push({ from: t.remote.split(':')[0]!, body: apdu.notificationBody });
+        pushed.push(e.pdu.apdu);
+        const n = open(e.pdu.apdu);
+        if (n !== undefined) received.push({ from: t.remote.split(':')[0]!, ...n });
       }
     });
   });
@@ -41,6 +85,7 @@ beforeAll(async () => {
     scenarios: 'outage@transformer-1+10m/20m',
     background: false,
   });
+  learn(fleet);
 });
 
 /** Waits until the head end has received `n` notifications (TCP delivery is asynchronous). */
@@ -65,12 +110,30 @@ describe('pushes', () => {
       return v.value.bytes;
     };
     expect(received.every((r) => (esw(r)[85 >> 3]! & (0x80 >> (85 & 7))) !== 0)).toBe(true);
+    for (const r of received) expect(exported.get(r.systemTitle)?.host).toBe(r.from);
+    const gasp = new Map(received.map((r) => [r.systemTitle, r.invocationCounter]));
     received.length = 0;
     now = START + 45 * 60_000;
     await fleet.tick();
     await receivedAtLeast(under.length);
     expect(received).toHaveLength(under.length);
     expect(received.every((r) => (esw(r)[86 >> 3]! & (0x80 >> (86 & 7))) !== 0)).toBe(true);
+    for (const r of received) expect(r.invocationCounter).toBeGreaterThan(gasp.get(r.systemTitle)!);
+  });
+
+  it('pushes are authenticated: a head end with other keys refuses them', () => {
+    const apdu = pushed.at(-1)!;
+    const st = toHex(apdu.subarray(2, 10));
+    const r = exported.get(st)!;
+    const ak = fromHex(r.ak);
+    ak[0] = ak[0]! ^ 1;
+    try {
+      decipherApdu(apdu, { keys: { ek: fromHex(r.ek), ak } });
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(DlmsError);
+      expect((e as DlmsError).code).toBe(DlmsErrorCode.AuthenticationFailed);
+    }
   });
 
   it('sends every meter’s daily snapshot once within the hour after midnight', async () => {
@@ -108,6 +171,7 @@ describe('pushes', () => {
       scenarios: 'tamper=40%',
       background: false,
     });
+    learn(f);
     try {
       const tampered = Array.from({ length: 20 }, (_, i) => i).filter(
         (i) => f.truth.meter(i).effects.tamper.length > 0,
@@ -129,8 +193,7 @@ describe('pushes', () => {
       const deframer = new WrapperDeframer();
       t.onData((chunk) => {
         for (const e of deframer.push(chunk)) {
-          if (e.type === 'pdu' && decodeXdlmsApdu(e.pdu.apdu).type === 'data-notification')
-            got.push(t.remote.split(':')[0]!);
+          if (e.type === 'pdu' && open(e.pdu.apdu) !== undefined) got.push(t.remote.split(':')[0]!);
         }
       });
     });
@@ -148,6 +211,7 @@ describe('pushes', () => {
       scenarios: 'outage@transformer-0+1m/1m',
       background: false,
     });
+    learn(f);
     try {
       t = START + 90_000;
       await f.tick();
@@ -175,6 +239,7 @@ describe('pushes', () => {
       background: false,
       pushBlocks: true,
     });
+    learn(f);
     try {
       t = START + 2 * 60_000;
       await f.tick();
@@ -210,6 +275,8 @@ describe('pushes', () => {
       clock: () => START,
       background: false,
     });
+    learn(f);
+    let sessionCounter = -1;
     try {
       const meter = [0, 1, 2].find((i) => f.truth.meter(i).profile.id === 'is15959-1ph')!;
       const c = await connect(f, meter, 'management');
@@ -224,12 +291,15 @@ describe('pushes', () => {
           ],
         });
         expect(await c.get('0.0.25.9.0.255', 40, 3)).toMatchObject({ value: [{}, { value: dest }, {}] });
+        sessionCounter = num(await c.get('0.0.43.1.3.255', 1, 2));
         await c.action('0.0.25.9.0.255', 40, 1, { type: 'integer', value: 0 });
       } finally {
         await c.end();
       }
       await receivedAtLeast(1);
       expect(received.map((r) => r.from)).toEqual([f.address(meter)]);
+      expect(sessionCounter).toBeGreaterThan(0);
+      expect(received[0]!.invocationCounter).toBeGreaterThanOrEqual(sessionCounter);
       const body = (received[0]!.body as { value: DlmsData[] }).value;
       expect(body[0]).toEqual(f.truth.registerAt(meter, '0.0.96.1.2.255', START));
       expect(body).toHaveLength(

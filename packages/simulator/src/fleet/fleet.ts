@@ -117,7 +117,7 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
   const counters = new CounterStore();
   const linkCounters: LinkCounters = { sent: 0, dropped: 0, corrupted: 0 };
   const stats = { connections: 0, sessions: 0, requests: 0, refused: 0, silent: 0, errors: 0 };
-  const pushes = new PushScheduler(truth, o.pushTo, now, o.pushBlocks ?? false);
+  const pushes = new PushScheduler(truth, o.pushTo, now, o.pushBlocks ?? false, counters);
   const hooks = {
     now,
     onPush: (meter: number, setup: string) => pushes.pushNow(meter, setup),

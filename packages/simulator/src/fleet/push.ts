@@ -1,7 +1,14 @@
-import { type DlmsData, dateTimeFromInstant, InvocationCounterState, ServerSession } from '@openhes/dlms';
+import {
+  type DlmsData,
+  dateTimeFromInstant,
+  InvocationCounterState,
+  type ServerAssociation,
+  ServerSession,
+} from '@openhes/dlms';
 import { sendPush } from '@openhes/transport';
 import { METER_MAX_PDU, SERVER_CONFORMANCE } from '../conformance.ts';
 import { MeterModel } from '../model/meter-model.ts';
+import type { PushSpec } from '../profiles.ts';
 import type { Truth } from '../truth/fleet-truth.ts';
 import { hash32, Stream } from '../truth/hash.ts';
 import { captureInstant, eswBits } from '../truth/measures.ts';
@@ -9,9 +16,9 @@ import type { MeterTruth } from '../truth/meter.ts';
 import { picks, type Target, tamperTime } from '../truth/scenarios.ts';
 import { DAY, HOUR, type Instant, localMidnight, MINUTE } from '../truth/time.ts';
 import { consumersOf, placeOf, transformersOfFeeder } from '../truth/topology.ts';
-import { systemTitleOf } from '../truth/values.ts';
+import { activeSecrets, systemTitleOf } from '../truth/values.ts';
 import { meterAddress } from './addressing.ts';
-import { pushBody } from './sessions.ts';
+import { CounterStore, pushBody } from './sessions.ts';
 
 export interface PushTo {
   host: string;
@@ -68,9 +75,17 @@ export class PushScheduler {
   private idle: (() => void)[] = [];
 
   private readonly blocks: boolean;
+  private readonly counters: CounterStore;
 
-  constructor(truth: Truth, target: PushTo | undefined, now: () => Instant, blocks = false) {
+  constructor(
+    truth: Truth,
+    target: PushTo | undefined,
+    now: () => Instant,
+    blocks = false,
+    counters: CounterStore = new CounterStore(),
+  ) {
     this.blocks = blocks;
+    this.counters = counters;
     this.truth = truth;
     this.target = target;
     this.now = now;
@@ -192,7 +207,7 @@ export class PushScheduler {
               : { periodMs: row.periodMs, previousAt: captureInstant(m, row.stamp - row.periodMs) }),
           });
     if (edit) body = edit(body);
-    const apdu = notification(m, body, at);
+    const apdu = notification(m, setup.push!, body, at, this.counters);
     this.log.push({ meter, setup: setupObis, at });
     if (this.log.length > 10_000) this.log.splice(0, 5_000);
     this.queue.push(async () => {
@@ -244,22 +259,41 @@ function destinationOf(s: string | undefined): { host: string; port: number } | 
   return m ? { host: m[1]!, port: Number(m[2]) } : undefined;
 }
 
-function notification(m: MeterTruth, body: DlmsData, at: Instant): Uint8Array {
+/** The push client SAP a meter's notifications come from. */
+const PUSH_CLIENT_SAP = 0x66;
+
+/**
+ * A DataNotification as the push setup's protection says: general-glo (or glo) ciphered under
+ * the keys the meter holds now for that association, from the meter's system title, with the
+ * meter's own send invocation counter, which only grows.
+ */
+function notification(
+  m: MeterTruth,
+  push: PushSpec,
+  body: DlmsData,
+  at: Instant,
+  counters: CounterStore,
+): Uint8Array {
+  const pr = push.protection;
+  const association: ServerAssociation = {
+    key: 'push',
+    clientSap: PUSH_CLIENT_SAP,
+    authentication: 'none',
+    policy: pr?.policy ?? 'none',
+    conformance: SERVER_CONFORMANCE,
+    maxReceivePduSize: METER_MAX_PDU,
+  };
+  if (pr !== undefined) {
+    const s = activeSecrets(m);
+    association.keys = { ek: s.ek, ak: s.ak };
+    association.style = pr.style;
+  }
   const session = new ServerSession({
     systemTitle: systemTitleOf(m),
-    associations: [
-      {
-        key: 'push',
-        clientSap: 0x66,
-        authentication: 'none',
-        policy: 'none',
-        conformance: SERVER_CONFORMANCE,
-        maxReceivePduSize: METER_MAX_PDU,
-      },
-    ],
+    associations: [association],
     model: new MeterModel(m, { now: () => at }),
-    clientSap: 0x66,
-    invocationCounters: new InvocationCounterState(),
+    clientSap: PUSH_CLIENT_SAP,
+    invocationCounters: pr === undefined ? new InvocationCounterState() : counters.of(m),
   });
   const step = session.notify({
     body,
