@@ -48,13 +48,19 @@ function checkInputs(key: Uint8Array, iv: Uint8Array, tagLength: number): void {
   }
 }
 
+/** A plain Uint8Array view of node's output, so callers never hold a Buffer. */
 function toUint8(b: Buffer): Uint8Array {
-  return new Uint8Array(b);
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+/** GCM `final()` yields no bytes (no padding), so the update output is the whole result. */
+function joined(head: Buffer, tail: Buffer): Uint8Array {
+  return toUint8(tail.length === 0 ? head : Buffer.concat([head, tail]));
 }
 
 function keystream(key: Uint8Array, iv: Uint8Array, data: Uint8Array): Uint8Array {
   const c = createCipheriv('aes-128-gcm', key, iv);
-  return toUint8(Buffer.concat([c.update(data), c.final()]));
+  return joined(c.update(data), c.final());
 }
 
 export const nodeAesGcm: AesGcm = {
@@ -63,7 +69,7 @@ export const nodeAesGcm: AesGcm = {
     if (tagLength === 0) return { ciphertext: keystream(key, iv, plaintext), tag: new Uint8Array(0) };
     const c = createCipheriv('aes-128-gcm', key, iv, { authTagLength: tagLength });
     c.setAAD(aad);
-    const ciphertext = toUint8(Buffer.concat([c.update(plaintext), c.final()]));
+    const ciphertext = joined(c.update(plaintext), c.final());
     return { ciphertext, tag: toUint8(c.getAuthTag()) };
   },
 
@@ -75,7 +81,7 @@ export const nodeAesGcm: AesGcm = {
     d.setAuthTag(tag);
     const head = d.update(ciphertext);
     try {
-      return toUint8(Buffer.concat([head, d.final()]));
+      return joined(head, d.final());
     } catch (cause) {
       throw new DlmsError(DlmsErrorCode.AuthenticationFailed, 'GCM authentication tag mismatch', { cause });
     }

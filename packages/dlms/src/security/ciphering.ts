@@ -1,4 +1,4 @@
-import { ByteReader, ByteWriter, concatBytes, toHex } from '../bytes.ts';
+import { ByteReader, ByteWriter, toHex } from '../bytes.ts';
 import { DlmsError, DlmsErrorCode } from '../errors.ts';
 import { type AesGcm, nodeAesGcm } from './aes-gcm.ts';
 import type { ReplayGuard } from './invocation-counter.ts';
@@ -42,9 +42,21 @@ function requireProtection(sc: number, f: SecurityControl): void {
   }
 }
 
+/** SC ‖ AK, the AAD prefix of every authenticated suite 0 APDU. */
+function scAndAk(sc: number, ak: Uint8Array, extra?: Uint8Array): Uint8Array {
+  const aad = new Uint8Array(1 + ak.length + (extra?.length ?? 0));
+  aad[0] = sc;
+  aad.set(ak, 1);
+  if (extra !== undefined) aad.set(extra, 1 + ak.length);
+  return aad;
+}
+
+const EMPTY = new Uint8Array(0);
+
 /**
  * Suite 0 protection. Authenticated and encrypted: AAD = SC ‖ AK. Authenticated only: AAD =
  * SC ‖ AK ‖ plaintext, the plaintext travels in clear. Encrypted only: no AAD, no tag.
+ * Returns the body as [text, tag] so the caller copies each once into the APDU.
  */
 function protect(
   sc: number,
@@ -53,25 +65,17 @@ function protect(
   plaintext: Uint8Array,
   keys: SecurityKeys,
   gcm: AesGcm,
-): Uint8Array {
-  const scByte = Uint8Array.of(sc);
+): [Uint8Array, Uint8Array] {
   if (f.authentication) checkAuthenticationKey(keys.ak);
   if (f.authentication && f.encryption) {
-    const { ciphertext, tag } = gcm.encrypt(
-      keys.ek,
-      iv,
-      concatBytes(scByte, keys.ak),
-      plaintext,
-      SUITE0_TAG_LENGTH,
-    );
-    return concatBytes(ciphertext, tag);
+    const { ciphertext, tag } = gcm.encrypt(keys.ek, iv, scAndAk(sc, keys.ak), plaintext, SUITE0_TAG_LENGTH);
+    return [ciphertext, tag];
   }
   if (f.authentication) {
-    const aad = concatBytes(scByte, keys.ak, plaintext);
-    const { tag } = gcm.encrypt(keys.ek, iv, aad, new Uint8Array(0), SUITE0_TAG_LENGTH);
-    return concatBytes(plaintext, tag);
+    const { tag } = gcm.encrypt(keys.ek, iv, scAndAk(sc, keys.ak, plaintext), EMPTY, SUITE0_TAG_LENGTH);
+    return [plaintext, tag];
   }
-  return gcm.encrypt(keys.ek, iv, new Uint8Array(0), plaintext, 0).ciphertext;
+  return [gcm.encrypt(keys.ek, iv, EMPTY, plaintext, 0).ciphertext, EMPTY];
 }
 
 function wireTagFor(input: CipherApduInput): { tag: number; general: boolean } {
@@ -112,14 +116,15 @@ export function cipherApdu(input: CipherApduInput): Uint8Array {
   const { tag, general } = wireTagFor(input);
   checkSystemTitle(input.systemTitle);
   const iv = initialisationVector(input.systemTitle, input.invocationCounter);
-  const body = protect(sc, f, iv, input.plaintext, input.keys, input.aesGcm ?? nodeAesGcm);
-  const w = new ByteWriter(body.length + 24).u8(tag);
+  const [text, authTag] = protect(sc, f, iv, input.plaintext, input.keys, input.aesGcm ?? nodeAesGcm);
+  const w = new ByteWriter(text.length + authTag.length + 24).u8(tag);
   if (general) w.axdrLength(SYSTEM_TITLE_LENGTH).bytes(input.systemTitle);
   return w
-    .axdrLength(5 + body.length)
+    .axdrLength(5 + text.length + authTag.length)
     .u8(sc)
     .u32(input.invocationCounter)
-    .bytes(body)
+    .bytes(text)
+    .bytes(authTag)
     .finish();
 }
 
@@ -228,16 +233,15 @@ export function decipherApdu(bytes: Uint8Array, options: DecipherOptions): Decip
   if (keys === undefined) throw new DlmsError(DlmsErrorCode.Security, `no keys for system title ${titleHex}`);
   const gcm = options.aesGcm ?? nodeAesGcm;
   const iv = initialisationVector(systemTitle, invocationCounter);
-  const scByte = Uint8Array.of(sc);
   if (security.authentication) checkAuthenticationKey(keys.ak);
   let plaintext: Uint8Array;
   if (security.authentication && security.encryption) {
-    plaintext = gcm.decrypt(keys.ek, iv, concatBytes(scByte, keys.ak), body, authTag);
+    plaintext = gcm.decrypt(keys.ek, iv, scAndAk(sc, keys.ak), body, authTag);
   } else if (security.authentication) {
-    gcm.decrypt(keys.ek, iv, concatBytes(scByte, keys.ak, body), new Uint8Array(0), authTag);
+    gcm.decrypt(keys.ek, iv, scAndAk(sc, keys.ak, body), EMPTY, authTag);
     plaintext = body.slice();
   } else {
-    plaintext = gcm.decrypt(keys.ek, iv, new Uint8Array(0), body, new Uint8Array(0));
+    plaintext = gcm.decrypt(keys.ek, iv, EMPTY, body, EMPTY);
   }
   if (security.authentication || options.require !== undefined)
     options.guard?.accept(titleHex, invocationCounter);

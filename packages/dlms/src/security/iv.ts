@@ -44,6 +44,9 @@ export function initialisationVector(systemTitle: Uint8Array, invocationCounter:
   checkInvocationCounter(invocationCounter);
   const iv = new Uint8Array(12);
   iv.set(systemTitle, 0);
-  new DataView(iv.buffer).setUint32(8, invocationCounter);
+  iv[8] = invocationCounter >>> 24;
+  iv[9] = invocationCounter >>> 16;
+  iv[10] = invocationCounter >>> 8;
+  iv[11] = invocationCounter;
   return iv;
 }

@@ -41,17 +41,17 @@ export function securityControlFields(sc: number): SecurityControl {
   };
 }
 
-function assertSupported(f: SecurityControl, sc: string): void {
+function assertSupported(f: SecurityControl, scByte: number): void {
   if (f.compression) {
     throw new DlmsError(
       DlmsErrorCode.Unsupported,
-      `security control ${sc} asks for compression (V.44), which is not supported`,
+      `security control ${hexByte(scByte)} asks for compression (V.44), which is not supported`,
     );
   }
   if (f.suiteId !== SUPPORTED_SUITE_ID) {
     throw new DlmsError(
       DlmsErrorCode.Unsupported,
-      `security control ${sc} names security suite ${f.suiteId}; only suite 0 is supported`,
+      `security control ${hexByte(scByte)} names security suite ${f.suiteId}; only suite 0 is supported`,
     );
   }
 }
@@ -63,7 +63,7 @@ function hexByte(sc: number): string {
 /** Decodes an SC byte for use: compression or a suite other than 0 is DlmsError Unsupported. */
 export function decodeSecurityControl(sc: number): SecurityControl {
   const f = securityControlFields(sc);
-  assertSupported(f, hexByte(sc));
+  assertSupported(f, sc);
   return f;
 }
 
@@ -92,7 +92,7 @@ export function encodeSecurityControl(input: SecurityControlInput): number {
   if (f.encryption) sc |= SecurityControlMask.encryption;
   if (f.keySet === KeySet.broadcast) sc |= SecurityControlMask.keySet;
   if (f.compression) sc |= SecurityControlMask.compression;
-  assertSupported(f, hexByte(sc));
+  assertSupported(f, sc);
   return sc;
 }
 
