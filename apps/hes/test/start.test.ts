@@ -49,7 +49,14 @@ describe('hes start', () => {
       expect((await fetch(`${a.url}/health`)).status).toBe(200);
       const login = await post(`${a.url}/auth/login`, { username: 'admin', password });
       const token = ((await login.json()) as { token: string }).token;
-      const plan = { name: 'q', schedule: '*/15 * * * *', reads: ['block'], target: {}, enabled: true };
+      const plan = {
+        name: 'q',
+        cron: '*/15 * * * *',
+        reads: ['block'],
+        meters: 'all',
+        windowSeconds: 60,
+        enabled: true,
+      };
       expect((await post(`${a.url}/plans`, plan, token)).status).toBe(201);
       const imported = await post(
         `${a.url}/meters/import`,
@@ -121,6 +128,8 @@ describe('hes start', () => {
         '--duration',
         '1500ms',
         '--demo',
+        '--meters',
+        '2',
       ],
       io,
     );

@@ -21,8 +21,9 @@ export {
   filePlanStore,
   memoryPlanStore,
   type NewReadingPlan,
+  type PlanMeters,
   PlanReadKind,
-  type PlanTarget,
+  type PlanStoreOptions,
   type ReadingPlan,
   type ReadingPlanStore,
 } from './plans.ts';

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import type { Clock, Instant, MeterStatus } from '@openhes/core';
+import type { Clock, Instant } from '@openhes/core';
 
 /** What a plan reads; the names are the acquisition layer's read kinds. */
 export const PlanReadKind = {
@@ -12,18 +12,21 @@ export const PlanReadKind = {
 } as const;
 export type PlanReadKind = (typeof PlanReadKind)[keyof typeof PlanReadKind];
 
-export interface PlanTarget {
-  status?: MeterStatus;
-  underNode?: number;
-  meterIds?: number[];
+/** Which meters a plan reads: all, or those of some device profiles and/or ids. */
+export interface PlanMeters {
+  profiles?: string[];
+  ids?: number[];
 }
 
+/** The acquisition layer's reading plan plus `enabled`; the scheduler runs these as stored. */
 export interface NewReadingPlan {
   name: string;
   /** Cron expression (5 or 6 fields) in UTC. */
-  schedule: string;
+  cron: string;
   reads: PlanReadKind[];
-  target: PlanTarget;
+  meters: PlanMeters | 'all';
+  /** Each run is spread over this many seconds, each meter at a stable offset. */
+  windowSeconds: number;
   enabled: boolean;
 }
 
@@ -50,9 +53,41 @@ interface PlanFile {
   plans: ReadingPlan[];
 }
 
-function planStore(clock: Clock, load: () => PlanFile, save: (f: PlanFile) => void): ReadingPlanStore {
+export interface PlanStoreOptions {
+  /** Called after every change with all plans (the head end reschedules from it). */
+  onChange?: (plans: ReadingPlan[]) => void;
+}
+
+interface LegacyPlan {
+  schedule?: string;
+  target?: { meterIds?: number[] };
+}
+
+/** Plans written before the shape matched acquisition's: `schedule` → `cron`, `target.meterIds` → `meters.ids`. */
+function upgrade(p: ReadingPlan & LegacyPlan): ReadingPlan {
+  if (typeof p.cron === 'string') return p;
+  const { schedule, target, ...rest } = p;
+  return {
+    ...rest,
+    cron: schedule ?? '0 0 * * *',
+    meters: target?.meterIds === undefined ? 'all' : { ids: target.meterIds },
+    windowSeconds: 0,
+  };
+}
+
+function planStore(
+  clock: Clock,
+  load: () => PlanFile,
+  persist: (f: PlanFile) => void,
+  options: PlanStoreOptions,
+): ReadingPlanStore {
   const state = load();
+  state.plans = state.plans.map(upgrade);
   const copy = (p: ReadingPlan): ReadingPlan => structuredClone(p);
+  const save = (f: PlanFile): void => {
+    persist(f);
+    options.onChange?.(f.plans.map(copy));
+  };
   return {
     async list() {
       return state.plans.map(copy);
@@ -93,16 +128,17 @@ function planStore(clock: Clock, load: () => PlanFile, save: (f: PlanFile) => vo
   };
 }
 
-export function memoryPlanStore(clock: Clock): ReadingPlanStore {
+export function memoryPlanStore(clock: Clock, options: PlanStoreOptions = {}): ReadingPlanStore {
   return planStore(
     clock,
     () => ({ nextId: 1, plans: [] }),
     () => {},
+    options,
   );
 }
 
 /** Plans in one JSON file, replaced atomically (write to a temporary file, then rename). */
-export function filePlanStore(path: string, clock: Clock): ReadingPlanStore {
+export function filePlanStore(path: string, clock: Clock, options: PlanStoreOptions = {}): ReadingPlanStore {
   return planStore(
     clock,
     () =>
@@ -112,5 +148,6 @@ export function filePlanStore(path: string, clock: Clock): ReadingPlanStore {
       writeFileSync(tmp, `${JSON.stringify(f, null, 2)}\n`);
       renameSync(tmp, path);
     },
+    options,
   );
 }

@@ -245,9 +245,10 @@ describe('routes over a listening server', () => {
   it('creates, reads, replaces and deletes reading plans', async () => {
     const plan = {
       name: 'quarter-hourly',
-      schedule: '*/15 * * * *',
+      cron: '*/15 * * * *',
       reads: ['block', 'events'],
-      target: {},
+      meters: 'all',
+      windowSeconds: 600,
       enabled: true,
     };
     const created = await h.call('POST', '/plans', { token: operator, body: plan });
@@ -256,9 +257,9 @@ describe('routes over a listening server', () => {
     expect((await h.call('GET', `/plans/${id}`, { token: viewer })).json).toMatchObject(plan);
     const replaced = await h.call('PUT', `/plans/${id}`, {
       token: operator,
-      body: { ...plan, enabled: false, target: { status: 'active' } },
+      body: { ...plan, enabled: false, meters: { profiles: ['is15959-sp'] } },
     });
-    expect(replaced.json).toMatchObject({ enabled: false, target: { status: 'active' } });
+    expect(replaced.json).toMatchObject({ enabled: false, meters: { profiles: ['is15959-sp'] } });
     expect((await h.call('GET', '/plans', { token: viewer })).json.items).toHaveLength(1);
     expect((await h.call('DELETE', `/plans/${id}`, { token: operator })).status).toBe(204);
     expect((await h.call('GET', `/plans/${id}`, { token: viewer })).status).toBe(404);

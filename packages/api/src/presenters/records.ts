@@ -106,9 +106,10 @@ export function presentPlan(p: ReadingPlan) {
   return {
     id: p.id,
     name: p.name,
-    schedule: p.schedule,
+    cron: p.cron,
     reads: p.reads,
-    target: p.target,
+    meters: p.meters,
+    windowSeconds: p.windowSeconds,
     enabled: p.enabled,
     createdAt: iso(p.createdAt),
     updatedAt: iso(p.updatedAt),

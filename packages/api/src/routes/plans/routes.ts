@@ -36,7 +36,7 @@ export function planRoutes(app: Api, ctx: ApiContext): void {
     async (req, reply) => {
       const p = await plans.create(req.body);
       req.audit.target = `plan:${p.id}`;
-      req.audit.detail = { name: p.name, schedule: p.schedule };
+      req.audit.detail = { name: p.name, cron: p.cron };
       return reply.status(201).send(presentPlan(p));
     },
   );
@@ -56,7 +56,7 @@ export function planRoutes(app: Api, ctx: ApiContext): void {
       req.audit.target = `plan:${req.params.id}`;
       const p = await plans.replace(req.params.id, req.body);
       if (!p) throw notFound(`plan ${req.params.id}`);
-      req.audit.detail = { name: p.name, schedule: p.schedule, enabled: p.enabled };
+      req.audit.detail = { name: p.name, cron: p.cron, enabled: p.enabled };
       return presentPlan(p);
     },
   );

@@ -1,14 +1,29 @@
-import { MeterStatus } from '@openhes/core';
 import { Type } from 'typebox';
 import { PlanReadKind } from '../../plans.ts';
 import { DateTime } from '../common/schema.ts';
 
 const CRON_FIELD = '[0-9*/,\\-A-Za-z?LW#]+';
 
+const Meters = Type.Union(
+  [
+    Type.Literal('all'),
+    Type.Object(
+      {
+        profiles: Type.Optional(
+          Type.Array(Type.String({ minLength: 1, maxLength: 128 }), { minItems: 1, maxItems: 100 }),
+        ),
+        ids: Type.Optional(Type.Array(Type.Integer({ minimum: 1 }), { minItems: 1, maxItems: 100_000 })),
+      },
+      { additionalProperties: false },
+    ),
+  ],
+  { description: '"all", or the meters of these device profiles and/or with these ids' },
+);
+
 export const PlanBody = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 128 }),
-    schedule: Type.String({
+    cron: Type.String({
       pattern: `^${CRON_FIELD}( ${CRON_FIELD}){4,5}$`,
       description: 'Cron expression, 5 or 6 fields, UTC (e.g. "*/15 * * * *")',
     }),
@@ -16,14 +31,12 @@ export const PlanBody = Type.Object(
       minItems: 1,
       uniqueItems: true,
     }),
-    target: Type.Object(
-      {
-        status: Type.Optional(Type.Union(Object.values(MeterStatus).map((s) => Type.Literal(s)))),
-        underNode: Type.Optional(Type.Integer({ minimum: 1 })),
-        meterIds: Type.Optional(Type.Array(Type.Integer({ minimum: 1 }), { maxItems: 100_000 })),
-      },
-      { additionalProperties: false },
-    ),
+    meters: Meters,
+    windowSeconds: Type.Integer({
+      minimum: 0,
+      maximum: 86_400,
+      description: 'Each run is spread over this many seconds, each meter at a stable offset',
+    }),
     enabled: Type.Boolean(),
   },
   { additionalProperties: false },
@@ -32,13 +45,10 @@ export const PlanBody = Type.Object(
 export const Plan = Type.Object({
   id: Type.Integer(),
   name: Type.String(),
-  schedule: Type.String(),
+  cron: Type.String(),
   reads: Type.Array(Type.String()),
-  target: Type.Object({
-    status: Type.Optional(Type.String()),
-    underNode: Type.Optional(Type.Integer()),
-    meterIds: Type.Optional(Type.Array(Type.Integer())),
-  }),
+  meters: Meters,
+  windowSeconds: Type.Integer(),
   enabled: Type.Boolean(),
   createdAt: DateTime,
   updatedAt: DateTime,

@@ -1,0 +1,110 @@
+import {
+  type Collector,
+  createCollector,
+  type PushDirectory,
+  type PushListener,
+  pushDirectoryFrom,
+  READ_KINDS,
+  type ReadKind,
+  readMeterNow,
+  startPushListener,
+  type TaskResult,
+} from '@openhes/acquisition';
+import type { AcquisitionPort, HesMetrics } from '@openhes/api';
+import { ReadingIngestService } from '@openhes/core';
+import type { HesContext } from '../commands/meters.ts';
+
+export interface Tally {
+  done: number;
+  failed: number;
+  skipped: number;
+  readings: number;
+  events: number;
+}
+
+/**
+ * The collector with its outcomes fed to the metrics. The collector has no per-attempt
+ * hook, so each finished task is counted once (its duration spans retries) and the queue
+ * depth is sampled from its progress counters.
+ */
+export interface Collection {
+  collector: Collector;
+  tally: Tally;
+  record(r: TaskResult): void;
+  acquisition: AcquisitionPort;
+  sampleQueue(): void;
+}
+
+export function createCollection(ctx: HesContext, metrics: HesMetrics): Collection {
+  const collector = createCollector(ctx.store, ctx.access);
+  const tally: Tally = { done: 0, failed: 0, skipped: 0, readings: 0, events: 0 };
+  const record = (r: TaskResult): void => {
+    if (r.status === 'success') tally.done++;
+    else if (r.status === 'skipped') tally.skipped++;
+    else tally.failed++;
+    tally.readings += r.readingsStored;
+    tally.events += r.eventsStored;
+    metrics.collectionOutcome(r);
+    if (r.status !== 'skipped') metrics.sessionLatency(r.durationMs / 1000, r.status);
+    metrics.storeWrites('readings', r.readingsStored);
+    metrics.storeWrites('events', r.eventsStored);
+    metrics.storeWrites('outcomes', r.status === 'skipped' ? 1 : r.attempts);
+  };
+  return {
+    collector,
+    tally,
+    record,
+    sampleQueue: () => metrics.queueDepth(collector.progress.queued),
+    acquisition: {
+      async readNow(meterId, reads) {
+        const kinds = (reads ?? READ_KINDS).filter((r): r is ReadKind =>
+          (READ_KINDS as readonly string[]).includes(r),
+        );
+        const r = await readMeterNow(collector, meterId, kinds);
+        record(r);
+        return {
+          status: r.status,
+          errorCode: r.errorCode,
+          readingsStored: r.readingsStored,
+          eventsStored: r.eventsStored,
+          durationMs: r.durationMs,
+        };
+      },
+    },
+  };
+}
+
+export interface Pushes {
+  listener: PushListener;
+  /** Rebuilds the sender directory from the registry (after an import). */
+  refresh(): Promise<void>;
+}
+
+/** The push listener on TCP and UDP; pushes from meters not in the directory are dropped. */
+export async function startPushes(
+  ctx: HesContext,
+  options: { host: string; port: number },
+  onError: (message: string) => void,
+): Promise<Pushes> {
+  let directory: PushDirectory | undefined;
+  const lazy: PushDirectory = {
+    bySystemTitle: async (hex) => directory?.bySystemTitle(hex),
+    byAddress: async (host) => directory?.byAddress(host),
+    bySerial: async (serial) => directory?.bySerial(serial),
+  };
+  const listener = await startPushListener(
+    { host: options.host, tcpPort: options.port, udpPort: options.port },
+    {
+      directory: lazy,
+      ingest: new ReadingIngestService(ctx.store.channels, ctx.store.readings),
+      events: ctx.store.events,
+      onError: (e, from) => onError(`push from ${from} dropped: ${e.message}`),
+      now: Date.now,
+    },
+  );
+  const refresh = async (): Promise<void> => {
+    directory = await pushDirectoryFrom(ctx.store.meters, ctx.access);
+  };
+  await refresh();
+  return { listener, refresh };
+}
