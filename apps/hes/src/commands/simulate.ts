@@ -97,7 +97,7 @@ function describeFleet(fleet: Fleet, o: SimulateOptions): string[] {
     `  clients: public SAP 16 (no security), reader SAP 32 (LLS), management SAP 48 (HLS-GMAC, auth+enc); keys in the export`,
     `  clock: starts ${new Date(fleet.truth.startAt).toISOString()}, speed ×${o.speed}; seed ${o.seed}`,
     `  link: latency ${o.latency} ± ${o.jitter}, loss ${o.loss}, corrupt ${o.corrupt}, silent ${o.silent}, refused ${o.refused}, slow ${o.slow}`,
-    `  pushes: ${o.pushTo ?? 'off'}; scenarios: ${o.scenario ?? 'none'}; background events: ${o.background ? 'on' : 'off'}`,
+    `  pushes: ${o.pushTo ?? 'off'} (ciphered as each push setup declares, keys in the export); scenarios: ${o.scenario ?? 'none'}; background events: ${o.background ? 'on' : 'off'}`,
   ];
 }
 

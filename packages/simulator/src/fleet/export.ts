@@ -1,6 +1,8 @@
 import { toHex } from '@openhes/dlms';
+import type { DeviceProfile } from '../profiles.ts';
 import { issuedSecrets, serialOf, systemTitleOf } from '../truth/values.ts';
 import type { Fleet } from './fleet.ts';
+import { PUSH_CLIENT_SAP } from './push.ts';
 
 /** What a head end needs to reach one simulated meter. */
 export interface MeterRecord {
@@ -20,6 +22,35 @@ export interface MeterRecord {
   ek: string;
   ak: string;
   kek: string;
+  /**
+   * The associations the meter offers, `key:clientSap:authentication:policy` joined by `;`
+   * (e.g. `management:48:hls-gmac:auth+enc`). The password is the LLS secret, EK/AK the global
+   * unicast keys of HLS-GMAC and of the ciphered policies; security suite 0.
+   */
+  associations: string;
+  securitySuite: number;
+  /**
+   * How pushes arrive, `style:policy` per distinct protection (`general-glo:auth+enc`), `none`
+   * in clear. Pushes are wrapper PDUs over TCP or UDP from wPort `serverAddress` to the push
+   * client wPort `pushClientSap`, from the meter's own address, ciphered under EK/AK and carrying
+   * the system title.
+   */
+  pushProtection: string;
+  pushClientSap: number;
+}
+
+function associationsOf(p: DeviceProfile): string {
+  return p.associations.map((a) => `${a.key}:${a.clientSap}:${a.authentication}:${a.policy}`).join(';');
+}
+
+function pushProtectionOf(p: DeviceProfile): string {
+  const kinds = new Set<string>();
+  for (const o of p.objects) {
+    if (o.push === undefined) continue;
+    const pr = o.push.protection;
+    kinds.add(pr === undefined ? 'none' : `${pr.style}:${pr.policy}`);
+  }
+  return [...kinds].join(';') || 'none';
 }
 
 export function meterRecord(fleet: Fleet, index: number): MeterRecord {
@@ -42,6 +73,10 @@ export function meterRecord(fleet: Fleet, index: number): MeterRecord {
     ek: toHex(s.ek),
     ak: toHex(s.ak),
     kek: toHex(s.kek),
+    associations: associationsOf(m.profile),
+    securitySuite: 0,
+    pushProtection: pushProtectionOf(m.profile),
+    pushClientSap: PUSH_CLIENT_SAP,
   };
 }
 
@@ -62,6 +97,10 @@ const COLUMNS: (keyof MeterRecord)[] = [
   'ek',
   'ak',
   'kek',
+  'associations',
+  'securitySuite',
+  'pushProtection',
+  'pushClientSap',
 ];
 
 /** The meter list as CSV (header + one line per meter) or JSON lines, streamed in chunks. */

@@ -32,6 +32,9 @@ export interface PushRecord {
   at: Instant;
 }
 
+/** The push client SAP (IDIS): the association notifications belong to, and their wrapper destination wPort. */
+export const PUSH_CLIENT_SAP = 0x66;
+
 const ESW = '0.0.94.91.18.255';
 const MAX_IN_FLIGHT = 32;
 const BLOCK_GRID = 900_000;
@@ -219,6 +222,7 @@ export class PushScheduler {
             port: own?.port ?? target.port,
             localAddress: meterAddress(meter),
             sourceWPort: m.profile.serverAddress,
+            destinationWPort: PUSH_CLIENT_SAP,
             connectTimeoutMs: 5_000,
           },
           [apdu],
@@ -258,9 +262,6 @@ function destinationOf(s: string | undefined): { host: string; port: number } | 
   const m = s === undefined ? null : /^(.+):(\d+)$/.exec(s);
   return m ? { host: m[1]!, port: Number(m[2]) } : undefined;
 }
-
-/** The push client SAP a meter's notifications come from. */
-const PUSH_CLIENT_SAP = 0x66;
 
 /**
  * A DataNotification as the push setup's protection says: general-glo (or glo) ciphered under
