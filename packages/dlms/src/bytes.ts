@@ -47,15 +47,24 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
  */
 export class ByteReader {
   readonly bytes: Uint8Array;
-  readonly view: DataView;
   offset: number;
   readonly end: number;
+  private dataView: DataView | undefined;
 
   constructor(bytes: Uint8Array, offset = 0, end = bytes.length) {
     this.bytes = bytes;
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.offset = offset;
     this.end = end;
+    this.dataView = undefined;
+  }
+
+  /** Created on first use: most readers only ever read bytes and 16/32-bit integers. */
+  get view(): DataView {
+    if (this.dataView === undefined) {
+      const b = this.bytes;
+      this.dataView = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    }
+    return this.dataView;
   }
 
   get remaining(): number {
@@ -77,9 +86,9 @@ export class ByteReader {
     throw new DlmsError(code, `${what} at offset ${at}: ${this.context(at)}`, { offset: at });
   }
 
-  need(n: number, what = 'value'): void {
+  need(n: number, what?: string): void {
     if (n < 0 || this.offset + n > this.end) {
-      this.fail(DlmsErrorCode.Truncated, `${what} needs ${n} bytes, ${this.remaining} left`);
+      this.fail(DlmsErrorCode.Truncated, `${what ?? 'value'} needs ${n} bytes, ${this.remaining} left`);
     }
   }
 
@@ -95,35 +104,35 @@ export class ByteReader {
 
   i8(): number {
     this.need(1);
-    return this.view.getInt8(this.offset++);
+    return (this.bytes[this.offset++]! << 24) >> 24;
   }
 
   u16(): number {
     this.need(2);
-    const v = this.view.getUint16(this.offset);
-    this.offset += 2;
-    return v;
+    const b = this.bytes;
+    const o = this.offset;
+    this.offset = o + 2;
+    return (b[o]! << 8) | b[o + 1]!;
   }
 
   i16(): number {
     this.need(2);
-    const v = this.view.getInt16(this.offset);
-    this.offset += 2;
-    return v;
+    const b = this.bytes;
+    const o = this.offset;
+    this.offset = o + 2;
+    return (((b[o]! << 8) | b[o + 1]!) << 16) >> 16;
   }
 
   u32(): number {
-    this.need(4);
-    const v = this.view.getUint32(this.offset);
-    this.offset += 4;
-    return v;
+    return this.i32() >>> 0;
   }
 
   i32(): number {
     this.need(4);
-    const v = this.view.getInt32(this.offset);
-    this.offset += 4;
-    return v;
+    const b = this.bytes;
+    const o = this.offset;
+    this.offset = o + 4;
+    return (b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!;
   }
 
   u64(): bigint {
@@ -190,23 +199,29 @@ export class ByteReader {
 /** Growable output buffer; encoders append and call `finish()` once. */
 export class ByteWriter {
   private buf: Uint8Array;
-  private view: DataView;
+  private dataView: DataView | undefined;
   length = 0;
 
-  constructor(initialCapacity = 256) {
+  constructor(initialCapacity = 64) {
     this.buf = new Uint8Array(initialCapacity);
-    this.view = new DataView(this.buf.buffer);
+    this.dataView = undefined;
+  }
+
+  /** Created on first use (64-bit and float writes) and dropped when the buffer grows. */
+  private get view(): DataView {
+    if (this.dataView === undefined) this.dataView = new DataView(this.buf.buffer);
+    return this.dataView;
   }
 
   private ensure(n: number): void {
     const need = this.length + n;
     if (need <= this.buf.length) return;
-    let cap = this.buf.length * 2;
+    let cap = Math.max(this.buf.length * 2, 16);
     while (cap < need) cap *= 2;
     const next = new Uint8Array(cap);
     next.set(this.buf.subarray(0, this.length));
     this.buf = next;
-    this.view = new DataView(next.buffer);
+    this.dataView = undefined;
   }
 
   u8(v: number): this {
@@ -217,36 +232,38 @@ export class ByteWriter {
 
   i8(v: number): this {
     this.ensure(1);
-    this.view.setInt8(this.length++, v);
+    this.buf[this.length++] = v;
     return this;
   }
 
   u16(v: number): this {
     this.ensure(2);
-    this.view.setUint16(this.length, v);
-    this.length += 2;
+    const b = this.buf;
+    const o = this.length;
+    b[o] = v >>> 8;
+    b[o + 1] = v;
+    this.length = o + 2;
     return this;
   }
 
   i16(v: number): this {
-    this.ensure(2);
-    this.view.setInt16(this.length, v);
-    this.length += 2;
-    return this;
+    return this.u16(v);
   }
 
   u32(v: number): this {
     this.ensure(4);
-    this.view.setUint32(this.length, v);
-    this.length += 4;
+    const b = this.buf;
+    const o = this.length;
+    b[o] = v >>> 24;
+    b[o + 1] = v >>> 16;
+    b[o + 2] = v >>> 8;
+    b[o + 3] = v;
+    this.length = o + 4;
     return this;
   }
 
   i32(v: number): this {
-    this.ensure(4);
-    this.view.setInt32(this.length, v);
-    this.length += 4;
-    return this;
+    return this.u32(v);
   }
 
   u64(v: bigint): this {
@@ -299,12 +316,17 @@ export class ByteWriter {
     return this.u8(0x84).u32(n);
   }
 
-  /** Overwrites one byte already written (for back-patched lengths). */
+  /** Overwrites one byte already written (for back-patched lengths); call before `finish()`. */
   setU8(at: number, v: number): void {
     this.buf[at] = v & 0xff;
   }
 
+  /**
+   * An exactly full buffer is handed over without a copy: any later write grows into a new
+   * buffer, so the returned bytes stay as they are.
+   */
   finish(): Uint8Array {
+    if (this.length === this.buf.length) return this.buf;
     return this.buf.slice(0, this.length);
   }
 }
