@@ -22,8 +22,12 @@ export interface WrapperDeframerOptions {
  * close the connection on that error. While resynchronising the buffer keeps at most one
  * header plus `maxApduLength` bytes from the first plausible offset.
  */
+const NO_BYTES = new Uint8Array(0);
+
 export class WrapperDeframer {
-  private buf = new Uint8Array(256);
+  /** The bytes being parsed: `owned`, or the caller's chunk while nothing else is held. */
+  private buf: Uint8Array = NO_BYTES;
+  private owned: Uint8Array = NO_BYTES;
   private start = 0;
   private end = 0;
   private readonly maxApduLength: number;
@@ -45,7 +49,13 @@ export class WrapperDeframer {
   }
 
   push(chunk: Uint8Array): WrapperDeframerEvent[] {
-    this.append(chunk);
+    if (this.start === this.end) {
+      this.buf = chunk;
+      this.start = 0;
+      this.end = chunk.length;
+    } else {
+      this.append(chunk);
+    }
     const events: WrapperDeframerEvent[] = [];
     while (this.end - this.start >= WRAPPER_HEADER_LENGTH) {
       if (this.resyncing && !this.resync()) break;
@@ -73,8 +83,20 @@ export class WrapperDeframer {
     if (this.start === this.end) {
       this.start = 0;
       this.end = 0;
+    } else if (this.buf !== this.owned) {
+      this.keepTail();
     }
+    this.buf = this.owned;
     return events;
+  }
+
+  /** Copies the unparsed end of a borrowed chunk into the owned buffer. */
+  private keepTail(): void {
+    const held = this.end - this.start;
+    if (this.owned.length < held) this.owned = new Uint8Array(Math.max(held, 64));
+    this.owned.set(this.buf.subarray(this.start, this.end));
+    this.start = 0;
+    this.end = held;
   }
 
   private lengthAt(at: number): number {
@@ -116,9 +138,10 @@ export class WrapperDeframer {
     if (this.end + chunk.length > this.buf.length) {
       const target = held + chunk.length;
       const next =
-        target > this.buf.length ? new Uint8Array(Math.max(target, this.buf.length * 2)) : this.buf;
+        target > this.buf.length ? new Uint8Array(Math.max(target, this.buf.length * 2, 64)) : this.buf;
       next.set(this.buf.subarray(this.start, this.end));
       this.buf = next;
+      this.owned = next;
       this.start = 0;
       this.end = held;
     }
