@@ -18,15 +18,18 @@ import {
   formatData,
   formatDateTime,
   fromHex,
+  tryDateTimeToInstant,
 } from '@openhes/dlms';
 import {
   type ClientLinkOptions,
   type ClientSecurityOptions,
+  type DeviationSign,
   DlmsClient,
   type DlmsClientOptions,
   type FrameTrace,
   type ProfileRange,
   type ProfileTable,
+  standardDateTime,
 } from '@openhes/transport';
 import type { Command } from 'commander';
 import { inspect } from '../inspect/decode.ts';
@@ -58,6 +61,7 @@ interface ReadOptions {
   counterFrom?: string;
   timeout: string;
   json?: boolean;
+  deviationSign: string;
 }
 
 /** One attribute to read: `OBIS`, `OBIS:attr`, `CLASS/OBIS` or `CLASS/OBIS:attr`. */
@@ -156,6 +160,11 @@ function linkOptions(o: ReadOptions, clientSap: number): ClientLinkOptions {
   };
 }
 
+function deviationSignOption(v: string): DeviationSign {
+  if (v === 'standard' || v === 'inverted') return v;
+  throw new UsageError(`--deviation-sign must be standard or inverted, got '${v}'`);
+}
+
 function baseOptions(
   o: ReadOptions,
   trace: ((f: FrameTrace) => void) | undefined,
@@ -169,6 +178,7 @@ function baseOptions(
       ...(o.localAddress === undefined ? {} : { localAddress: o.localAddress }),
     },
     responseTimeoutMs: int('--timeout', o.timeout, 1, 3_600_000),
+    clock: { deviation: deviationSignOption(o.deviationSign) },
     ...(trace ? { trace } : {}),
   };
 }
@@ -207,14 +217,23 @@ function scaled(d: DlmsData, su: ScalerUnit | undefined): number | undefined {
 }
 
 /** A value as one line for people: scaled numbers with units, date-times, enum names. */
-function valueText(spec: AttributeSpec, d: DlmsData, su: ScalerUnit | undefined): string {
+function valueText(
+  spec: AttributeSpec,
+  d: DlmsData,
+  su: ScalerUnit | undefined,
+  sign: DeviationSign,
+): string {
   const n = scaled(d, su);
   if (n !== undefined) {
     const unit = su === undefined ? undefined : unitSymbol(su.unit);
     return unit ? `${n} ${unit}` : String(n);
   }
   const described = describeValue(spec.classId, spec.attr, d).described;
-  if (described.kind === 'date_time') return formatDateTime(described.value);
+  if (described.kind === 'date_time') {
+    const instant = tryDateTimeToInstant(standardDateTime(described.value, sign));
+    const text = formatDateTime(described.value);
+    return instant ? `${text} = ${instant.toISOString()}` : text;
+  }
   if (described.kind === 'enum') return `${described.value.name ?? '?'} (${described.value.value})`;
   if (described.kind === 'scal_unit_type') {
     return `scaler ${described.value.scaler}, unit ${unitSymbol(described.value.unit) ?? described.value.unit}`;
@@ -355,7 +374,7 @@ async function readAttributes(
         value: toJsonTree(r.value),
         ...(n === undefined || su === undefined ? {} : { scaled: n, unit: unitSymbol(su.unit) ?? su.unit }),
       });
-    } else io.out(`${label}  ${name ? `${name}  ` : ''}${valueText(s, r.value, su)}`);
+    } else io.out(`${label}  ${name ? `${name}  ` : ''}${valueText(s, r.value, su, client.deviationSign)}`);
   }
   if (json) io.out(JSON.stringify(out));
   return failed;
@@ -478,6 +497,11 @@ export function registerReadCommand(program: Command, io: Io): void {
     .option('--objects', "list the association's object list")
     .option('--trace', 'print every frame decoded')
     .option('--timeout <ms>', 'response timeout', '10000')
+    .option(
+      '--deviation-sign <sign>',
+      'standard (UTC = local + deviation, Blue Book) or inverted (the meter sends local − UTC, e.g. +330 for IST)',
+      'standard',
+    )
     .option('--json', 'print JSON')
     .action(async (specs: string[], o: ReadOptions) => {
       try {

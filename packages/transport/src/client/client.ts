@@ -19,7 +19,7 @@ import { WrapperLink } from '../link/wrapper-link.ts';
 import { connectTcp } from '../tcp.ts';
 import type { Transport } from '../transport.ts';
 import { connectUdp } from '../udp.ts';
-import type { ClientWarning, DlmsClientOptions } from './options.ts';
+import type { ClientWarning, DeviationSign, DlmsClientOptions } from './options.ts';
 import { type ProfileRange, type ProfileTable, readProfileTable } from './profile.ts';
 
 const DEFAULT_RESPONSE_TIMEOUT_MS = 10_000;
@@ -122,12 +122,15 @@ export class DlmsClient {
   /** Requests enqueued and not yet settled; 0 = the next one starts at once. */
   private inFlight = 0;
   private readonly captureCache = new Map<string, unknown>();
+  /** The meter's deviation sign convention, applied to profile date-times. */
+  readonly deviationSign: DeviationSign;
 
   private constructor(link: ApduLink, session: ClientSession, options: DlmsClientOptions) {
     this.link = link;
     this.session = session;
     this.timeoutMs = options.responseTimeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS;
     this.onWarning = options.onWarning;
+    this.deviationSign = options.clock?.deviation ?? 'standard';
     link.onEvent((e) => {
       if (e.type === 'warning') this.onWarning?.({ code: 'LINK', message: e.error.message });
     });
@@ -245,7 +248,7 @@ export class DlmsClient {
    * are read once per profile and client.
    */
   readProfile(obis: Obis, range: ProfileRange): Promise<ProfileTable> {
-    return readProfileTable(this, obis, range, this.captureCache);
+    return readProfileTable(this, obis, range, this.captureCache, this.deviationSign);
   }
 
   /** object_list of the current association (Association LN 0.0.40.0.0.255 attribute 2). */

@@ -9,6 +9,7 @@ import {
   toObis,
 } from '@openhes/cosem';
 import {
+  type CosemDateTime,
   type DlmsData,
   dateTimeFromInstant,
   dateTimeToOctets,
@@ -16,7 +17,9 @@ import {
   type ListResult,
   rangeDescriptor,
   type SelectiveAccessDescriptor,
+  tryDateTimeToInstant,
 } from '@openhes/dlms';
+import type { DeviationSign } from './options.ts';
 
 export type ProfileRange = { from: Date; to: Date } | { fromEntry: number; toEntry: number };
 
@@ -121,14 +124,33 @@ export function profileAccess(
   });
 }
 
+/** A date-time as the Blue Book reads it, whatever sign convention the meter uses. */
+export function standardDateTime(v: CosemDateTime, sign: DeviationSign): CosemDateTime {
+  if (sign === 'standard' || v.deviation === null) return v;
+  return { ...v, deviation: -v.deviation };
+}
+
+function withDeviationSign(table: ProfileTable, sign: DeviationSign): ProfileTable {
+  if (sign === 'standard') return table;
+  const rows = table.rows.map((row) =>
+    row.map((cell) =>
+      cell.kind === 'date-time'
+        ? { ...cell, instant: tryDateTimeToInstant(standardDateTime(cell.value, sign)) }
+        : cell,
+    ),
+  );
+  return { ...table, rows };
+}
+
 export async function readProfileTable(
   reader: ProfileReader,
   obis: string | Uint8Array,
   range: ProfileRange,
   cache: Map<string, unknown>,
+  sign: DeviationSign = 'standard',
 ): Promise<ProfileTable> {
   const shape = await shapeOf(reader, obis, cache);
   if (shape.captureObjects.length === 0) return { columns: [], rows: [] };
   const buffer = await reader.get(obis, PROFILE_GENERIC, 2, profileAccess(shape.captureObjects, range));
-  return decodeProfileBuffer(buffer, shape.captureObjects, shape.scalers);
+  return withDeviationSign(decodeProfileBuffer(buffer, shape.captureObjects, shape.scalers), sign);
 }
