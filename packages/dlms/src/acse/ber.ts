@@ -241,7 +241,19 @@ export function isValidOid(oid: string): boolean {
   return arcs.every((x) => Number.isSafeInteger(x)) && Number.isSafeInteger(a * 40 + b);
 }
 
+/** Content bytes of OIDs already encoded; ACSE uses a handful of constant names. */
+const oidCache = new Map<string, Uint8Array>();
+const OID_CACHE_LIMIT = 64;
+
 export function encodeBerOid(oid: string): Uint8Array {
+  const cached = oidCache.get(oid);
+  if (cached !== undefined) return cached.slice();
+  const bytes = encodeOidContent(oid);
+  if (oidCache.size < OID_CACHE_LIMIT) oidCache.set(oid, bytes.slice());
+  return bytes;
+}
+
+function encodeOidContent(oid: string): Uint8Array {
   if (!isValidOid(oid)) throw new DlmsError(DlmsErrorCode.Encode, `invalid OBJECT IDENTIFIER "${oid}"`);
   const arcs = oid.split('.').map(Number);
   const subs = [arcs[0]! * 40 + arcs[1]!, ...arcs.slice(2)];

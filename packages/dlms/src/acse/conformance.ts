@@ -44,25 +44,59 @@ export function conformanceMask(name: ConformanceName): number {
   return 1 << (23 - ConformanceBit[name]);
 }
 
+/** Masks in the order of CONFORMANCE_NAMES. */
+const MASKS: readonly number[] = CONFORMANCE_NAMES.map(conformanceMask);
+
 /** Flags → 24-bit integer (bit 0 = 0x800000). Missing flags count as false. */
 export function conformanceToBits(c: Partial<Conformance>): number {
   let bits = 0;
-  for (const name of CONFORMANCE_NAMES) if (c[name]) bits |= conformanceMask(name);
+  for (let i = 0; i < CONFORMANCE_NAMES.length; i++) if (c[CONFORMANCE_NAMES[i]!]) bits |= MASKS[i]!;
   return bits;
+}
+
+/** One literal so every Conformance shares a single object shape; masks are `1 << (23 - bit)`. */
+function flags(bits: number): Conformance {
+  return {
+    'reserved-zero': (bits & 0x800000) !== 0,
+    'general-protection': (bits & 0x400000) !== 0,
+    'general-block-transfer': (bits & 0x200000) !== 0,
+    read: (bits & 0x100000) !== 0,
+    write: (bits & 0x080000) !== 0,
+    'unconfirmed-write': (bits & 0x040000) !== 0,
+    'delta-value-encoding': (bits & 0x020000) !== 0,
+    'reserved-seven': (bits & 0x010000) !== 0,
+    'attribute0-supported-with-set': (bits & 0x008000) !== 0,
+    'priority-mgmt-supported': (bits & 0x004000) !== 0,
+    'attribute0-supported-with-get': (bits & 0x002000) !== 0,
+    'block-transfer-with-get-or-read': (bits & 0x001000) !== 0,
+    'block-transfer-with-set-or-write': (bits & 0x000800) !== 0,
+    'block-transfer-with-action': (bits & 0x000400) !== 0,
+    'multiple-references': (bits & 0x000200) !== 0,
+    'information-report': (bits & 0x000100) !== 0,
+    'data-notification': (bits & 0x000080) !== 0,
+    access: (bits & 0x000040) !== 0,
+    'parameterized-access': (bits & 0x000020) !== 0,
+    get: (bits & 0x000010) !== 0,
+    set: (bits & 0x000008) !== 0,
+    'selective-access': (bits & 0x000004) !== 0,
+    'event-notification': (bits & 0x000002) !== 0,
+    action: (bits & 0x000001) !== 0,
+  };
 }
 
 export function conformanceFromBits(bits: number): Conformance {
   if (!Number.isInteger(bits) || bits < 0 || bits > 0xffffff) {
     throw new DlmsError(DlmsErrorCode.Encode, `conformance ${bits} is not a 24-bit value`);
   }
-  const out = {} as Conformance;
-  for (const name of CONFORMANCE_NAMES) out[name] = (bits & conformanceMask(name)) !== 0;
-  return out;
+  return flags(bits);
 }
 
 /** Names of the bits set, in bit order. */
 export function conformanceNames(bits: number): ConformanceName[] {
-  return CONFORMANCE_NAMES.filter((name) => (bits & conformanceMask(name)) !== 0);
+  const out: ConformanceName[] = [];
+  for (let i = 0; i < CONFORMANCE_NAMES.length; i++)
+    if ((bits & MASKS[i]!) !== 0) out.push(CONFORMANCE_NAMES[i]!);
+  return out;
 }
 
 export function conformanceFromNames(names: readonly ConformanceName[]): Conformance {
@@ -83,9 +117,10 @@ export function writeConformance(w: ByteWriter, c: Partial<Conformance>): void {
 
 export function readConformance(r: ByteReader): Conformance {
   const at = r.offset;
-  for (const b of CONFORMANCE_HEADER) {
-    if (r.u8() !== b) r.fail(DlmsErrorCode.Malformed, 'conformance block must start 5F 1F 04 00', at);
+  for (let i = 0; i < CONFORMANCE_HEADER.length; i++) {
+    if (r.u8() !== CONFORMANCE_HEADER[i]) {
+      r.fail(DlmsErrorCode.Malformed, 'conformance block must start 5F 1F 04 00', at);
+    }
   }
-  const bits = (r.u8() << 16) | (r.u8() << 8) | r.u8();
-  return conformanceFromBits(bits);
+  return flags((r.u8() << 16) | (r.u8() << 8) | r.u8());
 }
