@@ -11,19 +11,44 @@ export const INSTANCE_ID_LENGTH = 6;
  * Six OBIS value groups from 'A.B.C.D.E.F' (also accepts the 'A-B:C.D.E*F' notation).
  * Formatting and naming OBIS codes belongs to @openhes/cosem; this is the minimum the codec needs.
  */
+/** Separators accepted between OBIS groups: `.`, `:`, `*` and `-`. */
+function isObisSeparator(c: number): boolean {
+  return c === 0x2e || c === 0x3a || c === 0x2a || c === 0x2d;
+}
+
+/** Six groups of 1 to 3 decimal digits, each at most 255, separated by any of `.:*-`. */
 export function obisFromString(text: string): Uint8Array {
-  const parts = text.trim().split(/[.:*-]/);
-  if (parts.length !== INSTANCE_ID_LENGTH || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) {
-    throw new DlmsError(DlmsErrorCode.Malformed, `not an OBIS code: '${text}'`);
+  const s = text.trim();
+  const out = new Uint8Array(INSTANCE_ID_LENGTH);
+  let group = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i <= s.length; i++) {
+    const c = i < s.length ? s.charCodeAt(i) : -1;
+    if (c >= 0x30 && c <= 0x39) {
+      value = value * 10 + (c - 0x30);
+      if (++digits > 3) break;
+      continue;
+    }
+    if ((c !== -1 && !isObisSeparator(c)) || digits === 0 || value > 255 || group === INSTANCE_ID_LENGTH)
+      break;
+    out[group++] = value;
+    value = 0;
+    digits = 0;
+    if (c === -1) return group === INSTANCE_ID_LENGTH ? out : fail(text);
   }
-  return Uint8Array.from(parts, Number);
+  return fail(text);
+}
+
+function fail(text: string): never {
+  throw new DlmsError(DlmsErrorCode.Malformed, `not an OBIS code: '${text}'`);
 }
 
 export function obisToString(bytes: Uint8Array): string {
   if (bytes.length !== INSTANCE_ID_LENGTH) {
     throw new DlmsError(DlmsErrorCode.Malformed, `OBIS code needs 6 bytes, got ${bytes.length}`);
   }
-  return Array.from(bytes).join('.');
+  return `${bytes[0]}.${bytes[1]}.${bytes[2]}.${bytes[3]}.${bytes[4]}.${bytes[5]}`;
 }
 
 /** Cosem-Attribute-Descriptor: class-id Unsigned16, instance-id OCTET STRING(6), attribute-id Integer8. */
