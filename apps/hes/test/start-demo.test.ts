@@ -158,8 +158,27 @@ describe('hes start --demo (the command `npm start` runs)', () => {
       const meters = await get<{ items: { serial: string }[] }>(`${url}/meters?limit=100`, auth);
       expect(new Set(meters.items.map((m) => m.serial)).size).toBe(meters.items.length);
       expect(meters.items.length).toBe(METERS + 1);
-      const plans = await get<{ items: unknown[] }>(`${url}/plans`, auth);
+      const plans = await get<{ items: { id: number }[] }>(`${url}/plans`, auth);
       expect(plans.items).toHaveLength(1);
+      const disabled = await fetch(`${url}/plans/${plans.items[0]!.id}`, {
+        method: 'PUT',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          name: 'demo',
+          cron: '*/5 * * * *',
+          reads: ['registers'],
+          meters: { ids: [1] },
+          windowSeconds: 0,
+          enabled: false,
+        }),
+      });
+      expect(disabled.status).toBe(200);
+      await until(
+        'reschedule',
+        async () => second.lines.find((l) => l === 'plans changed: scheduled 0 reading plan(s) of 1'),
+        second,
+        10_000,
+      );
       const latest = await get<Latest>(`${url}/meters/1/readings/latest`, auth);
       expect(latest.items.length).toBeGreaterThan(0);
     } finally {

@@ -5,8 +5,8 @@ import type { Store } from '@openhes/core';
 import { type Fleet, parseDuration } from '@openhes/simulator';
 import type { Command } from 'commander';
 import type { Io } from '../main.ts';
-import { createCollection, type Pushes, startPushes } from '../start/collection.ts';
-import { DEMO_PLAN, demoStateFile, ensureDemoPlan, startDemo } from '../start/demo.ts';
+import { COLLECTOR_CONCURRENCY, createCollection, type Pushes, startPushes } from '../start/collection.ts';
+import { DEMO_BACKFILL_MS, DEMO_PLAN, demoStateFile, ensureDemoPlan, startDemo } from '../start/demo.ts';
 import { startPlanRunner } from '../start/plans.ts';
 import { openContext } from './meters.ts';
 
@@ -59,10 +59,12 @@ export async function startHeadEnd(
   const ctx = await openContext({ data, ...(o.pg === undefined ? {} : { pg: o.pg }) });
   const { store } = ctx;
   const { registry, metrics } = createMetrics();
-  const collection = createCollection(ctx, metrics);
+  const collection = createCollection(ctx, metrics, o.demo ? { blockBackfillMs: DEMO_BACKFILL_MS } : {});
   const { collector, tally } = collection;
   const warn = (e: unknown): void => io.err(`hes: ${e instanceof Error ? e.message : String(e)}`);
-  const runner = startPlanRunner(store, collector, collection.record, warn);
+  const runner = startPlanRunner(store, collector, collection.record, warn, {
+    maxOutstanding: 2 * COLLECTOR_CONCURRENCY,
+  });
   const timers: ReturnType<typeof setInterval>[] = [];
   let pushes: Pushes | undefined;
   let fleet: Fleet | undefined;
@@ -93,7 +95,12 @@ export async function startHeadEnd(
     const plans = filePlanStore(
       join(data, 'plans.json'),
       { now: () => Date.now() },
-      { onChange: (all) => runner.reschedule(all) },
+      {
+        onChange: (all) => {
+          runner.reschedule(all);
+          io.out(`plans changed: scheduled ${runner.scheduled} reading plan(s) of ${all.length}`);
+        },
+      },
     );
     const pushPort = o.pushPort ?? (o.demo ? '0' : undefined);
     if (pushPort !== undefined) {
@@ -142,14 +149,14 @@ export async function startHeadEnd(
     io.out(
       `OpenHES API listening on ${url} (docs ${url}/docs, store ${o.pg === undefined ? join(data, 'hes.db') : 'postgres'})`,
     );
-    timers.push(setInterval(collection.sampleQueue, 1000));
+    timers.push(setInterval(() => metrics.queueDepth(collector.progress.queued + runner.waiting), 1000));
     const every = parseDuration(o.progressEvery ?? '10s');
     if (every > 0) {
       timers.push(
         setInterval(() => {
           const p = collector.progress;
           io.out(
-            `progress: meters read ${tally.done} failed ${tally.failed} skipped ${tally.skipped} | readings ${tally.readings} events ${tally.events} | queued ${p.queued} running ${p.running} | pushes ${pushes?.listener.handler.stats.stored ?? 0}`,
+            `progress: meters read ${tally.done} failed ${tally.failed} skipped ${tally.skipped} | readings ${tally.readings} events ${tally.events} | waiting ${runner.waiting + p.queued} running ${p.running} overlapped ${runner.overlapped} | pushes ${pushes?.listener.handler.stats.stored ?? 0}`,
           );
         }, every),
       );

@@ -7,6 +7,7 @@ import {
   READ_KINDS,
   type ReadKind,
   readMeterNow,
+  type SessionPolicy,
   startPushListener,
   type TaskResult,
 } from '@openhes/acquisition';
@@ -32,11 +33,19 @@ export interface Collection {
   tally: Tally;
   record(r: TaskResult): void;
   acquisition: AcquisitionPort;
-  sampleQueue(): void;
 }
 
-export function createCollection(ctx: HesContext, metrics: HesMetrics): Collection {
-  const collector = createCollector(ctx.store, ctx.access);
+export const COLLECTOR_CONCURRENCY = 256;
+
+export function createCollection(
+  ctx: HesContext,
+  metrics: HesMetrics,
+  policy: Partial<SessionPolicy> = {},
+): Collection {
+  const collector = createCollector(ctx.store, ctx.access, {
+    policy,
+    collector: { concurrency: COLLECTOR_CONCURRENCY },
+  });
   const tally: Tally = { done: 0, failed: 0, skipped: 0, readings: 0, events: 0 };
   const record = (r: TaskResult): void => {
     if (r.status === 'success') tally.done++;
@@ -54,7 +63,7 @@ export function createCollection(ctx: HesContext, metrics: HesMetrics): Collecti
     collector,
     tally,
     record,
-    sampleQueue: () => metrics.queueDepth(collector.progress.queued),
+
     acquisition: {
       async readNow(meterId, reads) {
         const kinds = (reads ?? READ_KINDS).filter((r): r is ReadKind =>

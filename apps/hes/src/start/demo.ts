@@ -26,6 +26,9 @@ export interface Demo {
   resumed: boolean;
 }
 
+/** How far back the first block-profile read of a demo meter goes (24 quarter hours). */
+export const DEMO_BACKFILL_MS = 6 * 3_600_000;
+
 export const DEMO_PLAN: NewReadingPlan = {
   name: 'demo',
   cron: '* * * * *',
