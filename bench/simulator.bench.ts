@@ -5,6 +5,9 @@
  * release, close) with 64 sessions in flight, for the LLS reader and the HLS-GMAC management
  * association. Beside each figure, a baseline measured in the same run: the same round trips
  * with the same byte counts over raw node:net sockets to a server that answers fixed bytes.
+ * Then every meter pushes its daily snapshot (general-glo ciphered, one TCP connection each)
+ * to a sink, beside raw connect-send-close of the same size; memory is printed once more,
+ * when every meter has been touched and holds its invocation counter.
  */
 import net from 'node:net';
 import { issuedSecrets, startFleet } from '@openhes/simulator';
@@ -15,6 +18,12 @@ const METERS = Number(process.env.SIM_METERS ?? 100_000);
 const CONCURRENCY = 64;
 const ROUND = { rounds: 3, roundMs: 2000 };
 const CLIENT_TITLE = Uint8Array.of(0x4f, 0x48, 0x45, 0x53, 0, 0, 0, 9);
+const PUSHES = process.env.SIM_PUSH !== '0';
+const PUSH_IN_FLIGHT = 32;
+const START = Date.UTC(2026, 5, 10, 3, 0);
+const SPEED = 60;
+const DAY = 86_400_000;
+const IST = 330 * 60_000;
 
 const mib = (n: number): string => `${fmt(n / 2 ** 20, 1)} MiB`;
 
@@ -27,7 +36,10 @@ function memory(): { rss: number; heap: number } {
 type Role = 'reader' | 'management';
 
 async function main(): Promise<void> {
+  const sink = await pushSink();
   const before = memory();
+  const realStart = Date.now();
+  let shift = 0;
   const t0 = performance.now();
   const fleet = await startFleet({
     meters: METERS,
@@ -35,8 +47,11 @@ async function main(): Promise<void> {
     seed: 7,
     port: 0,
     host: '0.0.0.0',
-    speed: 60,
+    startAt: START,
+    clock: () => START + (Date.now() - realStart) * SPEED + shift,
     tickMs: 0,
+    background: false,
+    pushTo: { host: '127.0.0.1', port: sink.port },
   });
   const startMs = performance.now() - t0;
   const started = memory();
@@ -120,7 +135,89 @@ async function main(): Promise<void> {
     { what: 'rss', value: mib(after.rss) },
     { what: 'heap', value: mib(after.heap) },
   ]);
+  if (PUSHES) {
+    const midnightAfter = Math.ceil((fleet.now() + IST) / DAY) * DAY - IST;
+    shift += midnightAfter + 3_600_000 - fleet.now();
+    const sent0 = fleet.stats().pushesSent;
+    const p0 = performance.now();
+    await fleet.tick();
+    const pushMs = performance.now() - p0;
+    const st = fleet.stats();
+    const pushed = st.pushesSent - sent0;
+    const perSec = (pushed * 1000) / pushMs;
+    const got = sink.received();
+    const raw = await rawPushBaseline(sink.port, sink.largest());
+    const all = memory();
+    printTable(
+      `every meter pushes its daily snapshot: ${fmt(pushed)} DataNotifications (general-glo, auth+enc, ${sink.largest()} B), ${PUSH_IN_FLIGHT} in flight`,
+      [
+        {
+          what: 'pushes/s',
+          value: fmt(perSec),
+          'raw TCP connect-send-close/s': fmt(raw.opsPerSec * PUSH_IN_FLIGHT),
+          ratio: `${fmt((perSec / (raw.opsPerSec * PUSH_IN_FLIGHT)) * 100, 1)} %`,
+        },
+      ],
+    );
+    printTable(`memory with all ${fmt(fleet.size)} meters touched`, [
+      { what: 'failed pushes', value: fmt(st.pushesFailed) },
+      { what: 'received by the sink', value: fmt(got) },
+      { what: 'meters with command/counter state', value: fmt(st.commandedMeters) },
+      { what: 'rss', value: `${mib(all.rss)} (+${mib(all.rss - before.rss)} since before start)` },
+      { what: 'heap', value: `${mib(all.heap)} (+${mib(all.heap - before.heap)})` },
+      { what: 'heap per meter', value: `${fmt((all.heap - before.heap) / fleet.size)} B` },
+    ]);
+  }
   await fleet.close();
+  await sink.close();
+}
+
+/** Accepts pushes and drops them; counts connections and the largest one's bytes. */
+async function pushSink(): Promise<{
+  port: number;
+  received: () => number;
+  largest: () => number;
+  close: () => Promise<void>;
+}> {
+  let received = 0;
+  let largest = 0;
+  const server = net.createServer((socket) => {
+    let n = 0;
+    socket.on('data', (chunk) => {
+      n += chunk.length;
+    });
+    socket.on('end', () => {
+      received++;
+      if (n > largest) largest = n;
+      socket.end();
+    });
+    socket.on('error', () => {});
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    received: () => received,
+    largest: () => largest,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+/** One push's shape over raw node:net: connect, write `size` bytes, close. */
+async function rawPushBaseline(port: number, size: number): Promise<Measured> {
+  const one = (): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const socket = net.connect({ host: '127.0.0.1', port });
+      socket.on('connect', () => socket.end(Buffer.alloc(size, 3)));
+      socket.on('close', () => resolve());
+      socket.on('error', reject);
+    });
+  return measureAsync(
+    'raw push',
+    async () => {
+      await Promise.all(Array.from({ length: PUSH_IN_FLIGHT }, one));
+    },
+    ROUND,
+  );
 }
 
 /** Client bytes out followed by server bytes in, per round trip. */

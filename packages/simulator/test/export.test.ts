@@ -55,6 +55,7 @@ let headEndCounter = 1;
 /** Client options built from one exported row and nothing else. */
 function optionsFrom(r: Row, a: Association): DlmsClientOptions {
   const server = Number(r.serverAddress);
+  headEndCounter += 1000;
   return {
     transport: { kind: 'tcp', host: r.host!, port: Number(r.port) },
     link:
@@ -73,7 +74,7 @@ function optionsFrom(r: Row, a: Association): DlmsClientOptions {
             ek: fromHex(r.ek!),
             ak: fromHex(r.ak!),
             policy: a.policy as 'auth+enc',
-            invocationCounter: (headEndCounter += 1000),
+            invocationCounter: headEndCounter,
           },
         }),
     responseTimeoutMs: 5000,

@@ -200,19 +200,24 @@ export class PushScheduler {
     if (target === undefined) return;
     const setup = m.profile.objects.find((o) => o.obis === setupObis && o.push !== undefined);
     if (setup === undefined) return;
-    let body =
-      row === undefined
-        ? pushBody(m, setup.push!.objects, rowAt, at)
-        : pushBody(m, setup.push!.objects, captureInstant(m, row.stamp), at, {
-            stamp: row.stamp,
-            ...(row.periodMs === undefined
-              ? {}
-              : { periodMs: row.periodMs, previousAt: captureInstant(m, row.stamp - row.periodMs) }),
-          });
-    if (edit) body = edit(body);
-    const apdu = notification(m, setup.push!, body, at, this.counters);
     this.log.push({ meter, setup: setupObis, at });
     if (this.log.length > 10_000) this.log.splice(0, 5_000);
+    // Built when sent, not when due: a round of 100,000 daily pushes holds no APDUs in the queue.
+    const build = (): Uint8Array => {
+      const m = this.truth.meter(meter);
+      let body =
+        row === undefined
+          ? pushBody(m, setup.push!.objects, rowAt, at)
+          : pushBody(m, setup.push!.objects, captureInstant(m, row.stamp), at, {
+              stamp: row.stamp,
+              ...(row.periodMs === undefined
+                ? {}
+                : { periodMs: row.periodMs, previousAt: captureInstant(m, row.stamp - row.periodMs) }),
+            });
+      if (edit) body = edit(body);
+      return notification(m, setup.push!, body, at, this.counters);
+    };
+    const serverAddress = m.profile.serverAddress;
     this.queue.push(async () => {
       try {
         await sendPush(
@@ -221,11 +226,11 @@ export class PushScheduler {
             host: own?.host ?? target.host,
             port: own?.port ?? target.port,
             localAddress: meterAddress(meter),
-            sourceWPort: m.profile.serverAddress,
+            sourceWPort: serverAddress,
             destinationWPort: PUSH_CLIENT_SAP,
             connectTimeoutMs: 5_000,
           },
-          [apdu],
+          [build()],
         );
         this.sent++;
       } catch {
