@@ -35,6 +35,21 @@ export function sequence<R>(ops: (() => Operation<R[]>)[]): Operation<R[]> {
   };
 }
 
+/** One operation, created at start, whose result is reported as a one-element list. */
+export function only<R>(op: () => Operation<R>): Operation<R[]> {
+  let inner: Operation<R> | undefined;
+  return {
+    start() {
+      inner = op();
+      return inner.start();
+    },
+    step(apdu, sink) {
+      const out = inner!.step(apdu, sink);
+      return 'next' in out ? out : { done: [out.done] };
+    },
+  };
+}
+
 export function single<R>(op: () => Operation<R>): () => Operation<R[]> {
   return () => {
     const inner = op();

@@ -26,15 +26,17 @@ import {
   generateChallenge,
   hlsGmacF,
   isCipheredTag,
+  type KeyResolverContext,
   type SecurityKeys,
   verifyHlsGmacF,
 } from '../security/index.ts';
 import { associationRejected, buildAarq, confirmedServiceError, serviceError } from './client-association.ts';
-import { ClientExchange, type ExchangeHandler } from './client-exchange.ts';
+import { ClientExchange, type ExchangeChannel, type ExchangeHandler } from './client-exchange.ts';
 import {
   actionListSize,
   chunkBySize,
   getListSize,
+  only,
   sequence,
   setListSize,
   single,
@@ -93,6 +95,17 @@ export type ClientState = 'idle' | 'associating' | 'associated' | 'released';
 
 const PLAIN_ALLOWED_IN_CIPHERED = new Set([0xd8, 0x0e, 0x60, 0x61, 0x62, 0x63]);
 
+type Feature = Parameters<OperationContext['negotiated']>[0];
+
+/** Conformance bit behind each feature an operation asks about. */
+const FEATURE_MASK: Record<Feature, number> = {
+  'block-get': conformanceMask('block-transfer-with-get-or-read'),
+  'block-set': conformanceMask('block-transfer-with-set-or-write'),
+  'block-action': conformanceMask('block-transfer-with-action'),
+  gbt: conformanceMask('general-block-transfer'),
+  'multiple-references': conformanceMask('multiple-references'),
+};
+
 /**
  * The client (head-end) side of one DLMS association, LN referencing. Pure: every operation
  * returns an Exchange holding the bytes to send; the caller feeds the responses back. One
@@ -107,11 +120,21 @@ export class ClientSession {
   private invokeId = 0;
   private busy = false;
   private dedicatedKey: Uint8Array | undefined;
+  /** Shared by every exchange of this session: it holds no per-exchange state. */
+  private readonly channel: ExchangeChannel;
 
   constructor(options: ClientSessionOptions) {
     this.settings = options.association;
     this.security = options.security;
     this.hooks = options.hooks ?? {};
+    this.channel = {
+      wrap: (plain, sink, isAcse) => this.wrap(plain, sink, isAcse),
+      gbtLimit: () => (this.negotiatedBit(FEATURE_MASK.gbt) ? this.serverMaxPdu() : undefined),
+      hooks: this.hooks,
+      finish: () => {
+        this.busy = false;
+      },
+    };
     const needsKeys = requiresCiphering(this.security?.policy) || this.settings.authentication === 'hls-gmac';
     if (needsKeys && this.security === undefined) {
       throw new DlmsError(DlmsErrorCode.Security, 'ciphering and HLS-GMAC need a security context');
@@ -125,8 +148,8 @@ export class ClientSession {
     return requiresCiphering(this.security?.policy);
   }
 
-  private negotiatedBit(name: Parameters<typeof conformanceMask>[0]): boolean {
-    return this.info !== undefined && (this.info.conformanceBits & conformanceMask(name)) !== 0;
+  private negotiatedBit(mask: number): boolean {
+    return this.info !== undefined && (this.info.conformanceBits & mask) !== 0;
   }
 
   private readonly operationContext: OperationContext = {
@@ -135,20 +158,7 @@ export class ClientSession {
       this.invokeId = (this.invokeId + 1) & 0x0f;
       return 0xc0 | id;
     },
-    negotiated: (feature) => {
-      switch (feature) {
-        case 'block-get':
-          return this.negotiatedBit('block-transfer-with-get-or-read');
-        case 'block-set':
-          return this.negotiatedBit('block-transfer-with-set-or-write');
-        case 'block-action':
-          return this.negotiatedBit('block-transfer-with-action');
-        case 'gbt':
-          return this.negotiatedBit('general-block-transfer');
-        case 'multiple-references':
-          return this.negotiatedBit('multiple-references');
-      }
-    },
+    negotiated: (feature) => this.negotiatedBit(FEATURE_MASK[feature]),
     requestLimit: () => this.serverMaxPdu() - (this.ciphering ? CIPHER_OVERHEAD : 0),
   };
 
@@ -159,19 +169,7 @@ export class ClientSession {
 
   private open<T>(first: Uint8Array, acse: boolean, handler: ExchangeHandler<T>): Exchange<T> {
     if (this.busy) throw protocolError('another exchange is still in progress');
-    const exchange = new ClientExchange<T>(
-      {
-        wrap: (plain, sink, isAcse) => this.wrap(plain, sink, isAcse),
-        gbtLimit: () => (this.negotiatedBit('general-block-transfer') ? this.serverMaxPdu() : undefined),
-        hooks: this.hooks,
-        finish: () => {
-          this.busy = false;
-        },
-      },
-      first,
-      acse,
-      handler,
-    );
+    const exchange = new ClientExchange<T>(this.channel, first, acse, handler);
     this.busy = true;
     return exchange;
   }
@@ -184,6 +182,11 @@ export class ClientSession {
     }
     return sec.keys;
   }
+
+  private readonly resolveKeys = ({ kind, securityControl }: KeyResolverContext): SecurityKeys =>
+    securityControl.keySet === 'broadcast'
+      ? this.broadcastKeys()
+      : this.keysFor(kind === 'ded' || kind === 'general-ded' ? 'ded' : 'glo');
 
   private broadcastKeys(): SecurityKeys {
     const sec = this.security!;
@@ -220,10 +223,7 @@ export class ClientSession {
       if (sec === undefined)
         throw new DlmsError(DlmsErrorCode.Security, 'ciphered APDU without a security context');
       const d = decipherApdu(raw, {
-        keyResolver: ({ kind, securityControl }) =>
-          securityControl.keySet === 'broadcast'
-            ? this.broadcastKeys()
-            : this.keysFor(kind === 'ded' || kind === 'general-ded' ? 'ded' : 'glo'),
+        keyResolver: this.resolveKeys,
         ...(sec.serverSystemTitle === undefined ? {} : { systemTitle: sec.serverSystemTitle }),
         guard: sec.invocationCounters,
         ...(requiresCiphering(sec.policy) ? { require: policyRequirement(sec.policy) } : {}),
@@ -413,10 +413,7 @@ export class ClientSession {
   // ---- services ----------------------------------------------------------------------------
 
   get(ref: AttributeRef): Exchange<DlmsData> {
-    return singleResult(
-      this.service(sequence([single(() => getOperation(this.operationContext, ref))])),
-      'get',
-    );
+    return singleResult(this.service(only(() => getOperation(this.operationContext, ref))), 'get');
   }
 
   /** GET-with-list, split so each request fits; one GET per attribute without multiple-references. */
@@ -430,7 +427,7 @@ export class ClientSession {
   }
 
   set(ref: AttributeRef, value: DlmsData): Exchange<void> {
-    const op = sequence([single(() => setOperation(this.operationContext, { ref, value }))]);
+    const op = only(() => setOperation(this.operationContext, { ref, value }));
     return singleResult(this.service(op), 'set') as Exchange<void>;
   }
 
@@ -454,10 +451,7 @@ export class ClientSession {
 
   action(ref: MethodRef, params?: DlmsData): Exchange<DlmsData | undefined> {
     const item: ActionItem = params === undefined ? { ref } : { ref, params };
-    return singleResult(
-      this.service(sequence([single(() => actionOperation(this.operationContext, item))])),
-      'action',
-    );
+    return singleResult(this.service(only(() => actionOperation(this.operationContext, item))), 'action');
   }
 
   actionList(items: readonly ActionItem[]): Exchange<ListResult<DlmsData | undefined>[]> {
