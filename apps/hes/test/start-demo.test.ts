@@ -142,6 +142,9 @@ describe('hes start --demo (the command `npm start` runs)', () => {
         30_000,
       );
       expect(metrics).toMatch(/hes_store_writes_total\{kind="readings"\} [1-9]/);
+      expect(metrics).toMatch(/hes_store_writes_total\{kind="outcomes"\} [1-9]/);
+      expect(metrics).toMatch(/hes_session_duration_seconds_count\{status="success"\} [1-9]/);
+      expect(metrics).toMatch(/hes_queue_depth \d+/);
     } finally {
       expect(await stop(first)).toBe(0);
     }

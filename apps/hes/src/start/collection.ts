@@ -12,7 +12,7 @@ import {
   type TaskResult,
 } from '@openhes/acquisition';
 import type { AcquisitionPort, HesMetrics } from '@openhes/api';
-import { ReadingIngestService } from '@openhes/core';
+import { type CollectionOutcome, ReadingIngestService, type Store } from '@openhes/core';
 import type { HesContext } from '../commands/meters.ts';
 
 export interface Tally {
@@ -24,9 +24,10 @@ export interface Tally {
 }
 
 /**
- * The collector with its outcomes fed to the metrics. The collector has no per-attempt
- * hook, so each finished task is counted once (its duration spans retries) and the queue
- * depth is sampled from its progress counters.
+ * The collector with its outcomes fed to the metrics. The collector has no event hook; it
+ * stores one outcome per attempt through the store's collection port, so that port is
+ * observed: each durably recorded attempt counts once (status, error code, session
+ * latency, readings written). Events written come from the finished task's result.
  */
 export interface Collection {
   collector: Collector;
@@ -37,12 +38,44 @@ export interface Collection {
 
 export const COLLECTOR_CONCURRENCY = 256;
 
+function observedStore(store: Store, onOutcome: (o: CollectionOutcome) => void): Store {
+  return {
+    meters: store.meters,
+    topology: store.topology,
+    channels: store.channels,
+    readings: store.readings,
+    events: store.events,
+    collection: {
+      async record(o) {
+        await store.collection.record(o);
+        onOutcome(o);
+      },
+      list: (q) => store.collection.list(q),
+    },
+    commands: store.commands,
+    audit: store.audit,
+    users: store.users,
+    tokens: store.tokens,
+    keys: store.keys,
+    counters: store.counters,
+    maintenance: store.maintenance,
+    close: () => store.close(),
+  };
+}
+
 export function createCollection(
   ctx: HesContext,
   metrics: HesMetrics,
   policy: Partial<SessionPolicy> = {},
 ): Collection {
-  const collector = createCollector(ctx.store, ctx.access, {
+  const observe = (o: CollectionOutcome): void => {
+    metrics.collectionOutcome(o);
+    metrics.storeWrites('outcomes', 1);
+    if (o.status === 'skipped') return;
+    metrics.sessionLatency((o.finishedAt - o.startedAt) / 1000, o.status);
+    metrics.storeWrites('readings', o.readingsStored);
+  };
+  const collector = createCollector(observedStore(ctx.store, observe), ctx.access, {
     policy,
     collector: { concurrency: COLLECTOR_CONCURRENCY },
   });
@@ -53,11 +86,7 @@ export function createCollection(
     else tally.failed++;
     tally.readings += r.readingsStored;
     tally.events += r.eventsStored;
-    metrics.collectionOutcome(r);
-    if (r.status !== 'skipped') metrics.sessionLatency(r.durationMs / 1000, r.status);
-    metrics.storeWrites('readings', r.readingsStored);
     metrics.storeWrites('events', r.eventsStored);
-    metrics.storeWrites('outcomes', r.status === 'skipped' ? 1 : r.attempts);
   };
   return {
     collector,
