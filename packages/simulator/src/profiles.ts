@@ -46,6 +46,24 @@ export interface PushSpec {
   protection?: PushProtection;
 }
 
+/**
+ * IEC HDLC setup (class 23) attributes 2..9. The served HDLC link negotiates with the receive
+ * window and maximum information field length (one value for both directions in our link).
+ */
+export interface HdlcSetupSpec {
+  /** comm_speed enum: 0 = 300 … 5 = 9600 … 9 = 115200 baud. */
+  commSpeed: number;
+  windowSizeTransmit: number;
+  windowSizeReceive: number;
+  maxInfoFieldLengthTransmit: number;
+  maxInfoFieldLengthReceive: number;
+  /** ms. */
+  interOctetTimeOut: number;
+  /** s. */
+  inactivityTimeOut: number;
+  deviceAddress: number;
+}
+
 export interface ObjectSpec {
   class: number;
   obis: string;
@@ -60,6 +78,7 @@ export interface ObjectSpec {
   /** Association key of a class-15 object or of a class-64 security setup. */
   association?: string;
   push?: PushSpec;
+  hdlc?: HdlcSetupSpec;
   note?: string;
 }
 
@@ -225,6 +244,7 @@ export function validateProfile(p: ProfileFile): DeviceProfile {
     }
     if (o.class === 7 && o.profile === undefined) fail(`object ${o.obis}: profile generic needs profile`);
     if (o.class === 40 && o.push === undefined) fail(`object ${o.obis}: push setup needs push`);
+    if (o.class === 23) checkHdlcSetup(o, fail);
   }
   const checkRef = (where: string, r: CaptureRef): void => {
     const target = byObis.get(r[1]);
@@ -273,6 +293,31 @@ export function validateProfile(p: ProfileFile): DeviceProfile {
     eventLogs: logs,
     quirks: p.quirks ?? {},
   };
+}
+
+const HDLC_SETUP_RANGES: Record<keyof HdlcSetupSpec, readonly [number, number]> = {
+  commSpeed: [0, 9],
+  windowSizeTransmit: [1, 7],
+  windowSizeReceive: [1, 7],
+  maxInfoFieldLengthTransmit: [32, 2030],
+  maxInfoFieldLengthReceive: [32, 2030],
+  interOctetTimeOut: [20, 6000],
+  inactivityTimeOut: [0, 65535],
+  deviceAddress: [0, 0x3fff],
+};
+
+function checkHdlcSetup(o: ObjectSpec, fail: (m: string) => never): void {
+  if (o.hdlc === undefined) fail(`object ${o.obis}: HDLC setup needs hdlc`);
+  for (const [k, [lo, hi]] of Object.entries(HDLC_SETUP_RANGES)) {
+    const v = o.hdlc![k as keyof HdlcSetupSpec];
+    if (!Number.isInteger(v) || v < lo || v > hi)
+      fail(`object ${o.obis}: hdlc.${k} ${v} not in ${lo}..${hi}`);
+  }
+}
+
+/** The HDLC setup a profile declares, if it has one. */
+export function hdlcSetupOf(p: DeviceProfile): HdlcSetupSpec | undefined {
+  return p.objects.find((o) => o.class === 23)?.hdlc;
 }
 
 export function isDataType(name: string): name is DataTypeName {

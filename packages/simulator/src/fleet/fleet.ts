@@ -1,6 +1,6 @@
 import type { DlmsError } from '@openhes/dlms';
 import { attachServerConnection, listenTcp, type ServeDlmsOptions, type TcpServer } from '@openhes/transport';
-import type { DeviceProfile } from '../profiles.ts';
+import { type DeviceProfile, hdlcSetupOf } from '../profiles.ts';
 import { Truth } from '../truth/fleet-truth.ts';
 import { hash32 } from '../truth/hash.ts';
 import { parseScenarios, type ScenarioSpec } from '../truth/scenarios.ts';
@@ -128,17 +128,14 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
     return rng / 0x100000000;
   };
 
-  const serveOptions = (framing: 'hdlc' | 'wrapper', serverAddress: number): ServeDlmsOptions => ({
+  const serveOptions = (profile: DeviceProfile): ServeDlmsOptions => ({
     transport: 'tcp',
     port: 0,
-    link:
-      framing === 'wrapper'
-        ? { kind: 'wrapper' }
-        : { kind: 'hdlc', serverAddress: { logical: serverAddress } },
+    link: linkOf(profile),
     sessionFor: (info) => {
       const index = meterIndexOf(info.localAddress);
       if (index === undefined || index >= truth.size) return undefined;
-      if (info.serverAddress.logical !== truth.meter(index).profile.serverAddress) return undefined;
+      if (info.serverAddress.logical !== profile.serverAddress) return undefined;
       stats.sessions++;
       const session = servedSession(
         truth,
@@ -180,7 +177,7 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
         linkCounters,
         random,
       );
-      attachServerConnection(wrapped, serveOptions(m.profile.framing, m.profile.serverAddress));
+      attachServerConnection(wrapped, serveOptions(m.profile));
     },
   );
 
@@ -213,6 +210,16 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
       await pushes.drain();
       await server.close();
     },
+  };
+}
+
+function linkOf(p: DeviceProfile): ServeDlmsOptions['link'] {
+  if (p.framing === 'wrapper') return { kind: 'wrapper' };
+  const h = hdlcSetupOf(p);
+  return {
+    kind: 'hdlc',
+    serverAddress: { logical: p.serverAddress },
+    ...(h === undefined ? {} : { maxInfo: h.maxInfoFieldLengthReceive, window: h.windowSizeReceive }),
   };
 }
 

@@ -103,11 +103,21 @@ export function readAttribute(
       return readCalendar(rc, attr, t);
     case 22:
       return readSchedule(spec.obis, attr);
-    case 23:
+    case 23: {
+      const h = spec.hdlc!;
       return (
-        [enumOf(5), u8(1), u8(1), u16(128), u16(128), u16(25), u16(120), u16(16)][attr - 2] ??
-        R.objectUndefined
+        [
+          enumOf(h.commSpeed),
+          u8(h.windowSizeTransmit),
+          u8(h.windowSizeReceive),
+          u16(h.maxInfoFieldLengthTransmit),
+          u16(h.maxInfoFieldLengthReceive),
+          u16(h.interOctetTimeOut),
+          u16(h.inactivityTimeOut),
+          u16(h.deviceAddress),
+        ][attr - 2] ?? R.objectUndefined
       );
+    }
     case 40:
       return readPush(rc, e, attr);
     case 64:
