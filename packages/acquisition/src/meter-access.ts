@@ -26,6 +26,8 @@ export interface MeterAccessOptions {
   /** Association key to use for every meter; default the strongest its secrets allow. */
   association?: string;
   connect?: DlmsConnector;
+  /** Head-end time for register stamps and entry-based profile reads; default Date.now. */
+  now?: () => number;
 }
 
 /** Builds the driver for a meter from the registry: device profile, address, unwrapped secrets. */
@@ -96,6 +98,7 @@ export class MeterAccess {
       ...(o.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: o.connectTimeoutMs }),
       ...(o.responseTimeoutMs === undefined ? {} : { responseTimeoutMs: o.responseTimeoutMs }),
       ...(o.connect === undefined ? {} : { connect: o.connect }),
+      ...(o.now === undefined ? {} : { now: o.now }),
     });
   }
 }
