@@ -99,7 +99,8 @@ describe('MeterModel (direct ObjectModel calls)', () => {
     expect(
       num(m.get(ctx('management'), { classId: 1, obis: ln('0.0.0.1.0.255'), attributeId: 2 }) as DlmsData),
     ).toBe(before + 1);
-    const rows = truth.profileRows(2, '1.0.98.1.0.255', now - 1, now);
+    // Row windows are in the meter's clock, a few seconds off true time.
+    const rows = truth.profileRows(2, '1.0.98.1.0.255', now - 10_000, now + 10_000);
     expect(rows).toHaveLength(1);
     expect(num(cells(rows[0])[2])).toBe(num(truth.registerAt(2, '1.0.1.8.0.255', now)));
   });

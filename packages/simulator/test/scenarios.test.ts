@@ -125,6 +125,23 @@ describe('scenarios', () => {
     expect(sum).toBe(kwh(last) - kwh(first));
   });
 
+  it('a drifting meter bills when its own clock reaches the billing date', () => {
+    const truth = fleet({ scenarios: parseScenarios('drift=100%', START) });
+    const now = START + 60 * DAY;
+    const rows = truth.profileRows(0, '1.0.98.1.0.255', -Infinity, now, now);
+    const last = cells(rows[rows.length - 1]!);
+    const dt = dateTimeFromData(last[0]!);
+    dt.deviation = -330;
+    const stamp = dateTimeToInstant(dt).getTime();
+    expect(stamp).toBe(Date.UTC(2026, 7, 1) - 330 * 60_000);
+    const at = truth.captureInstant(0, stamp);
+    expect(stamp - at).toBeGreaterThan(10 * 60_000);
+    const count = (t: number) => num(truth.registerAt(0, '0.0.0.1.0.255', t));
+    expect(count(at)).toBe(count(at - 1000) + 1);
+    expect(count(stamp)).toBe(count(at));
+    expect(num(last[2])).toBe(num(truth.registerAt(0, '1.0.1.8.0.255', at)));
+  });
+
   it('rejects malformed scenario text', () => {
     expect(() => parseScenarios('outage@somewhere', START)).toThrow();
     expect(() => parseScenarios('theft=lots', START)).toThrow();

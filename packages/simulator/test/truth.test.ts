@@ -113,8 +113,9 @@ describe('ground truth', () => {
     const rows = truth.profileRows(0, BILLING, 0, now);
     expect(rows).toHaveLength(13);
     const last = cells(rows[rows.length - 1]);
-    const at = instantOfCell(last[0]!);
-    expect(new Date(at + 330 * 60_000).toISOString()).toBe('2026-06-01T00:00:00.000Z');
+    const stamp = instantOfCell(last[0]!);
+    expect(new Date(stamp + 330 * 60_000).toISOString()).toBe('2026-06-01T00:00:00.000Z');
+    const at = truth.captureInstant(0, stamp);
     expect(num(last[2])).toBe(num(truth.registerAt(0, KWH, at)));
     const prev = instantOfCell(cells(rows[rows.length - 2])[0]!);
     const blocks = truth.profileRows(0, BLOCK, prev + 1, at, at);

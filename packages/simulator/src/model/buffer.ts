@@ -8,7 +8,7 @@ import {
   type SelectiveAccessDescriptor,
 } from '@openhes/dlms';
 import type { ProfileSpec } from '../profiles.ts';
-import { billingInstants, events } from '../truth/measures.ts';
+import { billingInstants, billingStamp, events } from '../truth/measures.ts';
 import type { MeterTruth } from '../truth/meter.ts';
 import { floorToPeriod, type Instant } from '../truth/time.ts';
 import { captureInstant, meterClock, type RowContext } from '../truth/values.ts';
@@ -47,8 +47,10 @@ export function rows(m: MeterTruth, p: ProfileSpec, now: Instant, from = -Infini
       return out;
     }
     case 'billing':
-      for (const t of billingInstants(m, now, p.depth))
-        if (t >= from && t <= to) out.push({ at: t, ctx: {} });
+      for (const t of billingInstants(m, now, p.depth)) {
+        const stamp = billingStamp(m, t);
+        if (stamp >= from && stamp <= to) out.push({ at: t, ctx: { stamp } });
+      }
       return out;
     case 'event': {
       const all = events(m, now).filter((e) => e.log === p.log);

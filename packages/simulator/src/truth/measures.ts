@@ -84,17 +84,33 @@ function billingDay(m: MeterTruth): number {
   return m.profile.quirks.billingDay ?? 1;
 }
 
-/** The latest monthly billing instant ≤ t. */
-export function monthlyBillingAtOrBefore(m: MeterTruth, t: Instant): Instant {
+/**
+ * The single action schedule fires when the meter's own clock reaches local midnight of the
+ * billing day: `stamp` is that clock reading, `at` the true instant it happened (≤ t).
+ */
+function monthlyBilling(m: MeterTruth, t: Instant): { at: Instant; stamp: Instant } {
   const off = m.profile.meter.utcOffsetMinutes;
-  const p = localParts(t, off);
-  const b = localDate(p.year, p.month, billingDay(m), off);
-  return b <= t ? b : localDate(p.year, p.month - 1, billingDay(m), off);
+  const clock = t + clockOffset(m, t);
+  const p = localParts(clock, off);
+  let month = p.month;
+  let stamp = localDate(p.year, month, billingDay(m), off);
+  if (stamp > clock) stamp = localDate(p.year, --month, billingDay(m), off);
+  let at = captureInstant(m, stamp);
+  if (at > t) {
+    stamp = localDate(p.year, --month, billingDay(m), off);
+    at = captureInstant(m, stamp);
+  }
+  return { at, stamp };
 }
 
-/** Months (billing instants) from the epoch up to t; differences count billings. */
+/** The latest monthly billing instant ≤ t (true time). */
+export function monthlyBillingAtOrBefore(m: MeterTruth, t: Instant): Instant {
+  return monthlyBilling(m, t).at;
+}
+
+/** Months (billing stamps) from the epoch up to t; differences count billings. */
 function monthOrdinal(m: MeterTruth, t: Instant): number {
-  const p = localParts(monthlyBillingAtOrBefore(m, t), m.profile.meter.utcOffsetMinutes);
+  const p = localParts(monthlyBilling(m, t).stamp, m.profile.meter.utcOffsetMinutes);
   return p.year * 12 + p.month;
 }
 
@@ -103,6 +119,12 @@ export function billingAtOrBefore(m: MeterTruth, t: Instant): Instant {
   let b = monthlyBillingAtOrBefore(m, t);
   for (const r of m.state?.mdResets ?? []) if (r <= t && r > b) b = r;
   return b;
+}
+
+/** The meter-clock stamp of the billing at true instant b (from billingAtOrBefore). */
+export function billingStamp(m: MeterTruth, b: Instant): Instant {
+  const monthly = monthlyBilling(m, b);
+  return monthly.at === b ? monthly.stamp : b + clockOffset(m, b);
 }
 
 /** Latest billing instant strictly before t: the start of t's billing period (B, t]. */

@@ -7,6 +7,7 @@ import {
   billingAtOrBefore,
   billingBefore,
   billingCount,
+  billingStamp,
   blockVoltage,
   captureInstant,
   clockOffset,
@@ -267,7 +268,7 @@ export function sourceValue(m: MeterTruth, spec: ObjectSpec, t: Instant, ctx: Ro
       return integerData(type, powerOnMinutes(m, t) - powerOnMinutes(m, b));
     }
     case 'billing.date':
-      return dateTimeData(m, billingAtOrBefore(m, t));
+      return dateTimeData(m, billingStamp(m, billingAtOrBefore(m, t)));
     case 'billing.avgPf': {
       const a = energyAt(m, billingBefore(m, t));
       const b = energyAt(m, t);
