@@ -26,6 +26,7 @@ const DAY = 86_400_000;
 const IST = 330 * 60_000;
 
 const mib = (n: number): string => `${fmt(n / 2 ** 20, 1)} MiB`;
+const delta = (n: number): string => `${n < 0 ? '' : '+'}${mib(n)}`;
 
 function memory(): { rss: number; heap: number } {
   globalThis.gc?.();
@@ -57,8 +58,8 @@ async function main(): Promise<void> {
   const started = memory();
   printTable(`fleet of ${fmt(fleet.size)} meters`, [
     { what: 'start', value: `${fmt(startMs, 1)} ms` },
-    { what: 'rss after start', value: `${mib(started.rss)} (+${mib(started.rss - before.rss)})` },
-    { what: 'heap after start', value: `${mib(started.heap)} (+${mib(started.heap - before.heap)})` },
+    { what: 'rss after start', value: `${mib(started.rss)} (${delta(started.rss - before.rss)})` },
+    { what: 'heap after start', value: `${mib(started.heap)} (${delta(started.heap - before.heap)})` },
   ]);
 
   const counters = new Map<number, number>();
@@ -163,8 +164,8 @@ async function main(): Promise<void> {
       { what: 'failed pushes', value: fmt(st.pushesFailed) },
       { what: 'received by the sink', value: fmt(got) },
       { what: 'meters with command/counter state', value: fmt(st.commandedMeters) },
-      { what: 'rss', value: `${mib(all.rss)} (+${mib(all.rss - before.rss)} since before start)` },
-      { what: 'heap', value: `${mib(all.heap)} (+${mib(all.heap - before.heap)})` },
+      { what: 'rss', value: `${mib(all.rss)} (${delta(all.rss - before.rss)} since before start)` },
+      { what: 'heap', value: `${mib(all.heap)} (${delta(all.heap - before.heap)})` },
       { what: 'heap per meter', value: `${fmt((all.heap - before.heap) / fleet.size)} B` },
     ]);
   }
