@@ -14,6 +14,8 @@ export const AcquisitionErrorCode = {
   MeterFlagged: 'ACQ_METER_FLAGGED',
   /** A push could not be attributed to a meter. */
   UnknownSender: 'ACQ_UNKNOWN_SENDER',
+  /** A ciphered push whose invocation counter is not above every one accepted before. */
+  Replayed: 'ACQ_PUSH_REPLAYED',
 } as const;
 export type AcquisitionErrorCode = (typeof AcquisitionErrorCode)[keyof typeof AcquisitionErrorCode];
 

@@ -1,4 +1,4 @@
-import type { EventStore, NewMeterEvent, ReadingIngestService } from '@openhes/core';
+import type { EventStore, InvocationCounterStore, NewMeterEvent, ReadingIngestService } from '@openhes/core';
 import {
   CipheredApduTag,
   type CosemDateTime,
@@ -42,6 +42,11 @@ export interface PushPorts {
   directory: PushDirectory;
   ingest: ReadingIngestService;
   events: Pick<EventStore, 'append'>;
+  /**
+   * Received invocation counters (rx, per meter and key), persisted: a ciphered push is
+   * refused unless its counter is above every one accepted before, across restarts.
+   */
+  counters?: Pick<InvocationCounterStore, 'accept'>;
   /** Alarms (events of an alarm push or an event notification), handed on once stored. */
   onAlarm?: (meterId: number, events: readonly DriverEvent[]) => void;
   /** One bad push; the listener goes on. */
@@ -112,12 +117,21 @@ export class PushHandler {
       if (sender === undefined) throw unknownSender(st ?? fromHost);
       if (sender.keys === undefined)
         throw new DlmsError(DlmsErrorCode.Security, `meter ${sender.meterId}: no keys for a ciphered push`);
-      plain = decipherApdu(apdu, {
+      const d = decipherApdu(apdu, {
         keys: sender.keys,
         ...(sender.systemTitle === undefined
           ? {}
           : { systemTitle: Uint8Array.from(Buffer.from(sender.systemTitle, 'hex')) }),
-      }).plaintext;
+      });
+      const counters = this.#ports.counters;
+      const key = { meterId: sender.meterId, direction: 'rx', purpose: 'guek' } as const;
+      if (counters !== undefined && !(await counters.accept(key, d.invocationCounter)))
+        throw new AcquisitionError(
+          AcquisitionErrorCode.Replayed,
+          `meter ${sender.meterId}: push invocation counter ${d.invocationCounter} already seen`,
+          { detail: { meterId: sender.meterId, invocationCounter: d.invocationCounter } },
+        );
+      plain = d.plaintext;
     }
     const x = decodeXdlmsApdu(plain);
     let body: DlmsData;

@@ -3,7 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Store } from '@openhes/core';
 import { ReadingIngestService } from '@openhes/core';
-import { dataNotification, dateTimeToOctets, encodeXdlmsApdu, fromHex, toHex } from '@openhes/dlms';
+import {
+  CipheredApduTag,
+  cipherApdu,
+  dataNotification,
+  dateTimeToOctets,
+  encodeXdlmsApdu,
+  fromHex,
+  toHex,
+} from '@openhes/dlms';
 import { loadDriverProfiles, meterDateTime } from '@openhes/drivers';
 import { exportMeters, type Fleet, meterRecord, startFleet } from '@openhes/simulator';
 import { openStore } from '@openhes/storage';
@@ -18,6 +26,7 @@ import {
   loadMasterKey,
   MASTER_KEY_FILE,
   MeterAccess,
+  PushHandler,
   parseMeterList,
   pushDirectoryFrom,
   readMeterNow,
@@ -177,5 +186,51 @@ describe('acquisition end to end against the simulator', () => {
     } finally {
       await listener.close();
     }
+  });
+
+  it('refuses a ciphered push whose invocation counter was seen before, also after a restart', async () => {
+    const rec = meterRecord(fleet, 1);
+    const meter = (await store.meters.getBySerial(rec.serial))!;
+    const profile = PROFILES.get(rec.profile)!;
+    const at = Math.floor(Date.now() / 1000) * 1000;
+    const plaintext = encodeXdlmsApdu(
+      dataNotification({
+        longInvokeIdAndPriority: 2,
+        notificationBody: {
+          type: 'structure',
+          value: [
+            { type: 'visible-string', value: rec.serial },
+            { type: 'octet-string', value: Uint8Array.from([0, 4, 25, 9, 0, 255]) },
+            { type: 'octet-string', value: dateTimeToOctets(meterDateTime(at, profile)) },
+            { type: 'bit-string', value: { length: 128, bytes: new Uint8Array(16) } },
+          ],
+        },
+      }),
+    );
+    const push = (invocationCounter: number) =>
+      cipherApdu({
+        tag: CipheredApduTag.generalGloCiphering,
+        securityControl: 0x30,
+        systemTitle: fromHex(rec.systemTitle),
+        invocationCounter,
+        plaintext,
+        keys: { ek: fromHex(rec.ek), ak: fromHex(rec.ak) },
+      });
+    const handler = async () =>
+      new PushHandler({
+        directory: await pushDirectoryFrom(store.meters, access),
+        ingest: new ReadingIngestService(store.channels, store.readings),
+        events: store.events,
+        counters: store.counters,
+        now: Date.now,
+      });
+    const first = await handler();
+    await expect(first.handle(push(7), '192.0.2.1')).resolves.toMatchObject({ meterId: meter.id });
+    await expect(first.handle(push(7), '192.0.2.1')).rejects.toMatchObject({ code: 'ACQ_PUSH_REPLAYED' });
+    await expect(first.handle(push(6), '192.0.2.1')).rejects.toMatchObject({ code: 'ACQ_PUSH_REPLAYED' });
+    await expect(first.handle(push(8), '192.0.2.1')).resolves.toMatchObject({ meterId: meter.id });
+    const restarted = await handler();
+    await expect(restarted.handle(push(8), '192.0.2.1')).rejects.toMatchObject({ code: 'ACQ_PUSH_REPLAYED' });
+    expect(await store.counters.current({ meterId: meter.id, direction: 'rx', purpose: 'guek' })).toBe(8);
   });
 });
