@@ -48,11 +48,24 @@ describe('OBIS helpers', () => {
   it('parses dotted and IEC notation', () => {
     expect(obisFromString('1.0.1.8.0.255')).toEqual(Uint8Array.of(1, 0, 1, 8, 0, 255));
     expect(obisFromString('1-0:1.8.0*255')).toEqual(Uint8Array.of(1, 0, 1, 8, 0, 255));
+    expect(obisFromString(' 001.0.1.8.0.255\t')).toEqual(Uint8Array.of(1, 0, 1, 8, 0, 255));
     expect(obisToString(Uint8Array.of(0, 0, 96, 3, 10, 255))).toBe('0.0.96.3.10.255');
   });
 
   it('rejects what is not six groups of 0..255', () => {
-    for (const s of ['1.0.1.8.0', '1.0.1.8.0.256', '1.0.1.8.0.255.1', 'a.b.c.d.e.f', '', '1..1.8.0.255']) {
+    for (const s of [
+      '1.0.1.8.0',
+      '1.0.1.8.0.256',
+      '1.0.1.8.0.255.1',
+      'a.b.c.d.e.f',
+      '',
+      '1..1.8.0.255',
+      '1.0.1.8.0.0255',
+      '1.0.1.8.0.255.',
+      '.1.0.1.8.0.255',
+      '1.0.1.8.0 255',
+      '1,0,1,8,0,255',
+    ]) {
       expect(codeOf(() => obisFromString(s))).toBe(DlmsErrorCode.Malformed);
     }
     expect(codeOf(() => obisToString(new Uint8Array(5)))).toBe(DlmsErrorCode.Malformed);
