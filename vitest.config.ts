@@ -5,5 +5,6 @@ export default defineConfig({
     include: ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts'],
     testTimeout: 20_000,
     pool: 'forks',
+    setupFiles: ['scripts/vitest-setup.ts'],
   },
 });

@@ -1,0 +1,7 @@
+// Property tests explore new random cases on every local run; in CI they replay a fixed
+// seed so a run is reproducible (set FC_SEED to replay another one).
+import fc from 'fast-check';
+
+if (process.env.CI || process.env.FC_SEED) {
+  fc.configureGlobal({ seed: Number(process.env.FC_SEED ?? 20261125) });
+}
