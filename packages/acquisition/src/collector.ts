@@ -1,4 +1,4 @@
-import type { AuditStore, Clock, CollectionStatus, CollectionStore } from '@openhes/core';
+import type { AuditEntry, AuditStore, Clock, CollectionStatus, CollectionStore } from '@openhes/core';
 import type { MeterDriver } from '@openhes/drivers';
 import { AcquisitionErrorCode } from './errors.ts';
 import type { ReadKind } from './session.ts';
@@ -212,7 +212,7 @@ export class Collector {
       e.bytes += driver.stats.bytesIn + driver.stats.bytesOut;
       await driver.close();
       await this.#record(task, startedAt, 'success', null, r.readingsStored, e.attempts);
-      this.#healthy(task.meterId);
+      await this.#healthy(task.meterId);
       this.progress.readings += r.readingsStored;
       this.#finish(e, 'success', null, r.readingsStored, r.eventsStored);
     } catch (err) {
@@ -263,11 +263,53 @@ export class Collector {
     });
   }
 
-  #healthy(meterId: number): void {
+  async #healthy(meterId: number): Promise<void> {
     const h = this.#health.get(meterId);
     if (h === undefined) return;
-    if (h.flaggedUntil > 0) this.progress.flagged--;
     this.#health.delete(meterId);
+    if (h.flaggedUntil === 0) return;
+    this.progress.flagged--;
+    await this.#ports.audit.append({
+      actor: 'acquisition',
+      action: 'meter.unflagged',
+      target: `meter:${meterId}`,
+      outcome: 'succeeded',
+      detail: null,
+    });
+  }
+
+  /**
+   * After a restart: flags again the meters the audit log shows flagged (and not cleared)
+   * within the last flagged backoff; returns their ids.
+   */
+  async restoreFlags(): Promise<number[]> {
+    const now = this.#ports.clock.now();
+    const entries: AuditEntry[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await this.#ports.audit.list({
+        actor: 'acquisition',
+        from: now - this.#flaggedBackoffMs,
+        limit: 1000,
+        cursor,
+      });
+      entries.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor !== null);
+    entries.sort((a, b) => a.at - b.at || a.id - b.id);
+    const until = new Map<number, number>();
+    for (const e of entries) {
+      const meterId = Number(e.target?.replace(/^meter:/, ''));
+      if (!Number.isInteger(meterId)) continue;
+      if (e.action === 'meter.flagged') until.set(meterId, e.at + this.#flaggedBackoffMs);
+      else if (e.action === 'meter.unflagged') until.delete(meterId);
+    }
+    for (const [meterId, flaggedUntil] of until) {
+      if (flaggedUntil <= now || this.isFlagged(meterId)) continue;
+      this.#health.set(meterId, { failures: this.#flagAfter, flaggedUntil });
+      this.progress.flagged++;
+    }
+    return [...until.keys()].filter((id) => this.isFlagged(id));
   }
 
   async #unhealthy(meterId: number, code: string): Promise<void> {

@@ -64,7 +64,10 @@ function setup(
         audit.push(a);
         return { ...a, id: audit.length, at: t };
       },
-      list: async () => ({ items: [], nextCursor: null }),
+      list: async () => ({
+        items: audit.map((a, i) => ({ ...a, id: i + 1, at: 1000 + i })),
+        nextCursor: null,
+      }),
     } as AuditStore,
     clock: { now: () => (t += 10) },
     sleep: async (ms) => {
@@ -72,7 +75,15 @@ function setup(
     },
     random: () => 0.5,
   };
-  return { collector: new Collector(ports, options), log, outcomes, audit, sleeps, max: () => maxInSession };
+  return {
+    collector: new Collector(ports, options),
+    ports,
+    log,
+    outcomes,
+    audit,
+    sleeps,
+    max: () => maxInSession,
+  };
 }
 
 const task = (id: string, meterId: number, priority: CollectTask['priority'] = 'scheduled'): CollectTask => ({
@@ -132,5 +143,23 @@ describe('Collector', () => {
     expect(await collector.submit(task('d', 5, 'on-demand'))).toMatchObject({ status: 'failed' });
     expect(outcomes.map((o) => o.status)).toEqual(['failed', 'failed', 'skipped', 'failed']);
     expect(collector.flaggedMeters()).toEqual([5]);
+  });
+
+  it('flags again after a restart what the audit log shows flagged, and forgets a meter that recovered', async () => {
+    let fail = true;
+    const { collector, audit, ports } = setup(() => (fail ? 'fatal' : 'ok'), { flagAfter: 1 });
+    await collector.submit(task('a', 5));
+    await collector.submit(task('b', 6));
+    fail = false;
+    await collector.submit(task('c', 6, 'on-demand'));
+    expect(audit.map((a) => [a.action, a.target])).toEqual([
+      ['meter.flagged', 'meter:5'],
+      ['meter.flagged', 'meter:6'],
+      ['meter.unflagged', 'meter:6'],
+    ]);
+    const restarted = new Collector(ports, { flagAfter: 1 });
+    expect(await restarted.restoreFlags()).toEqual([5]);
+    expect(restarted.isFlagged(5)).toBe(true);
+    expect(await restarted.submit(task('d', 5))).toMatchObject({ status: 'skipped' });
   });
 });
