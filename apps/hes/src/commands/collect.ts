@@ -117,6 +117,7 @@ export function registerCollectCommand(program: Command, io: Io): void {
       const collector = createCollector(c.store, c.access, {
         collector: { concurrency: Number(o.concurrency) },
       });
+      await collector.restoreFlags();
       const tally: Tally = { done: 0, failed: 0, skipped: 0, pending: 0, readings: 0, bytes: 0, pushes: 0 };
       const startedAt = Date.now();
       const listener = o.push
@@ -126,6 +127,7 @@ export function registerCollectCommand(program: Command, io: Io): void {
               directory: await pushDirectoryFrom(c.store.meters, c.access),
               ingest: new ReadingIngestService(c.store.channels, c.store.readings),
               events: c.store.events,
+              counters: c.store.counters,
               onAlarm: (meterId, events) =>
                 io.err(
                   `alarm meter ${meterId}: ${events.map((e) => e.description ?? `${e.log}/${e.code}`).join(', ')}`,

@@ -79,6 +79,8 @@ export function createCollection(
     policy,
     collector: { concurrency: COLLECTOR_CONCURRENCY },
   });
+  // Meters flagged before a restart stay backed off (their flags live in the audit log).
+  void collector.restoreFlags().catch(() => {});
   const tally: Tally = { done: 0, failed: 0, skipped: 0, readings: 0, events: 0 };
   const record = (r: TaskResult): void => {
     if (r.status === 'success') tally.done++;
@@ -136,6 +138,7 @@ export async function startPushes(
       directory: lazy,
       ingest: new ReadingIngestService(ctx.store.channels, ctx.store.readings),
       events: ctx.store.events,
+      counters: ctx.store.counters,
       onError: (e, from) => onError(`push from ${from} dropped: ${e.message}`),
       now: Date.now,
     },
