@@ -1,5 +1,7 @@
 import {
   ByteReader,
+  CipheredApduTag,
+  cipheringFamilyOf,
   DlmsError,
   DlmsErrorCode,
   decipherApdu,
@@ -120,10 +122,8 @@ function inspectCiphered(bytes: Uint8Array, keys: InspectKeys): InspectedApdu {
     out.invocationCounter = header.ic;
     if (header.systemTitle) out.systemTitle = header.systemTitle;
   }
-  const ek =
-    (tag >= 0x40 && tag < 0x60) || (tag >= 0xd0 && tag <= 0xd7) || tag === 0xdc
-      ? (keys.dedicatedKey ?? keys.ek)
-      : keys.ek;
+  const dedicated = cipheringFamilyOf(tag) === 'ded' || tag === CipheredApduTag.generalDedCiphering;
+  const ek = dedicated ? (keys.dedicatedKey ?? keys.ek) : keys.ek;
   if (!ek) {
     out.note = 'ciphered: give --ek (and --ak) to decipher';
     return out;
@@ -135,34 +135,16 @@ function inspectCiphered(bytes: Uint8Array, keys: InspectKeys): InspectedApdu {
   return out;
 }
 
-const CIPHERED_NAMES: Record<number, string> = {
-  33: 'glo-initiate-request',
-  40: 'glo-initiate-response',
-  46: 'glo-confirmed-service-error',
-  65: 'ded-initiate-request',
-  72: 'ded-initiate-response',
-  78: 'ded-confirmed-service-error',
-  200: 'glo-get-request',
-  201: 'glo-set-request',
-  202: 'glo-event-notification-request',
-  203: 'glo-action-request',
-  204: 'glo-get-response',
-  205: 'glo-set-response',
-  207: 'glo-action-response',
-  208: 'ded-get-request',
-  209: 'ded-set-request',
-  210: 'ded-event-notification-request',
-  211: 'ded-action-request',
-  212: 'ded-get-response',
-  213: 'ded-set-response',
-  215: 'ded-action-response',
-  219: 'general-glo-ciphering',
-  220: 'general-ded-ciphering',
-  221: 'general-ciphering',
-};
+/** `gloGetRequest` → `glo-get-request`, named from the security layer's tag table. */
+const CIPHERED_NAMES = new Map<number, string>(
+  Object.entries(CipheredApduTag).map(([name, tag]) => [
+    tag,
+    name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`),
+  ]),
+);
 
 function cipheredName(tag: number): string {
-  return CIPHERED_NAMES[tag] ?? `ciphered ${hexTag(tag)}`;
+  return CIPHERED_NAMES.get(tag) ?? `ciphered ${hexTag(tag)}`;
 }
 
 /** SC, IC and (general-*) system title, read without keys so they show even when ciphered. */
