@@ -111,6 +111,12 @@ describe('hes dlms decode', () => {
     expect(r.stderr).toMatch(/DLMS_TRUNCATED.*offset/);
   });
 
+  it('a truncated ciphered APDU is an error even without keys', async () => {
+    const r = await runHes(['dlms', 'decode', 'C81E30012345']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('DLMS_TRUNCATED');
+  });
+
   it('rejects hex that is not hex', async () => {
     const r = await runHes(['dlms', 'decode', 'XYZ']);
     expect(r.status).toBe(1);

@@ -116,12 +116,10 @@ export function inspectApdu(bytes: Uint8Array, keys: InspectKeys = {}): Inspecte
 function inspectCiphered(bytes: Uint8Array, keys: InspectKeys): InspectedApdu {
   const tag = bytes[0]!;
   const out: InspectedApdu = { apdu: cipheredName(tag), tag: hexTag(tag) };
-  const header = peekCipheredHeader(bytes);
-  if (header) {
-    out.security = describeSecurityControl(header.sc);
-    out.invocationCounter = header.ic;
-    if (header.systemTitle) out.systemTitle = header.systemTitle;
-  }
+  const header = readCipheredHeader(bytes);
+  out.security = describeSecurityControl(header.sc);
+  out.invocationCounter = header.ic;
+  if (header.systemTitle) out.systemTitle = header.systemTitle;
   const dedicated = cipheringFamilyOf(tag) === 'ded' || tag === CipheredApduTag.generalDedCiphering;
   const ek = dedicated ? (keys.dedicatedKey ?? keys.ek) : keys.ek;
   if (!ek) {
@@ -148,20 +146,15 @@ function cipheredName(tag: number): string {
 }
 
 /** SC, IC and (general-*) system title, read without keys so they show even when ciphered. */
-function peekCipheredHeader(
-  bytes: Uint8Array,
-): { sc: number; ic: number; systemTitle?: Uint8Array } | undefined {
-  try {
-    const r = new ByteReader(bytes, 1);
-    let systemTitle: Uint8Array | undefined;
-    if (bytes[0] === 0xdb || bytes[0] === 0xdc) {
-      systemTitle = r.take(r.axdrLength(), 'system-title');
-    }
-    r.axdrLength();
-    return { sc: r.u8(), ic: r.u32(), systemTitle };
-  } catch {
-    return undefined;
+function readCipheredHeader(bytes: Uint8Array): { sc: number; ic: number; systemTitle?: Uint8Array } {
+  const r = new ByteReader(bytes, 1);
+  let systemTitle: Uint8Array | undefined;
+  if (bytes[0] === CipheredApduTag.generalGloCiphering || bytes[0] === CipheredApduTag.generalDedCiphering) {
+    systemTitle = r.take(r.axdrLength(), 'system-title');
   }
+  const length = r.axdrLength();
+  r.need(length, 'ciphered content');
+  return { sc: r.u8(), ic: r.u32(), systemTitle };
 }
 
 function startsWithLlc(info: Uint8Array): boolean {
