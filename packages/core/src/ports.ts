@@ -53,6 +53,11 @@ export interface TopologyStore {
 export interface ChannelStore {
   /** Returns the channel for (meter, obis, attribute, kind), creating it on first use. */
   ensure(meterId: number, def: ChannelDef): Promise<Channel>;
+  /**
+   * The channels for several definitions of one meter, created where missing, in one
+   * transaction; returned in the order of `defs`.
+   */
+  ensureMany(meterId: number, defs: readonly ChannelDef[]): Promise<Channel[]>;
   get(id: number): Promise<Channel | null>;
   forMeter(meterId: number): Promise<Channel[]>;
 }

@@ -4,11 +4,16 @@ import type { IngestResult, ReadingBatch } from '../src/domain/reading.ts';
 import type { ChannelStore, ReadingStore } from '../src/ports.ts';
 import { ReadingIngestService } from '../src/services/reading-ingest.ts';
 
-class FakeChannels implements Pick<ChannelStore, 'ensure'> {
+class FakeChannels implements Pick<ChannelStore, 'ensureMany'> {
   readonly channels: Channel[] = [];
   ensureCalls = 0;
-  async ensure(meterId: number, def: ChannelDef): Promise<Channel> {
+  defsAsked = 0;
+  async ensureMany(meterId: number, defs: readonly ChannelDef[]): Promise<Channel[]> {
     this.ensureCalls++;
+    this.defsAsked += defs.length;
+    return defs.map((d) => this.one(meterId, d));
+  }
+  one(meterId: number, def: ChannelDef): Channel {
     const found = this.channels.find(
       (c) => c.meterId === meterId && c.obis === def.obis && c.attribute === def.attribute,
     );
@@ -63,10 +68,44 @@ describe('ReadingIngestService', () => {
     ]);
     await svc.storeSession(7, values, 'scheduled', 'b1');
     await svc.storeSession(7, values, 'scheduled', 'b2');
-    expect(channels.ensureCalls).toBe(2);
+    expect(channels.ensureCalls).toBe(1);
+    expect(channels.defsAsked).toBe(2);
     expect(readings.batches).toHaveLength(2);
     expect(readings.batches[0]?.id).toBe('b1');
     expect(readings.batches[0]?.readings.map((r) => r.channelId)).toEqual([1, 2, 1, 2, 1, 2]);
     expect(readings.batches[0]?.readings.every((r) => r.source === 'scheduled')).toBe(true);
+  });
+
+  it('keeps the channel ids of a bounded number of meters, least recently used going first', async () => {
+    const channels = new FakeChannels();
+    const svc = new ReadingIngestService(
+      channels as unknown as ChannelStore,
+      new FakeReadings() as unknown as ReadingStore,
+      2,
+    );
+    const v = [{ channel: energy, ts: Date.UTC(2025, 0, 1), value: 1 }];
+    await svc.storeSession(1, v, 'scheduled');
+    await svc.storeSession(2, v, 'scheduled');
+    await svc.storeSession(1, v, 'scheduled'); // 1 is now the most recent
+    expect(channels.ensureCalls).toBe(2);
+    await svc.storeSession(3, v, 'scheduled'); // evicts 2
+    await svc.storeSession(1, v, 'scheduled');
+    expect(channels.ensureCalls).toBe(3);
+    await svc.storeSession(2, v, 'scheduled');
+    expect(channels.ensureCalls).toBe(4);
+    // the same channel comes back with the same id after eviction
+    expect(channels.channels.filter((c) => c.meterId === 2)).toHaveLength(1);
+  });
+
+  it('refuses a value whose OBIS code is not one, before storing anything', async () => {
+    const readings = new FakeReadings();
+    const svc = new ReadingIngestService(
+      new FakeChannels() as unknown as ChannelStore,
+      readings as unknown as ReadingStore,
+    );
+    await expect(
+      svc.storeSession(1, [{ channel: { ...energy, obis: '1.2.3' }, ts: 0, value: 1 }], 'scheduled'),
+    ).rejects.toMatchObject({ code: expect.any(String) });
+    expect(readings.batches).toHaveLength(0);
   });
 });

@@ -18,12 +18,47 @@ export function storeContract(name: string, harness: () => Harness): void {
     });
     const s = () => store;
 
+    async function meterWithChannelsVoltage(meterId: number) {
+      return s().channels.ensure(meterId, voltage);
+    }
+
     async function meterWithChannels() {
       const meter = await addMeter(s());
       const e = await s().channels.ensure(meter.id, energy);
       const v = await s().channels.ensure(meter.id, voltage);
       return { meter, e, v };
     }
+
+    it('ensureMany creates the missing channels in one go and returns them in order', async () => {
+      const { meter, e } = await meterWithChannels();
+      const current = {
+        ...energy,
+        obis: '1.0.31.7.0.255',
+        kind: 'instantaneous' as const,
+        intervalSeconds: null,
+      };
+      const got = await s().channels.ensureMany(meter.id, [
+        current,
+        { ...energy, obis: '1-0:1.8.0.255' },
+        current,
+      ]);
+      expect(got.map((c) => c.obis)).toEqual(['1.0.31.7.0.255', '1.0.1.8.0.255', '1.0.31.7.0.255']);
+      expect(got[1]!.id).toBe(e.id);
+      expect(got[0]!.id).toBe(got[2]!.id);
+      expect((await s().channels.forMeter(meter.id)).map((c) => c.id).sort()).toEqual(
+        [e.id, got[0]!.id, (await meterWithChannelsVoltage(meter.id)).id].sort(),
+      );
+      expect(await s().channels.ensureMany(meter.id, [])).toEqual([]);
+      expect(await failure(s().channels.ensureMany(424_242, [energy]))).toEqual({
+        code: 'STORAGE_NOT_FOUND',
+        reason: 'STORAGE_UNKNOWN_METER',
+      });
+      expect(
+        await failure(s().channels.ensureMany(meter.id, [energy, { ...energy, obis: 'x' }])),
+      ).toMatchObject({
+        code: 'STORAGE_INVALID_INPUT',
+      });
+    });
 
     it('stores a batch and pages a series back in time order', async () => {
       const { e } = await meterWithChannels();

@@ -13,18 +13,28 @@ export interface CollectedValue {
   reasons?: readonly string[];
 }
 
+/** How many meters' channel ids the ingest service keeps (least recently used go first). */
+export const CHANNEL_CACHE_METERS = 20_000;
+
 /**
  * Turns what a collector read from one meter into one atomic reading batch, resolving
- * (meter, OBIS, attribute, kind) to channel ids once per process.
+ * (meter, OBIS, attribute, kind) to channel ids: the meter's missing channels are created in
+ * one transaction, and the ids of recently read meters are kept so a fleet of any size costs
+ * bounded memory.
  */
 export class ReadingIngestService {
   readonly #channels: ChannelStore;
   readonly #readings: ReadingStore;
-  readonly #ids = new Map<string, number>();
+  readonly #maxMeters: number;
+  /** meterId → (channel key → channel id), in least-recently-used order. */
+  readonly #ids = new Map<number, Map<string, number>>();
+  /** OBIS text as collectors spell it → normalised form (a small, fixed set per fleet). */
+  readonly #obis = new Map<string, string>();
 
-  constructor(channels: ChannelStore, readings: ReadingStore) {
+  constructor(channels: ChannelStore, readings: ReadingStore, maxMeters = CHANNEL_CACHE_METERS) {
     this.#channels = channels;
     this.#readings = readings;
+    this.#maxMeters = maxMeters;
   }
 
   async storeSession(
@@ -33,27 +43,52 @@ export class ReadingIngestService {
     source: ReadingSource,
     batchId?: string,
   ): Promise<IngestResult> {
-    const readings: ReadingInput[] = [];
-    for (const v of values) {
-      const channelId = await this.#channelId(meterId, v.channel);
-      readings.push({
-        channelId,
+    const ids = await this.#channelIds(meterId, values);
+    const readings: ReadingInput[] = new Array(values.length);
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]!;
+      readings[i] = {
+        channelId: ids[i]!,
         ts: v.ts,
         value: v.value,
         quality: v.quality ?? 0,
         reasons: v.reasons ?? [],
         source,
-      });
+      };
     }
     return this.#readings.ingest(batchId === undefined ? { readings } : { id: batchId, readings });
   }
 
-  async #channelId(meterId: number, def: ChannelDef): Promise<number> {
-    const key = `${meterId}|${normalizeObis('obis', def.obis)}|${def.attribute}|${def.kind}`;
-    const known = this.#ids.get(key);
-    if (known !== undefined) return known;
-    const channel = await this.#channels.ensure(meterId, def);
-    this.#ids.set(key, channel.id);
-    return channel.id;
+  #key(def: ChannelDef): string {
+    let obis = this.#obis.get(def.obis);
+    if (obis === undefined) {
+      obis = normalizeObis('obis', def.obis);
+      if (this.#obis.size >= 4096) this.#obis.clear();
+      this.#obis.set(def.obis, obis);
+    }
+    return `${obis}|${def.attribute}|${def.kind}`;
+  }
+
+  async #channelIds(meterId: number, values: readonly CollectedValue[]): Promise<number[]> {
+    let known = this.#ids.get(meterId);
+    if (known) {
+      this.#ids.delete(meterId);
+      this.#ids.set(meterId, known);
+    } else {
+      known = new Map();
+      this.#ids.set(meterId, known);
+      if (this.#ids.size > this.#maxMeters) this.#ids.delete(this.#ids.keys().next().value!);
+    }
+    const keys = values.map((v) => this.#key(v.channel));
+    const missing = new Map<string, ChannelDef>();
+    for (let i = 0; i < keys.length; i++) {
+      if (!known.has(keys[i]!) && !missing.has(keys[i]!)) missing.set(keys[i]!, values[i]!.channel);
+    }
+    if (missing.size > 0) {
+      const channels = await this.#channels.ensureMany(meterId, [...missing.values()]);
+      let i = 0;
+      for (const key of missing.keys()) known.set(key, channels[i++]!.id);
+    }
+    return keys.map((k) => known.get(k)!);
   }
 }

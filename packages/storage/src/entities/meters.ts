@@ -310,6 +310,28 @@ export function createChannelStore(ctx: EntityContext): ChannelStore {
       return toChannel(row as Row);
     },
 
+    async ensureMany(meterId: number, defs: readonly ChannelDef[]) {
+      const ds = checked(() => {
+        validateId('meterId', meterId);
+        return defs.map(validateChannelDef);
+      });
+      if (ds.length === 0) return [];
+      return exec.tx(async (tx) => {
+        const meter = await tx.get('SELECT id FROM meters WHERE id = ?', [meterId]);
+        if (!meter) throw notFound('meter', { meterId });
+        for (const d of ds) {
+          await tx.run(
+            `INSERT INTO channels (meter_id, obis, attribute, kind, unit, scaler, interval_s) VALUES (?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (meter_id, obis, attribute, kind) DO NOTHING`,
+            [meterId, d.obis, d.attribute, d.kind, d.unit, d.scaler, d.intervalSeconds],
+          );
+        }
+        const rows = await tx.all(`SELECT ${CHANNEL_COLS} FROM channels WHERE meter_id = ?`, [meterId]);
+        const byKey = new Map(rows.map((r) => [`${r.obis}|${num(r.attribute)}|${r.kind}`, r]));
+        return ds.map((d) => toChannel(byKey.get(`${d.obis}|${d.attribute}|${d.kind}`) as Row));
+      });
+    },
+
     async get(id) {
       const row = await exec.get(`SELECT ${CHANNEL_COLS} FROM channels WHERE id = ?`, [id]);
       return row ? toChannel(row) : null;
