@@ -152,6 +152,7 @@ export function rowsToValues(
   intervalSeconds: number | null,
 ): CollectedValue[] {
   const out: CollectedValue[] = [];
+  // One channel definition per column, shared by all of its values.
   const cols = rows.shape.captureObjects.map((co, i) => {
     const su = rows.shape.scalers[i];
     return {
@@ -159,18 +160,18 @@ export function rowsToValues(
       attribute: co.attributeIndex,
       unit: su === undefined ? '' : (unitSymbol(su.unit) ?? ''),
       scaler: su?.scaler ?? 0,
+      kind,
+      intervalSeconds,
     };
   });
   for (const row of rows.rows) {
-    row.cells.forEach((cell, i) => {
-      const col = cols[i];
-      if (cell.kind !== 'number' || col === undefined) return;
-      out.push({
-        channel: { ...col, kind, intervalSeconds },
-        ts: row.at,
-        value: cell.value,
-      });
-    });
+    const cells = row.cells;
+    for (let i = 0; i < cells.length; i++) {
+      const cell = cells[i]!;
+      const channel = cols[i];
+      if (cell.kind !== 'number' || channel === undefined) continue;
+      out.push({ channel, ts: row.at, value: cell.value });
+    }
   }
   return out;
 }
