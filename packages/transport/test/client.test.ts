@@ -3,6 +3,7 @@ import { DlmsError, DlmsErrorCode } from '@openhes/dlms';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   type ClientLinkOptions,
+  connectTcp,
   DlmsClient,
   type DlmsClientOptions,
   type DlmsServer,
@@ -10,6 +11,7 @@ import {
   listenTcp,
   listenUdp,
   serveDlms,
+  type Transport,
 } from '../src/index.ts';
 import {
   AK,
@@ -267,5 +269,52 @@ describe('DlmsClient security and errors', () => {
       }),
     );
     expect(results.every((v) => v.type === 'double-long-unsigned')).toBe(true);
+  });
+});
+
+/**
+ * A TCP relay in front of a meter: what the meter sends arrives `delayMs` later, and the
+ * chunk numbered `dropAt` (counted from when it is set) is lost.
+ */
+async function slowRelay(meterPort: number, delayMs: number) {
+  const relay = { dropAt: -1, meterChunks: 0 };
+  const server = await listenTcp({ port: 0 }, (client: Transport) => {
+    const meter = connectTcp({ host: '127.0.0.1', port: meterPort });
+    client.onData((chunk) => void meter.then((m) => m.send(chunk)).catch(() => {}));
+    client.onClose(() => void meter.then((m) => m.close()).catch(() => {}));
+    void meter.then((m) => {
+      m.onClose(() => void client.close());
+      m.onData((chunk) => {
+        if (relay.meterChunks++ === relay.dropAt) return;
+        setTimeout(() => void client.send(chunk).catch(() => {}), delayMs);
+      });
+    });
+  });
+  cleanups.push(() => server.close());
+  return { port: server.port, relay };
+}
+
+describe('DlmsClient response timeout over a slow HDLC link', () => {
+  it('a profile whose segments take longer than the response timeout in all, one of them lost, is read whole', async () => {
+    const { server } = await startMeter('tcp', 'hdlc');
+    const { port, relay } = await slowRelay(server.port, 25);
+    const client = await connect({
+      ...clientOptions('tcp', port, 'hdlc', 'none'),
+      link: { kind: 'hdlc', clientAddress: 16, serverAddress: { logical: 1, physical: 17 }, maxInfo: 128 },
+      // The HDLC poll timer defaults to a quarter of it (three retries), so a lost segment is
+      // polled for again before the response timeout gives up.
+      responseTimeoutMs: 300,
+    });
+    relay.meterChunks = 0;
+    relay.dropAt = 8;
+    const started = Date.now();
+    const day = await client.readProfile(PROFILE, {
+      from: new Date(PROFILE_START + 86_400_000),
+      to: new Date(PROFILE_START + 2 * 86_400_000 - 1),
+    });
+    expect(day.rows.length).toBe(96);
+    expect(relay.meterChunks).toBeGreaterThan(12);
+    // Not a speed check: the response did outlast the timeout, so the timeout cannot have been per APDU.
+    expect(Date.now() - started).toBeGreaterThan(300);
   });
 });

@@ -13,7 +13,7 @@ import {
   type SelectiveAccessDescriptor,
   type SessionEvent,
 } from '@openhes/dlms';
-import { HdlcLink } from '../link/hdlc-link.ts';
+import { HDLC_DEFAULT_MAX_RETRIES, HdlcLink } from '../link/hdlc-link.ts';
 import type { ApduLink } from '../link/types.ts';
 import { WrapperLink } from '../link/wrapper-link.ts';
 import { connectTcp } from '../tcp.ts';
@@ -53,16 +53,26 @@ function openLink(transport: Transport, options: DlmsClientOptions, timeoutMs: n
       ...(trace ? { trace } : {}),
     });
   }
+  const maxRetries = l.maxRetries ?? HDLC_DEFAULT_MAX_RETRIES;
   return new HdlcLink(transport, {
     role: 'client',
     clientAddress: l.clientAddress,
     serverAddress: l.serverAddress,
-    responseTimeoutMs: l.frameTimeoutMs ?? timeoutMs,
+    responseTimeoutMs: l.frameTimeoutMs ?? defaultFrameTimeout(timeoutMs, maxRetries),
+    maxRetries,
     ...(l.maxInfo === undefined ? {} : { maxInfo: l.maxInfo }),
     ...(l.window === undefined ? {} : { window: l.window }),
-    ...(l.maxRetries === undefined ? {} : { maxRetries: l.maxRetries }),
     ...(trace ? { trace } : {}),
   });
+}
+
+/**
+ * The HDLC poll timer shares the response timeout among the first poll and its retries: the
+ * response wait fails after `timeoutMs` without a frame, so a link that re-polled only then
+ * could never recover a lost segment before the wait gave up.
+ */
+function defaultFrameTimeout(timeoutMs: number, maxRetries: number): number {
+  return Math.max(1, Math.floor(timeoutMs / (maxRetries + 1)));
 }
 
 function sessionFor(options: DlmsClientOptions): ClientSession {
@@ -117,6 +127,7 @@ export class DlmsClient {
   /** What the AARE granted. */
   info: AssociationInfo | undefined;
   private readonly timeoutMs: number;
+  private readonly maxResponseMs: number | undefined;
   private readonly onWarning: ((w: ClientWarning) => void) | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   /** Requests enqueued and not yet settled; 0 = the next one starts at once. */
@@ -129,6 +140,7 @@ export class DlmsClient {
     this.link = link;
     this.session = session;
     this.timeoutMs = options.responseTimeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS;
+    this.maxResponseMs = options.maxResponseMs;
     this.onWarning = options.onWarning;
     this.deviationSign = options.clock?.deviation ?? 'standard';
     link.onEvent((e) => {
@@ -183,7 +195,10 @@ export class DlmsClient {
       let apdu: Uint8Array;
       try {
         if (send !== undefined) await this.link.sendApdu(send);
-        apdu = await this.link.nextApdu(this.timeoutMs);
+        apdu = await this.link.nextApdu(
+          this.timeoutMs,
+          this.maxResponseMs === undefined ? {} : { maxMs: this.maxResponseMs },
+        );
       } catch (e) {
         await this.lost();
         throw e;

@@ -35,8 +35,13 @@ export type ClientLinkOptions =
       serverAddress: { logical: number; physical?: number };
       maxInfo?: number;
       window?: number;
-      /** HDLC response timer; default `responseTimeoutMs` of the client. */
+      /**
+       * HDLC poll timer: how long to wait for a frame with F before resending or polling again.
+       * Default `responseTimeoutMs / (maxRetries + 1)`, so that the link's own retries fit
+       * inside the response timeout.
+       */
       frameTimeoutMs?: number;
+      /** HDLC timer expiries in a row before the link fails; default 3. */
       maxRetries?: number;
     };
 
@@ -78,8 +83,18 @@ export interface DlmsClientOptions {
   link: ClientLinkOptions;
   association?: ClientAssociationOptions;
   security?: ClientSecurityOptions;
-  /** How long to wait for each response APDU; default 10 000 ms. */
+  /**
+   * How long the meter may stay silent while we wait for a response; default 10 000 ms. Every
+   * frame of the response re-arms it (HDLC: each I-frame segment, RR or RNR; wrapper: any
+   * bytes), so a long segmented response succeeds as long as it keeps coming. Fails with
+   * DlmsError Timeout, detail.reason 'response-timeout'.
+   */
   responseTimeoutMs?: number;
+  /**
+   * Overall cap on one response APDU however steadily it comes, e.g. against a peer that
+   * dribbles a byte every few seconds; default none (`responseTimeoutMs` alone applies).
+   */
+  maxResponseMs?: number;
   /** Every frame in and out. */
   trace?: FrameTraceHook;
   /** Session tolerances and link defects the client survived. */

@@ -1,17 +1,30 @@
 import type { DlmsError } from '@openhes/dlms';
 import { type Transport, TransportFailure, transportError } from '../transport.ts';
-import type { FrameTraceHook, LinkAddress, LinkEvent, LinkKind, LinkRole } from './types.ts';
+import type { FrameTraceHook, LinkAddress, LinkEvent, LinkKind, LinkRole, ResponseLimits } from './types.ts';
 
 interface Waiter {
   resolve: (apdu: Uint8Array) => void;
   reject: (e: DlmsError) => void;
-  /** Date.now() after which the wait fails; 0 = never. */
-  deadline: number;
-  timeoutMs: number;
+  /** Silence allowed from the peer; 0 = no limit. */
+  idleMs: number;
+  /** Date.now() after which the wait fails unless the peer makes progress first; 0 = never. */
+  idleAt: number;
+  /** Overall cap on the wait; 0 = none. */
+  maxMs: number;
+  /** Date.now() after which the wait fails whatever the progress; 0 = never. */
+  maxAt: number;
 }
 
-export function responseTimeout(what: string, ms: number): DlmsError {
-  return transportError(TransportFailure.ResponseTimeout, `${what}: no response within ${ms} ms`);
+/** The earlier of the two deadlines of a wait; 0 = it never times out. */
+function deadlineOf(w: Waiter): number {
+  if (w.idleAt === 0) return w.maxAt;
+  if (w.maxAt === 0) return w.idleAt;
+  return Math.min(w.idleAt, w.maxAt);
+}
+
+/** A ResponseTimeout error: `what` (link and peer) and what did not come in time. */
+export function responseTimeout(what: string, ms: number, silence = 'no response'): DlmsError {
+  return transportError(TransportFailure.ResponseTimeout, `${what}: ${silence} within ${ms} ms`);
 }
 
 /**
@@ -26,8 +39,9 @@ export abstract class LinkBase {
   private queue: Uint8Array[] = [];
   private waiter: Waiter | undefined;
   /**
-   * One response timer per link, kept across requests: a wait only moves the deadline, and
-   * the timer re-arms itself for what is left when it fires early. Unref'd while nobody waits.
+   * One response timer per link, kept across requests and across progress: a wait or a frame
+   * from the peer only moves the deadline, and the timer re-arms itself for what is left when
+   * it fires early. Unref'd while nobody waits.
    */
   private responseTimer: NodeJS.Timeout | undefined;
   private responseTimerAt = 0;
@@ -72,7 +86,7 @@ export abstract class LinkBase {
     const w = this.waiter;
     if (w) {
       this.waiter = undefined;
-      if (w.deadline !== 0) this.responseTimer?.unref();
+      if (deadlineOf(w) !== 0) this.responseTimer?.unref();
       w.resolve(apdu);
     } else this.queue.push(apdu);
   }
@@ -81,18 +95,50 @@ export abstract class LinkBase {
     this.eventListener?.(event);
   }
 
-  nextApdu(timeoutMs?: number): Promise<Uint8Array> {
+  /**
+   * The next APDU. `timeoutMs` bounds the silence of the peer, not the whole response: every
+   * sign of progress (see `progress()`) re-arms it, so a long segmented answer that keeps
+   * coming succeeds. `limits.maxMs` caps the whole wait.
+   */
+  nextApdu(timeoutMs?: number, limits: ResponseLimits = {}): Promise<Uint8Array> {
     const queued = this.queue.shift();
     if (queued) return Promise.resolve(queued);
     if (this.ended) return Promise.reject(this.closedError());
     if (this.waiter)
       return Promise.reject(transportError(TransportFailure.Other, 'nextApdu() already pending'));
     return new Promise((resolve, reject) => {
-      const ms = timeoutMs !== undefined && timeoutMs > 0 ? timeoutMs : 0;
-      const deadline = ms === 0 ? 0 : Date.now() + ms;
-      this.waiter = { resolve, reject, deadline, timeoutMs: ms };
+      const idleMs = positive(timeoutMs);
+      const maxMs = positive(limits.maxMs);
+      const now = Date.now();
+      const w: Waiter = {
+        resolve,
+        reject,
+        idleMs,
+        idleAt: idleMs === 0 ? 0 : now + idleMs,
+        maxMs,
+        maxAt: maxMs === 0 ? 0 : now + maxMs,
+      };
+      this.waiter = w;
+      const deadline = deadlineOf(w);
       if (deadline !== 0) this.armResponseTimer(deadline);
     });
+  }
+
+  /**
+   * The peer is still answering (an HDLC frame from it, wrapper bytes): the silence timeout
+   * of the pending wait starts again. The running timer is left alone; it re-arms itself.
+   */
+  protected progress(): void {
+    const w = this.waiter;
+    if (w && w.idleMs !== 0) w.idleAt = Date.now() + w.idleMs;
+  }
+
+  /** What the silence timeout counts ('frame' for HDLC, 'data' for the wrapper). */
+  protected abstract readonly progressUnit: string;
+
+  /** Who is at the other end, in messages. */
+  protected get peerName(): string {
+    return this.role === 'client' ? 'meter' : 'client';
   }
 
   private armResponseTimer(deadline: number): void {
@@ -108,13 +154,20 @@ export abstract class LinkBase {
   private onResponseTimer(): void {
     this.responseTimer = undefined;
     const w = this.waiter;
-    if (!w || w.deadline === 0) return;
-    if (Date.now() < w.deadline) {
-      this.armResponseTimer(w.deadline);
+    if (!w) return;
+    const deadline = deadlineOf(w);
+    if (deadline === 0) return;
+    if (Date.now() < deadline) {
+      this.armResponseTimer(deadline);
       return;
     }
     this.waiter = undefined;
-    w.reject(responseTimeout(`${this.kind} ${this.transport.remote}`, w.timeoutMs));
+    const what = `${this.kind} ${this.transport.remote}`;
+    w.reject(
+      w.maxAt !== 0 && (w.idleAt === 0 || w.maxAt <= w.idleAt)
+        ? responseTimeout(what, w.maxMs, 'response not complete (overall limit)')
+        : responseTimeout(what, w.idleMs, `no ${this.progressUnit} from the ${this.peerName}`),
+    );
   }
 
   onApdu(listener: (apdu: Uint8Array, from: LinkAddress) => void): void {
@@ -154,4 +207,8 @@ export abstract class LinkBase {
 
   /** Hook for subclasses to drop timers. */
   protected onEnd(): void {}
+}
+
+function positive(ms: number | undefined): number {
+  return ms !== undefined && ms > 0 ? ms : 0;
 }

@@ -1,17 +1,24 @@
 import {
   DlmsError,
   DlmsErrorCode,
+  type HdlcAddress,
   HdlcConnection,
   HdlcDeframer,
   type HdlcEvent,
   type HdlcFrame,
   type HdlcParameters,
   type HdlcStep,
+  clientAddress as hdlcClientAddress,
+  serverAddress as hdlcServerAddress,
   type ServerAddressInput,
+  sameHdlcAddress,
 } from '@openhes/dlms';
 import { type Transport, TransportFailure, transportError } from '../transport.ts';
 import { LinkBase, responseTimeout } from './base.ts';
 import type { ApduLink, FrameTraceHook, LinkAddress, LinkRole } from './types.ts';
+
+/** Timer expiries in a row (after the first) before a client link gives up. */
+export const HDLC_DEFAULT_MAX_RETRIES = 3;
 
 export interface HdlcLinkOptions {
   role: LinkRole;
@@ -23,7 +30,10 @@ export interface HdlcLinkOptions {
   maxInfo?: number;
   /** Window size we propose; default 1. */
   window?: number;
-  /** Client: how long to wait for a frame with F before resending or polling; default 3000 ms. */
+  /**
+   * Client: how long to wait for a frame with F before resending or polling again; default
+   * 3000 ms. Distinct from the wait for a whole APDU (`nextApdu`), which every frame re-arms.
+   */
   responseTimeoutMs?: number;
   /** Client: timeouts in a row before the link fails with a Timeout error; default 3. */
   maxRetries?: number;
@@ -42,10 +52,14 @@ interface Pending {
  */
 export class HdlcLink extends LinkBase implements ApduLink {
   readonly kind = 'hdlc' as const;
+  protected readonly progressUnit = 'frame';
   private readonly deframer = new HdlcDeframer();
   private connection: HdlcConnection | undefined;
+  /** The server address of the connection and, for a client, our own (client SAP). */
+  private stations: { server: HdlcAddress; client: HdlcAddress | undefined } | undefined;
   private readonly options: HdlcLinkOptions;
   private readonly timeoutMs: number;
+  private readonly maxRetries: number;
   private timer: NodeJS.Timeout | undefined;
   private opening: Pending | undefined;
   private closing: Pending | undefined;
@@ -56,6 +70,7 @@ export class HdlcLink extends LinkBase implements ApduLink {
     super(transport, options.role, options.trace);
     this.options = options;
     this.timeoutMs = options.responseTimeoutMs ?? 3000;
+    this.maxRetries = options.maxRetries ?? HDLC_DEFAULT_MAX_RETRIES;
     if (options.role === 'client' || options.serverAddress !== undefined) {
       this.connection = this.newConnection(options.serverAddress);
     }
@@ -76,12 +91,17 @@ export class HdlcLink extends LinkBase implements ApduLink {
     if (serverAddress === undefined) {
       throw new DlmsError(DlmsErrorCode.Encode, 'an HDLC client link needs a server address');
     }
+    const client = this.options.clientAddress;
+    this.stations = {
+      server: hdlcServerAddress(serverAddress),
+      client: client === undefined ? undefined : hdlcClientAddress(client),
+    };
     return new HdlcConnection({
       role: this.role,
       ...(this.options.clientAddress === undefined ? {} : { clientAddress: this.options.clientAddress }),
       serverAddress,
       parameters,
-      ...(this.options.maxRetries === undefined ? {} : { maxRetries: this.options.maxRetries }),
+      maxRetries: this.maxRetries,
     });
   }
 
@@ -140,10 +160,24 @@ export class HdlcLink extends LinkBase implements ApduLink {
         continue;
       }
       this.traceFrame('in', e.bytes);
+      // Each segment, RR or RNR of the peer re-arms the response wait; bytes that do not make
+      // a valid frame, or frames between other stations, do not.
+      if (this.fromPeer(e.frame)) this.progress();
       this.from = addressOf(e.frame, this.role);
       if (!this.connection) this.bind(e.frame);
       if (this.connection && !this.closed) this.run(this.connection.receive(e.frame));
     }
+  }
+
+  /** Client: from our server to our SAP. Server: to our address (or any, before we are bound). */
+  private fromPeer(frame: HdlcFrame): boolean {
+    const s = this.stations;
+    if (!s) return this.role === 'server';
+    if (this.role === 'server') return sameHdlcAddress(frame.destination, s.server);
+    return (
+      sameHdlcAddress(frame.source, s.server) &&
+      (s.client === undefined || sameHdlcAddress(frame.destination, s.client))
+    );
   }
 
   /** Server without a fixed address: serve the logical device the first frame addresses. */
@@ -192,7 +226,11 @@ export class HdlcLink extends LinkBase implements ApduLink {
       case 'error':
         if (e.error.code === DlmsErrorCode.Link) {
           this.linkError = fromTimer
-            ? responseTimeout(`hdlc ${this.transport.remote}`, this.timeoutMs)
+            ? responseTimeout(
+                `hdlc ${this.transport.remote}`,
+                this.timeoutMs,
+                `no frame from the ${this.peerName} in ${this.maxRetries + 1} polls, each`,
+              )
             : e.error;
         } else this.emit({ type: 'warning', error: e.error });
         return;

@@ -32,6 +32,15 @@ export type LinkEvent =
   /** A defect the link survived (bad FCS, a PDU for another wPort, a stray frame). */
   | { type: 'warning'; error: DlmsError };
 
+/** Limits of one `nextApdu()` wait beyond the silence timeout. */
+export interface ResponseLimits {
+  /**
+   * Overall cap in ms from the start of the wait, however steadily the peer keeps sending
+   * (a peer dribbling a byte at a time cannot hold the wait forever). 0 or absent = no cap.
+   */
+  maxMs?: number;
+}
+
 /**
  * A link that carries whole APDUs over a Transport. Client links talk to one fixed peer
  * address; server links answer whoever sent the last APDU unless told otherwise.
@@ -47,8 +56,12 @@ export interface ApduLink {
   sendApdu(apdu: Uint8Array, to?: LinkAddress): Promise<void>;
   /** Server: the last request gets no answer (HDLC releases the poll with RR). */
   noResponse(): void;
-  /** The next APDU; rejects with DlmsError Timeout after `timeoutMs`, or with the close error. */
-  nextApdu(timeoutMs?: number): Promise<Uint8Array>;
+  /**
+   * The next APDU; rejects with DlmsError Timeout (reason 'response-timeout') when nothing
+   * comes from the peer for `timeoutMs` (each frame or chunk of the response re-arms it) or
+   * when the whole wait exceeds `limits.maxMs`; or with the close error.
+   */
+  nextApdu(timeoutMs?: number, limits?: ResponseLimits): Promise<Uint8Array>;
   onApdu(listener: (apdu: Uint8Array, from: LinkAddress) => void): void;
   onEvent(listener: (event: LinkEvent) => void): void;
   /** Called once when the link is gone; `error` set when it ended abnormally. */

@@ -20,6 +20,7 @@ export interface WrapperLinkOptions {
  */
 export class WrapperLink extends LinkBase implements ApduLink {
   readonly kind = 'wrapper' as const;
+  protected readonly progressUnit = 'data';
   private readonly deframer = new WrapperDeframer();
   private readonly clientWPort: number | undefined;
   private readonly serverWPort: number | undefined;
@@ -64,6 +65,9 @@ export class WrapperLink extends LinkBase implements ApduLink {
   }
 
   private receive(chunk: Uint8Array): void {
+    // One PDU per response, but over TCP it may come in many chunks: any byte is progress
+    // (nextApdu's `maxMs` bounds a peer that dribbles).
+    if (chunk.length > 0) this.progress();
     const events = this.deframer.push(chunk);
     if (this.transport.kind === 'udp' && this.deframer.buffered > 0) {
       this.deframer.reset();
