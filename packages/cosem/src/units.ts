@@ -324,6 +324,10 @@ const DECIMAL_NUMBER = /^(-?)(\d+)(?:\.(\d+))?(?:e([+-]?\d+))?$/;
  * to the exact decimal (12345 × 10^-3 → 12.345, never 12.344999…). Integers, bigints and
  * the floats some meters send are all handled; NaN and ±Infinity pass through.
  */
+/** 10^0 … 10^22, each exact in binary64 (built by exact multiplications). */
+const POW10: number[] = [1];
+for (let i = 1; i <= 22; i++) POW10.push(POW10[i - 1]! * 10);
+
 export function applyScaler(value: number | bigint, scaler: number): number {
   if (!Number.isInteger(scaler)) {
     throw new CosemError(CosemErrorCode.Encode, `scaler ${scaler} is not an integer`);
@@ -331,6 +335,13 @@ export function applyScaler(value: number | bigint, scaler: number): number {
   if (typeof value === 'bigint') return Number(`${value}e${scaler}`);
   if (!Number.isFinite(value)) return value;
   if (scaler === 0) return value;
+  // Integers (what meters send) with a power of ten that is exact in binary: one IEEE
+  // multiplication or division is correctly rounded, so it equals the decimal-text route.
+  if (Number.isSafeInteger(value) && scaler >= -22 && scaler <= 22) {
+    if (scaler < 0) return value / POW10[-scaler]!;
+    const r = value * POW10[scaler]!;
+    if (Number.isSafeInteger(r)) return r;
+  }
   const m = DECIMAL_NUMBER.exec(String(value));
   if (!m) return value * 10 ** scaler;
   const [, sign, int, frac = '', exp = '0'] = m;

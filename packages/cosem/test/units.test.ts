@@ -105,6 +105,19 @@ describe('applyScaler', () => {
     );
   });
 
+  it('equals the decimal literal for 64-bit-sized integers and every scaler a meter can send', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.maxSafeInteger(), fc.integer({ min: -(2 ** 31), max: 2 ** 32 })),
+        fc.integer({ min: -128, max: 127 }),
+        (v, s) => {
+          expect(applyScaler(v, s)).toBe(Number(`${v}e${s}`));
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
   it('passes non-finite values through and removeScaler inverts integers', () => {
     expect(applyScaler(Number.NaN, -1)).toBeNaN();
     expect(applyScaler(Number.POSITIVE_INFINITY, -1)).toBe(Number.POSITIVE_INFINITY);
