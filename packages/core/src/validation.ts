@@ -36,8 +36,19 @@ export function validateId(field: string, id: unknown): number {
   return id;
 }
 
+const enumSets = new WeakMap<object, ReadonlySet<string>>();
+
+function enumSet(values: Record<string, string>): ReadonlySet<string> {
+  let set = enumSets.get(values);
+  if (!set) {
+    set = new Set(Object.values(values));
+    enumSets.set(values, set);
+  }
+  return set;
+}
+
 export function validateEnum<T extends string>(field: string, values: Record<string, T>, v: unknown): T {
-  if (typeof v !== 'string' || !Object.values(values).includes(v as T)) {
+  if (typeof v !== 'string' || !enumSet(values).has(v)) {
     throw new ValidationError(CoreErrorCode.InvalidEnum, field, `unknown value ${String(v)}`);
   }
   return v as T;
@@ -62,22 +73,39 @@ export function normalizeObis(field: string, obis: unknown): string {
   return groups.join('.');
 }
 
+/** Called once per stored reading: field names are only built for the error. */
 export function validateReadingInput(r: ReadingInput, index: number): void {
-  const at = `readings[${index}]`;
-  validateId(`${at}.channelId`, r.channelId);
-  validateInstant(`${at}.ts`, r.ts);
+  const at = (field: string) => `readings[${index}].${field}`;
+  const id = r.channelId;
+  if (typeof id !== 'number' || !Number.isSafeInteger(id) || id <= 0) validateId(at('channelId'), id);
+  const ts = r.ts;
+  if (typeof ts !== 'number' || !Number.isInteger(ts) || ts < MIN_INSTANT || ts >= MAX_INSTANT) {
+    validateInstant(at('ts'), ts);
+  }
   if (typeof r.value !== 'number' || !Number.isFinite(r.value)) {
-    throw new ValidationError(CoreErrorCode.NonFiniteValue, `${at}.value`, 'value must be a finite number');
+    throw new ValidationError(CoreErrorCode.NonFiniteValue, at('value'), 'value must be a finite number');
   }
   if (r.quality !== undefined && (!Number.isInteger(r.quality) || (r.quality & ~QUALITY_MASK) !== 0)) {
-    throw new ValidationError(CoreErrorCode.InvalidValue, `${at}.quality`, 'unknown quality flags');
+    throw new ValidationError(CoreErrorCode.InvalidValue, at('quality'), 'unknown quality flags');
   }
-  if (r.source !== undefined) validateEnum(`${at}.source`, ReadingSource, r.source);
-  if (r.reasons !== undefined) {
-    if (!Array.isArray(r.reasons) || r.reasons.some((x) => typeof x !== 'string' || x.includes('\n'))) {
+  if (r.source !== undefined && !enumSet(ReadingSource).has(r.source)) {
+    validateEnum(at('source'), ReadingSource, r.source);
+  }
+  const reasons = r.reasons;
+  if (reasons !== undefined) {
+    let ok = Array.isArray(reasons);
+    if (ok) {
+      for (const x of reasons) {
+        if (typeof x !== 'string' || x.includes('\n')) {
+          ok = false;
+          break;
+        }
+      }
+    }
+    if (!ok) {
       throw new ValidationError(
         CoreErrorCode.InvalidValue,
-        `${at}.reasons`,
+        at('reasons'),
         'reasons must be single-line strings',
       );
     }

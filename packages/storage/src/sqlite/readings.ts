@@ -57,9 +57,12 @@ interface DayDelta {
   dirty: boolean;
 }
 
-/** Accumulates one reading's effect on its channel-day rollup (`sum` is a delta). */
+/**
+ * Accumulates one reading's effect on its channel-day rollup (`sum` is a delta). Keyed by a
+ * number (channel id × 2^16 + day index; ids stay far below 2^37) to spare a string per row.
+ */
 function addDay(
-  days: Map<string, DayDelta>,
+  days: Map<number, DayDelta>,
   channelId: number,
   ts: number,
   sum: number,
@@ -67,11 +70,11 @@ function addDay(
   dirty: boolean,
   value = sum,
 ): void {
-  const day = Math.floor((ts - 1) / DAY) * DAY;
-  const key = `${channelId}:${day}`;
+  const index = Math.floor((ts - 1) / DAY);
+  const key = channelId * 65_536 + index;
   const d = days.get(key);
   if (!d) {
-    days.set(key, { channelId, day, sum, count, min: value, max: value, dirty });
+    days.set(key, { channelId, day: index * DAY, sum, count, min: value, max: value, dirty });
     return;
   }
   d.sum += sum;
@@ -105,7 +108,8 @@ export function createSqliteReadingStore(
     .pluck();
 
   function checkChannels(ids: Iterable<number>): void {
-    const missing = [...ids].filter((id) => !known.has(id));
+    const missing: number[] = [];
+    for (const id of ids) if (!known.has(id)) missing.push(id);
     if (missing.length === 0) return;
     const found = new Set(findChannels.all(JSON.stringify(missing)) as number[]);
     for (const id of missing) {
@@ -121,7 +125,7 @@ export function createSqliteReadingStore(
         return { ...result, duplicateBatch: true };
       }
       const lastTs = new Map<number, number>();
-      const days = new Map<string, DayDelta>();
+      const days = new Map<number, DayDelta>();
       for (const r of batch.readings) {
         const t = tables.forInstant(r.ts);
         const quality = r.quality ?? 0;
@@ -257,11 +261,14 @@ export function createSqliteReadingStore(
       const batchId = batch.id ?? randomUUID();
       checked(() => {
         validateText('batch.id', batchId, 128);
-        for (const [i, r] of batch.readings.entries()) validateReadingInput(r, i);
+        const readings = batch.readings;
+        for (let i = 0; i < readings.length; i++) validateReadingInput(readings[i]!, i);
       });
       const receivedAt = batch.receivedAt ?? clock.now();
       return locked(() => {
-        checkChannels(new Set(batch.readings.map((r) => r.channelId)));
+        const ids = new Set<number>();
+        for (const r of batch.readings) ids.add(r.channelId);
+        checkChannels(ids);
         try {
           return ingestTx.immediate(batch, batchId, receivedAt);
         } catch (e) {
