@@ -63,6 +63,31 @@ interface Entry {
   bytes: number;
 }
 
+/** FIFO with O(1) take from the front (a fleet queues 100,000s of tasks at once). */
+class Fifo<T> {
+  #items: (T | undefined)[] = [];
+  #head = 0;
+
+  get length(): number {
+    return this.#items.length - this.#head;
+  }
+
+  push(item: T): void {
+    this.#items.push(item);
+  }
+
+  shift(): T | undefined {
+    if (this.#head >= this.#items.length) return undefined;
+    const item = this.#items[this.#head];
+    this.#items[this.#head++] = undefined;
+    if (this.#head >= 1024 && this.#head * 2 >= this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+    return item;
+  }
+}
+
 interface Health {
   failures: number;
   flaggedUntil: number;
@@ -98,7 +123,12 @@ export class Collector {
   readonly #maxBackoffMs: number;
   readonly #flagAfter: number;
   readonly #flaggedBackoffMs: number;
-  readonly #queues: Record<TaskPriority, Entry[]> = { 'on-demand': [], scheduled: [] };
+  readonly #queues: Record<TaskPriority, Fifo<Entry>> = { 'on-demand': new Fifo(), scheduled: new Fifo() };
+  /** Tasks put back in front of their queue when their meter's session ended. */
+  readonly #again: Record<TaskPriority, Fifo<Entry>> = { 'on-demand': new Fifo(), scheduled: new Fifo() };
+  /** Tasks whose meter was busy when their turn came, in arrival order, per meter. */
+  readonly #blocked = new Map<number, Entry[]>();
+  #blockedCount = 0;
   readonly #busy = new Set<number>();
   readonly #health = new Map<number, Health>();
   #running = 0;
@@ -145,7 +175,15 @@ export class Collector {
   }
 
   #pending(): number {
-    return this.#queues['on-demand'].length + this.#queues.scheduled.length + this.#running + this.#waiting;
+    return (
+      this.#queues['on-demand'].length +
+      this.#queues.scheduled.length +
+      this.#again['on-demand'].length +
+      this.#again.scheduled.length +
+      this.#blockedCount +
+      this.#running +
+      this.#waiting
+    );
   }
 
   #enqueue(e: Entry): void {
@@ -154,16 +192,33 @@ export class Collector {
     this.#pump();
   }
 
+  /**
+   * The next task whose meter has no session: on-demand before scheduled; a task whose meter
+   * is busy waits aside (in order) and comes back in front of its queue when that session ends.
+   */
   #take(): Entry | undefined {
-    for (const q of [this.#queues['on-demand'], this.#queues.scheduled]) {
-      for (let i = 0; i < q.length; i++) {
-        const e = q[i]!;
-        if (this.#busy.has(e.task.meterId)) continue;
-        q.splice(i, 1);
-        return e;
+    for (const priority of ['on-demand', 'scheduled'] as const) {
+      for (const q of [this.#again[priority], this.#queues[priority]]) {
+        for (let e = q.shift(); e !== undefined; e = q.shift()) {
+          const meterId = e.task.meterId;
+          if (!this.#busy.has(meterId)) return e;
+          const waiting = this.#blocked.get(meterId);
+          if (waiting) waiting.push(e);
+          else this.#blocked.set(meterId, [e]);
+          this.#blockedCount++;
+        }
       }
     }
     return undefined;
+  }
+
+  #release(meterId: number): void {
+    this.#busy.delete(meterId);
+    const waiting = this.#blocked.get(meterId);
+    if (waiting === undefined) return;
+    this.#blocked.delete(meterId);
+    this.#blockedCount -= waiting.length;
+    for (const e of waiting) this.#again[e.task.priority].push(e);
   }
 
   #pump(): void {
@@ -177,7 +232,7 @@ export class Collector {
       void this.#attempt(e)
         .catch((err: unknown) => this.#finish(e, 'failed', errorFields(err).code, 0, 0))
         .finally(() => {
-          this.#busy.delete(e.task.meterId);
+          this.#release(e.task.meterId);
           this.#running--;
           this.progress.running = this.#running;
           this.#pump();

@@ -110,6 +110,26 @@ describe('Collector', () => {
     expect(max()).toBeLessThanOrEqual(2);
   });
 
+  it('keeps a large queue in order: one session per meter, each meter in submission order, drain when all are done', async () => {
+    const { collector, log, max } = setup(() => 'ok', { concurrency: 16 });
+    const all: Promise<unknown>[] = [];
+    // 3,000 tasks over 1,000 meters, each meter's three tasks spread through the queue.
+    for (let round = 0; round < 3; round++) {
+      for (let m = 1; m <= 1000; m++) all.push(collector.submit(task(`m${m}r${round}`, m)));
+    }
+    all.push(collector.submit(task('urgent', 7, 'on-demand')));
+    await collector.drain();
+    expect(await Promise.all(all)).toHaveLength(3001);
+    expect(max()).toBeLessThanOrEqual(16);
+    const work = log.filter((l) => l.startsWith('work')).map((l) => l.slice(5, -2));
+    expect(work).toHaveLength(3001);
+    for (const m of [1, 7, 500, 1000]) {
+      expect(work.filter((w) => w.startsWith(`m${m}r`))).toEqual([0, 1, 2].map((r) => `m${m}r${r}`));
+    }
+    expect(work.indexOf('urgent')).toBeLessThan(40);
+    expect(collector.progress).toMatchObject({ queued: 0, running: 0, done: 3001 });
+  });
+
   it('retries retryable failures with growing backoff and stores every attempt', async () => {
     const { collector, outcomes, sleeps } = setup((_, attempt) => (attempt < 3 ? 'retryable' : 'ok'), {
       backoffMs: 100,
