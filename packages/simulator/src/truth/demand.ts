@@ -1,8 +1,7 @@
-import { energyAt } from './energy.ts';
+import { accruedFraction } from './energy.ts';
 import { captureInstant, clockOffset } from './measures.ts';
 import type { MeterTruth } from './meter.ts';
-import { E } from './meter.ts';
-import type { Instant } from './time.ts';
+import { type Instant, STEP_MS } from './time.ts';
 
 /** The demand integration period (1.0.0.8.0.255) equals the 15-minute block period. */
 export const DIP_MS = 900_000;
@@ -14,13 +13,91 @@ export interface Demand {
   at: Instant | undefined;
 }
 
-interface Memo {
-  from: Instant;
-  to: Instant;
-  result: { w: Demand; va: Demand };
+/**
+ * Active and apparent energy registered since a base step, walked step by step in either
+ * direction. Every step energy is an integer (mWh, mVAh), so a difference of two readings is
+ * exactly the difference of the cumulative registers at those instants (energyAt).
+ */
+class EnergyWalk {
+  private readonly m: MeterTruth;
+  private k: number;
+  private wh = 0;
+  private vah = 0;
+  /** Reading at the last instant asked for: [wh, vah]. */
+  readonly at: [number, number] = [0, 0];
+
+  constructor(m: MeterTruth, k: number) {
+    this.m = m;
+    this.k = k;
+  }
+
+  /** Energies registered at instant t relative to the base; result in `at`. */
+  read(t: Instant): [number, number] {
+    const m = this.m;
+    const k = Math.floor(t / STEP_MS);
+    for (; this.k < k; this.k++) {
+      const s = m.step(this.k);
+      this.wh += s.wh;
+      this.vah += s.vah;
+    }
+    while (this.k > k) {
+      this.k--;
+      const s = m.step(this.k);
+      this.wh -= s.wh;
+      this.vah -= s.vah;
+    }
+    const start = k * STEP_MS;
+    let wh = this.wh;
+    let vah = this.vah;
+    if (t !== start) {
+      const s = m.step(k);
+      const frac = accruedFraction(m, start, t);
+      wh += Math.floor(s.wh * frac);
+      vah += Math.floor(s.vah * frac);
+    }
+    this.at[0] = wh;
+    this.at[1] = vah;
+    return this.at;
+  }
 }
 
-const memo = new WeakMap<MeterTruth, Memo>();
+/**
+ * A scan over the integration periods of one billing period, kept per meter so a later `to`
+ * (a live clock, or the MD value then its capture time) continues where the last one stopped.
+ */
+interface Scan {
+  from: Instant;
+  to: Instant;
+  clockTo: Instant;
+  /** Next period end not yet looked at (meter clock). */
+  b: Instant;
+  walk: EnergyWalk;
+  pw: number;
+  pva: number;
+  w: Demand;
+  va: Demand;
+}
+
+const scans = new WeakMap<MeterTruth, Scan>();
+
+function startScan(m: MeterTruth, from: Instant): Scan {
+  const clockFrom = from + clockOffset(m, from);
+  const b = Math.floor(clockFrom / DIP_MS) * DIP_MS + DIP_MS;
+  const at0 = captureInstant(m, b - DIP_MS);
+  const walk = new EnergyWalk(m, Math.floor(at0 / STEP_MS));
+  const [pw, pva] = walk.read(at0);
+  return {
+    from,
+    to: -Infinity,
+    clockTo: -Infinity,
+    b,
+    walk,
+    pw,
+    pva,
+    w: { value: 0, at: undefined },
+    va: { value: 0, at: undefined },
+  };
+}
 
 /**
  * Block maximum demand over the integration periods that end, by the meter's clock, in
@@ -28,22 +105,22 @@ const memo = new WeakMap<MeterTruth, Memo>();
  * are the block-load intervals, so MD = 4 × the largest block energy of the billing period.
  */
 export function maxDemand(m: MeterTruth, from: Instant, to: Instant): { w: Demand; va: Demand } {
-  const hit = memo.get(m);
-  if (hit !== undefined && hit.from === from && hit.to === to) return hit.result;
-  const w: Demand = { value: 0, at: undefined };
-  const va: Demand = { value: 0, at: undefined };
-  const clockFrom = from + clockOffset(m, from);
   const clockTo = to + clockOffset(m, to);
-  let b = Math.floor(clockFrom / DIP_MS) * DIP_MS + DIP_MS;
-  const start = energyAt(m, captureInstant(m, b - DIP_MS));
-  let pw = start[E.wh]!;
-  let pva = start[E.vah]!;
+  let scan = scans.get(m);
+  // The periods looked at for (from, to) are a prefix of those for a later (from, to'), as
+  // long as the meter clock did not go back in between.
+  if (scan === undefined || scan.from !== from || to < scan.to || clockTo < scan.clockTo) {
+    scan = startScan(m, from);
+    scans.set(m, scan);
+  }
+  const { w, va, walk } = scan;
+  let b = scan.b;
   for (; b <= clockTo; b += DIP_MS) {
     const at = captureInstant(m, b);
     if (at > to) break;
-    const e = energyAt(m, at);
-    const dw = (e[E.wh]! - pw) * 0.004;
-    const dva = (e[E.vah]! - pva) * 0.004;
+    const [ew, eva] = walk.read(at);
+    const dw = (ew - scan.pw) * 0.004;
+    const dva = (eva - scan.pva) * 0.004;
     if (w.at === undefined || dw > w.value) {
       w.value = dw;
       w.at = b;
@@ -52,15 +129,16 @@ export function maxDemand(m: MeterTruth, from: Instant, to: Instant): { w: Deman
       va.value = dva;
       va.at = b;
     }
-    pw = e[E.wh]!;
-    pva = e[E.vah]!;
+    scan.pw = ew;
+    scan.pva = eva;
   }
-  const result = { w, va };
-  memo.set(m, { from, to, result });
-  return result;
+  scan.b = b;
+  scan.to = to;
+  scan.clockTo = clockTo;
+  return { w: { ...w }, va: { ...va } };
 }
 
 /** Forget a memoised MD (a command changed the meter's energy). */
 export function forgetDemand(m: MeterTruth): void {
-  memo.delete(m);
+  scans.delete(m);
 }

@@ -33,6 +33,7 @@ const RECENT = 4;
 export function invalidateEnergy(m: MeterTruth): void {
   cacheOf(m).delete(m.index);
   recent.delete(m);
+  recentAt.delete(m);
   m.forgetSteps();
   forgetDemand(m);
 }
@@ -84,23 +85,40 @@ export function energyAtStep(m: MeterTruth, k: number): Float64Array {
 }
 
 /**
- * Cumulative vector at any instant. Within a step the step's energy accrues in proportion to
- * the time the load was supplied, so a relay opening mid-step never makes a register go back.
+ * Share of step k's energy registered by instant t inside it (k × 15 min < t): the step's
+ * energy accrues in proportion to the time the load was supplied, so a relay opening mid-step
+ * never makes a register go back.
  */
+export function accruedFraction(m: MeterTruth, start: Instant, t: Instant): number {
+  const whole = m.onFraction(start, start + STEP_MS);
+  return whole === 0 ? 0 : Math.min(1, (m.onFraction(start, t) * (t - start)) / (whole * STEP_MS));
+}
+
+/** The last few instants asked for per meter: a profile row asks for E(t) once per energy column. */
+const recentAt = new WeakMap<MeterTruth, { t: Instant; values: Float64Array }[]>();
+const RECENT_AT = 4;
+
+/** Cumulative vector at any instant (see accruedFraction within a step). Read-only: callers copy. */
 export function energyAt(m: MeterTruth, t: Instant): Float64Array {
   const k = Math.floor(t / STEP_MS);
-  const at = energyAtStep(m, k);
   const start = k * STEP_MS;
-  if (t === start) return at;
-  const v = Float64Array.from(at);
+  if (t === start) return energyAtStep(m, k);
+  let points = recentAt.get(m);
+  if (points === undefined) {
+    points = [];
+    recentAt.set(m, points);
+  }
+  for (const p of points) if (p.t === t) return p.values;
+  const v = Float64Array.from(energyAtStep(m, k));
   const s = m.step(k);
-  const whole = m.onFraction(start, start + STEP_MS);
-  const frac = whole === 0 ? 0 : Math.min(1, (m.onFraction(start, t) * (t - start)) / (whole * STEP_MS));
+  const frac = accruedFraction(m, start, t);
   const r = s.rate - 1;
   v[E.wh] = v[E.wh]! + Math.floor(s.wh * frac);
   v[E.vah] = v[E.vah]! + Math.floor(s.vah * frac);
   v[E.q1] = v[E.q1]! + Math.floor(s.q1 * frac);
   v[E.whT1 + r] = v[E.whT1 + r]! + Math.floor(s.wh * frac);
   v[E.vahT1 + r] = v[E.vahT1 + r]! + Math.floor(s.vah * frac);
+  if (points.length >= RECENT_AT) points.shift();
+  points.push({ t, values: v });
   return v;
 }

@@ -1,7 +1,7 @@
 import type { ActivityCalendar } from '@openhes/cosem';
 import type { DeviceProfile } from '../profiles.ts';
 import { dayRates } from './calendar.ts';
-import { dayInfo } from './days.ts';
+import { type DayInfo, dayInfo } from './days.ts';
 import { between, hash32, Stream, unit } from './hash.ts';
 import type { ScenarioSpec } from './scenarios.ts';
 import { effectsFor, type MeterEffects, overlapMs, type Window } from './scenarios.ts';
@@ -124,7 +124,7 @@ export class MeterTruth {
     const ls = k + this.offsetSteps;
     const dayN = Math.floor(ls / STEPS_PER_DAY);
     const slot = (((ls - dayN * STEPS_PER_DAY + this.shift) % STEPS_PER_DAY) + STEPS_PER_DAY) % STEPS_PER_DAY;
-    const d = dayInfo(dayN);
+    const d = this.dayOf(dayN);
     const shape =
       shapeWatts(this.place.loadClass, d.season, d.dayType, slot, d.dayOfYear) * (this.annualKWh / 1000);
     const s = this.salt;
@@ -183,8 +183,13 @@ export class MeterTruth {
   /** True energy delivered to this meter's load in step k, mWh. */
   trueStepWh(k: number): number {
     const from = k * STEP_MS;
-    const powered = this.poweredFraction(from, from + STEP_MS);
+    return this.trueStepWhPowered(k, this.poweredFraction(from, from + STEP_MS));
+  }
+
+  /** trueStepWh with the step's powered fraction already known. */
+  private trueStepWhPowered(k: number, powered: number): number {
     if (this.place.role === 'transformer') return this.transformerStepWh(k, powered);
+    const from = k * STEP_MS;
     const relay = this.relayFraction(from, from + STEP_MS);
     return Math.floor(Math.round(this.baseWatts(k) * 250) * powered * relay);
   }
@@ -220,13 +225,32 @@ export class MeterTruth {
     return cal;
   }
 
+  // The last local day asked for: steps are mostly asked for in runs through a day.
+  private lastDayN = Number.NaN;
+  private lastDay: DayInfo | undefined;
+  private ratesDayN = Number.NaN;
+  private ratesCalendar: ActivityCalendar | undefined;
+  private rates: Uint8Array | undefined;
+
+  private dayOf(dayN: number): DayInfo {
+    if (dayN !== this.lastDayN || this.lastDay === undefined) {
+      this.lastDay = dayInfo(dayN);
+      this.lastDayN = dayN;
+    }
+    return this.lastDay;
+  }
+
   rateAt(k: number): number {
     const ls = k + this.offsetSteps;
     const dayN = Math.floor(ls / STEPS_PER_DAY);
-    const d = dayInfo(dayN);
-    return (
-      dayRates(this.calendarAt(k * STEP_MS), d.month, d.day, d.dayOfWeek)[ls - dayN * STEPS_PER_DAY] ?? 1
-    );
+    const cal = this.calendarAt(k * STEP_MS);
+    if (dayN !== this.ratesDayN || cal !== this.ratesCalendar || this.rates === undefined) {
+      const d = this.dayOf(dayN);
+      this.rates = dayRates(cal, d.month, d.day, d.dayOfWeek);
+      this.ratesDayN = dayN;
+      this.ratesCalendar = cal;
+    }
+    return this.rates[ls - dayN * STEPS_PER_DAY] ?? 1;
   }
 
   private readonly stepKeys = new Float64Array(STEP_CACHE).fill(Number.NaN);
@@ -248,7 +272,8 @@ export class MeterTruth {
 
   private computeStep(k: number): StepValues {
     const from = k * STEP_MS;
-    const trueWh = this.trueStepWh(k);
+    const powered = this.poweredFraction(from, from + STEP_MS);
+    const trueWh = this.trueStepWhPowered(k, powered);
     const e = this.effects;
     let wh = trueWh;
     if (e.deadFrom !== undefined && from >= e.deadFrom) wh = 0;
@@ -256,7 +281,6 @@ export class MeterTruth {
     const pf = this.powerFactor(wh * 0.004);
     const vah = wh === 0 ? 0 : Math.round(wh / pf);
     const q1 = Math.round(Math.sqrt(Math.max(0, vah * vah - wh * wh)));
-    const powered = this.poweredFraction(from, from + STEP_MS);
     return { wh, vah, q1, rate: this.rateAt(k), trueWh, powered };
   }
 

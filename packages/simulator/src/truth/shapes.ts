@@ -77,10 +77,18 @@ function industrial(): Table {
 
 const TABLES: Record<LoadClass, Table> = { residential: h0(), commercial: g0(), industrial: industrial() };
 
+function polynomial(t: number): number {
+  return -3.916649251e-10 * t ** 4 + 3.2e-7 * t ** 3 - 7.02e-5 * t ** 2 + 0.0021 * t + 1.24;
+}
+
+/** The factor per day of year, computed once: every quarter-hour of a residential load asks. */
+const DYNAMISATION = Float64Array.from({ length: 367 }, (_, t) => polynomial(t));
+
 /** H0 dynamisation factor for day of year t (device-profiles.md §3.4, source R2). */
 export function dynamisation(dayOfYear: number): number {
-  const t = dayOfYear;
-  return -3.916649251e-10 * t ** 4 + 3.2e-7 * t ** 3 - 7.02e-5 * t ** 2 + 0.0021 * t + 1.24;
+  return Number.isInteger(dayOfYear) && dayOfYear >= 0 && dayOfYear <= 366
+    ? DYNAMISATION[dayOfYear]!
+    : polynomial(dayOfYear);
 }
 
 /** Average W in the quarter-hour `slot` (0..95) for 1,000 kWh/a. */
