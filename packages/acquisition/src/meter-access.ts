@@ -1,22 +1,52 @@
-import type { InvocationCounterStore, Meter, Store } from '@openhes/core';
+import type { InvocationCounterStore, Meter, NewAuditEntry, Store } from '@openhes/core';
 import { fromHex } from '@openhes/dlms';
 import {
   type CounterSource,
   type DlmsConnector,
   DlmsDriver,
+  type DriverError,
   type DriverProfile,
   type MeterDriver,
   type MeterSecrets,
   ModelCache,
+  type ReceivedCounterSource,
 } from '@openhes/drivers';
 import { AcquisitionError, AcquisitionErrorCode } from './errors.ts';
 import type { KeyVault } from './keys.ts';
-import type { PushDirectory, PushSender } from './push-listener.ts';
+import { type PushDirectory, type PushSender, receivedCounterKey } from './push-listener.ts';
 import { parseMeterAddress } from './registry.ts';
 
 /** The unicast tx counter of a meter's global key, reserved in blocks through the store. */
 export function storeCounterSource(counters: InvocationCounterStore, meterId: number): CounterSource {
   return { reserve: (count) => counters.reserve({ meterId, direction: 'tx', purpose: 'guek' }, count) };
+}
+
+/**
+ * The highest invocation counter accepted from a meter under its global key, shared with the
+ * push listener; `raise` is the store's `accept`, which never lowers the stored value.
+ */
+export function storeReceivedCounterSource(
+  counters: Pick<InvocationCounterStore, 'accept' | 'current'>,
+  meterId: number,
+): ReceivedCounterSource {
+  const key = receivedCounterKey(meterId);
+  return {
+    current: async () => (await counters.current(key)) ?? undefined,
+    raise: async (value) => {
+      await counters.accept(key, value);
+    },
+  };
+}
+
+/** Audit entry of a refused replay in a reading session: a security event, one per session. */
+export function replayAudit(meterId: number, error: DriverError): NewAuditEntry {
+  return {
+    actor: 'acquisition',
+    action: 'meter.security.replay',
+    target: `meter:${meterId}`,
+    outcome: 'denied',
+    detail: { code: error.code, message: error.message, ...error.detail },
+  };
 }
 
 export interface MeterAccessOptions {
@@ -33,13 +63,13 @@ export interface MeterAccessOptions {
 /** Builds the driver for a meter from the registry: device profile, address, unwrapped secrets. */
 export class MeterAccess {
   readonly cache = new ModelCache();
-  readonly #store: Pick<Store, 'meters' | 'keys' | 'counters'>;
+  readonly #store: Pick<Store, 'meters' | 'keys' | 'counters' | 'audit'>;
   readonly #vault: KeyVault;
   readonly #profiles: ReadonlyMap<string, DriverProfile>;
   readonly #options: MeterAccessOptions;
 
   constructor(
-    store: Pick<Store, 'meters' | 'keys' | 'counters'>,
+    store: Pick<Store, 'meters' | 'keys' | 'counters' | 'audit'>,
     vault: KeyVault,
     profiles: ReadonlyMap<string, DriverProfile>,
     options: MeterAccessOptions = {},
@@ -93,6 +123,10 @@ export class MeterAccess {
       secrets: await this.secretsOf(meterId),
       cache: this.cache,
       counters: storeCounterSource(this.#store.counters, meterId),
+      received: storeReceivedCounterSource(this.#store.counters, meterId),
+      onReplay: async (error) => {
+        await this.#store.audit.append(replayAudit(meterId, error));
+      },
       ...(o.clientSystemTitle === undefined ? {} : { clientSystemTitle: o.clientSystemTitle }),
       ...(o.association === undefined ? {} : { association: o.association }),
       ...(o.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: o.connectTimeoutMs }),

@@ -1,4 +1,10 @@
-import type { EventStore, InvocationCounterStore, NewMeterEvent, ReadingIngestService } from '@openhes/core';
+import type {
+  CounterKey,
+  EventStore,
+  InvocationCounterStore,
+  NewMeterEvent,
+  ReadingIngestService,
+} from '@openhes/core';
 import {
   CipheredApduTag,
   type CosemDateTime,
@@ -20,6 +26,14 @@ import {
   WrapperLink,
 } from '@openhes/transport';
 import { AcquisitionError, AcquisitionErrorCode } from './errors.ts';
+
+/**
+ * The meter's send counter under its global unicast key, as received: one high-water mark for
+ * its pushes and the responses of its reading sessions (the meter ciphers both with it).
+ */
+export function receivedCounterKey(meterId: number): CounterKey {
+  return { meterId, direction: 'rx', purpose: 'guek' };
+}
 
 /** A meter a push may come from, with what is needed to decipher and parse it. */
 export interface PushSender {
@@ -124,7 +138,7 @@ export class PushHandler {
           : { systemTitle: Uint8Array.from(Buffer.from(sender.systemTitle, 'hex')) }),
       });
       const counters = this.#ports.counters;
-      const key = { meterId: sender.meterId, direction: 'rx', purpose: 'guek' } as const;
+      const key = receivedCounterKey(sender.meterId);
       if (counters !== undefined && !(await counters.accept(key, d.invocationCounter)))
         throw new AcquisitionError(
           AcquisitionErrorCode.Replayed,

@@ -17,6 +17,12 @@ export const DriverErrorCode = {
   Refused: 'DRIVER_REFUSED',
   /** Keys, counters or ciphering failed. */
   Security: 'DRIVER_SECURITY',
+  /**
+   * The meter sent an authenticated APDU whose invocation counter is not above one accepted
+   * before (in this session or, persisted, in an earlier one or a push): a replay, or a meter
+   * whose counter went back. A security event; never retried.
+   */
+  Replay: 'DRIVER_REPLAY',
   /** The meter answered something we cannot understand. */
   Protocol: 'DRIVER_PROTOCOL',
   /** The device profile lacks what the read needs, or the meter record is incomplete. */
@@ -57,7 +63,7 @@ const FROM_DLMS: Readonly<Record<DlmsErrorCode, DriverErrorCode>> = {
   DLMS_UNSUPPORTED: DriverErrorCode.Unsupported,
   DLMS_ENCODE: DriverErrorCode.Protocol,
   DLMS_AUTH_FAILED: DriverErrorCode.Security,
-  DLMS_REPLAY: DriverErrorCode.Security,
+  DLMS_REPLAY: DriverErrorCode.Replay,
   DLMS_SECURITY: DriverErrorCode.Security,
   DLMS_CHECKSUM: DriverErrorCode.Transport,
   DLMS_PROTOCOL: DriverErrorCode.Protocol,
@@ -76,8 +82,9 @@ const FROM_DLMS: Readonly<Record<DlmsErrorCode, DriverErrorCode>> = {
 export function toDriverError(e: unknown): DriverError {
   if (e instanceof DriverError) return e;
   if (e instanceof DlmsError) {
-    return new DriverError(FROM_DLMS[e.code] ?? DriverErrorCode.Protocol, e.message, {
-      retryable: e.retryable,
+    const code = FROM_DLMS[e.code] ?? DriverErrorCode.Protocol;
+    return new DriverError(code, e.message, {
+      retryable: code !== DriverErrorCode.Replay && e.retryable,
       cause: e,
       detail: { dlmsCode: e.code, ...e.detail },
     });

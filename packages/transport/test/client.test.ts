@@ -180,6 +180,47 @@ describe('DlmsClient security and errors', () => {
     expect(meter.counters.lastReceived('4D4D4D0000000001')).toBe(seen.at(-1)! - 1);
   });
 
+  it('reports each counter received and refuses one at or below lastReceived as Replay', async () => {
+    const { server, meter } = await startMeter('tcp', 'wrapper');
+    const security = { systemTitle: CLIENT_TITLE, ek: EK, ak: AK };
+    const options = clientOptions('tcp', server.port, 'wrapper', 'hls-gmac');
+    const received: number[] = [];
+    const first = await connect({
+      ...options,
+      security: { ...security, onReceived: (n) => received.push(n) },
+    });
+    await first.get(CLOCK, 8, 2);
+    await first.end();
+    expect(received.length).toBeGreaterThan(1);
+    expect(received).toEqual([...received].sort((a, b) => a - b));
+    const last = received.at(-1)!;
+    expect(last).toBe(meter.counters.peekNextToSend - 1);
+    const again: number[] = [];
+    const second = await connect({
+      ...options,
+      security: {
+        ...security,
+        invocationCounter: 1000,
+        lastReceived: last,
+        onReceived: (n) => again.push(n),
+      },
+    });
+    await second.get(CLOCK, 8, 2);
+    await second.end();
+    expect(again[0]).toBeGreaterThan(last);
+    const ahead = meter.counters.peekNextToSend + 100;
+    const e = await DlmsClient.connect({
+      ...options,
+      security: { ...security, invocationCounter: 2000, lastReceived: ahead },
+    }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(DlmsError);
+    expect(e).toMatchObject({
+      code: DlmsErrorCode.Replay,
+      retryable: false,
+      detail: { lastReceived: ahead },
+    });
+  });
+
   it('rejects a wrong LLS password with AssociationRejected and a diagnostic', async () => {
     const { server } = await startMeter('tcp', 'wrapper');
     const options = clientOptions('tcp', server.port, 'wrapper', 'low');

@@ -60,3 +60,68 @@ export class CounterLease {
     return this.#end;
   }
 }
+
+/**
+ * Durable record of the highest invocation counter accepted from one meter under one key (the
+ * meter's send counter, shared by its responses and its pushes).
+ */
+export interface ReceivedCounterSource {
+  /** The highest counter accepted so far, by any session or push; undefined when none. */
+  current(): Promise<number | undefined>;
+  /** Records `value` as accepted; never lowers what is stored (a push may have raised it meanwhile). */
+  raise(value: number): Promise<void>;
+}
+
+/**
+ * The received counters of one session: the floor loaded when it opens (anything at or below it
+ * is a replay), the highest accepted while it runs, and that highest written back once when it
+ * ends. Pushes accepted meanwhile may raise the stored value above the floor; the session still
+ * accepts what lies between, and `save` leaves a higher stored value alone.
+ */
+export class ReceivedCounterWatch {
+  readonly #source: ReceivedCounterSource;
+  #floor: number | undefined;
+  #highest: number | undefined;
+  #saved: number | undefined;
+
+  constructor(source: ReceivedCounterSource) {
+    this.#source = source;
+  }
+
+  /** Loads the floor; returns it (undefined: nothing accepted from this meter yet). */
+  async start(): Promise<number | undefined> {
+    try {
+      this.#floor = await this.#source.current();
+    } catch (e) {
+      throw new DriverError(DriverErrorCode.Security, 'received invocation counter could not be read', {
+        retryable: true,
+        cause: e,
+      });
+    }
+    this.#highest = undefined;
+    this.#saved = undefined;
+    return this.#floor;
+  }
+
+  /** Called by the session for each counter it accepted (authenticated, above the floor). */
+  accepted(invocationCounter: number): void {
+    if (this.#highest === undefined || invocationCounter > this.#highest) this.#highest = invocationCounter;
+  }
+
+  /** Writes the highest accepted counter back, once per value; a failure leaves it to save again. */
+  async save(): Promise<void> {
+    const h = this.#highest;
+    if (h === undefined || h === this.#saved) return;
+    if (this.#floor !== undefined && h <= this.#floor) return;
+    try {
+      await this.#source.raise(h);
+    } catch (e) {
+      throw new DriverError(DriverErrorCode.Security, 'received invocation counter could not be stored', {
+        retryable: true,
+        cause: e,
+        detail: { invocationCounter: h },
+      });
+    }
+    this.#saved = h;
+  }
+}

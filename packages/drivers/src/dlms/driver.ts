@@ -22,7 +22,12 @@ import {
   registerObjects,
 } from '../profile.ts';
 import { connectDlmsClient, type DlmsClientPort, type DlmsConnector } from './client-port.ts';
-import { CounterLease, type CounterSource } from './counters.ts';
+import {
+  CounterLease,
+  type CounterSource,
+  type ReceivedCounterSource,
+  ReceivedCounterWatch,
+} from './counters.ts';
 import type { ModelCache } from './model-cache.ts';
 import { readProfileRows, rowsToValues, scalerAttribute } from './profile-read.ts';
 import { meterDateTime, meterInstant } from './time.ts';
@@ -56,6 +61,14 @@ export interface DlmsDriverConfig {
   association?: string;
   /** Required for ciphered associations. */
   counters?: CounterSource;
+  /**
+   * The highest invocation counter accepted from the meter, persisted across sessions and
+   * shared with its pushes. With it, an authenticated association refuses any APDU at or below
+   * the value loaded at open (DRIVER_REPLAY) and writes the highest it accepted back at close.
+   */
+  received?: ReceivedCounterSource;
+  /** Told of each refused replay before the error leaves the driver (to audit it); may not throw. */
+  onReplay?: (error: DriverError) => Promise<void> | void;
   connectTimeoutMs?: number;
   responseTimeoutMs?: number;
   connect?: DlmsConnector;
@@ -72,6 +85,7 @@ export class DlmsDriver implements MeterDriver {
   readonly #now: () => Instant;
   #client: DlmsClientPort | undefined;
   #lease: CounterLease | undefined;
+  #received: ReceivedCounterWatch | undefined;
 
   constructor(config: DlmsDriverConfig) {
     this.meterId = config.meterId;
@@ -131,14 +145,23 @@ export class DlmsDriver implements MeterDriver {
       const lease = new CounterLease(c.counters);
       this.#lease = lease;
       const first = await lease.start();
+      const policy = a.policy === 'none' ? 'auth+enc' : a.policy;
       options.security = {
         systemTitle: c.clientSystemTitle ?? DEFAULT_CLIENT_TITLE,
         ek,
         ak,
-        policy: a.policy === 'none' ? 'auth+enc' : a.policy,
+        policy,
         invocationCounter: first,
         onCounter: (next) => lease.used(next),
       };
+      // Without authentication a counter is forgeable: storing one could lock the meter out.
+      if (c.received !== undefined && policy !== 'enc') {
+        const watch = new ReceivedCounterWatch(c.received);
+        this.#received = watch;
+        const floor = await watch.start();
+        if (floor !== undefined) options.security.lastReceived = floor;
+        options.security.onReceived = (n) => watch.accepted(n);
+      }
     }
     return options;
   }
@@ -149,14 +172,31 @@ export class DlmsDriver implements MeterDriver {
       const options = await this.options();
       this.#client = await (this.#c.connect ?? connectDlmsClient)(options);
     } catch (e) {
-      throw toDriverError(e);
+      // What the association accepted before it failed was authenticated: keep it.
+      await this.#received?.save().catch(() => {});
+      throw await this.#failure(e);
     }
   }
 
+  /** Releases the association, then stores the highest invocation counter the session accepted. */
   async close(): Promise<void> {
     const client = this.#client;
     this.#client = undefined;
     if (client) await client.end().catch(() => {});
+    await this.#received?.save();
+  }
+
+  /** Any failure as a DriverError; a replay is reported first. */
+  async #failure(e: unknown): Promise<DriverError> {
+    const error = toDriverError(e);
+    if (error.code === DriverErrorCode.Replay && this.#c.onReplay !== undefined) {
+      try {
+        await this.#c.onReplay(error);
+      } catch {
+        // The error itself still carries the replay to the caller.
+      }
+    }
+    return error;
   }
 
   /** Runs one read on the open association; every failure leaves as a DriverError. */
@@ -168,7 +208,7 @@ export class DlmsDriver implements MeterDriver {
       this.stats.requests++;
       return await fn(client);
     } catch (e) {
-      throw toDriverError(e);
+      throw await this.#failure(e);
     }
   }
 

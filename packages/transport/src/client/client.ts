@@ -75,13 +75,25 @@ function defaultFrameTimeout(timeoutMs: number, maxRetries: number): number {
   return Math.max(1, Math.floor(timeoutMs / (maxRetries + 1)));
 }
 
+function replayedAcrossSessions(
+  c: { systemTitleHex: string; last: number },
+  lastReceived: number,
+): DlmsError {
+  return new DlmsError(
+    DlmsErrorCode.Replay,
+    `invocation counter ${c.last} from ${c.systemTitleHex} is not above ${lastReceived}, accepted before this session`,
+    { detail: { systemTitle: c.systemTitleHex, invocationCounter: c.last, lastReceived } },
+  );
+}
+
 function sessionFor(options: DlmsClientOptions): ClientSession {
   const a = options.association ?? {};
   const s = options.security;
   const password = typeof a.password === 'string' ? new TextEncoder().encode(a.password) : a.password;
   let security: SecurityContext | undefined;
   if (s) {
-    const onCounter = s.onCounter;
+    const { onCounter, lastReceived: floor, onReceived } = s;
+    const watch = onCounter !== undefined || floor !== undefined || onReceived !== undefined;
     security = {
       policy: s.policy ?? 'auth+enc',
       ...(s.style === undefined ? {} : { style: s.style }),
@@ -90,10 +102,16 @@ function sessionFor(options: DlmsClientOptions): ClientSession {
       keys: { ek: s.ek, ak: s.ak },
       invocationCounters: new InvocationCounterState({
         nextToSend: s.invocationCounter ?? 0,
-        ...(onCounter
+        ...(watch
           ? {
+              // Runs after authentication and the in-session check; a throw fails the APDU.
               onChange: (c) => {
-                if (c.direction === 'send') onCounter(c.next);
+                if (c.direction === 'send') {
+                  onCounter?.(c.next);
+                  return;
+                }
+                if (floor !== undefined && c.last <= floor) throw replayedAcrossSessions(c, floor);
+                onReceived?.(c.last);
               },
             }
           : {}),

@@ -69,6 +69,17 @@ export interface ClientSecurityOptions {
   invocationCounter?: number;
   /** Called with the next counter to send after each use, to persist it before it goes out. */
   onCounter?: (next: number) => void;
+  /**
+   * The highest invocation counter accepted from this server under these keys before this
+   * session (persisted by the caller, e.g. by earlier sessions and pushes): a ciphered APDU at
+   * or below it is refused as DlmsError Replay, whatever system title it carries.
+   */
+  lastReceived?: number;
+  /**
+   * Called with each invocation counter accepted from the server (above every earlier one, and
+   * authenticated unless the policy is encryption only), so the caller can persist the highest.
+   */
+  onReceived?: (invocationCounter: number) => void;
   /** The server's system title when known in advance (else learned from the AARE). */
   serverSystemTitle?: Uint8Array;
 }
