@@ -26,10 +26,17 @@ const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const START = Date.UTC(2026, 2, 9);
 /*
- * The issue asks for 300 ms ± 150 ms; scaled down thirty times (10 ms ± 5 ms) so the day runs
- * in about a minute (the simulator shares this process's CPU). Loss (2 %) and silent meters (1 %) are as asked.
+ * As the issue asks: 300 ms latency (the simulator spreads it per meter over 150–450 ms), ± 100 ms
+ * jitter per frame, 2 % of the meters' frames lost, 1 % silent meters.
  */
-const LINK = { latencyMs: 10, jitterMs: 5, loss: 0.02, silent: 0.01 };
+const LINK = { latencyMs: 300, jitterMs: 100, loss: 0.02, silent: 0.01 };
+/*
+ * The response timeout is the silence allowed from a meter (each HDLC segment or wrapper chunk
+ * re-arms it), so a day of 3-phase block profile in dozens of HDLC segments fits in it. The
+ * HDLC poll timer defaults to a quarter of it (625 ms), above the slowest one-way delay
+ * (450 + 100 ms), so a lost segment is polled for again before the read gives up.
+ */
+const RESPONSE_TIMEOUT_MS = 2500;
 /** Seed 2 makes meters 8 and 48 of 51 silent. */
 const SEED = 2;
 
@@ -59,15 +66,16 @@ beforeAll(async () => {
   for (let i = 0; i < fleet.size; i++)
     ids.push((await store.meters.getBySerial(meterRecord(fleet, i).serial))!.id);
   const access = new MeterAccess(store, vault, PROFILES, {
-    responseTimeoutMs: 600,
-    connectTimeoutMs: 1000,
+    responseTimeoutMs: RESPONSE_TIMEOUT_MS,
+    connectTimeoutMs: 2000,
     now: () => simNow,
   });
   collector = createCollector(store, access, {
     clock: { now: () => simNow },
     policy: { blockBackfillMs: 12 * HOUR },
     collector: {
-      concurrency: 16,
+      // Every meter at once: a run lasts as long as its slowest meter (the silent ones: 8 timeouts).
+      concurrency: 64,
       maxAttempts: 8,
       backoffMs: 20,
       maxBackoffMs: 200,
@@ -170,5 +178,5 @@ describe('a simulated day collected by the plans over a lossy link', () => {
     expect(stats.link.dropped).toBeGreaterThan(0);
     const outcomes = await store.collection.list({ status: 'failed', limit: 1000 });
     expect(outcomes.items.some((o) => !silent.has(ids.indexOf(o.meterId)))).toBe(true);
-  }, 90_000);
+  }, 150_000);
 });
