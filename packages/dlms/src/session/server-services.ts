@@ -53,16 +53,34 @@ export class ServerServices {
     | (Inbound & { descriptor?: CosemAttributeDescriptor; access?: SelectiveAccessDescriptor; list?: number })
     | undefined;
   private inAction: (Inbound & { descriptor: CosemMethodDescriptor }) | undefined;
+  /** The last reply encoded to check its size against the limit, with its bytes. */
+  private encoded: { reply: Reply; bytes: Uint8Array } | undefined;
 
   constructor(host: ServiceHost) {
     this.host = host;
   }
 
   reset(): void {
+    this.encoded = undefined;
     this.outGet = undefined;
     this.outAction = undefined;
     this.inSet = undefined;
     this.inAction = undefined;
+  }
+
+  /** handle() and the reply's encoding, without encoding a reply twice. */
+  handleEncoded(apdu: GetRequest | SetRequest | ActionRequest): Uint8Array {
+    const reply = this.handle(apdu);
+    const memo = this.encoded;
+    this.encoded = undefined;
+    return memo !== undefined && memo.reply === reply ? memo.bytes : encodeXdlmsApdu(reply);
+  }
+
+  /** Encodes a reply, keeping the bytes in case it is the one returned. */
+  private encode(reply: Reply): Uint8Array {
+    const bytes = encodeXdlmsApdu(reply);
+    this.encoded = { reply, bytes };
+    return bytes;
   }
 
   handle(apdu: GetRequest | SetRequest | ActionRequest): Reply {
@@ -153,7 +171,7 @@ export class ServerServices {
     if (apdu.choice === 'normal') {
       const result = this.read(apdu.cosemAttributeDescriptor, apdu.accessSelection);
       const resp: GetResponse = { type: 'get-response', choice: 'normal', invokeIdAndPriority: iip, result };
-      const bytes = encodeXdlmsApdu(resp);
+      const bytes = this.encode(resp);
       if (bytes.length <= limit || !blocks || result.choice !== 'data') return resp;
       return this.startGetBlocks(iip, bytes.subarray(4), limit);
     }
@@ -161,7 +179,7 @@ export class ServerServices {
       this.read(a.cosemAttributeDescriptor, a.accessSelection),
     );
     const resp: GetResponse = { type: 'get-response', choice: 'with-list', invokeIdAndPriority: iip, result };
-    const bytes = encodeXdlmsApdu(resp);
+    const bytes = this.encode(resp);
     if (bytes.length <= limit || !blocks) return resp;
     return this.startGetBlocks(iip, bytes.subarray(3), limit);
   }
@@ -316,8 +334,7 @@ export class ServerServices {
         singleResponse: r,
       };
       const limit = this.host.responseLimit();
-      if (encodeXdlmsApdu(resp).length <= limit || !this.serviceBlocks('block-transfer-with-action'))
-        return resp;
+      if (this.encode(resp).length <= limit || !this.serviceBlocks('block-transfer-with-action')) return resp;
       const w = new ByteWriter(256);
       encodeActionResponseWithOptionalData(w, r);
       const blocks = splitIntoBlocks(w.finish(), maxBlockData('action-response-with-pblock', limit));

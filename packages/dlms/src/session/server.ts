@@ -21,7 +21,6 @@ import {
   decodeXdlmsApdu,
   ExceptionServiceError,
   ExceptionStateError,
-  encodeXdlmsApdu,
   type GeneralBlockTransfer,
 } from '../apdu/index.ts';
 import type { DlmsData } from '../axdr/index.ts';
@@ -348,8 +347,10 @@ export class ServerSession {
         sink,
       );
     }
-    const response = this.services.handle(request as Parameters<ServerServices['handle']>[0]);
-    return this.respond(encodeXdlmsApdu(response), sink);
+    return this.respond(
+      this.services.handleEncoded(request as Parameters<ServerServices['handle']>[0]),
+      sink,
+    );
   }
 
   /** Protects one plain response as the association requires and cuts it into GBT blocks when needed. */

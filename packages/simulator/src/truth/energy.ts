@@ -90,6 +90,8 @@ export function energyAtStep(m: MeterTruth, k: number): Float64Array {
  * never makes a register go back.
  */
 export function accruedFraction(m: MeterTruth, start: Instant, t: Instant): number {
+  // Both onFraction()s below are exactly 1 then.
+  if (m.alwaysOn()) return Math.min(1, (t - start) / STEP_MS);
   const whole = m.onFraction(start, start + STEP_MS);
   return whole === 0 ? 0 : Math.min(1, (m.onFraction(start, t) * (t - start)) / (whole * STEP_MS));
 }

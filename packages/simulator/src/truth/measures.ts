@@ -235,12 +235,23 @@ export function eswBits(m: MeterTruth, t: Instant): number[] {
   return [...new Set(bits)].sort((a, b) => a - b);
 }
 
+/** The meter's drift (ppm) and its clock offset at the anchor (ms): constants of the meter. */
+function clockBase(m: MeterTruth): { ppm: number; offset: number } {
+  if (m.clockBase === undefined) {
+    m.clockBase = {
+      ppm: m.effects.driftPpm ?? (m.profile.quirks.clockDriftPpm ?? 0) * (2 * unit(m.salt, Stream.drift) - 1),
+      offset: Math.round((unit(m.salt, Stream.drift, 1) - 0.5) * 4000),
+    };
+  }
+  return m.clockBase;
+}
+
 /** Offset of the meter's clock from true time at t (ms). */
 export function clockOffset(m: MeterTruth, t: Instant): number {
-  const ppm =
-    m.effects.driftPpm ?? (m.profile.quirks.clockDriftPpm ?? 0) * (2 * unit(m.salt, Stream.drift) - 1);
+  const base = clockBase(m);
+  const ppm = base.ppm;
   let at = anchorTime(m);
-  let offset = Math.round((unit(m.salt, Stream.drift, 1) - 0.5) * 4000);
+  let offset = base.offset;
   for (const s of m.state?.clockSyncs ?? []) {
     if (s.at > t) break;
     at = s.at;

@@ -65,6 +65,8 @@ export class MeterTruth {
   readonly vTransformer: number;
   readonly pMax: number;
   readonly offsetSteps: number;
+  /** Memo of measures.ts clockOffset's per-meter constants. */
+  clockBase: { ppm: number; offset: number } | undefined;
 
   constructor(fleet: FleetView, index: number) {
     this.fleet = fleet;
@@ -178,6 +180,11 @@ export class MeterTruth {
   /** Fraction of [from, to) the load was supplied (relay closed and grid up). */
   onFraction(from: Instant, to: Instant): number {
     return this.relayFraction(from, to) * this.poweredFraction(from, to);
+  }
+
+  /** True when the load was supplied all the time: no relay change and no outage, ever. */
+  alwaysOn(): boolean {
+    return this.effects.outages.length === 0 && (this.state?.relay.length ?? 0) === 0;
   }
 
   /** True energy delivered to this meter's load in step k, mWh. */

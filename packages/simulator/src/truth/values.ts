@@ -189,21 +189,49 @@ function scaled(spec: ObjectSpec, physical: number): DlmsData {
  * Attribute 2 (value) of a Data/Register/Extended register object at true instant t.
  * Energies are floor(cumulative / unit); block energies are differences of those floors.
  */
+/** A `source` name taken apart once: rows ask for the same few sources thousands of times. */
+interface ParsedSource {
+  /** `block.<energy>`: a block energy, the difference of two register readings. */
+  block: boolean;
+  /** Index into the cumulative vector (energyIndex), -1 for none. */
+  idx: number;
+  /** Phase 0..2 of an `.lN` source, else 0. */
+  phase: number;
+  /** The source without its phase suffix. */
+  base: string;
+}
+
+const parsedSources = new Map<string, ParsedSource>();
+
+function parseSource(src: string): ParsedSource {
+  let p = parsedSources.get(src);
+  if (p === undefined) {
+    const block = src.startsWith('block.') && src.endsWith('h');
+    const phase = /\.l([1-3])$/.exec(src);
+    p = {
+      block,
+      idx: energyIndex(block ? src.slice(6) : src),
+      phase: phase ? Number(phase[1]) - 1 : 0,
+      base: src.replace(/\.l[1-3]$/, ''),
+    };
+    parsedSources.set(src, p);
+  }
+  return p;
+}
+
 export function sourceValue(m: MeterTruth, spec: ObjectSpec, t: Instant, ctx: RowContext = {}): DlmsData {
-  const src = spec.source ?? 'zero';
+  const parsed = parseSource(spec.source ?? 'zero');
   const type = spec.type ?? 'double-long-unsigned';
-  if (src.startsWith('block.') && src.endsWith('h')) {
-    const idx = energyIndex(src.slice(6));
+  const idx = parsed.idx;
+  if (parsed.block) {
     if (idx < 0) return integerData(type, 0);
     const u = energyUnit(spec);
     const start = ctx.previousAt ?? t - (ctx.periodMs ?? 900_000);
     return integerData(type, Math.floor(energyAt(m, t)[idx]! / u) - Math.floor(energyAt(m, start)[idx]! / u));
   }
-  const idx = energyIndex(src);
   if (idx >= 0) return integerData(type, Math.floor(energyAt(m, t)[idx]! / energyUnit(spec)));
-  const phase = /\.l([1-3])$/.exec(src);
-  const p = phase ? Number(phase[1]) - 1 : 0;
-  switch (src.replace(/\.l[1-3]$/, '')) {
+  const p = parsed.phase;
+  switch (parsed.base) {
     case 'export.wh':
     case 'export.vah':
     case 'q2.varh':
