@@ -8,6 +8,7 @@ import type { Instant } from '../truth/time.ts';
 import type { ProfileMix } from '../truth/topology.ts';
 import { meterAddress, meterIndexOf } from './addressing.ts';
 import {
+  DelayQueue,
   EmulatedTransport,
   IDEAL_LINK,
   type LinkCounters,
@@ -116,6 +117,7 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
   };
   const counters = new CounterStore();
   const linkCounters: LinkCounters = { sent: 0, dropped: 0, corrupted: 0 };
+  const delays = new DelayQueue();
   const stats = { connections: 0, sessions: 0, requests: 0, refused: 0, silent: 0, errors: 0 };
   const pushes = new PushScheduler(truth, o.pushTo, now, o.pushBlocks ?? false, counters);
   const hooks = {
@@ -176,6 +178,7 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
         link,
         linkCounters,
         random,
+        delays,
       );
       attachServerConnection(wrapped, serveOptions(m.profile));
     },

@@ -53,6 +53,103 @@ export function meterLink(seed: number, index: number, p: LinkProfile): MeterLin
   };
 }
 
+/**
+ * Timers for the frames of every link of a fleet: frames due in the same millisecond share one
+ * bucket, and one Node timer is armed for the earliest bucket. With a timer per frame, every
+ * frame paid for a Timeout, and (each delay a different fraction of a millisecond) a timer list
+ * of its own. A callback runs no earlier than its delay, to the millisecond, like setTimeout.
+ */
+export class DelayQueue {
+  private readonly buckets = new Map<number, (() => void)[]>();
+  /** Min-heap of the bucket times (performance.now() milliseconds, whole). */
+  private readonly heap: number[] = [];
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private armedFor = Number.POSITIVE_INFINITY;
+
+  get pending(): number {
+    let n = 0;
+    for (const b of this.buckets.values()) n += b.length;
+    return n;
+  }
+
+  schedule(delayMs: number, fn: () => void): void {
+    const at = Math.ceil(performance.now() + delayMs);
+    let bucket = this.buckets.get(at);
+    if (bucket === undefined) {
+      bucket = [];
+      this.buckets.set(at, bucket);
+      this.push(at);
+    }
+    bucket.push(fn);
+    if (at < this.armedFor) this.arm();
+  }
+
+  private arm(): void {
+    const next = this.heap[0];
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.armedFor = Number.POSITIVE_INFINITY;
+    if (next === undefined) return;
+    this.armedFor = next;
+    this.timer = setTimeout(this.fire, Math.max(1, next - performance.now()));
+  }
+
+  private readonly fire = (): void => {
+    this.timer = undefined;
+    this.armedFor = Number.POSITIVE_INFINITY;
+    const now = performance.now();
+    while (this.heap.length > 0 && this.heap[0]! <= now) {
+      const at = this.pop();
+      const bucket = this.buckets.get(at)!;
+      this.buckets.delete(at);
+      for (const fn of bucket) fn();
+    }
+    this.arm();
+  };
+
+  private push(x: number): void {
+    const h = this.heap;
+    let i = h.length;
+    h.push(x);
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (h[parent]! <= x) break;
+      h[i] = h[parent]!;
+      i = parent;
+    }
+    h[i] = x;
+  }
+
+  private pop(): number {
+    const h = this.heap;
+    const top = h[0]!;
+    const last = h.pop()!;
+    if (h.length > 0) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= h.length) break;
+        const c = l + 1 < h.length && h[l + 1]! < h[l]! ? l + 1 : l;
+        if (h[c]! >= last) break;
+        h[i] = h[c]!;
+        i = c;
+      }
+      h[i] = last;
+    }
+    return top;
+  }
+}
+
+/** The queue of links that are given none. */
+const sharedDelays = new DelayQueue();
+
+interface Frame {
+  bytes: Uint8Array;
+  delay: number;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
 export interface LinkCounters {
   sent: number;
   dropped: number;
@@ -70,7 +167,10 @@ export class EmulatedTransport implements Transport {
   private readonly profile: LinkProfile;
   private readonly counters: LinkCounters;
   private readonly random: () => number;
-  private tail: Promise<void> = Promise.resolve();
+  private readonly delays: DelayQueue;
+  /** Frames not yet on the wire, in order; the first is waiting out its delay or being written. */
+  private readonly frames: Frame[] = [];
+  private busy = false;
 
   constructor(
     inner: Transport,
@@ -78,6 +178,7 @@ export class EmulatedTransport implements Transport {
     profile: LinkProfile,
     counters: LinkCounters,
     random: () => number,
+    delays: DelayQueue = sharedDelays,
   ) {
     this.inner = inner;
     this.kind = inner.kind;
@@ -85,6 +186,7 @@ export class EmulatedTransport implements Transport {
     this.profile = profile;
     this.counters = counters;
     this.random = random;
+    this.delays = delays;
   }
 
   get remote(): string {
@@ -118,12 +220,48 @@ export class EmulatedTransport implements Transport {
       this.link.bytesPerSecond === undefined ? 0 : (1000 * out.length) / this.link.bytesPerSecond;
     const delay = Math.max(0, this.link.latencyMs + jitter + transfer);
     this.counters.sent++;
-    const run = async (): Promise<void> => {
-      if (delay > 0) await new Promise((res) => setTimeout(res, delay));
-      if (!this.inner.closed) await this.inner.send(out);
-    };
-    this.tail = this.tail.then(run, run);
-    return this.tail;
+    return new Promise<void>((resolve, reject) => {
+      this.frames.push({ bytes: out, delay, resolve, reject });
+      if (!this.busy) this.next();
+    });
+  }
+
+  /** Starts the next frame's delay; it counts from when the frame before it was written. */
+  private next(): void {
+    const f = this.frames.shift();
+    if (f === undefined) {
+      this.busy = false;
+      return;
+    }
+    this.busy = true;
+    if (f.delay > 0) this.delays.schedule(f.delay, () => this.write(f));
+    else queueMicrotask(() => this.write(f));
+  }
+
+  private write(f: Frame): void {
+    if (this.inner.closed) {
+      f.resolve();
+      this.next();
+      return;
+    }
+    let sent: Promise<void>;
+    try {
+      sent = this.inner.send(f.bytes);
+    } catch (e) {
+      f.reject(e);
+      this.next();
+      return;
+    }
+    sent.then(
+      () => {
+        f.resolve();
+        this.next();
+      },
+      (e: unknown) => {
+        f.reject(e);
+        this.next();
+      },
+    );
   }
 
   onData(listener: (chunk: Uint8Array) => void): void {
