@@ -40,7 +40,7 @@ function arg(name: string, fallback: number): number {
 const METERS = arg('meters', 100_000);
 const LATENCY = arg('latency', 300);
 const JITTER = arg('jitter', 150);
-const CONCURRENCY = arg('concurrency', 2000);
+const CONCURRENCY = arg('concurrency', 4000);
 
 /** utime + stime of another process, in seconds. */
 function procCpu(pid: number): number {
@@ -87,12 +87,19 @@ interface Child {
   exit(): void;
 }
 
+let exiting = false;
+
 function startSimulator(exportPath: string): Promise<Child> {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', fileURLToPath(import.meta.url), '--sim-child', exportPath, ...process.argv.slice(2)],
     { stdio: ['pipe', 'pipe', 'inherit'] },
   );
+  child.on('exit', (code, signal) => {
+    if (exiting) return;
+    console.error(`simulator child ended unexpectedly (code ${code}, signal ${signal}): bench aborted`);
+    process.exit(1);
+  });
   const lines = createInterface({ input: child.stdout! });
   const waiting: ((line: string) => void)[] = [];
   lines.on('line', (l) => waiting.shift()?.(l));
@@ -105,7 +112,10 @@ function startSimulator(exportPath: string): Promise<Child> {
       child.stdin!.write('STATS\n');
       return JSON.parse((await p).slice(6));
     },
-    exit: () => child.stdin!.write('EXIT\n'),
+    exit: () => {
+      exiting = true;
+      child.stdin!.write('EXIT\n');
+    },
   }));
 }
 
@@ -182,12 +192,24 @@ async function main(): Promise<void> {
     console.log(`imported ${fmt(meters.length)} meters in ${fmt((performance.now() - t) / 1000, 1)} s`);
 
     const access = new MeterAccess(store, vault, profiles, {
-      // One timer covers a whole APDU, every HDLC segment included: a day of 3-phase block
-      // profile is ~30 segments of one round trip each at 300 ms, so 10 s is not enough.
-      responseTimeoutMs: 60_000,
+      // The silence allowed from the meter: every HDLC segment or wrapper chunk re-arms it.
+      responseTimeoutMs: 15_000,
       connectTimeoutMs: 10_000,
       now: () => NOW,
     });
+    // Session time, open to close, of every attempt (the collector's clock is frozen at NOW).
+    const sessionMs: number[] = [];
+    const driverFor = access.driverFor.bind(access);
+    access.driverFor = async (id) => {
+      const driver = await driverFor(id);
+      const close = driver.close.bind(driver);
+      const t0 = performance.now();
+      driver.close = async () => {
+        await close();
+        sessionMs.push(performance.now() - t0);
+      };
+      return driver;
+    };
     const collector = createCollector(store, access, {
       clock: { now: () => NOW },
       policy: { blockBackfillMs: DAY, dailyLookbackMs: DAY, eventsLookbackMs: DAY },
@@ -224,6 +246,10 @@ async function main(): Promise<void> {
     const hesCpu = (cpu.user + cpu.system) / 1e6;
     const simCpu = procCpu(sim.pid) - simCpu0;
     const ok = results.filter((r) => r.status === 'success').length;
+    const retried = results.filter((r) => r.attempts > 1).length;
+    sessionMs.sort((a, b) => a - b);
+    const pct = (q: number): string =>
+      `${fmt(sessionMs[Math.min(sessionMs.length - 1, Math.floor(q * sessionMs.length))]! / 1000, 1)} s`;
     const readings = results.reduce((s, r) => s + r.readingsStored, 0);
     const events = results.reduce((s, r) => s + r.eventsStored, 0);
     const codes = new Map<string, number>();
@@ -247,6 +273,11 @@ async function main(): Promise<void> {
     printTable('collection of one day', [
       { what: 'meters', value: fmt(meters.length) },
       { what: 'succeeded', value: `${fmt(ok)} (${fmt((100 * ok) / meters.length, 2)} %)` },
+      { what: 'retried (attempts > 1)', value: fmt(retried) },
+      {
+        what: 'session time (open to close) p50 / p95 / max',
+        value: `${pct(0.5)} / ${pct(0.95)} / ${pct(1)}`,
+      },
       { what: 'readings stored', value: fmt(readings) },
       { what: 'events stored', value: fmt(events) },
       { what: 'wall time', value: `${fmt(wall, 1)} s` },
