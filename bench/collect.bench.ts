@@ -260,6 +260,9 @@ async function main(): Promise<void> {
       codes.set(k, (codes.get(k) ?? 0) + 1);
     }
     if (codes.size > 0) console.log(`failures by error code: ${JSON.stringify(Object.fromEntries(codes))}`);
+    const heapAtEnd = process.memoryUsage();
+    (globalThis as { gc?: () => void }).gc?.();
+    const heapAfterGc = process.memoryUsage().heapUsed;
     const simStats = await sim.stats();
     const trips = simStats.requests / Math.max(1, simStats.sessions);
     const perSession = bytes / Math.max(1, ok);
@@ -294,6 +297,10 @@ async function main(): Promise<void> {
       },
       { what: 'head-end CPU per meter', value: `${fmt((1000 * hesCpu) / meters.length, 2)} ms` },
       { what: 'peak RSS head end', value: mib(process.resourceUsage().maxRSS * 1024) },
+      {
+        what: 'head end at the end: RSS / heap used / heap after GC',
+        value: `${mib(heapAtEnd.rss)} / ${mib(heapAtEnd.heapUsed)} / ${mib(heapAfterGc)}`,
+      },
       { what: 'peak RSS simulator', value: mib(procPeakRss(sim.pid)) },
       {
         what: 'projection: meters/hour per head-end core',
