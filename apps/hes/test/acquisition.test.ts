@@ -57,8 +57,30 @@ describe('hes meters import, read-meter, collect', () => {
       join(dir, 'plan.json'),
       '--once',
       '--no-push',
+      '--max-response',
+      '60000',
     ]);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`summary: meters done ${fleet.size} failed 0 skipped 0 pending 0`));
+  });
+
+  it('refuses a timeout, response cap or concurrency that is not a positive integer', async () => {
+    for (const [option, value] of [
+      ['--timeout', 'soon'],
+      ['--max-response', '0'],
+      ['--concurrency', '-3'],
+    ]) {
+      const r = await runHes([
+        'collect',
+        '--data',
+        join(dir, 'data'),
+        '--once',
+        '--no-push',
+        option!,
+        value!,
+      ]);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain(`${option} must be a positive integer, got '${value}'`);
+    }
   });
 });

@@ -51,7 +51,10 @@ export function replayAudit(meterId: number, error: DriverError): NewAuditEntry 
 
 export interface MeterAccessOptions {
   connectTimeoutMs?: number;
+  /** Silence allowed from a meter while a response is due (each frame re-arms it). */
   responseTimeoutMs?: number;
+  /** Cap on one whole response however steadily it arrives; default none. */
+  maxResponseMs?: number;
   clientSystemTitle?: Uint8Array;
   /** Association key to use for every meter; default the strongest its secrets allow. */
   association?: string;
@@ -131,6 +134,7 @@ export class MeterAccess {
       ...(o.association === undefined ? {} : { association: o.association }),
       ...(o.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: o.connectTimeoutMs }),
       ...(o.responseTimeoutMs === undefined ? {} : { responseTimeoutMs: o.responseTimeoutMs }),
+      ...(o.maxResponseMs === undefined ? {} : { maxResponseMs: o.maxResponseMs }),
       ...(o.connect === undefined ? {} : { connect: o.connect }),
       ...(o.now === undefined ? {} : { now: o.now }),
     });

@@ -145,6 +145,26 @@ function driver(client: FakeClient, cache = new ModelCache(), now = T0 + 100 * P
 }
 
 describe('DlmsDriver with a fake client', () => {
+  it('passes the silence timeout and the overall response cap on to the client', async () => {
+    let seen: Record<string, unknown> | undefined;
+    const d = new DlmsDriver({
+      meterId: 7,
+      profile: PROFILE,
+      endpoint: { transport: 'tcp', host: '127.0.0.1', port: 1 },
+      secrets: {},
+      cache: new ModelCache(),
+      responseTimeoutMs: 2500,
+      maxResponseMs: 120_000,
+      connect: async (options) => {
+        seen = options as unknown as Record<string, unknown>;
+        return new FakeClient();
+      },
+    });
+    await d.open();
+    expect(seen).toMatchObject({ responseTimeoutMs: 2500, maxResponseMs: 120_000 });
+    await d.close();
+  });
+
   it('falls back to entries when the meter refuses a range, reads only the newest entries, and remembers it per model', async () => {
     const client = new FakeClient();
     const cache = new ModelCache();

@@ -18,11 +18,20 @@ import type { Command } from 'commander';
 import { ExitCode, type Io } from '../main.ts';
 import { type DataOptions, dataOptions, type HesContext, openContext } from './meters.ts';
 
+/** A positive integer option, or a clear error naming it. */
+function positive(name: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n <= 0)
+    throw new Error(`${name} must be a positive integer, got '${text}'`);
+  return n;
+}
+
 interface CollectOptions extends DataOptions {
   plan?: string;
   once?: boolean;
   concurrency: string;
   timeout: string;
+  maxResponse?: string;
   pushPort: string;
   push: boolean;
   host: string;
@@ -101,7 +110,12 @@ export function registerCollectCommand(program: Command, io: Io): void {
       )
       .option('--once', 'run every plan once now, without spreading, then print the summary and exit')
       .option('--concurrency <n>', 'sessions at once', '256')
-      .option('--timeout <ms>', 'connect and response timeout', '10000')
+      .option(
+        '--timeout <ms>',
+        'connect timeout and the silence allowed from a meter (each frame re-arms it)',
+        '10000',
+      )
+      .option('--max-response <ms>', 'cap on one whole response however steadily it arrives (default: none)')
       .option('--host <ip>', 'push listener address', '0.0.0.0')
       .option('--push-port <port>', 'push listener TCP and UDP port (0 = any free port)', '4060')
       .option('--no-push', 'do not listen for pushes'),
@@ -111,11 +125,16 @@ export function registerCollectCommand(program: Command, io: Io): void {
     let progress: ReturnType<typeof setInterval> | undefined;
     try {
       const plans = o.plan ? parsePlans(JSON.parse(readFileSync(o.plan, 'utf8'))) : [...DEFAULT_PLANS];
-      const ms = Number(o.timeout);
-      ctx = await openContext(o, { connectMs: ms, responseMs: ms });
+      const ms = positive('--timeout', o.timeout);
+      const concurrency = positive('--concurrency', o.concurrency);
+      ctx = await openContext(o, {
+        connectMs: ms,
+        responseMs: ms,
+        ...(o.maxResponse === undefined ? {} : { maxResponseMs: positive('--max-response', o.maxResponse) }),
+      });
       const c = ctx;
       const collector = createCollector(c.store, c.access, {
-        collector: { concurrency: Number(o.concurrency) },
+        collector: { concurrency },
       });
       await collector.restoreFlags();
       const tally: Tally = { done: 0, failed: 0, skipped: 0, pending: 0, readings: 0, bytes: 0, pushes: 0 };

@@ -23,7 +23,7 @@ export interface HesContext {
 /** The store (SQLite in the data directory, or PostgreSQL), the key vault and the device profiles. */
 export async function openContext(
   o: DataOptions,
-  timeouts: { connectMs?: number; responseMs?: number } = {},
+  timeouts: { connectMs?: number; responseMs?: number; maxResponseMs?: number } = {},
 ): Promise<HesContext> {
   mkdirSync(o.data, { recursive: true });
   const store = o.pg
@@ -34,6 +34,7 @@ export async function openContext(
   const access = new MeterAccess(store, vault, profiles, {
     ...(timeouts.connectMs === undefined ? {} : { connectTimeoutMs: timeouts.connectMs }),
     ...(timeouts.responseMs === undefined ? {} : { responseTimeoutMs: timeouts.responseMs }),
+    ...(timeouts.maxResponseMs === undefined ? {} : { maxResponseMs: timeouts.maxResponseMs }),
   });
   return { store, vault, profiles, access };
 }

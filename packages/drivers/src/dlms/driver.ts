@@ -70,7 +70,10 @@ export interface DlmsDriverConfig {
   /** Told of each refused replay before the error leaves the driver (to audit it); may not throw. */
   onReplay?: (error: DriverError) => Promise<void> | void;
   connectTimeoutMs?: number;
+  /** Silence allowed from the meter while a response is due (each frame re-arms it). */
   responseTimeoutMs?: number;
+  /** Cap on one whole response however steadily it arrives; default none. */
+  maxResponseMs?: number;
   connect?: DlmsConnector;
   now?: () => Instant;
 }
@@ -133,6 +136,7 @@ export class DlmsDriver implements MeterDriver {
       },
       trace,
       ...(c.responseTimeoutMs === undefined ? {} : { responseTimeoutMs: c.responseTimeoutMs }),
+      ...(c.maxResponseMs === undefined ? {} : { maxResponseMs: c.maxResponseMs }),
     };
     if (a.authentication === 'hls-gmac' || a.policy !== 'none') {
       const { ek, ak } = c.secrets;
