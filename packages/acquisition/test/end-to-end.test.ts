@@ -1,39 +1,33 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Store } from '@openhes/core';
 import { ReadingIngestService } from '@openhes/core';
-import {
-  CipheredApduTag,
-  cipherApdu,
-  dataNotification,
-  dateTimeToOctets,
-  encodeXdlmsApdu,
-  fromHex,
-  toHex,
-} from '@openhes/dlms';
-import { loadDriverProfiles, meterDateTime } from '@openhes/drivers';
+import { fromHex, toHex } from '@openhes/dlms';
 import { exportMeters, type Fleet, meterRecord, startFleet } from '@openhes/simulator';
-import { openStore } from '@openhes/storage';
 import { sendPush } from '@openhes/transport';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Collector,
-  createCollector,
   importMeters,
   KeyVault,
   lastStoredInterval,
-  loadMasterKey,
   MASTER_KEY_FILE,
-  MeterAccess,
+  type MeterAccess,
   PushHandler,
   parseMeterList,
   pushDirectoryFrom,
   readMeterNow,
   startPushListener,
 } from '../src/index.ts';
+import {
+  type AcquisitionHarness,
+  alarmNotification,
+  cipheredByMeter,
+  openHarness,
+  PROFILES,
+} from './harness.ts';
 
-const PROFILES = loadDriverProfiles();
+let h: AcquisitionHarness;
 let dir: string;
 let store: Store;
 let fleet: Fleet;
@@ -42,8 +36,8 @@ let access: MeterAccess;
 let collector: Collector;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'hes-acq-'));
-  store = await openStore({ kind: 'sqlite', path: join(dir, 'hes.db'), durability: 'normal' });
+  h = await openHarness('hes-acq-');
+  ({ dir, store, vault, access, collector } = h);
   fleet = await startFleet({
     meters: 5,
     transformers: 1,
@@ -52,15 +46,11 @@ beforeAll(async () => {
     port: 0,
     tickMs: 0,
   });
-  vault = new KeyVault(loadMasterKey(dir, {}));
-  access = new MeterAccess(store, vault, PROFILES, { responseTimeoutMs: 5000, connectTimeoutMs: 2000 });
-  collector = createCollector(store, access, { sleep: async () => {} });
 });
 
 afterAll(async () => {
   await fleet?.close();
-  await store?.close();
-  rmSync(dir, { recursive: true, force: true });
+  await h?.close();
 });
 
 describe('acquisition end to end against the simulator', () => {
@@ -151,24 +141,8 @@ describe('acquisition end to end against the simulator', () => {
     try {
       const rec = meterRecord(fleet, 0);
       const meter = (await store.meters.getBySerial(rec.serial))!;
-      const profile = PROFILES.get(rec.profile)!;
       const at = Math.floor(Date.now() / 1000) * 1000;
-      const bits = new Uint8Array(16);
-      bits[85 >> 3] = 0x80 >> (85 & 7);
-      const apdu = encodeXdlmsApdu(
-        dataNotification({
-          longInvokeIdAndPriority: 1,
-          notificationBody: {
-            type: 'structure',
-            value: [
-              { type: 'visible-string', value: rec.serial },
-              { type: 'octet-string', value: Uint8Array.from([0, 4, 25, 9, 0, 255]) },
-              { type: 'octet-string', value: dateTimeToOctets(meterDateTime(at, profile)) },
-              { type: 'bit-string', value: { length: 128, bytes: bits } },
-            ],
-          },
-        }),
-      );
+      const apdu = alarmNotification(rec, at, [85], 1);
       await sendPush({ transport: 'tcp', host: '127.0.0.1', port: listener.tcpPort! }, [
         Uint8Array.from([0xff, 0x00]),
         apdu,
@@ -191,34 +165,11 @@ describe('acquisition end to end against the simulator', () => {
   it('refuses a ciphered push whose invocation counter was seen before, also after a restart', async () => {
     const rec = meterRecord(fleet, 1);
     const meter = (await store.meters.getBySerial(rec.serial))!;
-    const profile = PROFILES.get(rec.profile)!;
-    const at = Math.floor(Date.now() / 1000) * 1000;
-    const plaintext = encodeXdlmsApdu(
-      dataNotification({
-        longInvokeIdAndPriority: 2,
-        notificationBody: {
-          type: 'structure',
-          value: [
-            { type: 'visible-string', value: rec.serial },
-            { type: 'octet-string', value: Uint8Array.from([0, 4, 25, 9, 0, 255]) },
-            { type: 'octet-string', value: dateTimeToOctets(meterDateTime(at, profile)) },
-            { type: 'bit-string', value: { length: 128, bytes: new Uint8Array(16) } },
-          ],
-        },
-      }),
-    );
+    const plaintext = alarmNotification(rec, Math.floor(Date.now() / 1000) * 1000);
     // Reading sessions already raised the meter's received counter: count on from there.
     const rxKey = { meterId: meter.id, direction: 'rx', purpose: 'guek' } as const;
     const base = (await store.counters.current(rxKey)) ?? 0;
-    const push = (n: number) =>
-      cipherApdu({
-        tag: CipheredApduTag.generalGloCiphering,
-        securityControl: 0x30,
-        systemTitle: fromHex(rec.systemTitle),
-        invocationCounter: base + n,
-        plaintext,
-        keys: { ek: fromHex(rec.ek), ak: fromHex(rec.ak) },
-      });
+    const push = (n: number) => cipheredByMeter(rec, plaintext, base + n);
     const handler = async () =>
       new PushHandler({
         directory: await pushDirectoryFrom(store.meters, access),

@@ -1,38 +1,27 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ReadingIngestService, type Store } from '@openhes/core';
-import {
-  CipheredApduTag,
-  cipherApdu,
-  dataNotification,
-  dateTimeToOctets,
-  encodeXdlmsApdu,
-  fromHex,
-} from '@openhes/dlms';
-import { loadDriverProfiles, meterDateTime } from '@openhes/drivers';
 import { exportMeters, type Fleet, meterRecord, startFleet } from '@openhes/simulator';
-import { openStore } from '@openhes/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Collector,
-  createCollector,
   importMeters,
-  KeyVault,
-  loadMasterKey,
-  MeterAccess,
+  type KeyVault,
+  type MeterAccess,
   PushHandler,
   parseMeterList,
   pushDirectoryFrom,
   readMeterNow,
   receivedCounterKey,
 } from '../src/index.ts';
+import {
+  type AcquisitionHarness,
+  alarmNotification,
+  cipheredByMeter,
+  openHarness,
+  PROFILES,
+} from './harness.ts';
 
-// Every meter of the fleet is read over its HLS-GMAC auth+enc association (the strongest its
-// secrets allow), so each response is ciphered with the meter's one send counter.
-const PROFILES = loadDriverProfiles();
 const SEED = 11;
-let dir: string;
+let h: AcquisitionHarness;
 let store: Store;
 let fleet: Fleet;
 let vault: KeyVault;
@@ -68,29 +57,8 @@ async function session(id: number): Promise<void> {
 /** A ciphered push from meter `index`, as the meter would send it, with a chosen counter. */
 function push(index: number, invocationCounter: number): Uint8Array {
   const rec = meterRecord(fleet, index);
-  const profile = PROFILES.get(rec.profile)!;
   const at = Math.floor(Date.now() / 1000) * 1000;
-  return cipherApdu({
-    tag: CipheredApduTag.generalGloCiphering,
-    securityControl: 0x30,
-    systemTitle: fromHex(rec.systemTitle),
-    invocationCounter,
-    plaintext: encodeXdlmsApdu(
-      dataNotification({
-        longInvokeIdAndPriority: 2,
-        notificationBody: {
-          type: 'structure',
-          value: [
-            { type: 'visible-string', value: rec.serial },
-            { type: 'octet-string', value: Uint8Array.from([0, 4, 25, 9, 0, 255]) },
-            { type: 'octet-string', value: dateTimeToOctets(meterDateTime(at, profile)) },
-            { type: 'bit-string', value: { length: 128, bytes: new Uint8Array(16) } },
-          ],
-        },
-      }),
-    ),
-    keys: { ek: fromHex(rec.ek), ak: fromHex(rec.ak) },
-  });
+  return cipheredByMeter(rec, alarmNotification(rec, at), invocationCounter);
 }
 
 async function pushHandler(): Promise<PushHandler> {
@@ -104,18 +72,14 @@ async function pushHandler(): Promise<PushHandler> {
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'hes-rx-'));
-  store = await openStore({ kind: 'sqlite', path: join(dir, 'hes.db'), durability: 'normal' });
-  vault = new KeyVault(loadMasterKey(dir, {}));
+  h = await openHarness('hes-rx-');
+  ({ store, vault, access, collector } = h);
   fleet = await startAndImport();
-  access = new MeterAccess(store, vault, PROFILES, { responseTimeoutMs: 5000, connectTimeoutMs: 2000 });
-  collector = createCollector(store, access, { sleep: async () => {} });
 });
 
 afterAll(async () => {
   await fleet?.close();
-  await store?.close();
-  rmSync(dir, { recursive: true, force: true });
+  await h?.close();
 });
 
 describe('received invocation counters of reading sessions', () => {
