@@ -9,6 +9,7 @@ import { invalidateEnergy } from '../truth/energy.ts';
 import type { MeterTruth } from '../truth/meter.ts';
 import type { EventLogKey, LimiterState, MeterState } from '../truth/state.ts';
 import { type Instant, STEP_MS } from '../truth/time.ts';
+import { consumersOf } from '../truth/topology.ts';
 import { issuedSecrets, meterClock } from '../truth/values.ts';
 
 /** Action-Result / Data-Access-Result values used here. */
@@ -72,7 +73,7 @@ function setRelay(m: MeterTruth, now: Instant, connected: boolean, cause: 'remot
     s.limiter.checkedTo = now;
     s.limiter.overRun = 0;
   }
-  invalidateEnergy(m);
+  invalidateEnergy(m, now);
 }
 
 /**
@@ -80,6 +81,7 @@ function setRelay(m: MeterTruth, now: Instant, connected: boolean, cause: 'remot
  * end of the first 15-minute period whose average demand exceeds the threshold.
  */
 export function settle(m: MeterTruth, now: Instant): void {
+  if (m.isTransformer) settleConsumers(m, now);
   const l = m.state?.limiter;
   if (l === undefined || l.thresholdNormal <= 0 || !m.relayConnectedAt(now)) return;
   const threshold = l.emergencyActive ? l.thresholdEmergency : l.thresholdNormal;
@@ -96,6 +98,16 @@ export function settle(m: MeterTruth, now: Instant): void {
     }
   }
   l.checkedTo = Math.max(l.checkedTo, (last + 1) * STEP_MS);
+}
+
+/**
+ * A transformer meter registers what its consumers draw, so a look at it is a look at every
+ * consumer whose limiter may have tripped by now (only those holding a limiter are touched).
+ */
+function settleConsumers(tr: MeterTruth, now: Instant): void {
+  const f = tr.fleet;
+  const { from, to } = consumersOf(f.topology, tr.place.transformer);
+  for (let i = from; i < to; i++) if (f.state(i)?.limiter !== undefined) settle(f.meter(i), now);
 }
 
 function numberOf(d: DlmsData): number | undefined {
@@ -128,7 +140,7 @@ export function write(
         if (attr !== 2) return Result.denied;
         s().clockSyncs.push({ at: now, offsetMs: instantOf(m, v) - now });
         record(s(), now, 'transaction', 151);
-        invalidateEnergy(m);
+        invalidateEnergy(m, now);
         return Result.success;
       case 70: {
         const mode = numberOf(v);
@@ -218,7 +230,7 @@ function activate(m: MeterTruth, cal: ActivityCalendar, at: Instant): void {
   s.calendars = s.calendars.filter((c) => c.at < at);
   s.calendars.push({ at, calendar: cal });
   record(s, at, 'transaction', 155);
-  invalidateEnergy(m);
+  invalidateEnergy(m, at);
 }
 
 export interface ActionOutcome {
@@ -257,13 +269,13 @@ export function act(
         if (secs === undefined) return { result: Result.typeUnmatched };
         s().clockSyncs.push({ at: now, offsetMs: meterClock(m, now) - now + secs * 1000 });
         record(s(), now, 'transaction', 151);
-        invalidateEnergy(m);
+        invalidateEnergy(m, now);
         return ok;
       }
       case 9:
         s().mdResets.push(now);
         record(s(), now, 'transaction', 166);
-        invalidateEnergy(m);
+        invalidateEnergy(m, now);
         return ok;
       case 20:
         if (method !== 1 || s().passive === undefined) return { result: Result.unavailable };

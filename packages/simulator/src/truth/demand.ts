@@ -72,6 +72,8 @@ interface Scan {
   /** Next period end not yet looked at (meter clock). */
   b: Instant;
   walk: EnergyWalk;
+  /** Consumer changes under a transformer meter when the scan started (m.supplyCount()). */
+  seen: number;
   pw: number;
   pva: number;
   w: Demand;
@@ -92,6 +94,7 @@ function startScan(m: MeterTruth, from: Instant): Scan {
     clockTo: -Infinity,
     b,
     walk,
+    seen: m.supplyCount(),
     pw,
     pva,
     w: { value: 0, at: undefined },
@@ -109,7 +112,14 @@ export function maxDemand(m: MeterTruth, from: Instant, to: Instant): { w: Deman
   let scan = scans.get(m);
   // The periods looked at for (from, to) are a prefix of those for a later (from, to'), as
   // long as the meter clock did not go back in between.
-  if (scan === undefined || scan.from !== from || to < scan.to || clockTo < scan.clockTo) {
+  // A consumer change under a transformer meter may rewrite periods already looked at.
+  if (
+    scan === undefined ||
+    scan.from !== from ||
+    to < scan.to ||
+    clockTo < scan.clockTo ||
+    scan.seen !== m.supplyCount()
+  ) {
     scan = startScan(m, from);
     scans.set(m, scan);
   }

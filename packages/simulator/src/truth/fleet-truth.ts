@@ -34,6 +34,7 @@ export interface TruthOptions {
 }
 
 const METER_CACHE = 20_000;
+const NO_CHANGES: readonly number[] = [];
 
 /**
  * The fleet's ground truth: every value is a function of (seed, meter, instant, commands).
@@ -54,6 +55,8 @@ export class Truth implements FleetView {
   private readonly states = new Map<number, MeterState>();
   private readonly meters = new Map<number, MeterTruth>();
   private readonly calendar: ActivityCalendar = defaultCalendar();
+  private readonly supplyLog = new Map<number, number[]>();
+  supplyVersion = 0;
 
   constructor(o: TruthOptions) {
     this.seed = o.seed;
@@ -115,6 +118,20 @@ export class Truth implements FleetView {
   /** Meters that hold command state. */
   get commanded(): number {
     return this.states.size;
+  }
+
+  supplyChanges(transformer: number): readonly number[] {
+    return this.supplyLog.get(transformer) ?? NO_CHANGES;
+  }
+
+  supplyChanged(transformer: number, step: number): void {
+    let log = this.supplyLog.get(transformer);
+    if (log === undefined) {
+      log = [];
+      this.supplyLog.set(transformer, log);
+    }
+    log.push(step);
+    this.supplyVersion++;
   }
 
   transformerOutages(transformer: number): readonly Window[] {

@@ -33,6 +33,16 @@ export interface FleetView {
   ensureState(index: number): MeterState;
   defaultCalendar(): ActivityCalendar;
   meter(index: number): MeterTruth;
+  /** Bumped whenever a consumer's state changes (see supplyChanged): a cheap "anything new?". */
+  readonly supplyVersion: number;
+  /**
+   * Under transformer `transformer`, the first step each consumer state change may have
+   * altered, in the order the changes happened. A transformer meter registers the sum of its
+   * consumers, so its memos are only valid for the steps before these.
+   */
+  supplyChanges(transformer: number): readonly number[];
+  /** Record that a consumer under `transformer` changed from step `step` on. */
+  supplyChanged(transformer: number, step: number): void;
 }
 
 export interface StepValues {
@@ -67,6 +77,11 @@ export class MeterTruth {
   readonly offsetSteps: number;
   /** Memo of measures.ts clockOffset's per-meter constants. */
   clockBase: { ppm: number; offset: number } | undefined;
+  readonly isTransformer: boolean;
+  /** fleet.supplyVersion when the step memo was last checked against consumer changes. */
+  private supplyVersion: number;
+  /** Consumer changes (supplyChanges entries) the step memo already accounts for. */
+  private supplySeen = 0;
 
   constructor(fleet: FleetView, index: number) {
     this.fleet = fleet;
@@ -110,6 +125,27 @@ export class MeterTruth {
       0x7000_0000 + this.place.transformer,
     );
     this.offsetSteps = Math.round(m.utcOffsetMinutes / 15);
+    this.isTransformer = this.place.role === 'transformer';
+    this.supplyVersion = fleet.supplyVersion;
+    this.supplySeen = this.supplyCount();
+  }
+
+  /** Consumer changes recorded so far under this transformer meter (always 0 for a consumer). */
+  supplyCount(): number {
+    return this.isTransformer ? this.fleet.supplyChanges(this.place.transformer).length : 0;
+  }
+
+  /**
+   * First step altered by the consumer changes after the first `since` ones under this
+   * transformer meter (Infinity when none): memoised values that only depend on earlier steps
+   * are still exact.
+   */
+  supplyChangedFrom(since: number): number {
+    if (!this.isTransformer) return Number.POSITIVE_INFINITY;
+    const log = this.fleet.supplyChanges(this.place.transformer);
+    let c = Number.POSITIVE_INFINITY;
+    for (let i = since; i < log.length; i++) c = Math.min(c, log[i]!);
+    return c;
   }
 
   get index(): number {
@@ -268,7 +304,18 @@ export class MeterTruth {
     this.stepKeys.fill(Number.NaN);
   }
 
+  /** Drop memoised steps that consumer changes since the last look made stale. */
+  private syncSupply(): void {
+    this.supplyVersion = this.fleet.supplyVersion;
+    const n = this.supplyCount();
+    if (n === this.supplySeen) return;
+    const c = this.supplyChangedFrom(this.supplySeen);
+    this.supplySeen = n;
+    for (let i = 0; i < STEP_CACHE; i++) if (this.stepKeys[i]! >= c) this.stepKeys[i] = Number.NaN;
+  }
+
   step(k: number): StepValues {
+    if (this.supplyVersion !== this.fleet.supplyVersion) this.syncSupply();
     const slot = ((k % STEP_CACHE) + STEP_CACHE) % STEP_CACHE;
     if (this.stepKeys[slot] === k) return this.stepValues[slot]!;
     const v = this.computeStep(k);
