@@ -28,13 +28,23 @@ export function storeCounterSource(counters: InvocationCounterStore, meterId: nu
 export function storeReceivedCounterSource(
   counters: Pick<InvocationCounterStore, 'accept' | 'current'>,
   meterId: number,
+  live?: Map<number, number>,
 ): ReceivedCounterSource {
   const key = receivedCounterKey(meterId);
   return {
     current: async () => (await counters.current(key)) ?? undefined,
     raise: async (value) => {
       await counters.accept(key, value);
+      // Stored now: the store's mark covers it.
+      if (live !== undefined && (live.get(meterId) ?? 0) <= value) live.delete(meterId);
     },
+    ...(live === undefined
+      ? {}
+      : {
+          seen: (value: number) => {
+            if (value > (live.get(meterId) ?? -1)) live.set(meterId, value);
+          },
+        }),
   };
 }
 
@@ -66,6 +76,8 @@ export interface MeterAccessOptions {
 /** Builds the driver for a meter from the registry: device profile, address, unwrapped secrets. */
 export class MeterAccess {
   readonly cache = new ModelCache();
+  /** Highest counter accepted by a reading session and not yet stored, per meter. */
+  readonly #live = new Map<number, number>();
   readonly #store: Pick<Store, 'meters' | 'keys' | 'counters' | 'audit'>;
   readonly #vault: KeyVault;
   readonly #profiles: ReadonlyMap<string, DriverProfile>;
@@ -107,6 +119,15 @@ export class MeterAccess {
     return s;
   }
 
+  /**
+   * The highest invocation counter a reading session of this process accepted from the meter
+   * and has not stored yet (a session stores it when it ends); undefined when none. The push
+   * listener refuses pushes at or below it, so a replay is refused while the session runs too.
+   */
+  receivedInSession(meterId: number): number | undefined {
+    return this.#live.get(meterId);
+  }
+
   async driverFor(meterId: number): Promise<MeterDriver> {
     const meter = await this.#store.meters.get(meterId);
     if (meter === null)
@@ -126,7 +147,7 @@ export class MeterAccess {
       secrets: await this.secretsOf(meterId),
       cache: this.cache,
       counters: storeCounterSource(this.#store.counters, meterId),
-      received: storeReceivedCounterSource(this.#store.counters, meterId),
+      received: storeReceivedCounterSource(this.#store.counters, meterId, this.#live),
       onReplay: async (error) => {
         await this.#store.audit.append(replayAudit(meterId, error));
       },

@@ -61,6 +61,11 @@ export interface PushPorts {
    * refused unless its counter is above every one accepted before, across restarts.
    */
   counters?: Pick<InvocationCounterStore, 'accept'>;
+  /**
+   * The highest counter a reading session in this process accepted from the meter and has
+   * not stored yet (MeterAccess.receivedInSession): a push at or below it is a replay too.
+   */
+  liveReceived?: (meterId: number) => number | undefined;
   /** Alarms (events of an alarm push or an event notification), handed on once stored. */
   onAlarm?: (meterId: number, events: readonly DriverEvent[]) => void;
   /** One bad push; the listener goes on. */
@@ -139,7 +144,11 @@ export class PushHandler {
       });
       const counters = this.#ports.counters;
       const key = receivedCounterKey(sender.meterId);
-      if (counters !== undefined && !(await counters.accept(key, d.invocationCounter)))
+      const live = this.#ports.liveReceived?.(sender.meterId);
+      if (
+        (live !== undefined && d.invocationCounter <= live) ||
+        (counters !== undefined && !(await counters.accept(key, d.invocationCounter)))
+      )
         throw new AcquisitionError(
           AcquisitionErrorCode.Replayed,
           `meter ${sender.meterId}: push invocation counter ${d.invocationCounter} already seen`,

@@ -61,12 +61,13 @@ function push(index: number, invocationCounter: number): Uint8Array {
   return cipheredByMeter(rec, alarmNotification(rec, at), invocationCounter);
 }
 
-async function pushHandler(): Promise<PushHandler> {
+async function pushHandler(withSessions = false): Promise<PushHandler> {
   return new PushHandler({
     directory: await pushDirectoryFrom(store.meters, access),
     ingest: new ReadingIngestService(store.channels, store.readings),
     events: store.events,
     counters: store.counters,
+    ...(withSessions ? { liveReceived: (id: number) => access.receivedInSession(id) } : {}),
     now: Date.now,
   });
 }
@@ -127,6 +128,31 @@ describe('received invocation counters of reading sessions', () => {
     // The next session starts from the raised mark: everything the meter sends now is below it.
     const r = await readMeterNow(collector, id, ['registers']);
     expect(r).toMatchObject({ status: 'failed', errorCode: 'DRIVER_REPLAY', attempts: 1 });
+  });
+
+  it('while a session runs, a push replaying a counter it accepted (not yet stored) is refused', async () => {
+    const id = await meterId(0);
+    await session(id);
+    const stored = (await rx(id))!;
+    const handler = await pushHandler(true);
+    const d = await access.driverFor(id);
+    await d.open();
+    await d.readRegisters();
+    const live = access.receivedInSession(id)!;
+    // What the session accepted lies above the stored mark and is not stored yet.
+    expect(live).toBeGreaterThan(stored);
+    expect(await rx(id)).toBe(stored);
+    await expect(handler.handle(push(0, live), '192.0.2.1')).rejects.toMatchObject({
+      code: 'ACQ_PUSH_REPLAYED',
+    });
+    await expect(handler.handle(push(0, stored + 1), '192.0.2.1')).rejects.toMatchObject({
+      code: 'ACQ_PUSH_REPLAYED',
+    });
+    await d.close();
+    expect(access.receivedInSession(id)).toBeUndefined();
+    expect(await rx(id)).toBe(meterNext(0) - 1);
+    const next = meterNext(0) + 500;
+    await expect(handler.handle(push(0, next), '192.0.2.1')).resolves.toMatchObject({ meterId: id });
   });
 
   it('a meter whose send counter went back (a replayed session) is refused, not retried, audited', async () => {

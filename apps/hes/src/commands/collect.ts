@@ -147,6 +147,7 @@ export function registerCollectCommand(program: Command, io: Io): void {
               ingest: new ReadingIngestService(c.store.channels, c.store.readings),
               events: c.store.events,
               counters: c.store.counters,
+              liveReceived: (meterId) => c.access.receivedInSession(meterId),
               onAlarm: (meterId, events) =>
                 io.err(
                   `alarm meter ${meterId}: ${events.map((e) => e.description ?? `${e.log}/${e.code}`).join(', ')}`,

@@ -139,6 +139,7 @@ export async function startPushes(
       ingest: new ReadingIngestService(ctx.store.channels, ctx.store.readings),
       events: ctx.store.events,
       counters: ctx.store.counters,
+      liveReceived: (meterId) => ctx.access.receivedInSession(meterId),
       onError: (e, from) => onError(`push from ${from} dropped: ${e.message}`),
       now: Date.now,
     },

@@ -70,6 +70,11 @@ export interface ReceivedCounterSource {
   current(): Promise<number | undefined>;
   /** Records `value` as accepted; never lowers what is stored (a push may have raised it meanwhile). */
   raise(value: number): Promise<void>;
+  /**
+   * Told at once of each new highest counter the open session accepted, before it is stored
+   * (in memory, so a push listener in the same process can refuse a replay of it meanwhile).
+   */
+  seen?(value: number): void;
 }
 
 /**
@@ -105,7 +110,10 @@ export class ReceivedCounterWatch {
 
   /** Called by the session for each counter it accepted (authenticated, above the floor). */
   accepted(invocationCounter: number): void {
-    if (this.#highest === undefined || invocationCounter > this.#highest) this.#highest = invocationCounter;
+    if (this.#highest === undefined || invocationCounter > this.#highest) {
+      this.#highest = invocationCounter;
+      this.#source.seen?.(invocationCounter);
+    }
   }
 
   /** Writes the highest accepted counter back, once per value; a failure leaves it to save again. */
