@@ -73,23 +73,35 @@ export function normalizeObis(field: string, obis: unknown): string {
   return groups.join('.');
 }
 
+function readingField(index: number, field: string): string {
+  return `readings[${index}].${field}`;
+}
+
 /** Called once per stored reading: field names are only built for the error. */
 export function validateReadingInput(r: ReadingInput, index: number): void {
-  const at = (field: string) => `readings[${index}].${field}`;
   const id = r.channelId;
-  if (typeof id !== 'number' || !Number.isSafeInteger(id) || id <= 0) validateId(at('channelId'), id);
+  if (typeof id !== 'number' || !Number.isSafeInteger(id) || id <= 0)
+    validateId(readingField(index, 'channelId'), id);
   const ts = r.ts;
   if (typeof ts !== 'number' || !Number.isInteger(ts) || ts < MIN_INSTANT || ts >= MAX_INSTANT) {
-    validateInstant(at('ts'), ts);
+    validateInstant(readingField(index, 'ts'), ts);
   }
   if (typeof r.value !== 'number' || !Number.isFinite(r.value)) {
-    throw new ValidationError(CoreErrorCode.NonFiniteValue, at('value'), 'value must be a finite number');
+    throw new ValidationError(
+      CoreErrorCode.NonFiniteValue,
+      readingField(index, 'value'),
+      'value must be a finite number',
+    );
   }
   if (r.quality !== undefined && (!Number.isInteger(r.quality) || (r.quality & ~QUALITY_MASK) !== 0)) {
-    throw new ValidationError(CoreErrorCode.InvalidValue, at('quality'), 'unknown quality flags');
+    throw new ValidationError(
+      CoreErrorCode.InvalidValue,
+      readingField(index, 'quality'),
+      'unknown quality flags',
+    );
   }
   if (r.source !== undefined && !enumSet(ReadingSource).has(r.source)) {
-    validateEnum(at('source'), ReadingSource, r.source);
+    validateEnum(readingField(index, 'source'), ReadingSource, r.source);
   }
   const reasons = r.reasons;
   if (reasons !== undefined) {
@@ -105,7 +117,7 @@ export function validateReadingInput(r: ReadingInput, index: number): void {
     if (!ok) {
       throw new ValidationError(
         CoreErrorCode.InvalidValue,
-        at('reasons'),
+        readingField(index, 'reasons'),
         'reasons must be single-line strings',
       );
     }

@@ -79,11 +79,18 @@ export class ReadingIngestService {
       this.#ids.set(meterId, known);
       if (this.#ids.size > this.#maxMeters) this.#ids.delete(this.#ids.keys().next().value!);
     }
-    const keys = values.map((v) => this.#key(v.channel));
+    // Collectors share one definition object per column: its key is built once per call.
+    const keyOf = new Map<ChannelDef, string>();
+    const keys = values.map((v) => {
+      let key = keyOf.get(v.channel);
+      if (key === undefined) {
+        key = this.#key(v.channel);
+        keyOf.set(v.channel, key);
+      }
+      return key;
+    });
     const missing = new Map<string, ChannelDef>();
-    for (let i = 0; i < keys.length; i++) {
-      if (!known.has(keys[i]!) && !missing.has(keys[i]!)) missing.set(keys[i]!, values[i]!.channel);
-    }
+    for (const [def, key] of keyOf) if (!known.has(key) && !missing.has(key)) missing.set(key, def);
     if (missing.size > 0) {
       const channels = await this.#channels.ensureMany(meterId, [...missing.values()]);
       let i = 0;

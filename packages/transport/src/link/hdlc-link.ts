@@ -98,7 +98,7 @@ export class HdlcLink extends LinkBase implements ApduLink {
     };
     return new HdlcConnection({
       role: this.role,
-      ...(this.options.clientAddress === undefined ? {} : { clientAddress: this.options.clientAddress }),
+      ...(client === undefined ? {} : { clientAddress: client }),
       serverAddress,
       parameters,
       maxRetries: this.maxRetries,
