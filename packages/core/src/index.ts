@@ -1,9 +1,12 @@
 export * from './domain/audit.ts';
+export type * from './domain/bus.ts';
 export * from './domain/channel.ts';
 export * from './domain/collection.ts';
 export * from './domain/command.ts';
 export * from './domain/event.ts';
+export type * from './domain/health.ts';
 export * from './domain/meter.ts';
+export * from './domain/plan.ts';
 export * from './domain/reading.ts';
 export * from './domain/security.ts';
 export * from './domain/topology.ts';

@@ -1,9 +1,12 @@
 import type { AuditEntry, NewAuditEntry } from './domain/audit.ts';
+import type { BusMessage, NewOutboxMessage, OutboxEntry } from './domain/bus.ts';
 import type { Channel, ChannelDef } from './domain/channel.ts';
 import type { CollectionOutcome, CollectionStatus } from './domain/collection.ts';
 import type { Command, CommandKind, CommandState, NewCommand } from './domain/command.ts';
 import type { EventCategory, MeterEvent, NewMeterEvent } from './domain/event.ts';
-import type { Meter, MeterPatch, MeterStatus, NewMeter } from './domain/meter.ts';
+import type { MeterHealth, MeterHealthUpdate } from './domain/health.ts';
+import type { KeyPurpose, Meter, MeterPatch, MeterStatus, NewMeter } from './domain/meter.ts';
+import type { NewReadingPlan, ReadingPlan } from './domain/plan.ts';
 import type {
   AggregateFn,
   AggregatePoint,
@@ -26,10 +29,22 @@ import type {
 import type { Hierarchy, NewTopologyNode, TopologyNode } from './domain/topology.ts';
 import type { Instant, Page, PageRequest, TimeRange } from './paging.ts';
 
+/**
+ * Meter list filters, all applied by the store (every given filter must match). A page is
+ * empty only when no matching meter is left.
+ */
 export interface MeterQuery extends PageRequest {
   status?: MeterStatus;
   /** Meters attached anywhere below this topology node (network or site). */
   underNode?: number;
+  serial?: string;
+  manufacturer?: string;
+  model?: string;
+  protocol?: string;
+  deviceProfile?: string;
+  customerClass?: string;
+  /** Case-insensitive substring of the serial. */
+  search?: string;
 }
 
 export interface MeterStore {
@@ -222,6 +237,131 @@ export interface Clock {
   now(): Instant;
 }
 
+/** Reading plans, kept in the store. Names are unique. */
+export interface PlanStore {
+  list(): Promise<ReadingPlan[]>;
+  get(id: number): Promise<ReadingPlan | null>;
+  create(plan: NewReadingPlan): Promise<ReadingPlan>;
+  /** Null when no plan has that id. */
+  replace(id: number, plan: NewReadingPlan): Promise<ReadingPlan | null>;
+  delete(id: number): Promise<boolean>;
+}
+
+/** Each meter's health and flag state, stored so every process and restart sees it. */
+export interface MeterHealthStore {
+  get(meterId: number): Promise<MeterHealth | null>;
+  put(health: MeterHealthUpdate): Promise<MeterHealth>;
+  /** Meters flagged until after `now`, ascending id. */
+  flagged(now: Instant): Promise<MeterHealth[]>;
+}
+
+/**
+ * The transactional outbox: stores append to it in the same transaction as the data a
+ * message announces (readings, events, command results …), so nothing is announced that was
+ * not stored and nothing stored goes unannounced. A relay reads it in `seq` order and
+ * publishes on the bus; consumers are at least once, deduplicating by message id.
+ */
+export interface OutboxStore {
+  /** Appends outside any data write (for messages that have no data of their own). */
+  append(messages: readonly NewOutboxMessage[]): Promise<OutboxEntry[]>;
+  /** Entries with seq > after, oldest first. */
+  read(after: number, limit: number): Promise<OutboxEntry[]>;
+  /** The last seq a named relay has published; 0 when none. */
+  cursor(relay: string): Promise<number>;
+  /** Moves the relay's cursor forward (never back). */
+  commit(relay: string, seq: number): Promise<void>;
+  /** Drops entries every relay has passed and older than `before`. */
+  prune(before: Instant): Promise<number>;
+}
+
+// ── ports of the bus (packages/bus: in-process default, NATS JetStream for scale) ──────────
+
+export interface Subscription {
+  unsubscribe(): Promise<void>;
+}
+
+/** Publish/subscribe of bus messages. `pattern` is a type with `*` (one segment) / `>` (rest). */
+export interface EventBus {
+  publish(messages: readonly BusMessage[]): Promise<void>;
+  subscribe(pattern: string, handler: (message: BusMessage) => Promise<void> | void): Promise<Subscription>;
+}
+
+export interface EnqueueOptions {
+  /** Not delivered before this many ms. */
+  delayMs?: number;
+  /** A second enqueue with the same key while the first is pending is dropped. */
+  dedupeKey?: string;
+}
+
+/** One delivery of a queued item; exactly one of ack/nak ends it, else it is redelivered. */
+export interface WorkDelivery<T> {
+  readonly id: string;
+  readonly payload: T;
+  /** 1 on the first delivery. */
+  readonly attempt: number;
+  /** Done: the item is removed. Call only after its effects are stored. */
+  ack(): Promise<void>;
+  /** Not done: delivered again after `delayMs` (default 0). */
+  nak(delayMs?: number): Promise<void>;
+  /** Still working: pushes the redelivery deadline back by the queue's ack wait. */
+  inProgress(): Promise<void>;
+}
+
+export interface WorkQueueStats {
+  /** Deliverable now. */
+  ready: number;
+  /** Waiting for their delay. */
+  delayed: number;
+  /** Delivered and not yet acked or nak'ed. */
+  inFlight: number;
+}
+
+/**
+ * A durable work queue (read and command tasks). Items not acked within the queue's ack
+ * wait (a consumer died) are delivered again, to any consumer.
+ */
+export interface WorkQueue<T> {
+  enqueue(payload: T, options?: EnqueueOptions): Promise<string>;
+  /** Up to `max` deliveries; waits up to `waitMs` (default 0) for the first one. */
+  fetch(max: number, options?: { waitMs?: number }): Promise<WorkDelivery<T>[]>;
+  stats(): Promise<WorkQueueStats>;
+  close(): Promise<void>;
+}
+
+/** A held lease. Lost when not renewed within its ttl or when its holder's process dies. */
+export interface Lease {
+  readonly key: string;
+  readonly holder: string;
+  /** True while still held (extends the ttl). */
+  renew(): Promise<boolean>;
+  release(): Promise<void>;
+}
+
+/** One session per meter across processes: a meter is read by whoever holds its lease. */
+export interface MeterLease {
+  /** Null when another holder has the meter. */
+  tryAcquire(meterId: number, holder: string, ttlMs: number): Promise<Lease | null>;
+}
+
+/** Singletons (the scheduler, campaign drivers): two holders of one name never both act. */
+export interface LeaderLock {
+  /** Null when another holder leads. */
+  tryAcquire(name: string, holder: string, ttlMs: number): Promise<Lease | null>;
+}
+
+/**
+ * Meter secrets (EK, AK, passwords) encrypted at rest under a key-encryption key that stays
+ * out of the store. Returned bytes are plaintext: never log them.
+ */
+export interface SecretVault {
+  /** Identifies the key-encryption key (not secret). */
+  readonly kekId: string;
+  /** Stores a new version of the secret; returns the reference kept in `Meter.keyRefs`. */
+  put(meterId: number, purpose: KeyPurpose, secret: Uint8Array): Promise<string>;
+  /** The current version, or null when none is stored. */
+  get(meterId: number, purpose: KeyPurpose): Promise<Uint8Array | null>;
+}
+
 export interface Store {
   readonly meters: MeterStore;
   readonly topology: TopologyStore;
@@ -236,5 +376,8 @@ export interface Store {
   readonly keys: KeyStore;
   readonly counters: InvocationCounterStore;
   readonly maintenance: MaintenancePort;
+  readonly plans: PlanStore;
+  readonly health: MeterHealthStore;
+  readonly outbox: OutboxStore;
   close(): Promise<void>;
 }
