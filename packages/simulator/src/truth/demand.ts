@@ -1,4 +1,4 @@
-import { accruedFraction } from './energy.ts';
+import { accruedFraction } from './accrual.ts';
 import { captureInstant, clockOffset } from './measures.ts';
 import type { MeterTruth } from './meter.ts';
 import { type Instant, STEP_MS } from './time.ts';
