@@ -20,10 +20,6 @@ function fakeDriver(meterId: number, log: string[]): MeterDriver {
     readEvents: reject,
     readClock: reject,
     setClock: reject,
-    connectSupply: reject,
-    disconnectSupply: reject,
-    setLoadLimit: reject,
-    setTou: reject,
   };
 }
 

@@ -29,6 +29,8 @@ export const DriverErrorCode = {
   Configuration: 'DRIVER_CONFIGURATION',
   /** The driver was used out of order (not open, already closed). */
   State: 'DRIVER_STATE',
+  /** An argument the meter cannot take (out of range, wrong size); fix the request, do not retry. */
+  Invalid: 'DRIVER_INVALID',
 } as const;
 export type DriverErrorCode = (typeof DriverErrorCode)[keyof typeof DriverErrorCode];
 

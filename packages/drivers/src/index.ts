@@ -1,10 +1,14 @@
+export * from './capabilities.ts';
 export * from './dlms/client-port.ts';
+export * from './dlms/control.ts';
+export * from './dlms/cosem-profile.ts';
 export * from './dlms/counters.ts';
 export * from './dlms/driver.ts';
 export * from './dlms/model-cache.ts';
+export * from './dlms/object-list.ts';
 export * from './dlms/profile-read.ts';
 export * from './dlms/push.ts';
 export * from './dlms/time.ts';
-export type * from './driver.ts';
+export * from './driver.ts';
 export * from './errors.ts';
 export * from './profile.ts';

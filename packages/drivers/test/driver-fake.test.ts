@@ -20,6 +20,7 @@ import {
   meterDateTime,
   meterInstant,
   parsePushBody,
+  requireCapability,
   toDriverError,
 } from '../src/index.ts';
 
@@ -129,6 +130,9 @@ class FakeClient implements DlmsClientPort {
     );
   }
   async set(): Promise<void> {}
+  async action(): Promise<DlmsData | undefined> {
+    return undefined;
+  }
   async end(): Promise<void> {}
 }
 
@@ -205,7 +209,11 @@ describe('DlmsDriver with a fake client', () => {
     const d = driver(new FakeClient());
     await expect(d.readClock()).rejects.toMatchObject({ code: 'DRIVER_STATE' });
     await d.open();
-    await expect(d.connectSupply()).rejects.toMatchObject({ code: 'DRIVER_UNSUPPORTED', retryable: false });
+    // The model has no disconnect control: the driver offers no supply control.
+    expect(d.supply).toBeUndefined();
+    await expect(
+      Promise.resolve().then(() => requireCapability(d, 'supply').disconnect()),
+    ).rejects.toMatchObject({ code: 'DRIVER_UNSUPPORTED', retryable: false });
     await expect(d.readProfile('daily', { from: 0, to: 1 })).rejects.toMatchObject({
       code: 'DRIVER_UNSUPPORTED',
     });

@@ -91,6 +91,10 @@ class CountingClient implements DlmsClientPort {
   async set(): Promise<void> {
     this.receive();
   }
+  async action(): Promise<DlmsData | undefined> {
+    this.receive();
+    return undefined;
+  }
   async end(): Promise<void> {}
 }
 

@@ -1,5 +1,6 @@
 import { decodeObjectList, getInterfaceClass } from '@openhes/cosem';
 import type { DlmsData } from '@openhes/dlms';
+import { readObjectList } from '@openhes/drivers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Fleet, startFleet } from '../src/fleet/fleet.ts';
 import { CLASS_VERSION } from '../src/model/catalog.ts';
@@ -38,7 +39,7 @@ describe('every object of every profile through DlmsClient', () => {
       const meter = meterOf(id);
       const client = await connect(fleet, meter, 'management');
       try {
-        const list = await client.objectList();
+        const list = await readObjectList(client);
         const profile = PROFILES.get(id)!;
         expect(list.map((e) => e.logicalName.join('.')).sort()).toEqual(
           profile.objects.map((o) => o.obis).sort(),
@@ -75,7 +76,7 @@ describe('every object of every profile through DlmsClient', () => {
     const meter = meterOf('is15959-1ph');
     const client = await connect(fleet, meter, 'public');
     try {
-      const list = await client.objectList();
+      const list = await readObjectList(client);
       expect(list.length).toBe(PROFILES.get('is15959-1ph')!.associations[0]!.objects.length);
       const serial = await client.get('0.0.96.1.0.255', 1, 2);
       expect(serial).toEqual({ type: 'visible-string', value: expect.stringMatching(/^OS1\d{8}$/) });

@@ -7,6 +7,7 @@ import {
   entryDescriptor,
   rangeDescriptor,
 } from '@openhes/dlms';
+import { readProfileTable } from '@openhes/drivers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Fleet, startFleet } from '../src/fleet/fleet.ts';
 import { connect } from './client-helpers.ts';
@@ -100,14 +101,14 @@ describe('values read through DlmsClient equal the ground truth exactly', () => 
     });
   }
 
-  it('DlmsClient.readProfile gets the same rows, scaled, with UTC instants for a standard-deviation meter', async () => {
+  it('readProfileTable over DlmsClient gets the same rows, scaled, with UTC instants for a standard-deviation meter', async () => {
     const truth = fleet.truth;
     const meter = truth.size - 1;
     expect(truth.meter(meter).profile.quirks.deviationLocalMinusUtc).toBe(false);
     const client = await connect(fleet, meter, 'management');
     try {
       const from = new Date(NOW - 6 * HOUR);
-      const table = await client.readProfile('1.0.99.1.0.255', { from, to: new Date(NOW) });
+      const table = await readProfileTable(client, '1.0.99.1.0.255', { from, to: new Date(NOW) });
       const rows = truth.profileRows(meter, '1.0.99.1.0.255', from.getTime(), NOW, NOW);
       expect(table.rows).toHaveLength(rows.length);
       table.rows.forEach((cellsRead, i) => {

@@ -21,15 +21,20 @@ import {
   tryDateTimeToInstant,
 } from '@openhes/dlms';
 import {
+  type DeviationSign,
+  type ProfileRange,
+  type ProfileTable,
+  readObjectList,
+  readProfileTable,
+  scalerAttribute,
+  standardDateTime,
+} from '@openhes/drivers';
+import {
   type ClientLinkOptions,
   type ClientSecurityOptions,
-  type DeviationSign,
   DlmsClient,
   type DlmsClientOptions,
   type FrameTrace,
-  type ProfileRange,
-  type ProfileTable,
-  standardDateTime,
 } from '@openhes/transport';
 import type { Command } from 'commander';
 import { inspect } from '../inspect/decode.ts';
@@ -127,9 +132,7 @@ export function parseAttributeSpec(spec: string, classOverride?: number): Attrib
 }
 
 function scalerAttributeOf(s: AttributeSpec): number | undefined {
-  if ((s.classId === 3 || s.classId === 4) && s.attr === 2) return 3;
-  if (s.classId === 5 && (s.attr === 2 || s.attr === 3)) return 4;
-  return undefined;
+  return scalerAttribute(s.classId, s.attr);
 }
 
 function parseRange(o: ReadOptions): ProfileRange {
@@ -178,7 +181,6 @@ function baseOptions(
       ...(o.localAddress === undefined ? {} : { localAddress: o.localAddress }),
     },
     responseTimeoutMs: int('--timeout', o.timeout, 1, 3_600_000),
-    clock: { deviation: deviationSignOption(o.deviationSign) },
     ...(trace ? { trace } : {}),
   };
 }
@@ -343,6 +345,7 @@ async function readAttributes(
   client: DlmsClient,
   specs: AttributeSpec[],
   json: boolean,
+  sign: DeviationSign,
 ): Promise<number> {
   const items = specs.flatMap((s) => {
     const sa = scalerAttributeOf(s);
@@ -374,7 +377,7 @@ async function readAttributes(
         value: toJsonTree(r.value),
         ...(n === undefined || su === undefined ? {} : { scaled: n, unit: unitSymbol(su.unit) ?? su.unit }),
       });
-    } else io.out(`${label}  ${name ? `${name}  ` : ''}${valueText(s, r.value, su, client.deviationSign)}`);
+    } else io.out(`${label}  ${name ? `${name}  ` : ''}${valueText(s, r.value, su, sign)}`);
   }
   if (json) io.out(JSON.stringify(out));
   return failed;
@@ -408,6 +411,7 @@ async function run(io: Io, specs: string[], o: ReadOptions): Promise<void> {
   const classOverride = o.class === undefined ? undefined : int('--class', o.class, 1, 0xffff);
   const attributes = specs.map((s) => parseAttributeSpec(s, classOverride));
   const range = o.profile === undefined ? undefined : parseRange(o);
+  const sign = deviationSignOption(o.deviationSign);
   if (attributes.length === 0 && range === undefined && !o.objects) {
     throw new UsageError('nothing to read: give OBIS codes, --profile or --objects');
   }
@@ -451,12 +455,12 @@ async function run(io: Io, specs: string[], o: ReadOptions): Promise<void> {
   serverTitle = client.info?.serverSystemTitle;
   let failed = 0;
   try {
-    if (attributes.length > 0) failed += await readAttributes(io, client, attributes, o.json === true);
+    if (attributes.length > 0) failed += await readAttributes(io, client, attributes, o.json === true, sign);
     if (range !== undefined) {
       const obis = formatObis(parseObis(o.profile!));
-      printProfile(io, obis, await client.readProfile(obis, range), o.json === true);
+      printProfile(io, obis, await readProfileTable(client, obis, range, new Map(), sign), o.json === true);
     }
-    if (o.objects) printObjects(io, await client.objectList(), o.json === true);
+    if (o.objects) printObjects(io, await readObjectList(client), o.json === true);
   } finally {
     await client.end().catch(() => {});
   }

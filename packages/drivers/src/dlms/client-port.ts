@@ -18,6 +18,13 @@ export interface DlmsClientPort {
   ): Promise<DlmsData>;
   getMany(items: readonly GetRef[]): Promise<ListResult<DlmsData>[]>;
   set(obis: string | Uint8Array, classId: number, attr: number, value: DlmsData): Promise<void>;
+  /** ACTION; resolves with the return data, if any, of a successful method. */
+  action(
+    obis: string | Uint8Array,
+    classId: number,
+    method: number,
+    params?: DlmsData,
+  ): Promise<DlmsData | undefined>;
   /** Release and close; never rejects for a DLMS failure. */
   end(): Promise<void>;
 }

@@ -9,7 +9,16 @@ import {
 } from '@openhes/cosem';
 import { type DlmsData, dateTimeFromData, dateTimeToOctets } from '@openhes/dlms';
 import type { DlmsClientOptions, FrameTrace } from '@openhes/transport';
-import type { ClockReading, DriverEvent, DriverStats, MeterDriver, ProfileKind } from '../driver.ts';
+import { capabilitiesOf, capabilityObject } from '../capabilities.ts';
+import type {
+  ClockReading,
+  DriverEvent,
+  DriverStats,
+  LoadLimiting,
+  MeterDriver,
+  ProfileKind,
+  SupplyControl,
+} from '../driver.ts';
 import { DriverError, DriverErrorCode, toDriverError, unsupported } from '../errors.ts';
 import {
   chooseAssociation,
@@ -22,6 +31,8 @@ import {
   registerObjects,
 } from '../profile.ts';
 import { connectDlmsClient, type DlmsClientPort, type DlmsConnector } from './client-port.ts';
+import { DlmsLoadLimiting, type DlmsOperation, DlmsSupplyControl } from './control.ts';
+import { scalerAttribute } from './cosem-profile.ts';
 import {
   CounterLease,
   type CounterSource,
@@ -29,7 +40,7 @@ import {
   ReceivedCounterWatch,
 } from './counters.ts';
 import type { ModelCache } from './model-cache.ts';
-import { readProfileRows, rowsToValues, scalerAttribute } from './profile-read.ts';
+import { readProfileRows, rowsToValues } from './profile-read.ts';
 import { meterDateTime, meterInstant } from './time.ts';
 
 const CLOCK_OBIS = '0.0.1.0.0.255';
@@ -80,10 +91,17 @@ export interface DlmsDriverConfig {
 
 const DEFAULT_CLIENT_TITLE = Uint8Array.from([0x4f, 0x48, 0x45, 0x53, 0, 0, 0, 1]);
 
-/** A DLMS/COSEM meter read through the device profile of its model. */
+/**
+ * A DLMS/COSEM meter read and controlled through the device profile of its model. Offers
+ * reading and clock, and supply control and load limiting where the model has a disconnect
+ * control (class 70) and a limiter (class 71). Tariff programming, firmware and keys are not
+ * implemented by this driver yet, so it never offers them.
+ */
 export class DlmsDriver implements MeterDriver {
   readonly meterId: number;
   readonly stats: DriverStats = { requests: 0, bytesIn: 0, bytesOut: 0 };
+  readonly supply: SupplyControl | undefined;
+  readonly limiter: LoadLimiting | undefined;
   readonly #c: DlmsDriverConfig;
   readonly #now: () => Instant;
   #client: DlmsClientPort | undefined;
@@ -94,6 +112,13 @@ export class DlmsDriver implements MeterDriver {
     this.meterId = config.meterId;
     this.#c = config;
     this.#now = config.now ?? Date.now;
+    const p = config.profile;
+    const can = capabilitiesOf(p);
+    const op: DlmsOperation = (fn) => this.#op(fn);
+    const supply = can.has('supply') ? capabilityObject(p, 'supply') : undefined;
+    this.supply = supply === undefined ? undefined : new DlmsSupplyControl(op, supply.obis);
+    const limiter = can.has('limiter') ? capabilityObject(p, 'limiter') : undefined;
+    this.limiter = limiter === undefined ? undefined : new DlmsLoadLimiting(op, limiter.obis);
   }
 
   get profile(): DriverProfile {
@@ -335,21 +360,5 @@ export class DlmsDriver implements MeterDriver {
       value: dateTimeToOctets(meterDateTime(at, this.#c.profile)),
     };
     await this.#op((client) => client.set(CLOCK_OBIS, 8, 2, value));
-  }
-
-  connectSupply(): Promise<void> {
-    return Promise.reject(unsupported('connect'));
-  }
-
-  disconnectSupply(): Promise<void> {
-    return Promise.reject(unsupported('disconnect'));
-  }
-
-  setLoadLimit(_watts: number): Promise<void> {
-    return Promise.reject(unsupported('load limit'));
-  }
-
-  setTou(_calendar: unknown): Promise<void> {
-    return Promise.reject(unsupported('TOU calendar'));
   }
 }

@@ -10,23 +10,15 @@ import {
   unitSymbol,
 } from '@openhes/cosem';
 import type { DlmsData } from '@openhes/dlms';
-import { profileAccess } from '@openhes/transport';
 import { DriverError, DriverErrorCode, toDriverError } from '../errors.ts';
 import type { DriverProfile, ProfileObject } from '../profile.ts';
 import type { DlmsClientPort } from './client-port.ts';
+import { profileAccess, scalerAttribute } from './cosem-profile.ts';
 import type { ModelCache, ProfileShape } from './model-cache.ts';
 import { meterInstant } from './time.ts';
 
 const PROFILE_GENERIC = 7;
 const CLOCK = 8;
-
-/** Attribute holding scaler_unit for a captured value attribute, per class. */
-export function scalerAttribute(classId: number, attribute: number): number | undefined {
-  if ((classId === 3 || classId === 4) && attribute === 2) return 3;
-  if (classId === 4 && attribute === 3) return 4;
-  if (classId === 5 && (attribute === 2 || attribute === 3)) return 4;
-  return undefined;
-}
 
 async function shapeOf(
   client: DlmsClientPort,

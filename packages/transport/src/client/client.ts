@@ -1,4 +1,3 @@
-import { decodeObjectList, type ObjectListEntry } from '@openhes/cosem';
 import {
   type AssociationInfo,
   type AttributeRef,
@@ -19,11 +18,9 @@ import { WrapperLink } from '../link/wrapper-link.ts';
 import { connectTcp } from '../tcp.ts';
 import type { Transport } from '../transport.ts';
 import { connectUdp } from '../udp.ts';
-import type { ClientWarning, DeviationSign, DlmsClientOptions } from './options.ts';
-import { type ProfileRange, type ProfileTable, readProfileTable } from './profile.ts';
+import type { ClientWarning, DlmsClientOptions } from './options.ts';
 
 const DEFAULT_RESPONSE_TIMEOUT_MS = 10_000;
-const CURRENT_ASSOCIATION = '0.0.40.0.0.255';
 /** A wrapper PDU must fit one datagram; keep responses well under the path MTU's reassembly limits. */
 const UDP_DEFAULT_MAX_PDU = 2048;
 
@@ -134,8 +131,9 @@ function sessionFor(options: DlmsClientOptions): ClientSession {
 }
 
 /**
- * A DLMS/COSEM client over one link: connect (transport, link, association), then GET, SET,
- * ACTION, profiles and the object list, one request at a time. Errors are DlmsError:
+ * A DLMS/COSEM client over one link: connect (transport, link, association), then GET, SET
+ * and ACTION, one request at a time. What the attributes mean (profiles, the object list) is
+ * the driver's business. Errors are DlmsError:
  * Transport/Timeout for the connection, AssociationRejected, AccessResult (detail.resultName)
  * for a refused attribute, ServiceError, Protocol.
  */
@@ -150,9 +148,6 @@ export class DlmsClient {
   private queue: Promise<unknown> = Promise.resolve();
   /** Requests enqueued and not yet settled; 0 = the next one starts at once. */
   private inFlight = 0;
-  private readonly captureCache = new Map<string, unknown>();
-  /** The meter's deviation sign convention, applied to profile date-times. */
-  readonly deviationSign: DeviationSign;
 
   private constructor(link: ApduLink, session: ClientSession, options: DlmsClientOptions) {
     this.link = link;
@@ -160,7 +155,6 @@ export class DlmsClient {
     this.timeoutMs = options.responseTimeoutMs ?? DEFAULT_RESPONSE_TIMEOUT_MS;
     this.maxResponseMs = options.maxResponseMs;
     this.onWarning = options.onWarning;
-    this.deviationSign = options.clock?.deviation ?? 'standard';
     link.onEvent((e) => {
       if (e.type === 'warning') this.onWarning?.({ code: 'LINK', message: e.error.message });
     });
@@ -273,20 +267,6 @@ export class DlmsClient {
 
   action(obis: Obis, classId: number, method: number, params?: DlmsData): Promise<DlmsData | undefined> {
     return this.enqueue(() => this.session.action({ classId, obis, methodId: method }, params));
-  }
-
-  /**
-   * A load profile between two instants (range_descriptor on the clock column) or between
-   * two entries (entry_descriptor, from 1; `toEntry` 0 = last). Capture objects and scalers
-   * are read once per profile and client.
-   */
-  readProfile(obis: Obis, range: ProfileRange): Promise<ProfileTable> {
-    return readProfileTable(this, obis, range, this.captureCache, this.deviationSign);
-  }
-
-  /** object_list of the current association (Association LN 0.0.40.0.0.255 attribute 2). */
-  async objectList(): Promise<ObjectListEntry[]> {
-    return decodeObjectList(await this.get(CURRENT_ASSOCIATION, 15, 2));
   }
 
   /** RLRQ/RLRE; the link stays open. */

@@ -1,3 +1,2 @@
 export * from './client.ts';
 export * from './options.ts';
-export * from './profile.ts';

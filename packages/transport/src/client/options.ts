@@ -110,18 +110,6 @@ export interface DlmsClientOptions {
   trace?: FrameTraceHook;
   /** Session tolerances and link defects the client survived. */
   onWarning?: (warning: ClientWarning) => void;
-  /** How this meter signs its clock deviation (device-profile quirk); default 'standard'. */
-  clock?: ClientClockOptions;
-}
-
-/**
- * 'standard': the Blue Book's UTC = local + deviation (UTC+05:30 is -330).
- * 'inverted': the meter sends local − UTC (UTC+05:30 is +330), as many IS 15959 meters do.
- */
-export type DeviationSign = 'standard' | 'inverted';
-
-export interface ClientClockOptions {
-  deviation?: DeviationSign;
 }
 
 export type { SecurityKeys };

@@ -19,14 +19,18 @@ import {
   type SelectiveAccessDescriptor,
   tryDateTimeToInstant,
 } from '@openhes/dlms';
-import type { DeviationSign } from './options.ts';
+/**
+ * 'standard': the Blue Book's UTC = local + deviation (UTC+05:30 is -330).
+ * 'inverted': the meter sends local − UTC (UTC+05:30 is +330), as many IS 15959 meters do.
+ */
+export type DeviationSign = 'standard' | 'inverted';
 
 export type ProfileRange = { from: Date; to: Date } | { fromEntry: number; toEntry: number };
 
 /** Columns are the capture objects with names, units and scalers; cells are typed and scaled. */
 export type ProfileTable = ProfileBuffer;
 
-/** What readProfile needs from the client. */
+/** What readProfileTable needs from the client (DlmsClient, a DlmsClientPort). */
 export interface ProfileReader {
   get(
     obis: string | Uint8Array,
@@ -47,10 +51,13 @@ interface ProfileShape {
 const PROFILE_GENERIC = 7;
 const CLOCK = 8;
 
-/** Attribute holding scaler_unit for a captured value attribute, per class. */
-function scalerAttribute(co: CaptureObject): number | undefined {
-  if ((co.classId === 3 || co.classId === 4) && co.attributeIndex === 2) return 3;
-  if (co.classId === 5 && (co.attributeIndex === 2 || co.attributeIndex === 3)) return 4;
+/**
+ * Attribute holding scaler_unit for a value attribute, per class: register and extended
+ * register (3, 4) value 2 → 3; demand register (5) current and last average 2, 3 → 4.
+ */
+export function scalerAttribute(classId: number, attribute: number): number | undefined {
+  if ((classId === 3 || classId === 4) && attribute === 2) return 3;
+  if (classId === 5 && (attribute === 2 || attribute === 3)) return 4;
   return undefined;
 }
 
@@ -64,7 +71,7 @@ async function shapeOf(
   if (cached) return cached;
   const captureObjects = decodeCaptureObjects(await reader.get(obis, PROFILE_GENERIC, 3));
   const wanted = captureObjects
-    .map((co, column) => ({ co, column, attr: scalerAttribute(co) }))
+    .map((co, column) => ({ co, column, attr: scalerAttribute(co.classId, co.attributeIndex) }))
     .filter((x): x is { co: CaptureObject; column: number; attr: number } => x.attr !== undefined);
   const scalers: (ScalerUnit | undefined)[] = captureObjects.map(() => undefined);
   const byObject = new Map<string, ScalerUnit | undefined>();
@@ -142,11 +149,17 @@ function withDeviationSign(table: ProfileTable, sign: DeviationSign): ProfileTab
   return { ...table, rows };
 }
 
+/**
+ * A load profile between two instants (range_descriptor on the clock column) or between two
+ * entries (entry_descriptor, from 1; `toEntry` 0 = last), with capture objects, names, units
+ * and scalers. Capture objects and scalers are read once per profile and `cache`; date-times
+ * are read with the meter's deviation sign convention.
+ */
 export async function readProfileTable(
   reader: ProfileReader,
   obis: string | Uint8Array,
   range: ProfileRange,
-  cache: Map<string, unknown>,
+  cache: Map<string, unknown> = new Map(),
   sign: DeviationSign = 'standard',
 ): Promise<ProfileTable> {
   const shape = await shapeOf(reader, obis, cache);
