@@ -1,5 +1,5 @@
-import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { DlmsError, DlmsErrorCode } from '../errors.ts';
+import { dlmsCrypto } from './crypto.ts';
 
 export interface AesGcmResult {
   ciphertext: Uint8Array;
@@ -48,42 +48,25 @@ function checkInputs(key: Uint8Array, iv: Uint8Array, tagLength: number): void {
   }
 }
 
-/** A plain Uint8Array view of node's output, so callers never hold a Buffer. */
-function toUint8(b: Buffer): Uint8Array {
-  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-}
-
-/** GCM `final()` yields no bytes (no padding), so the update output is the whole result. */
-function joined(head: Buffer, tail: Buffer): Uint8Array {
-  return toUint8(tail.length === 0 ? head : Buffer.concat([head, tail]));
-}
-
-function keystream(key: Uint8Array, iv: Uint8Array, data: Uint8Array): Uint8Array {
-  const c = createCipheriv('aes-128-gcm', key, iv);
-  return joined(c.update(data), c.final());
-}
-
-export const nodeAesGcm: AesGcm = {
+/** Suite 0 AES-GCM on the installed crypto provider ({@link setDlmsCrypto}). */
+export const aesGcm: AesGcm = {
   encrypt(key, iv, aad, plaintext, tagLength) {
     checkInputs(key, iv, tagLength);
-    if (tagLength === 0) return { ciphertext: keystream(key, iv, plaintext), tag: new Uint8Array(0) };
-    const c = createCipheriv('aes-128-gcm', key, iv, { authTagLength: tagLength });
-    c.setAAD(aad);
-    const ciphertext = joined(c.update(plaintext), c.final());
-    return { ciphertext, tag: toUint8(c.getAuthTag()) };
+    return dlmsCrypto().gcmEncrypt(key, iv, aad, plaintext, tagLength);
   },
 
   decrypt(key, iv, aad, ciphertext, tag) {
     checkInputs(key, iv, tag.length);
-    if (tag.length === 0) return keystream(key, iv, ciphertext);
-    const d = createDecipheriv('aes-128-gcm', key, iv, { authTagLength: tag.length });
-    d.setAAD(aad);
-    d.setAuthTag(tag);
-    const head = d.update(ciphertext);
-    try {
-      return joined(head, d.final());
-    } catch (cause) {
-      throw new DlmsError(DlmsErrorCode.AuthenticationFailed, 'GCM authentication tag mismatch', { cause });
+    const plaintext = dlmsCrypto().gcmDecrypt(key, iv, aad, ciphertext, tag);
+    if (plaintext === undefined) {
+      throw new DlmsError(DlmsErrorCode.AuthenticationFailed, 'GCM authentication tag mismatch');
     }
+    return plaintext;
   },
 };
+
+/**
+ * @deprecated The name of the days when the stack imported node:crypto; now the same
+ * provider-backed {@link aesGcm}. Kept so existing callers compile.
+ */
+export const nodeAesGcm: AesGcm = aesGcm;

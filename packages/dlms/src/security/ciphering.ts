@@ -1,6 +1,6 @@
 import { ByteReader, ByteWriter, toHex } from '../bytes.ts';
 import { DlmsError, DlmsErrorCode } from '../errors.ts';
-import { type AesGcm, nodeAesGcm } from './aes-gcm.ts';
+import { type AesGcm, aesGcm } from './aes-gcm.ts';
 import type { ReplayGuard } from './invocation-counter.ts';
 import {
   checkAuthenticationKey,
@@ -116,7 +116,7 @@ export function cipherApdu(input: CipherApduInput): Uint8Array {
   const { tag, general } = wireTagFor(input);
   checkSystemTitle(input.systemTitle);
   const iv = initialisationVector(input.systemTitle, input.invocationCounter);
-  const [text, authTag] = protect(sc, f, iv, input.plaintext, input.keys, input.aesGcm ?? nodeAesGcm);
+  const [text, authTag] = protect(sc, f, iv, input.plaintext, input.keys, input.aesGcm ?? aesGcm);
   const w = new ByteWriter(text.length + authTag.length + 24).u8(tag);
   if (general) w.axdrLength(SYSTEM_TITLE_LENGTH).bytes(input.systemTitle);
   return w
@@ -231,7 +231,7 @@ export function decipherApdu(bytes: Uint8Array, options: DecipherOptions): Decip
 
   const keys = options.keys ?? options.keyResolver?.({ kind, tag, systemTitle, securityControl: security });
   if (keys === undefined) throw new DlmsError(DlmsErrorCode.Security, `no keys for system title ${titleHex}`);
-  const gcm = options.aesGcm ?? nodeAesGcm;
+  const gcm = options.aesGcm ?? aesGcm;
   const iv = initialisationVector(systemTitle, invocationCounter);
   if (security.authentication) checkAuthenticationKey(keys.ak);
   let plaintext: Uint8Array;

@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { ByteReader, concatBytes } from '../bytes.ts';
 import { DlmsError, DlmsErrorCode } from '../errors.ts';
-import { type AesGcm, nodeAesGcm } from './aes-gcm.ts';
+import { type AesGcm, aesGcm } from './aes-gcm.ts';
 import { SUITE0_TAG_LENGTH } from './ciphering.ts';
+import { dlmsCrypto } from './crypto.ts';
 import { checkAuthenticationKey, initialisationVector } from './iv.ts';
 import { decodeSecurityControl } from './security-control.ts';
 
@@ -13,7 +13,8 @@ export const HLS_GMAC_F_LENGTH = 1 + 4 + SUITE0_TAG_LENGTH;
 
 export type RandomSource = (length: number) => Uint8Array;
 
-const nodeRandom: RandomSource = (length) => new Uint8Array(randomBytes(length));
+/** Random bytes from the installed crypto provider. */
+const providerRandom: RandomSource = (length) => dlmsCrypto().randomBytes(length);
 
 function checkChallenge(challenge: Uint8Array, what: string): void {
   if (challenge.length < MIN_CHALLENGE_LENGTH || challenge.length > MAX_CHALLENGE_LENGTH) {
@@ -25,7 +26,7 @@ function checkChallenge(challenge: Uint8Array, what: string): void {
 }
 
 /** A fresh challenge (CtoS or StoC) of 8..64 bytes. */
-export function generateChallenge(length = 16, random: RandomSource = nodeRandom): Uint8Array {
+export function generateChallenge(length = 16, random: RandomSource = providerRandom): Uint8Array {
   if (!Number.isInteger(length) || length < MIN_CHALLENGE_LENGTH || length > MAX_CHALLENGE_LENGTH) {
     throw new DlmsError(
       DlmsErrorCode.Security,
@@ -76,7 +77,7 @@ export function hlsGmacF(input: HlsGmacInput): Uint8Array {
   if (!security.authentication) {
     throw new DlmsError(DlmsErrorCode.Security, 'HLS-GMAC security control must have the authentication bit');
   }
-  const gcm = input.aesGcm ?? nodeAesGcm;
+  const gcm = input.aesGcm ?? aesGcm;
   const { iv, aad } = gmacInputs(sc, input);
   const { tag } = gcm.encrypt(input.ek, iv, aad, new Uint8Array(0), SUITE0_TAG_LENGTH);
   const out = new Uint8Array(HLS_GMAC_F_LENGTH);
@@ -115,7 +116,7 @@ export function verifyHlsGmacF(f: Uint8Array, input: VerifyHlsGmacInput): number
   }
   const invocationCounter = r.u32();
   const tag = r.take(SUITE0_TAG_LENGTH);
-  const gcm = input.aesGcm ?? nodeAesGcm;
+  const gcm = input.aesGcm ?? aesGcm;
   const { iv, aad } = gmacInputs(sc, { ...input, invocationCounter });
   gcm.decrypt(input.ek, iv, aad, new Uint8Array(0), tag);
   return invocationCounter;

@@ -1,5 +1,6 @@
 export * from './aes-gcm.ts';
 export * from './ciphering.ts';
+export * from './crypto.ts';
 export * from './hls.ts';
 export * from './invocation-counter.ts';
 export * from './iv.ts';
