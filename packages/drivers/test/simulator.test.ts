@@ -1,4 +1,5 @@
-import { fromHex } from '@openhes/dlms';
+import { ControlState, type Limiter } from '@openhes/cosem';
+import { dateTimeFromInstant, fromHex } from '@openhes/dlms';
 import { type Fleet, meterRecord, startFleet } from '@openhes/simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CounterSource, DlmsDriver, loadDriverProfiles, ModelCache } from '../src/index.ts';
@@ -151,5 +152,112 @@ describe('DlmsDriver against the simulator on loopback', () => {
       code: 'DRIVER_ASSOCIATION_REJECTED',
       retryable: false,
     });
+  });
+});
+
+/** A meter of the fleet whose model has the object, past the meters the reading tests use. */
+function meterWith(classId: number): number {
+  for (let i = 3; i < fleet.size; i++) {
+    const p = PROFILES.get(meterRecord(fleet, i).profile)!;
+    if (p.objects.some((o) => o.class === classId)) return i;
+  }
+  throw new Error(`no meter with class ${classId}`);
+}
+
+describe('DlmsDriver control against the simulator', () => {
+  it('disconnects and reconnects the supply, reading the disconnector back each time', async () => {
+    const index = meterWith(70);
+    const driver = driverFor(index, new ModelCache());
+    const supply = driver.supply!;
+    expect(supply).toBeDefined();
+    await driver.open();
+    try {
+      const before = await supply.readDisconnector();
+      expect(before).toMatchObject({ outputState: true, controlState: ControlState.connected });
+      const off = await supply.disconnect();
+      expect(off).toEqual({
+        outputState: false,
+        controlState: ControlState.disconnected,
+        controlMode: before.controlMode,
+      });
+      expect(await supply.readDisconnector()).toEqual(off);
+      const on = await supply.reconnect();
+      // The simulated meters run control mode 4: remote_reconnect closes the relay at once.
+      expect(before.controlMode).toBe(4);
+      expect(on).toEqual({ outputState: true, controlState: ControlState.connected, controlMode: 4 });
+    } finally {
+      await driver.close();
+    }
+    const again = driverFor(index, new ModelCache());
+    await again.open();
+    try {
+      expect(await again.supply!.readDisconnector()).toMatchObject({ outputState: true, controlState: 1 });
+    } finally {
+      await again.close();
+    }
+  });
+
+  it('writes limiter thresholds and durations and reads them back, in this session and the next', async () => {
+    const index = meterWith(71);
+    const driver = driverFor(index, new ModelCache());
+    await driver.open();
+    let written: Limiter;
+    try {
+      const before = await driver.limiter!.readLimiter();
+      expect(before.monitoredValue.classId).toBe(3);
+      written = await driver.limiter!.setLimiter({
+        thresholdNormal: 4600,
+        thresholdEmergency: 2300,
+        minOverThresholdDuration: 1800,
+        minUnderThresholdDuration: 600,
+      });
+      expect(written).toMatchObject({
+        thresholdActive: 4600,
+        thresholdNormal: 4600,
+        thresholdEmergency: 2300,
+        minOverThresholdDuration: 1800,
+        minUnderThresholdDuration: 600,
+        emergencyProfileActive: false,
+      });
+    } finally {
+      await driver.close();
+    }
+    const next = driverFor(index, new ModelCache());
+    await next.open();
+    try {
+      expect(await next.limiter!.readLimiter()).toEqual(written);
+    } finally {
+      await next.close();
+    }
+  });
+
+  it('a refused limiter setting fails as DRIVER_REFUSED and the session goes on', async () => {
+    const index = meterWith(71);
+    const driver = driverFor(index, new ModelCache());
+    await driver.open();
+    try {
+      // The simulated limiter takes no emergency profile.
+      await expect(
+        driver.limiter!.setLimiter({
+          emergencyProfile: {
+            id: 1,
+            activationTime: dateTimeFromInstant(new Date(NOW), { deviation: -330 }),
+            duration: 3600,
+          },
+        }),
+      ).rejects.toMatchObject({ code: 'DRIVER_REFUSED', retryable: false });
+      expect((await driver.supply!.readDisconnector()).outputState).toBe(true);
+    } finally {
+      await driver.close();
+    }
+  });
+
+  it('a model without a disconnect control or a limiter gets neither', () => {
+    for (let i = 0; i < fleet.size; i++) {
+      const p = PROFILES.get(meterRecord(fleet, i).profile)!;
+      const d = driverFor(i, new ModelCache());
+      expect(d.supply !== undefined).toBe(p.objects.some((o) => o.class === 70));
+      expect(d.limiter !== undefined).toBe(p.objects.some((o) => o.class === 71));
+    }
   });
 });

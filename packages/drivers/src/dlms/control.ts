@@ -52,6 +52,16 @@ function decoded<T>(fn: () => T): T {
   }
 }
 
+/** A value the caller gave that the attribute's type cannot hold. */
+function encoded<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    const cause = toDriverError(e);
+    throw new DriverError(DriverErrorCode.Invalid, cause.message, { cause, detail: cause.detail ?? {} });
+  }
+}
+
 function protocol(message: string): DriverError {
   return new DriverError(DriverErrorCode.Protocol, message);
 }
@@ -148,38 +158,35 @@ export class DlmsLoadLimiting implements LoadLimiting {
     return this.#op((client) => this.#read(client));
   }
 
-  setLimiter(settings: LimiterSettings): Promise<Limiter> {
+  async setLimiter(settings: LimiterSettings): Promise<Limiter> {
+    const s = settings;
+    // Everything but the thresholds is checked and encoded before the first request.
+    const rest: [number, DlmsData][] = [];
+    if (s.minOverThresholdDuration !== undefined)
+      rest.push([LIM.minOver, seconds(s.minOverThresholdDuration, 'min_over_threshold_duration')]);
+    if (s.minUnderThresholdDuration !== undefined)
+      rest.push([LIM.minUnder, seconds(s.minUnderThresholdDuration, 'min_under_threshold_duration')]);
+    if (s.emergencyProfile !== undefined) {
+      const p = s.emergencyProfile;
+      rest.push([LIM.emergencyProfile, encoded(() => encodeEmergencyProfile(p))]);
+    }
+    if (s.emergencyProfileGroupIds !== undefined) {
+      const ids = s.emergencyProfileGroupIds.map(
+        (id): DlmsData => ({ type: 'long-unsigned', value: groupId(id) }),
+      );
+      rest.push([LIM.groupIds, { type: 'array', value: ids }]);
+    }
     return this.#op(async (client) => {
       const writes: [number, DlmsData][] = [];
-      const s = settings;
       if (s.thresholdNormal !== undefined || s.thresholdEmergency !== undefined) {
         // A threshold takes the type of the monitored value; the meter's own threshold tells it.
         const type = await this.#thresholdType(client);
-        const threshold = (v: number | bigint) => decoded(() => encodeThreshold(v, type));
+        const threshold = (v: number | bigint) => encoded(() => encodeThreshold(v, type));
         if (s.thresholdNormal !== undefined) writes.push([LIM.thresholdNormal, threshold(s.thresholdNormal)]);
         if (s.thresholdEmergency !== undefined)
           writes.push([LIM.thresholdEmergency, threshold(s.thresholdEmergency)]);
       }
-      if (s.minOverThresholdDuration !== undefined)
-        writes.push([LIM.minOver, seconds(s.minOverThresholdDuration, 'min_over_threshold_duration')]);
-      if (s.minUnderThresholdDuration !== undefined)
-        writes.push([LIM.minUnder, seconds(s.minUnderThresholdDuration, 'min_under_threshold_duration')]);
-      if (s.emergencyProfile !== undefined) {
-        const p = s.emergencyProfile;
-        writes.push([LIM.emergencyProfile, decoded(() => encodeEmergencyProfile(p))]);
-      }
-      if (s.emergencyProfileGroupIds !== undefined)
-        writes.push([
-          LIM.groupIds,
-          {
-            type: 'array',
-            value: s.emergencyProfileGroupIds.map((id) => ({
-              type: 'long-unsigned',
-              value: longUnsigned(id),
-            })),
-          },
-        ]);
-      for (const [attr, value] of writes) await client.set(this.#obis, LIMITER, attr, value);
+      for (const [attr, value] of [...writes, ...rest]) await client.set(this.#obis, LIMITER, attr, value);
       return this.#read(client);
     });
   }
@@ -204,7 +211,7 @@ function seconds(n: number, name: string): DlmsData {
   return { type: 'double-long-unsigned', value: n };
 }
 
-function longUnsigned(n: number): number {
+function groupId(n: number): number {
   if (!Number.isInteger(n) || n < 0 || n > 0xffff)
     throw new DriverError(DriverErrorCode.Invalid, `emergency profile group id ${n} outside 0..65535`);
   return n;
