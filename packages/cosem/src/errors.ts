@@ -9,6 +9,11 @@ export const CosemErrorCode = {
   Shape: 'COSEM_SHAPE',
   /** A value that cannot be encoded into the attribute's type. */
   Encode: 'COSEM_ENCODE',
+  /**
+   * A device profile that cannot be used: a missing or unknown `extends`, a cycle, or a field
+   * the validator refuses (`ProfileInvalidError.profile` and `.field` say which).
+   */
+  ProfileInvalid: 'COSEM_PROFILE_INVALID',
 } as const;
 export type CosemErrorCode = (typeof CosemErrorCode)[keyof typeof CosemErrorCode];
 
@@ -38,4 +43,29 @@ export class CosemError extends Error {
 
 export function isCosemError(e: unknown): e is CosemError {
   return e instanceof CosemError;
+}
+
+/**
+ * A device profile the resolver or validator refuses. `profile` is the profile id (or the file
+ * name when the file has no id), `field` the path of the offending field in the resolved
+ * profile, e.g. `objects[12].scaler` or `control.disconnect.association`; both are in `detail`.
+ */
+export class ProfileInvalidError extends CosemError {
+  readonly profile: string;
+  readonly field: string;
+
+  constructor(profile: string, field: string, message: string, options: { cause?: unknown } = {}) {
+    super(CosemErrorCode.ProfileInvalid, `device profile ${profile}: ${message}`, {
+      path: field,
+      detail: { profile, field },
+      ...(options.cause === undefined ? {} : { cause: options.cause }),
+    });
+    this.name = 'ProfileInvalidError';
+    this.profile = profile;
+    this.field = field;
+  }
+}
+
+export function isProfileInvalidError(e: unknown): e is ProfileInvalidError {
+  return e instanceof ProfileInvalidError;
 }

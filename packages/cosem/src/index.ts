@@ -11,4 +11,5 @@ export * from './describe.ts';
 export * from './errors.ts';
 export * from './obis.ts';
 export * from './obis-names.ts';
+export * from './profile/index.ts';
 export * from './units.ts';

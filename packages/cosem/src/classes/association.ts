@@ -1,3 +1,4 @@
+import { ClassId } from './ids.ts';
 import { type InterfaceClassDef, LOGICAL_NAME_ATTRIBUTE } from './types.ts';
 
 export const AssociationStatusNames = {
@@ -7,7 +8,7 @@ export const AssociationStatusNames = {
 } as const;
 
 export const ASSOCIATION_LN = {
-  classId: 15,
+  classId: ClassId.AssociationLN,
   version: 2,
   name: 'Association LN',
   attributes: [
@@ -78,7 +79,7 @@ export const ASSOCIATION_LN = {
 } as const satisfies InterfaceClassDef;
 
 export const SAP_ASSIGNMENT = {
-  classId: 17,
+  classId: ClassId.SapAssignment,
   version: 0,
   name: 'SAP assignment',
   attributes: [
@@ -102,7 +103,7 @@ export const SecuritySuiteNames = {
 } as const;
 
 export const SECURITY_SETUP = {
-  classId: 64,
+  classId: ClassId.SecuritySetup,
   version: 1,
   name: 'Security setup',
   attributes: [

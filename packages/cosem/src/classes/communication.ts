@@ -1,3 +1,4 @@
+import { ClassId } from './ids.ts';
 import { type InterfaceClassDef, LOGICAL_NAME_ATTRIBUTE } from './types.ts';
 
 export const CommSpeedNames = {
@@ -14,7 +15,7 @@ export const CommSpeedNames = {
 } as const;
 
 export const IEC_HDLC_SETUP = {
-  classId: 23,
+  classId: ClassId.IecHdlcSetup,
   version: 1,
   name: 'IEC HDLC setup',
   attributes: [
@@ -39,7 +40,7 @@ export const IEC_HDLC_SETUP = {
 } as const satisfies InterfaceClassDef;
 
 export const PUSH_SETUP = {
-  classId: 40,
+  classId: ClassId.PushSetup,
   version: 2,
   name: 'Push setup',
   attributes: [
@@ -113,7 +114,7 @@ export const PUSH_SETUP = {
 } as const satisfies InterfaceClassDef;
 
 export const TCP_UDP_SETUP = {
-  classId: 41,
+  classId: ClassId.TcpUdpSetup,
   version: 0,
   name: 'TCP-UDP setup',
   attributes: [
@@ -135,7 +136,7 @@ export const TCP_UDP_SETUP = {
 } as const satisfies InterfaceClassDef;
 
 export const GPRS_MODEM_SETUP = {
-  classId: 45,
+  classId: ClassId.GprsModemSetup,
   version: 0,
   name: 'GPRS modem setup',
   attributes: [
@@ -148,7 +149,7 @@ export const GPRS_MODEM_SETUP = {
 } as const satisfies InterfaceClassDef;
 
 export const GSM_DIAGNOSTIC = {
-  classId: 47,
+  classId: ClassId.GsmDiagnostic,
   version: 0,
   name: 'GSM diagnostic',
   attributes: [

@@ -1,3 +1,4 @@
+import { ClassId } from './ids.ts';
 import { type InterfaceClassDef, LOGICAL_NAME_ATTRIBUTE } from './types.ts';
 
 export const ImageTransferStatusNames = {
@@ -12,7 +13,7 @@ export const ImageTransferStatusNames = {
 } as const;
 
 export const IMAGE_TRANSFER = {
-  classId: 18,
+  classId: ClassId.ImageTransfer,
   version: 0,
   name: 'Image transfer',
   attributes: [
@@ -63,7 +64,7 @@ export const IMAGE_TRANSFER = {
 } as const satisfies InterfaceClassDef;
 
 export const REGISTER_MONITOR = {
-  classId: 21,
+  classId: ClassId.RegisterMonitor,
   version: 0,
   name: 'Register monitor',
   attributes: [
@@ -90,7 +91,7 @@ export const REGISTER_MONITOR = {
 } as const satisfies InterfaceClassDef;
 
 export const STATUS_MAPPING = {
-  classId: 63,
+  classId: ClassId.StatusMapping,
   version: 0,
   name: 'Status mapping',
   attributes: [
@@ -118,7 +119,7 @@ export const ControlModeNames = {
 } as const;
 
 export const DISCONNECT_CONTROL = {
-  classId: 70,
+  classId: ClassId.DisconnectControl,
   version: 0,
   name: 'Disconnect control',
   attributes: [
@@ -134,7 +135,7 @@ export const DISCONNECT_CONTROL = {
 } as const satisfies InterfaceClassDef;
 
 export const LIMITER = {
-  classId: 71,
+  classId: ClassId.Limiter,
   version: 0,
   name: 'Limiter',
   attributes: [

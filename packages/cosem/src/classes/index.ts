@@ -27,6 +27,7 @@ import type { AttributeDef, InterfaceClassDef, MethodDef } from './types.ts';
 export * from './association.ts';
 export * from './communication.ts';
 export * from './control.ts';
+export * from './ids.ts';
 export * from './registers.ts';
 export * from './time.ts';
 export * from './types.ts';
@@ -138,4 +139,14 @@ export function attributeIndex<Id extends InterfaceClassId>(classId: Id, name: A
 
 export function methodIndex<Id extends InterfaceClassId>(classId: Id, name: MethodNameOf<Id>): number {
   return getInterfaceClass(classId).methods.find((m: MethodDef) => m.name === name)!.index;
+}
+
+/**
+ * The scaler_unit attribute that scales a value attribute, as the class tables state it
+ * (`AttributeDef.scaledBy`): Register and Extended register value 2 → 3, Demand register
+ * current_average_value 2 and last_average_value 3 → 4. Undefined for every other
+ * attribute, scaler_unit itself and the status and capture_time attributes included.
+ */
+export function scalerUnitAttribute(classId: number, valueAttribute: number): number | undefined {
+  return attributeDef(classId, valueAttribute)?.scaledBy;
 }

@@ -1,7 +1,8 @@
+import { ClassId } from './ids.ts';
 import { type InterfaceClassDef, LOGICAL_NAME_ATTRIBUTE, RESET_METHOD } from './types.ts';
 
 export const DATA = {
-  classId: 1,
+  classId: ClassId.Data,
   version: 0,
   name: 'Data',
   attributes: [LOGICAL_NAME_ATTRIBUTE, { index: 2, name: 'value', type: 'any', access: 'rw', dynamic: true }],
@@ -9,12 +10,12 @@ export const DATA = {
 } as const satisfies InterfaceClassDef;
 
 export const REGISTER = {
-  classId: 3,
+  classId: ClassId.Register,
   version: 0,
   name: 'Register',
   attributes: [
     LOGICAL_NAME_ATTRIBUTE,
-    { index: 2, name: 'value', type: 'any', access: 'r', dynamic: true },
+    { index: 2, name: 'value', type: 'any', access: 'r', dynamic: true, scaledBy: 3 },
     {
       index: 3,
       name: 'scaler_unit',
@@ -28,12 +29,12 @@ export const REGISTER = {
 } as const satisfies InterfaceClassDef;
 
 export const EXTENDED_REGISTER = {
-  classId: 4,
+  classId: ClassId.ExtendedRegister,
   version: 0,
   name: 'Extended register',
   attributes: [
     LOGICAL_NAME_ATTRIBUTE,
-    { index: 2, name: 'value', type: 'any', access: 'r', dynamic: true },
+    { index: 2, name: 'value', type: 'any', access: 'r', dynamic: true, scaledBy: 3 },
     {
       index: 3,
       name: 'scaler_unit',
@@ -49,13 +50,13 @@ export const EXTENDED_REGISTER = {
 } as const satisfies InterfaceClassDef;
 
 export const DEMAND_REGISTER = {
-  classId: 5,
+  classId: ClassId.DemandRegister,
   version: 0,
   name: 'Demand register',
   attributes: [
     LOGICAL_NAME_ATTRIBUTE,
-    { index: 2, name: 'current_average_value', type: 'any', access: 'r', dynamic: true },
-    { index: 3, name: 'last_average_value', type: 'any', access: 'r', dynamic: true },
+    { index: 2, name: 'current_average_value', type: 'any', access: 'r', dynamic: true, scaledBy: 4 },
+    { index: 3, name: 'last_average_value', type: 'any', access: 'r', dynamic: true, scaledBy: 4 },
     {
       index: 4,
       name: 'scaler_unit',
@@ -81,7 +82,7 @@ export const DEMAND_REGISTER = {
 } as const satisfies InterfaceClassDef;
 
 export const REGISTER_ACTIVATION = {
-  classId: 6,
+  classId: ClassId.RegisterActivation,
   version: 0,
   name: 'Register activation',
   attributes: [
@@ -114,7 +115,7 @@ export const SortMethodNames = {
 } as const;
 
 export const PROFILE_GENERIC = {
-  classId: 7,
+  classId: ClassId.ProfileGeneric,
   version: 1,
   name: 'Profile generic',
   attributes: [

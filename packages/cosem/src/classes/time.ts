@@ -1,3 +1,4 @@
+import { ClassId } from './ids.ts';
 import { type InterfaceClassDef, LOGICAL_NAME_ATTRIBUTE } from './types.ts';
 
 export const ClockBaseNames = {
@@ -10,7 +11,7 @@ export const ClockBaseNames = {
 } as const;
 
 export const CLOCK = {
-  classId: 8,
+  classId: ClassId.Clock,
   version: 0,
   name: 'Clock',
   attributes: [
@@ -61,7 +62,7 @@ export const CLOCK = {
 } as const satisfies InterfaceClassDef;
 
 export const SCRIPT_TABLE = {
-  classId: 9,
+  classId: ClassId.ScriptTable,
   version: 0,
   name: 'Script table',
   attributes: [
@@ -72,7 +73,7 @@ export const SCRIPT_TABLE = {
 } as const satisfies InterfaceClassDef;
 
 export const SPECIAL_DAYS_TABLE = {
-  classId: 11,
+  classId: ClassId.SpecialDaysTable,
   version: 0,
   name: 'Special days table',
   attributes: [
@@ -86,7 +87,7 @@ export const SPECIAL_DAYS_TABLE = {
 } as const satisfies InterfaceClassDef;
 
 export const ACTIVITY_CALENDAR = {
-  classId: 20,
+  classId: ClassId.ActivityCalendar,
   version: 0,
   name: 'Activity calendar',
   attributes: [
@@ -163,7 +164,7 @@ export const SingleActionScheduleTypeNames = {
 } as const;
 
 export const SINGLE_ACTION_SCHEDULE = {
-  classId: 22,
+  classId: ClassId.SingleActionSchedule,
   version: 0,
   name: 'Single action schedule',
   attributes: [

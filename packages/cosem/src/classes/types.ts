@@ -70,6 +70,11 @@ export interface AttributeDef {
   readonly dynamic: boolean;
   /** First class version that has this attribute (default 0). */
   readonly since?: number;
+  /**
+   * Index of the scaler_unit attribute that scales this attribute's value (Register value 2
+   * → 3, Demand register current/last average value 2 and 3 → 4). Absent: not scaled.
+   */
+  readonly scaledBy?: number;
   readonly note?: string;
 }
 
