@@ -207,7 +207,9 @@ export type ControlCapability = keyof ControlCapabilities;
 /**
  * One interface for every kind of meter: a session that reads. Each control capability is
  * present only when the driver implements it and the meter's device profile has its objects
- * (`capabilitiesOf`); absent, the accessor is undefined.
+ * (`capabilitiesOf`); a driver may also leave out what its session cannot use (the DLMS driver
+ * on a read-only association). Absent, the accessor is undefined (`requireCapability` turns
+ * that into DRIVER_UNSUPPORTED).
  */
 export interface MeterDriver extends DriverSession, MeterReading {
   readonly supply?: SupplyControl;

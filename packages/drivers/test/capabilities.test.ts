@@ -14,13 +14,15 @@ import {
 
 const PROFILES = loadDriverProfiles();
 
-function driverOn(profile: DriverProfile): DlmsDriver {
+/** A driver on the management association (full rights) unless another is named. */
+function driverOn(profile: DriverProfile, association = 'management'): DlmsDriver {
   return new DlmsDriver({
     meterId: 1,
     profile,
     endpoint: { transport: 'tcp', host: '127.0.0.1', port: 1 },
-    secrets: {},
+    secrets: { password: 'x', ek: new Uint8Array(16), ak: new Uint8Array(16) },
     cache: new ModelCache(),
+    association,
   });
 }
 
@@ -67,6 +69,23 @@ describe('capabilities derived from the device profile', () => {
       expect(d[c]).toBeUndefined();
       expect(() => requireCapability(d, c)).toThrow(expect.objectContaining({ code: 'DRIVER_UNSUPPORTED' }));
     }
+  });
+
+  it('a session on a read-only association is offered no control, whatever the model has', () => {
+    const p = PROFILES.get('is15959-1ph')!;
+    for (const association of ['public', 'reader']) {
+      expect(sorted(driverCapabilities(driverOn(p, association)))).toEqual(['reading']);
+    }
+    // With no keys the strongest usable association is LLS (read-only): no control either.
+    const lls = new DlmsDriver({
+      meterId: 1,
+      profile: p,
+      endpoint: { transport: 'tcp', host: '127.0.0.1', port: 1 },
+      secrets: { password: 'x' },
+      cache: new ModelCache(),
+    });
+    expect(lls.supply).toBeUndefined();
+    expect(lls.limiter).toBeUndefined();
   });
 
   it('is pure: the same profile gives the same set and is left unchanged', () => {

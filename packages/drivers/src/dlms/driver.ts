@@ -9,7 +9,7 @@ import {
 } from '@openhes/cosem';
 import { type DlmsData, dateTimeFromData, dateTimeToOctets } from '@openhes/dlms';
 import type { DlmsClientOptions, FrameTrace } from '@openhes/transport';
-import { capabilitiesOf, capabilityObject } from '../capabilities.ts';
+import { capabilityObject } from '../capabilities.ts';
 import type {
   ClockReading,
   DriverEvent,
@@ -19,7 +19,7 @@ import type {
   ProfileKind,
   SupplyControl,
 } from '../driver.ts';
-import { DriverError, DriverErrorCode, toDriverError, unsupported } from '../errors.ts';
+import { DriverError, DriverErrorCode, isDriverError, toDriverError, unsupported } from '../errors.ts';
 import {
   chooseAssociation,
   type DriverProfile,
@@ -91,11 +91,22 @@ export interface DlmsDriverConfig {
 
 const DEFAULT_CLIENT_TITLE = Uint8Array.from([0x4f, 0x48, 0x45, 0x53, 0, 0, 0, 1]);
 
+/** Whether the association a session would use has write/act rights (a bad choice fails at open). */
+function mayControl(p: DriverProfile, secrets: MeterSecrets, association: string | undefined): boolean {
+  try {
+    return chooseAssociation(p, secrets, association).rights === 'full';
+  } catch (e) {
+    if (isDriverError(e)) return false;
+    throw e;
+  }
+}
+
 /**
  * A DLMS/COSEM meter read and controlled through the device profile of its model. Offers
  * reading and clock, and supply control and load limiting where the model has a disconnect
- * control (class 70) and a limiter (class 71). Tariff programming, firmware and keys are not
- * implemented by this driver yet, so it never offers them.
+ * control (class 70) and a limiter (class 71) and the session's association has full rights.
+ * Tariff programming, firmware and keys are not implemented by this driver yet, so it never
+ * offers them.
  */
 export class DlmsDriver implements MeterDriver {
   readonly meterId: number;
@@ -113,11 +124,13 @@ export class DlmsDriver implements MeterDriver {
     this.#c = config;
     this.#now = config.now ?? Date.now;
     const p = config.profile;
-    const can = capabilitiesOf(p);
     const op: DlmsOperation = (fn) => this.#op(fn);
-    const supply = can.has('supply') ? capabilityObject(p, 'supply') : undefined;
+    // Control goes over the session's association: offered only where that one may write and act.
+    const may = mayControl(p, config.secrets, config.association);
+    const object = (c: 'supply' | 'limiter') => (may ? capabilityObject(p, c) : undefined);
+    const supply = object('supply');
     this.supply = supply === undefined ? undefined : new DlmsSupplyControl(op, supply.obis);
-    const limiter = can.has('limiter') ? capabilityObject(p, 'limiter') : undefined;
+    const limiter = object('limiter');
     this.limiter = limiter === undefined ? undefined : new DlmsLoadLimiting(op, limiter.obis);
   }
 
