@@ -1,14 +1,13 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { type TypeBoxTypeProvider, TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
-import type { Clock, Store } from '@openhes/core';
+import type { BusMessage, Clock, EventBus, Store } from '@openhes/core';
 import Fastify, { type FastifyBaseLogger, type FastifyServerOptions } from 'fastify';
 import { LoginLimiter, type LoginLimitOptions } from './auth/rate-limit.ts';
 import type { AcquisitionPort, Api, ApiContext } from './context.ts';
 import { ApiErrorCode, toHttpError } from './errors.ts';
 import { guardRoutes, installHooks } from './hooks.ts';
 import { createMetrics, type MetricsRegistry } from './metrics.ts';
-import { memoryPlanStore, type ReadingPlanStore } from './plans.ts';
 import { authRoutes } from './routes/auth/routes.ts';
 import { collectionRoutes } from './routes/collection/routes.ts';
 import { eventRoutes } from './routes/events/routes.ts';
@@ -21,8 +20,10 @@ import { userRoutes } from './routes/users/routes.ts';
 export interface BuildApiOptions {
   store: Store;
   acquisition?: AcquisitionPort;
-  /** Defaults to an in-memory plan store (plans are lost on restart). */
-  plans?: ReadingPlanStore;
+  /** Where changes made through the API are announced (`meter.changed`, `plan.changed`). */
+  bus?: EventBus;
+  /** Device profiles the head end knows; meter imports naming another are refused. */
+  deviceProfiles?: ReadonlySet<string>;
   clock?: Clock;
   /** A pino-compatible logger, or Fastify logger options; off by default. */
   logger?: FastifyBaseLogger | FastifyServerOptions['logger'];
@@ -47,10 +48,19 @@ function isLogger(l: unknown): l is FastifyBaseLogger {
 export async function buildApi(options: BuildApiOptions): Promise<Api> {
   const clock = options.clock ?? systemClock;
   const { registry, metrics } = options.metrics ?? createMetrics();
+  let announceFailed: (e: unknown) => void = () => {};
+  const announce = (type: string, key: string, payload: unknown): void => {
+    const bus = options.bus;
+    if (bus === undefined) return;
+    const message: BusMessage = { id: crypto.randomUUID(), type, key, at: clock.now(), payload };
+    bus.publish([message]).catch((e: unknown) => announceFailed(e));
+  };
   const ctx: ApiContext = {
     store: options.store,
-    plans: options.plans ?? memoryPlanStore(clock),
     acquisition: options.acquisition,
+    deviceProfiles: options.deviceProfiles,
+    onMeterChange: (m) => announce('meter.changed', `meter:${m.id}`, { meterId: m.id, serial: m.serial }),
+    onPlanChange: (id) => announce('plan.changed', `plan:${id}`, { planId: id }),
     clock,
     metrics,
     registry,
@@ -78,6 +88,7 @@ export async function buildApi(options: BuildApiOptions): Promise<Api> {
   );
   app.addContentTypeParser('text/csv', { parseAs: 'string' }, (_req, text, done) => done(null, text));
 
+  announceFailed = (e) => app.log.warn({ err: e }, 'announcing a change on the bus failed');
   guardRoutes(app);
   installHooks(app, ctx);
 

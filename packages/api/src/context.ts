@@ -1,11 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { Clock, CollectionStatus, Store } from '@openhes/core';
+import type { Clock, CollectionStatus, Meter, Store } from '@openhes/core';
 import type { FastifyBaseLogger, FastifyInstance, RawServerDefault } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { LoginLimiter } from './auth/rate-limit.ts';
 import type { HesMetrics } from './metrics.ts';
-import type { ReadingPlanStore } from './plans.ts';
 
 export interface OnDemandResult {
   status: CollectionStatus;
@@ -25,8 +24,13 @@ export interface AcquisitionPort {
 
 export interface ApiContext {
   store: Store;
-  plans: ReadingPlanStore;
   acquisition: AcquisitionPort | undefined;
+  /** Device profiles the head end knows; imports naming another are refused. Unchecked when absent. */
+  deviceProfiles: ReadonlySet<string> | undefined;
+  /** Announces a meter created or updated through the API (bus `meter.changed`). */
+  onMeterChange(meter: Meter): void;
+  /** Announces a plan created, replaced or deleted through the API (bus `plan.changed`). */
+  onPlanChange(planId: number): void;
   clock: Clock;
   metrics: HesMetrics;
   registry: Registry;

@@ -1,9 +1,9 @@
-import { isCoreError } from '@openhes/core';
-import { isStorageError, StorageErrorCode } from '@openhes/storage';
+import { ErrorKind, isCodedError } from '@openhes/core';
 
 /**
- * Stable codes of the HTTP API. Codes of lower layers (storage, core, acquisition) pass
- * through unchanged where they are meaningful to a caller.
+ * Stable codes of the HTTP API. Errors of lower layers are mapped by their port-level `kind`
+ * (never by an adapter's own code); their codes pass through as `detail.reason` where they
+ * are meaningful to a caller.
  */
 export const ApiErrorCode = {
   ValidationFailed: 'VALIDATION_FAILED',
@@ -71,30 +71,27 @@ function body(code: string, message: string, detail?: Record<string, unknown>): 
 /** The only place where errors of any layer become HTTP statuses. */
 export function toHttpError(e: unknown): HttpError {
   if (e instanceof ApiError) return { status: e.status, body: body(e.code, e.message, e.detail) };
-  if (isStorageError(e)) {
+  if (isCodedError(e)) {
     const reason = typeof e.detail?.reason === 'string' ? e.detail.reason : undefined;
-    switch (e.code) {
-      case StorageErrorCode.NotFound:
-        return { status: 404, body: body(ApiErrorCode.NotFound, e.message) };
-      case StorageErrorCode.Conflict:
-        return reason === 'STORAGE_INVALID_TRANSITION'
-          ? { status: 409, body: body(ApiErrorCode.InvalidTransition, e.message) }
-          : { status: 409, body: body(ApiErrorCode.Conflict, e.message) };
-      case StorageErrorCode.InvalidInput:
+    switch (e.kind) {
+      case ErrorKind.invalid:
         return {
           status: 400,
-          body: body(ApiErrorCode.ValidationFailed, e.message, reason ? { reason } : undefined),
+          body: body(ApiErrorCode.ValidationFailed, e.message, { reason: reason ?? e.code }),
         };
-      case StorageErrorCode.Busy:
-      case StorageErrorCode.Unavailable:
-      case StorageErrorCode.Closed:
+      case ErrorKind.notFound:
+        return { status: 404, body: body(ApiErrorCode.NotFound, e.message) };
+      case ErrorKind.conflict:
+        return reason?.endsWith('INVALID_TRANSITION') || e.code.endsWith('INVALID_TRANSITION')
+          ? { status: 409, body: body(ApiErrorCode.InvalidTransition, e.message) }
+          : { status: 409, body: body(ApiErrorCode.Conflict, e.message) };
+      case ErrorKind.busy:
+      case ErrorKind.unavailable:
         return { status: 503, body: body(ApiErrorCode.StoreUnavailable, e.message) };
       default:
         return { status: 500, body: body(ApiErrorCode.Internal, 'internal error') };
     }
   }
-  if (isCoreError(e))
-    return { status: 400, body: body(ApiErrorCode.ValidationFailed, e.message, { reason: e.code }) };
   const f = (typeof e === 'object' && e !== null ? e : {}) as FastifyLikeError;
   const message = typeof f.message === 'string' ? f.message : 'error';
   if (Array.isArray(f.validation)) return { status: 400, body: body(ApiErrorCode.ValidationFailed, message) };

@@ -17,13 +17,3 @@ export type { AcquisitionPort, Api, OnDemandResult } from './context.ts';
 export { ApiError, ApiErrorCode, toHttpError } from './errors.ts';
 export { createMetrics, type HesMetrics, type MetricsRegistry } from './metrics.ts';
 export { generateOpenApi, openApiJson } from './openapi.ts';
-export {
-  filePlanStore,
-  memoryPlanStore,
-  type NewReadingPlan,
-  type PlanMeters,
-  PlanReadKind,
-  type PlanStoreOptions,
-  type ReadingPlan,
-  type ReadingPlanStore,
-} from './plans.ts';

@@ -1,10 +1,8 @@
 import { StorageError } from '@openhes/storage';
-import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LoginLimiter } from '../src/auth/rate-limit.ts';
 import { bearerToken } from '../src/auth/tokens.ts';
 import { toHttpError } from '../src/errors.ts';
-import { parseCsv } from '../src/routes/meters/commands.ts';
 
 describe('LoginLimiter', () => {
   it('forgets failures older than the window and locks after maxFailures inside it', () => {
@@ -32,21 +30,6 @@ describe('LoginLimiter', () => {
     for (const ip of ['a', 'b', 'c']) l.fail(LoginLimiter.key('u', ip));
     expect(l.retryAfterMs(LoginLimiter.key('U', 'a'))).toBe(0);
     expect(l.retryAfterMs(LoginLimiter.key('U', 'c'))).toBeGreaterThan(0);
-  });
-});
-
-describe('parseCsv', () => {
-  it('round-trips quoted fields with commas, quotes and line breaks', () => {
-    const field = fc.string({ maxLength: 8 });
-    fc.assert(
-      fc.property(
-        fc.array(fc.array(field, { minLength: 2, maxLength: 4 }), { minLength: 1, maxLength: 5 }),
-        (rows) => {
-          const text = rows.map((r) => r.map((f) => `"${f.replaceAll('"', '""')}"`).join(',')).join('\r\n');
-          expect(parseCsv(text)).toEqual(rows);
-        },
-      ),
-    );
   });
 });
 

@@ -15,3 +15,5 @@ export * from './paging.ts';
 export type * from './ports.ts';
 export * from './services/reading-ingest.ts';
 export * from './validation.ts';
+export * from './usecases/import-meters.ts';
+export * from './usecases/meter-address.ts';

@@ -6,9 +6,9 @@ import type {
   CollectionOutcome,
   MeterEvent,
   Reading,
+  ReadingPlan,
   User,
 } from '@openhes/core';
-import type { ReadingPlan } from '../plans.ts';
 import { iso, isoOrNull } from './time.ts';
 
 export function presentReading(r: Reading) {

@@ -1,10 +1,16 @@
+import {
+  csvMeterRows,
+  importMeters,
+  jsonMeterRows,
+  MeterImportError,
+  type MeterListRow,
+} from '@openhes/core';
 import { Type } from 'typebox';
 import type { Api, ApiContext } from '../../context.ts';
 import { ApiError, ApiErrorCode, notFound } from '../../errors.ts';
 import { presentChannel, presentMeter } from '../../presenters/meter.ts';
 import { presentLatest } from '../../presenters/records.ts';
 import { IdParams, replies } from '../common/schema.ts';
-import { csvToRows, type ImportRow, importMeters, listMeters } from './commands.ts';
 import {
   Channel,
   ImportBody,
@@ -49,7 +55,7 @@ export function meterRoutes(app: Api, ctx: ApiContext): void {
       },
     },
     async (req) => {
-      const page = await listMeters(store.meters, req.query);
+      const page = await store.meters.list(req.query);
       return { items: page.items.map(presentMeter), nextCursor: page.nextCursor };
     },
   );
@@ -73,7 +79,8 @@ export function meterRoutes(app: Api, ctx: ApiContext): void {
       schema: {
         operationId: 'importMeters',
         tags: ['meters'],
-        summary: 'Register meters from a JSON array or CSV; serials already known are left unchanged',
+        summary:
+          'Register meters from a JSON array or CSV; a serial already known is updated from its row (status unchanged)',
         body: {
           content: {
             'application/json': { schema: ImportBody },
@@ -85,23 +92,20 @@ export function meterRoutes(app: Api, ctx: ApiContext): void {
     },
     async (req) => {
       const body = req.body as unknown;
-      let rows: ImportRow[];
-      let failed: { row: number; code: string; message: string }[] = [];
-      if (typeof body === 'string') {
-        const csv = csvToRows(body);
-        if (csv.problems.length > 0 && csv.rows.length === 0) {
-          const p = csv.problems[0]!;
-          throw new ApiError(400, p.code, p.message);
-        }
-        rows = csv.rows;
-        failed = csv.problems;
-      } else {
-        rows = (body as unknown[]).map((value, i) => ({ row: i + 1, value }));
+      let rows: MeterListRow[];
+      try {
+        rows = typeof body === 'string' ? csvMeterRows(body) : jsonMeterRows(body as unknown[]);
+      } catch (e) {
+        if (e instanceof MeterImportError) throw new ApiError(400, e.code, e.message, e.detail);
+        throw e;
       }
-      const result = await importMeters(store.meters, rows);
+      const result = await importMeters({ meters: store.meters }, rows, {
+        ...(ctx.deviceProfiles === undefined ? {} : { profiles: ctx.deviceProfiles }),
+        onChange: (m) => ctx.onMeterChange(m),
+      });
       req.audit.target = 'meters';
-      req.audit.detail = { created: result.created, existing: result.existing, failed: result.failed.length };
-      return { ...result, failed: [...failed, ...result.failed] };
+      req.audit.detail = { created: result.created, existing: result.updated, failed: result.failed.length };
+      return { created: result.created, existing: result.updated, failed: result.failed, ids: result.ids };
     },
   );
 
@@ -119,7 +123,9 @@ export function meterRoutes(app: Api, ctx: ApiContext): void {
     async (req) => {
       req.audit.target = `meter:${req.params.id}`;
       req.audit.detail = { changed: Object.keys(req.body) };
-      return presentMeter(await store.meters.update(req.params.id, req.body));
+      const m = await store.meters.update(req.params.id, req.body);
+      ctx.onMeterChange(m);
+      return presentMeter(m);
     },
   );
 

@@ -58,6 +58,9 @@ export const MeterListQuery = Type.Object(
     protocol: Type.Optional(Protocol),
     deviceProfile: Type.Optional(text()),
     customerClass: Type.Optional(Customer),
+    search: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 128, description: 'Case-insensitive substring of the serial' }),
+    ),
     limit: Type.Optional(Limit),
     cursor: Type.Optional(Cursor),
   },
@@ -93,8 +96,18 @@ export const ImportCsv = Type.String({
 
 export const ImportReply = Type.Object({
   created: Type.Integer(),
-  existing: Type.Integer({ description: 'Rows whose serial is already registered (left unchanged)' }),
-  failed: Type.Array(Type.Object({ row: Type.Integer(), code: Type.String(), message: Type.String() })),
+  existing: Type.Integer({
+    description: 'Rows whose serial is already registered: updated from the row (status unchanged)',
+  }),
+  failed: Type.Array(
+    Type.Object({
+      row: Type.Integer({ description: 'Data row, from 1 (the CSV header is not counted)' }),
+      line: Type.Integer({ description: 'Source line where the row starts (CSV); the row number for JSON' }),
+      field: Type.Optional(Type.String({ description: 'The offending column, when one is to blame' })),
+      code: Type.String(),
+      message: Type.String(),
+    }),
+  ),
   ids: Type.Array(Type.Integer(), { description: 'Ids of created meters, in row order' }),
 });
 

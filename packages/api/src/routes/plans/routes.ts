@@ -6,7 +6,7 @@ import { IdParams, NoContent, replies } from '../common/schema.ts';
 import { Plan, PlanBody } from './schema.ts';
 
 export function planRoutes(app: Api, ctx: ApiContext): void {
-  const { plans } = ctx;
+  const { store } = ctx;
 
   app.get(
     '/plans',
@@ -17,14 +17,14 @@ export function planRoutes(app: Api, ctx: ApiContext): void {
         response: replies(200, Type.Object({ items: Type.Array(Plan) })),
       },
     },
-    async () => ({ items: (await plans.list()).map(presentPlan) }),
+    async () => ({ items: (await store.plans.list()).map(presentPlan) }),
   );
 
   app.get(
     '/plans/:id',
     { schema: { operationId: 'getPlan', tags: ['plans'], params: IdParams, response: replies(200, Plan) } },
     async (req) => {
-      const p = await plans.get(req.params.id);
+      const p = await store.plans.get(req.params.id);
       if (!p) throw notFound(`plan ${req.params.id}`);
       return presentPlan(p);
     },
@@ -34,9 +34,10 @@ export function planRoutes(app: Api, ctx: ApiContext): void {
     '/plans',
     { schema: { operationId: 'createPlan', tags: ['plans'], body: PlanBody, response: replies(201, Plan) } },
     async (req, reply) => {
-      const p = await plans.create(req.body);
+      const p = await store.plans.create(req.body);
       req.audit.target = `plan:${p.id}`;
       req.audit.detail = { name: p.name, cron: p.cron };
+      ctx.onPlanChange(p.id);
       return reply.status(201).send(presentPlan(p));
     },
   );
@@ -54,9 +55,10 @@ export function planRoutes(app: Api, ctx: ApiContext): void {
     },
     async (req) => {
       req.audit.target = `plan:${req.params.id}`;
-      const p = await plans.replace(req.params.id, req.body);
+      const p = await store.plans.replace(req.params.id, req.body);
       if (!p) throw notFound(`plan ${req.params.id}`);
       req.audit.detail = { name: p.name, cron: p.cron, enabled: p.enabled };
+      ctx.onPlanChange(p.id);
       return presentPlan(p);
     },
   );
@@ -68,7 +70,8 @@ export function planRoutes(app: Api, ctx: ApiContext): void {
     },
     async (req, reply) => {
       req.audit.target = `plan:${req.params.id}`;
-      if (!(await plans.delete(req.params.id))) throw notFound(`plan ${req.params.id}`);
+      if (!(await store.plans.delete(req.params.id))) throw notFound(`plan ${req.params.id}`);
+      ctx.onPlanChange(req.params.id);
       return reply.status(204).send(null);
     },
   );

@@ -1,5 +1,5 @@
+import { READ_KINDS } from '@openhes/core';
 import { Type } from 'typebox';
-import { PlanReadKind } from '../../plans.ts';
 import { DateTime } from '../common/schema.ts';
 
 const CRON_FIELD = '[0-9*/,\\-A-Za-z?LW#]+';
@@ -27,7 +27,7 @@ export const PlanBody = Type.Object(
       pattern: `^${CRON_FIELD}( ${CRON_FIELD}){4,5}$`,
       description: 'Cron expression, 5 or 6 fields, UTC (e.g. "*/15 * * * *")',
     }),
-    reads: Type.Array(Type.Union(Object.values(PlanReadKind).map((k) => Type.Literal(k))), {
+    reads: Type.Array(Type.Union(READ_KINDS.map((k) => Type.Literal(k))), {
       minItems: 1,
       uniqueItems: true,
     }),

@@ -1,0 +1,548 @@
+import { parse } from 'csv-parse/sync';
+import {
+  type CustomerClass,
+  type KeyPurpose,
+  type Meter,
+  type MeterPatch,
+  MeterProtocol,
+  type MeterStatus,
+  type NewMeter,
+  type PaymentMode,
+} from '../domain/meter.ts';
+import { CodedError, ErrorKind, isCodedError } from '../errors.ts';
+import type { MeterStore, SecretVault } from '../ports.ts';
+import { validateNewMeter } from '../validation.ts';
+import { formatMeterAddress } from './meter-address.ts';
+
+/**
+ * The one meter import. A meter list is CSV (RFC 4180, a header row naming the columns) or a
+ * JSON array of objects, in either of two shapes that may be mixed column by column:
+ * - the registry's own fields (`serial, manufacturer, model, deviceProfile, protocol,
+ *   address, status, customerClass, tariff, paymentMode, servicePointId, sectionId, keyRefs`);
+ * - the simulator's export (`serial, host, port, framing, serverAddress, profile, loadClass,
+ *   systemTitle, password, ek, ak, kek`, plus informational columns that are ignored).
+ * Rules, the same for every caller:
+ * - each row is checked on its own; a problem names its row, source line and field;
+ * - a device profile must be one of the known profiles when the caller passes them;
+ * - secrets (password, ek, ak, kek) are stored through the secret vault, never in the meter;
+ * - a serial already registered (or repeated in the list) is updated from the row: the
+ *   fields the row gives replace the stored ones (status is never changed by an import).
+ */
+export const MeterImportCode = {
+  /** The list has no rows (or no header row). */
+  Empty: 'IMPORT_EMPTY',
+  /** The list is not JSON/CSV that can be read at all. */
+  Malformed: 'IMPORT_MALFORMED',
+  /** A column (or JSON property) no rule knows. */
+  UnknownColumn: 'IMPORT_UNKNOWN_COLUMN',
+  /** A row breaks a field rule. */
+  InvalidRow: 'VALIDATION_FAILED',
+  /** A row names a device profile the head end does not know. */
+  UnknownProfile: 'IMPORT_UNKNOWN_PROFILE',
+} as const;
+export type MeterImportCode = (typeof MeterImportCode)[keyof typeof MeterImportCode];
+
+/** The whole list cannot be imported (as opposed to one row of it). */
+export class MeterImportError extends CodedError {
+  constructor(code: MeterImportCode, message: string, detail?: Record<string, unknown>) {
+    super(ErrorKind.invalid, code, message, detail === undefined ? {} : { detail });
+    this.name = 'MeterImportError';
+  }
+}
+
+/** One row of a meter list: its position among the rows (1-based) and its first source line. */
+export interface MeterListRow {
+  row: number;
+  line: number;
+  value: Readonly<Record<string, unknown>>;
+}
+
+export interface MeterImportProblem {
+  row: number;
+  line: number;
+  /** The offending column, when one is to blame. */
+  field?: string;
+  code: string;
+  message: string;
+}
+
+const REGISTRY_COLUMNS = [
+  'serial',
+  'manufacturer',
+  'model',
+  'deviceProfile',
+  'protocol',
+  'address',
+  'keyRefs',
+  'status',
+  'customerClass',
+  'tariff',
+  'paymentMode',
+  'servicePointId',
+  'sectionId',
+] as const;
+const SIMULATOR_COLUMNS = [
+  'host',
+  'port',
+  'framing',
+  'serverAddress',
+  'profile',
+  'loadClass',
+  'systemTitle',
+  'password',
+  'ek',
+  'ak',
+  'kek',
+] as const;
+/** Columns of the simulator's export that describe the simulated meter, not the registry. */
+const IGNORED_COLUMNS = [
+  'id',
+  'role',
+  'transformer',
+  'feeder',
+  'associations',
+  'securitySuite',
+  'pushProtection',
+  'pushClientSap',
+] as const;
+const KNOWN_COLUMNS: ReadonlySet<string> = new Set<string>([
+  ...REGISTRY_COLUMNS,
+  ...SIMULATOR_COLUMNS,
+  ...IGNORED_COLUMNS,
+]);
+
+const csvOptions = () => ({
+  relax_column_count: true,
+  skip_empty_lines: true,
+  trim: true,
+  record_delimiter: ['\r\n', '\n'],
+});
+
+function malformed(e: unknown): MeterImportError {
+  const x = e as { message?: unknown; lines?: unknown };
+  return new MeterImportError(
+    MeterImportCode.Malformed,
+    `meter list is not valid CSV: ${typeof x.message === 'string' ? x.message : String(e)}`,
+    typeof x.lines === 'number' ? { line: x.lines } : undefined,
+  );
+}
+
+/** RFC 4180 records (quoted fields with commas, `""` and line breaks; CRLF or LF rows). */
+export function parseCsv(text: string): string[][] {
+  try {
+    return parse(text, csvOptions()) as string[][];
+  } catch (e) {
+    throw malformed(e);
+  }
+}
+
+function unknownColumns(names: Iterable<string>): void {
+  const unknown = [...names].filter((c) => !KNOWN_COLUMNS.has(c));
+  if (unknown.length > 0)
+    throw new MeterImportError(MeterImportCode.UnknownColumn, `unknown columns: ${unknown.join(', ')}`, {
+      columns: unknown,
+    });
+}
+
+/** Line breaks inside the fields of a record; csv-parse counts a CRLF inside quotes as two lines. */
+function lineBreaks(fields: readonly string[]): { lines: number; crlf: number } {
+  let lines = 0;
+  let crlf = 0;
+  for (const f of fields) {
+    lines += f.match(/\r\n|\r|\n/g)?.length ?? 0;
+    crlf += f.match(/\r\n/g)?.length ?? 0;
+  }
+  return { lines, crlf };
+}
+
+/** Rows of a CSV meter list; empty cells are absent values. Throws MeterImportError for the whole list. */
+export function csvMeterRows(text: string): MeterListRow[] {
+  let records: { record: string[]; info: { lines: number } }[];
+  try {
+    records = parse(text, { ...csvOptions(), info: true }) as unknown as {
+      record: string[];
+      info: { lines: number };
+    }[];
+  } catch (e) {
+    throw malformed(e);
+  }
+  const [header, ...data] = records;
+  if (header === undefined) throw new MeterImportError(MeterImportCode.Empty, 'no header row');
+  const cols = header.record;
+  unknownColumns(cols);
+  let overcounted = lineBreaks(header.record).crlf;
+  return data.map(({ record, info }, i) => {
+    const breaks = lineBreaks(record);
+    overcounted += breaks.crlf;
+    const value: Record<string, unknown> = {};
+    cols.forEach((c, j) => {
+      const v = record[j];
+      if (v !== undefined && v !== '') value[c] = v;
+    });
+    if (record.length !== cols.length)
+      value[FIELD_COUNT] = `${record.length} fields, the header has ${cols.length}`;
+    return { row: i + 1, line: info.lines - overcounted - breaks.lines, value };
+  });
+}
+
+/** Marks a CSV row whose field count differs from the header's. */
+const FIELD_COUNT = '\u0000fields';
+
+/** Rows of an already parsed JSON meter list (an array of objects). */
+export function jsonMeterRows(values: readonly unknown[]): MeterListRow[] {
+  const rows = values.map((v, i) => ({
+    row: i + 1,
+    line: i + 1,
+    value: (typeof v === 'object' && v !== null && !Array.isArray(v) ? v : { [NOT_OBJECT]: true }) as Record<
+      string,
+      unknown
+    >,
+  }));
+  const names = new Set<string>();
+  for (const r of rows) for (const k of Object.keys(r.value)) if (k !== NOT_OBJECT) names.add(k);
+  unknownColumns(names);
+  return rows;
+}
+
+const NOT_OBJECT = '\u0000not-object';
+
+/** A meter list in either format: a JSON array when it starts with `[`, else CSV. */
+export function parseMeterList(text: string): MeterListRow[] {
+  const t = text.trim();
+  if (t === '') throw new MeterImportError(MeterImportCode.Empty, 'the meter list is empty');
+  if (!t.startsWith('[')) return csvMeterRows(text);
+  let values: unknown;
+  try {
+    values = JSON.parse(t);
+  } catch (e) {
+    throw new MeterImportError(
+      MeterImportCode.Malformed,
+      `meter list is not valid JSON: ${(e as Error).message}`,
+    );
+  }
+  if (!Array.isArray(values)) throw new MeterImportError(MeterImportCode.Malformed, 'expected a JSON array');
+  return jsonMeterRows(values);
+}
+
+/** What the importer needs of a known device profile. */
+export interface KnownDeviceProfile {
+  manufacturer?: string | undefined;
+}
+
+export interface MeterImportOptions {
+  /** The device profiles the head end knows; rows naming another are refused. Unchecked when absent. */
+  profiles?: ReadonlyMap<string, KnownDeviceProfile> | ReadonlySet<string>;
+  /** Status of a created meter whose row gives none; default the store's (`registered`). */
+  defaultStatus?: MeterStatus;
+  /** Import nothing when any row has a problem (the problems are returned). */
+  allOrNothing?: boolean;
+  /** Told of every meter created or updated (e.g. to drop cached look-ups). */
+  onChange?: (meter: Meter) => void;
+}
+
+export interface MeterImportPorts {
+  meters: MeterStore;
+  /** Needed only when rows carry secrets. */
+  vault?: SecretVault;
+}
+
+export interface MeterImportResult {
+  created: number;
+  /** Rows whose serial was already registered (or came earlier in the list): updated from the row. */
+  updated: number;
+  keysStored: number;
+  failed: MeterImportProblem[];
+  /** Ids of created meters, in row order. */
+  ids: number[];
+}
+
+interface PreparedMeter {
+  row: number;
+  line: number;
+  meter: NewMeter;
+  /** Fields the row gave (or derived), i.e. what an update replaces. */
+  given: ReadonlySet<keyof NewMeter>;
+  secrets: [KeyPurpose, Uint8Array][];
+}
+
+class RowProblem extends Error {
+  readonly field: string | undefined;
+  readonly code: string;
+
+  constructor(field: string | undefined, code: string, message: string) {
+    super(message);
+    this.field = field;
+    this.code = code;
+  }
+}
+
+const problem = (field: string, message: string, code: string = MeterImportCode.InvalidRow) =>
+  new RowProblem(field, code, `${field}: ${message}`);
+
+const HEX = /^[0-9a-fA-F]*$/;
+
+function hexBytes(field: string, v: string, length: number): Uint8Array {
+  if (v.length !== length * 2 || !HEX.test(v)) throw problem(field, `is not ${length} bytes of hex`);
+  const out = new Uint8Array(length);
+  for (let i = 0; i < length; i++) out[i] = Number.parseInt(v.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}
+
+function profileKnown(profiles: MeterImportOptions['profiles'], id: string): boolean {
+  return profiles === undefined || profiles.has(id);
+}
+
+function manufacturerOf(profiles: MeterImportOptions['profiles'], id: string): string | undefined {
+  if (profiles === undefined || profiles instanceof Set) return undefined;
+  return (profiles as ReadonlyMap<string, KnownDeviceProfile>).get(id)?.manufacturer;
+}
+
+function prepare(r: MeterListRow, options: MeterImportOptions): PreparedMeter {
+  const v = r.value;
+  if (v[NOT_OBJECT] === true) throw new RowProblem(undefined, MeterImportCode.InvalidRow, 'not an object');
+  const count = v[FIELD_COUNT];
+  if (typeof count === 'string') throw new RowProblem(undefined, MeterImportCode.InvalidRow, count);
+  const text = (k: string): string | undefined => {
+    const x = v[k];
+    if (x === undefined || x === null || x === '') return undefined;
+    if (typeof x === 'string') return x;
+    if (typeof x === 'number' || typeof x === 'boolean') return String(x);
+    throw problem(k, 'must be text');
+  };
+  const need = (k: string): string => {
+    const x = text(k);
+    if (x === undefined) throw problem(k, 'missing');
+    return x;
+  };
+  const integer = (k: string, min: number, max: number): number | undefined => {
+    const x = v[k];
+    if (x === undefined || x === null || x === '') return undefined;
+    const n = typeof x === 'number' ? x : typeof x === 'string' && /^-?\d+$/.test(x) ? Number(x) : Number.NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > max)
+      throw problem(k, `must be an integer in ${min}..${max}`);
+    return n;
+  };
+  const either = (a: string, b: string): [string, string | undefined] => {
+    const x = text(a);
+    const y = text(b);
+    if (x !== undefined && y !== undefined && x !== y) throw problem(a, `differs from ${b} (${x} ≠ ${y})`);
+    return x !== undefined ? [a, x] : [b, y];
+  };
+
+  const given = new Set<keyof NewMeter>();
+  const meter = { serial: need('serial') } as NewMeter;
+  const [profileField, profile] = either('deviceProfile', 'profile');
+  if (profile === undefined) throw problem('deviceProfile', 'missing');
+  if (!profileKnown(options.profiles, profile))
+    throw problem(profileField, `unknown device profile ${profile}`, MeterImportCode.UnknownProfile);
+  meter.deviceProfile = profile;
+  given.add('deviceProfile');
+
+  const manufacturer = text('manufacturer') ?? manufacturerOf(options.profiles, profile);
+  meter.manufacturer = manufacturer ?? 'unknown';
+  if (manufacturer !== undefined) given.add('manufacturer');
+  meter.model = text('model') ?? profile;
+  given.add('model');
+
+  const framing = text('framing');
+  if (framing !== undefined && framing !== 'wrapper' && framing !== 'hdlc')
+    throw problem('framing', `must be wrapper or hdlc, not ${framing}`);
+  const protocol = text('protocol');
+  meter.protocol = (protocol ??
+    (framing === 'hdlc' ? MeterProtocol.dlmsHdlc : MeterProtocol.dlmsTcp)) as MeterProtocol;
+  given.add('protocol');
+
+  const host = text('host');
+  const address = text('address');
+  if (host !== undefined && address !== undefined)
+    throw problem('host', 'give address or host and port, not both');
+  const systemTitle = text('systemTitle');
+  if (systemTitle !== undefined) hexBytes('systemTitle', systemTitle, 8);
+  if (address !== undefined) {
+    meter.address = address;
+  } else {
+    if (host === undefined) throw problem('address', 'missing (give address, or host and port)');
+    const port = integer('port', 1, 65_535);
+    if (port === undefined) throw problem('port', 'missing');
+    meter.address = formatMeterAddress({
+      host,
+      port,
+      transport: 'tcp',
+      logical: integer('serverAddress', 0, 0x3fff) ?? 1,
+      physical: undefined,
+      systemTitle,
+    });
+  }
+  given.add('address');
+
+  const status = text('status') ?? options.defaultStatus;
+  if (status !== undefined) meter.status = status as MeterStatus;
+  const [, customerClass] = either('customerClass', 'loadClass');
+  if (customerClass !== undefined) {
+    meter.customerClass = customerClass as CustomerClass;
+    given.add('customerClass');
+  }
+  const tariff = text('tariff');
+  if (tariff !== undefined) {
+    meter.tariff = tariff;
+    given.add('tariff');
+  }
+  const paymentMode = text('paymentMode');
+  if (paymentMode !== undefined) {
+    meter.paymentMode = paymentMode as PaymentMode;
+    given.add('paymentMode');
+  }
+  for (const k of ['servicePointId', 'sectionId'] as const) {
+    const n = integer(k, 1, Number.MAX_SAFE_INTEGER);
+    if (n !== undefined) {
+      meter[k] = n;
+      given.add(k);
+    }
+  }
+  const keyRefs = v.keyRefs;
+  if (keyRefs !== undefined && keyRefs !== null) {
+    if (typeof keyRefs !== 'object' || Array.isArray(keyRefs)) throw problem('keyRefs', 'must be an object');
+    meter.keyRefs = { ...(keyRefs as Record<KeyPurpose, string>) };
+    given.add('keyRefs');
+  }
+  try {
+    validateNewMeter(meter);
+  } catch (e) {
+    const field = (e as { field?: unknown }).field;
+    throw new RowProblem(
+      typeof field === 'string' ? field : undefined,
+      MeterImportCode.InvalidRow,
+      (e as Error).message,
+    );
+  }
+
+  const secrets: [KeyPurpose, Uint8Array][] = [];
+  const password = text('password');
+  if (password !== undefined) secrets.push(['lls-password', new TextEncoder().encode(password)]);
+  for (const [k, purpose] of [
+    ['ek', 'guek'],
+    ['ak', 'gak'],
+    ['kek', 'kek'],
+  ] as const) {
+    const x = text(k);
+    if (x !== undefined) secrets.push([purpose, hexBytes(k, x, 16)]);
+  }
+  return { row: r.row, line: r.line, meter, given, secrets };
+}
+
+/** Checks every row; returns the meters ready to import and the problems, in row order. */
+export function checkMeterRows(
+  rows: readonly MeterListRow[],
+  options: MeterImportOptions = {},
+): { meters: PreparedMeter[]; problems: MeterImportProblem[] } {
+  const meters: PreparedMeter[] = [];
+  const problems: MeterImportProblem[] = [];
+  for (const r of rows) {
+    try {
+      meters.push(prepare(r, options));
+    } catch (e) {
+      if (!(e instanceof RowProblem)) throw e;
+      problems.push({
+        row: r.row,
+        line: r.line,
+        ...(e.field === undefined ? {} : { field: e.field }),
+        code: e.code,
+        message: `row ${r.row} (line ${r.line}): ${e.message}`,
+      });
+    }
+  }
+  return { meters, problems };
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+function patchOf(p: PreparedMeter, existing: Meter): MeterPatch {
+  const patch: Record<string, unknown> = {};
+  for (const k of p.given) {
+    const next = p.meter[k];
+    const old = existing[k as keyof Meter];
+    if (JSON.stringify(next) !== JSON.stringify(old)) patch[k] = next;
+  }
+  if (patch.keyRefs !== undefined) patch.keyRefs = { ...existing.keyRefs, ...(patch.keyRefs as object) };
+  return patch as MeterPatch;
+}
+
+async function storeSecrets(
+  vault: SecretVault,
+  meter: Meter,
+  secrets: readonly [KeyPurpose, Uint8Array][],
+): Promise<{ refs: Partial<Record<KeyPurpose, string>>; stored: number }> {
+  const refs: Partial<Record<KeyPurpose, string>> = {};
+  let stored = 0;
+  for (const [purpose, secret] of secrets) {
+    const ref = meter.keyRefs[purpose];
+    const current = ref === undefined ? null : await vault.get(meter.id, purpose);
+    if (ref !== undefined && current !== null && sameBytes(current, secret)) {
+      refs[purpose] = ref;
+    } else {
+      refs[purpose] = await vault.put(meter.id, purpose, secret);
+    }
+    stored++;
+  }
+  return { refs, stored };
+}
+
+/**
+ * Imports checked rows: creates each new serial, updates a known one from its row, stores its
+ * secrets through the vault. A store refusal of one row (a conflict, a rule) fails that row;
+ * an outage stops the import (rows before it are kept).
+ */
+export async function importMeters(
+  ports: MeterImportPorts,
+  rows: readonly MeterListRow[],
+  options: MeterImportOptions = {},
+): Promise<MeterImportResult> {
+  const { meters: prepared, problems } = checkMeterRows(rows, options);
+  const result: MeterImportResult = { created: 0, updated: 0, keysStored: 0, failed: problems, ids: [] };
+  if (options.allOrNothing && problems.length > 0) return result;
+  if (ports.vault === undefined) {
+    const p = prepared.find((m) => m.secrets.length > 0);
+    if (p !== undefined)
+      throw new MeterImportError(
+        MeterImportCode.InvalidRow,
+        `row ${p.row} carries secrets but no vault is given`,
+      );
+  }
+  const failedRows: MeterImportProblem[] = [];
+  for (const p of prepared) {
+    try {
+      const existing = await ports.meters.getBySerial(p.meter.serial);
+      let meter: Meter;
+      if (existing === null) {
+        meter = await ports.meters.create(p.meter);
+        result.created++;
+        result.ids.push(meter.id);
+      } else {
+        const patch = patchOf(p, existing);
+        meter = Object.keys(patch).length === 0 ? existing : await ports.meters.update(existing.id, patch);
+        result.updated++;
+      }
+      if (p.secrets.length > 0 && ports.vault !== undefined) {
+        const { refs, stored } = await storeSecrets(ports.vault, meter, p.secrets);
+        result.keysStored += stored;
+        if (Object.entries(refs).some(([k, ref]) => meter.keyRefs[k as KeyPurpose] !== ref))
+          meter = await ports.meters.update(meter.id, { keyRefs: { ...meter.keyRefs, ...refs } });
+      }
+      options.onChange?.(meter);
+    } catch (e) {
+      if (!isCodedError(e) || e.retryable) throw e;
+      const field = typeof e.detail?.field === 'string' ? e.detail.field : undefined;
+      failedRows.push({
+        row: p.row,
+        line: p.line,
+        ...(field === undefined ? {} : { field }),
+        code: e.code,
+        message: `row ${p.row} (line ${p.line}): ${e.message}`,
+      });
+    }
+  }
+  result.failed = [...problems, ...failedRows].sort((a, b) => a.row - b.row);
+  return result;
+}
