@@ -1,26 +1,15 @@
+import { CONTROL_ROLE_CLASS, type ControlRole, type ControlSection, controlObject } from '@openhes/cosem';
 import type { Capability, ControlCapabilities, ControlCapability, MeterDriver } from './driver.ts';
 import { DriverError, DriverErrorCode } from './errors.ts';
-import type { DriverProfile, ProfileObject } from './profile.ts';
+import type { DriverProfile, ProfileAssociation } from './profile.ts';
 
-/**
- * Interface classes (IEC 62056-6-2) of the objects each control capability drives.
- * TODO: switch to cosem's named class ids once they land.
- */
-export const CONTROL_CLASS = {
-  disconnectControl: 70,
-  limiter: 71,
-  activityCalendar: 20,
-  specialDaysTable: 11,
-  imageTransfer: 18,
-  securitySetup: 64,
-} as const;
-
-const CLASS_OF: Readonly<Record<ControlCapability, number>> = {
-  supply: CONTROL_CLASS.disconnectControl,
-  limiter: CONTROL_CLASS.limiter,
-  tariff: CONTROL_CLASS.activityCalendar,
-  firmware: CONTROL_CLASS.imageTransfer,
-  keys: CONTROL_CLASS.securitySetup,
+/** The device-profile control role whose object each control capability drives. */
+export const CAPABILITY_ROLE: Readonly<Record<ControlCapability, ControlRole>> = {
+  supply: 'disconnect',
+  limiter: 'limiter',
+  tariff: 'calendar',
+  firmware: 'imageTransfer',
+  keys: 'securitySetup',
 };
 
 export const CONTROL_CAPABILITIES: readonly ControlCapability[] = [
@@ -31,19 +20,36 @@ export const CONTROL_CAPABILITIES: readonly ControlCapability[] = [
   'keys',
 ];
 
-/** The first object of an interface class in the device profile. */
-export function objectOfClass(p: DriverProfile, classId: number): ProfileObject | undefined {
-  return p.objects.find((o) => o.class === classId);
+/** Where a capability's object is, and the association that may use it when the profile names one. */
+export interface CapabilityObject {
+  obis: string;
+  classId: number;
+  association: ProfileAssociation | undefined;
 }
 
-/** The object a control capability drives on this model, if the model has one. */
-export function capabilityObject(p: DriverProfile, c: ControlCapability): ProfileObject | undefined {
-  return objectOfClass(p, CLASS_OF[c]);
+/** A driver profile that may carry the device profile's control section. */
+type WithControl = DriverProfile & { control?: ControlSection };
+
+/**
+ * The object a control capability drives on this model, if the model can do it. A profile
+ * with a control section declares it there (object and association; a role absent means
+ * the model cannot do it); one without takes the first object of the role's interface class.
+ */
+export function capabilityObject(p: DriverProfile, c: ControlCapability): CapabilityObject | undefined {
+  const role = CAPABILITY_ROLE[c];
+  const control = (p as WithControl).control;
+  if (control !== undefined) {
+    const o = controlObject({ control, associations: p.associations }, role);
+    return o === undefined ? undefined : { obis: o.obis, classId: o.classId, association: o.association };
+  }
+  const classId = CONTROL_ROLE_CLASS[role];
+  const o = p.objects.find((x) => x.class === classId);
+  return o === undefined ? undefined : { obis: o.obis, classId, association: undefined };
 }
 
 /**
- * What a meter of this model can do, from the objects of its device profile alone: reading
- * and clock always, each control capability when the model has the object it drives.
+ * What a meter of this model can do, from its device profile alone: reading and clock
+ * always, each control capability when the model has the object it drives.
  */
 export function capabilitiesOf(p: DriverProfile): ReadonlySet<Capability> {
   const out = new Set<Capability>(['reading']);

@@ -8,6 +8,7 @@ import {
   type ProfileCell,
   parseObis,
   type ScalerUnit,
+  scalerUnitAttribute,
   unitSymbol,
 } from '@openhes/cosem';
 import {
@@ -26,7 +27,6 @@ import {
   type ProfileTable,
   readObjectList,
   readProfileTable,
-  scalerAttribute,
   standardDateTime,
 } from '@openhes/drivers';
 import {
@@ -132,7 +132,7 @@ export function parseAttributeSpec(spec: string, classOverride?: number): Attrib
 }
 
 function scalerAttributeOf(s: AttributeSpec): number | undefined {
-  return scalerAttribute(s.classId, s.attr);
+  return scalerUnitAttribute(s.classId, s.attr);
 }
 
 function parseRange(o: ReadOptions): ProfileRange {

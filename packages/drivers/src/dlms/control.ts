@@ -1,5 +1,6 @@
 import {
   attributeIndex,
+  ClassId,
   type ControlState,
   decodeDisconnectControl,
   decodeLimiter,
@@ -10,7 +11,6 @@ import {
   type NumericTypeName,
 } from '@openhes/cosem';
 import type { DlmsData } from '@openhes/dlms';
-import { CONTROL_CLASS } from '../capabilities.ts';
 import type { DisconnectorState, LimiterSettings, LoadLimiting, SupplyControl } from '../driver.ts';
 import { DriverError, DriverErrorCode, toDriverError } from '../errors.ts';
 import type { DlmsClientPort } from './client-port.ts';
@@ -18,8 +18,8 @@ import type { DlmsClientPort } from './client-port.ts';
 /** Runs one operation on the driver's open association; failures leave as DriverError. */
 export type DlmsOperation = <T>(fn: (client: DlmsClientPort) => Promise<T>) => Promise<T>;
 
-const DISCONNECT = CONTROL_CLASS.disconnectControl;
-const LIMITER = CONTROL_CLASS.limiter;
+const DISCONNECT = ClassId.DisconnectControl;
+const LIMITER = ClassId.Limiter;
 
 /** integer(0): the data of methods that take none (`0F 00`). */
 const NO_DATA: DlmsData = { type: 'integer', value: 0 };

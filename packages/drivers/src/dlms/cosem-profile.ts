@@ -6,6 +6,7 @@ import {
   obisKey,
   type ProfileBuffer,
   type ScalerUnit,
+  scalerUnitAttribute,
   toObis,
 } from '@openhes/cosem';
 import {
@@ -51,16 +52,6 @@ interface ProfileShape {
 const PROFILE_GENERIC = 7;
 const CLOCK = 8;
 
-/**
- * Attribute holding scaler_unit for a value attribute, per class: register and extended
- * register (3, 4) value 2 → 3; demand register (5) current and last average 2, 3 → 4.
- */
-export function scalerAttribute(classId: number, attribute: number): number | undefined {
-  if ((classId === 3 || classId === 4) && attribute === 2) return 3;
-  if (classId === 5 && (attribute === 2 || attribute === 3)) return 4;
-  return undefined;
-}
-
 async function shapeOf(
   reader: ProfileReader,
   obis: string | Uint8Array,
@@ -71,7 +62,7 @@ async function shapeOf(
   if (cached) return cached;
   const captureObjects = decodeCaptureObjects(await reader.get(obis, PROFILE_GENERIC, 3));
   const wanted = captureObjects
-    .map((co, column) => ({ co, column, attr: scalerAttribute(co.classId, co.attributeIndex) }))
+    .map((co, column) => ({ co, column, attr: scalerUnitAttribute(co.classId, co.attributeIndex) }))
     .filter((x): x is { co: CaptureObject; column: number; attr: number } => x.attr !== undefined);
   const scalers: (ScalerUnit | undefined)[] = captureObjects.map(() => undefined);
   const byObject = new Map<string, ScalerUnit | undefined>();

@@ -5,13 +5,15 @@ import {
   formatObis,
   parseObis,
   type ScalerUnit,
+  scalerUnitAttribute,
   unitSymbol,
 } from '@openhes/cosem';
 import { type DlmsData, dateTimeFromData, dateTimeToOctets } from '@openhes/dlms';
 import type { DlmsClientOptions, FrameTrace } from '@openhes/transport';
-import { capabilityObject } from '../capabilities.ts';
+import { type CapabilityObject, capabilityObject } from '../capabilities.ts';
 import type {
   ClockReading,
+  ControlCapability,
   DriverEvent,
   DriverStats,
   LoadLimiting,
@@ -26,13 +28,13 @@ import {
   eventLogObjects,
   instantaneousObjects,
   type MeterSecrets,
+  type ProfileAssociation,
   type ProfileObject,
   profileObject,
   registerObjects,
 } from '../profile.ts';
 import { connectDlmsClient, type DlmsClientPort, type DlmsConnector } from './client-port.ts';
 import { DlmsLoadLimiting, type DlmsOperation, DlmsSupplyControl } from './control.ts';
-import { scalerAttribute } from './cosem-profile.ts';
 import {
   CounterLease,
   type CounterSource,
@@ -91,20 +93,39 @@ export interface DlmsDriverConfig {
 
 const DEFAULT_CLIENT_TITLE = Uint8Array.from([0x4f, 0x48, 0x45, 0x53, 0, 0, 0, 1]);
 
-/** Whether the association a session would use has write/act rights (a bad choice fails at open). */
-function mayControl(p: DriverProfile, secrets: MeterSecrets, association: string | undefined): boolean {
+/** The association a session of this driver would open; undefined if none is usable (open fails). */
+function sessionAssociation(
+  p: DriverProfile,
+  secrets: MeterSecrets,
+  key: string | undefined,
+): ProfileAssociation | undefined {
   try {
-    return chooseAssociation(p, secrets, association).rights === 'full';
+    return chooseAssociation(p, secrets, key);
   } catch (e) {
-    if (isDriverError(e)) return false;
+    if (isDriverError(e)) return undefined;
     throw e;
   }
 }
 
 /**
+ * The object of a control capability this session may drive: the model has it and the
+ * session's association is the one the profile names for it (without a name: one with full rights).
+ */
+function controllable(
+  p: DriverProfile,
+  c: ControlCapability,
+  session: ProfileAssociation | undefined,
+): CapabilityObject | undefined {
+  const o = capabilityObject(p, c);
+  if (o === undefined || session === undefined) return undefined;
+  const allowed = o.association === undefined ? session.rights === 'full' : o.association.key === session.key;
+  return allowed ? o : undefined;
+}
+
+/**
  * A DLMS/COSEM meter read and controlled through the device profile of its model. Offers
  * reading and clock, and supply control and load limiting where the model has a disconnect
- * control (class 70) and a limiter (class 71) and the session's association has full rights.
+ * control (class 70) and a limiter (class 71) and the session's association may use them.
  * Tariff programming, firmware and keys are not implemented by this driver yet, so it never
  * offers them.
  */
@@ -125,12 +146,11 @@ export class DlmsDriver implements MeterDriver {
     this.#now = config.now ?? Date.now;
     const p = config.profile;
     const op: DlmsOperation = (fn) => this.#op(fn);
-    // Control goes over the session's association: offered only where that one may write and act.
-    const may = mayControl(p, config.secrets, config.association);
-    const object = (c: 'supply' | 'limiter') => (may ? capabilityObject(p, c) : undefined);
-    const supply = object('supply');
+    // Control goes over the session's association: offered only where that one may use the object.
+    const session = sessionAssociation(p, config.secrets, config.association);
+    const supply = controllable(p, 'supply', session);
     this.supply = supply === undefined ? undefined : new DlmsSupplyControl(op, supply.obis);
-    const limiter = object('limiter');
+    const limiter = controllable(p, 'limiter', session);
     this.limiter = limiter === undefined ? undefined : new DlmsLoadLimiting(op, limiter.obis);
   }
 
@@ -266,7 +286,7 @@ export class DlmsDriver implements MeterDriver {
       const refs: { obis: string; classId: number; attr: number; scalerOf?: ProfileObject }[] = [];
       for (const o of objects) {
         refs.push({ obis: o.obis, classId: o.class, attr: 2 });
-        const sa = scalerAttribute(o.class, 2);
+        const sa = scalerUnitAttribute(o.class, 2);
         if (sa !== undefined && cache.scaler(model, o.class, o.obis) === undefined)
           refs.push({ obis: o.obis, classId: o.class, attr: sa, scalerOf: o });
       }

@@ -7,13 +7,14 @@ import {
   formatObis,
   type ProfileCell,
   type ScalerUnit,
+  scalerUnitAttribute,
   unitSymbol,
 } from '@openhes/cosem';
 import type { DlmsData } from '@openhes/dlms';
 import { DriverError, DriverErrorCode, toDriverError } from '../errors.ts';
 import type { DriverProfile, ProfileObject } from '../profile.ts';
 import type { DlmsClientPort } from './client-port.ts';
-import { profileAccess, scalerAttribute } from './cosem-profile.ts';
+import { profileAccess } from './cosem-profile.ts';
 import type { ModelCache, ProfileShape } from './model-cache.ts';
 import { meterInstant } from './time.ts';
 
@@ -31,7 +32,7 @@ async function shapeOf(
   const captureObjects = decodeCaptureObjects(await client.get(obis, PROFILE_GENERIC, 3));
   const wanted = new Map<string, { co: CaptureObject; attr: number }>();
   for (const co of captureObjects) {
-    const attr = scalerAttribute(co.classId, co.attributeIndex);
+    const attr = scalerUnitAttribute(co.classId, co.attributeIndex);
     if (attr !== undefined) wanted.set(`${co.classId}|${formatObis(co.logicalName)}|${attr}`, { co, attr });
   }
   const found = new Map<string, ScalerUnit>();
@@ -51,7 +52,7 @@ async function shapeOf(
     });
   }
   const scalers = captureObjects.map((co) => {
-    const attr = scalerAttribute(co.classId, co.attributeIndex);
+    const attr = scalerUnitAttribute(co.classId, co.attributeIndex);
     return attr === undefined ? undefined : found.get(`${co.classId}|${formatObis(co.logicalName)}|${attr}`);
   });
   const shape = { captureObjects, scalers };
