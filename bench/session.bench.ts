@@ -7,8 +7,8 @@
  * sockets (connect, write n bytes, wait for m bytes back, …, close).
  */
 import net from 'node:net';
+import { AK, EK, servedBy, TestMeter } from '@openhes/testkit/meters';
 import { DlmsClient, type DlmsClientOptions, type FrameTrace, serveDlms } from '@openhes/transport';
-import { AK, EK, servedBy, TestMeter } from '../packages/transport/test/fixtures/meter.ts';
 import { fmt, type Measured, measureAsync, printTable } from './harness.ts';
 
 const CONCURRENCY = 100;

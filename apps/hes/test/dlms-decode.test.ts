@@ -1,15 +1,15 @@
-import { readFileSync } from 'node:fs';
+import {
+  apduVectors as apdu,
+  hdlcVectors as hdlc,
+  type Suite0File,
+  type Suite0Vector,
+  suite0Vectors,
+} from '@openhes/testkit/vectors';
 import { describe, expect, it } from 'vitest';
 import { runHes } from './helpers.ts';
 
-const vectorsDir = new URL('../../../vectors/dlms-ua/', import.meta.url);
-const apdu = JSON.parse(readFileSync(new URL('apdu.json', vectorsDir), 'utf8')) as {
-  vectors: Array<{ name: string; hex: string }>;
-};
-const hdlc = JSON.parse(readFileSync(new URL('hdlc.json', vectorsDir), 'utf8')) as {
-  vectors: Array<{ name: string; hex: string }>;
-};
-const suite0 = JSON.parse(readFileSync(new URL('suite0.json', vectorsDir), 'utf8'));
+/** The first suite 0 example is a glo-get-request with every ciphering field present. */
+const suite0 = suite0Vectors as { common: Suite0File['common']; vectors: [Required<Suite0Vector>] };
 
 describe('hes dlms decode', () => {
   it.each(apdu.vectors.filter((v) => !v.name.startsWith('date-time')))(

@@ -1,7 +1,7 @@
+// The loopback meter shared with the transport tests (clock, registers, profile, disconnect).
+import { servedBy, TestMeter } from '@openhes/testkit/meters';
 import { type DlmsServer, listenTcp, serveDlms } from '@openhes/transport';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-// The loopback meter shared with the transport tests (clock, registers, profile, disconnect).
-import { servedBy, TestMeter } from '../../../packages/transport/test/fixtures/meter.ts';
 import { defaultClassFor, parseAttributeSpec } from '../src/commands/read.ts';
 import { runHes } from './helpers.ts';
 

@@ -19,7 +19,8 @@ import {
 } from '../src/index.ts';
 import { nodeCrypto } from '../src/node/index.ts';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+/** The package directory: `@openhes/dlms` resolves from it by self-reference. */
+const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
 
 /** A program that prints which crypto provider `@openhes/dlms` came with. */
 const PROBE = [
@@ -63,7 +64,7 @@ describe('entry points', () => {
 
   it('tsx resolves @openhes/dlms to the node entry', () => {
     const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', PROBE], {
-      cwd: ROOT,
+      cwd: PACKAGE_DIR,
       encoding: 'utf8',
     });
     expect(out.trim()).toBe('node:crypto 16');
@@ -74,7 +75,7 @@ describe('entry points', () => {
     try {
       const outfile = join(dir, 'probe.mjs');
       await build({
-        stdin: { contents: PROBE, resolveDir: ROOT, loader: 'ts' },
+        stdin: { contents: PROBE, resolveDir: PACKAGE_DIR, loader: 'ts' },
         outfile,
         bundle: true,
         platform: 'node',

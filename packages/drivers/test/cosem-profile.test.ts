@@ -1,16 +1,5 @@
 import { formatObis } from '@openhes/cosem';
-import {
-  type ClientLinkOptions,
-  connectTcp,
-  DlmsClient,
-  type DlmsClientOptions,
-  type DlmsServer,
-  listenTcp,
-  serveDlms,
-  type Transport,
-} from '@openhes/transport';
-import { afterEach, describe, expect, it } from 'vitest';
-// The transport's test meter; moves to the shared test kit with it.
+// The loopback test meter of the shared test kit.
 import {
   AK,
   CLIENT_TITLE,
@@ -25,7 +14,18 @@ import {
   servedBy,
   TestMeter,
   VOLTAGE,
-} from '../../transport/test/fixtures/meter.ts';
+} from '@openhes/testkit/meters';
+import {
+  type ClientLinkOptions,
+  connectTcp,
+  DlmsClient,
+  type DlmsClientOptions,
+  type DlmsServer,
+  listenTcp,
+  serveDlms,
+  type Transport,
+} from '@openhes/transport';
+import { afterEach, describe, expect, it } from 'vitest';
 import { readObjectList, readProfileTable } from '../src/index.ts';
 
 const cleanups: Array<() => Promise<void>> = [];

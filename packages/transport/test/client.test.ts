@@ -1,15 +1,4 @@
 import { DlmsError, DlmsErrorCode } from '@openhes/dlms';
-import { afterEach, describe, expect, it } from 'vitest';
-import {
-  type ClientLinkOptions,
-  DlmsClient,
-  type DlmsClientOptions,
-  type DlmsServer,
-  type FrameTrace,
-  listenTcp,
-  listenUdp,
-  serveDlms,
-} from '../src/index.ts';
 import {
   AK,
   CLIENT_TITLE,
@@ -23,7 +12,18 @@ import {
   servedBy,
   TestMeter,
   VOLTAGE,
-} from './fixtures/meter.ts';
+} from '@openhes/testkit/meters';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  type ClientLinkOptions,
+  DlmsClient,
+  type DlmsClientOptions,
+  type DlmsServer,
+  type FrameTrace,
+  listenTcp,
+  listenUdp,
+  serveDlms,
+} from '../src/index.ts';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {

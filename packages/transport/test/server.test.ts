@@ -5,9 +5,9 @@ import {
   ServerSession,
   WrapperDeframer,
 } from '@openhes/dlms';
+import { CLOCK, ENERGY, servedBy, TestMeter } from '@openhes/testkit/meters';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ConnectionInfo, DlmsClient, listenTcp, listenUdp, sendPush, serveDlms } from '../src/index.ts';
-import { CLOCK, ENERGY, servedBy, TestMeter } from './fixtures/meter.ts';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {

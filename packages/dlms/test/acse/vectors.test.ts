@@ -1,6 +1,5 @@
+import { apduVectors as apdu, suite0Vectors as suite0 } from '@openhes/testkit/vectors';
 import { describe, expect, it } from 'vitest';
-import apdu from '../../../../vectors/dlms-ua/apdu.json';
-import suite0 from '../../../../vectors/dlms-ua/suite0.json';
 import {
   ApplicationContextName,
   AssociationResult,

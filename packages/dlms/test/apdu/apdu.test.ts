@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { apduVectors } from '@openhes/testkit/vectors';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -31,9 +31,7 @@ interface Vector {
   meaning: string;
 }
 
-const vectors: Vector[] = JSON.parse(
-  readFileSync(new URL('../../../../vectors/dlms-ua/apdu.json', import.meta.url), 'utf8'),
-).vectors;
+const vectors: Vector[] = apduVectors.vectors;
 
 /** The meaning column of vectors/dlms-ua/apdu.json, written as decoded APDUs. */
 const VECTOR_MEANINGS: Record<string, XdlmsApdu> = {

@@ -1,3 +1,4 @@
+import { arbCosemDateTime, arbDlmsData } from '@openhes/testkit/arbitraries';
 import fc from 'fast-check';
 import type {
   ActionResponseWithOptionalData,
@@ -11,7 +12,6 @@ import type {
   XdlmsApdu,
 } from '../../src/apdu/index.ts';
 import { dataNotification, eventNotificationRequest } from '../../src/apdu/index.ts';
-import { arbCosemDateTime, arbDlmsData } from '../axdr/arbitraries.ts';
 
 /** fast-check generators for plain xDLMS APDUs; every value they produce encodes without error. */
 

@@ -1,3 +1,4 @@
+import { arbDlmsData } from '@openhes/testkit/arbitraries';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -32,7 +33,6 @@ import {
 import type { DlmsData } from '../../src/axdr/index.ts';
 import { concatBytes } from '../../src/bytes.ts';
 import { DlmsError, DlmsErrorCode } from '../../src/errors.ts';
-import { arbDlmsData } from '../axdr/arbitraries.ts';
 
 function codeOf(f: () => unknown): string | undefined {
   try {

@@ -1,3 +1,4 @@
+import { arbDlmsData, arbTypeDescription } from '@openhes/testkit/arbitraries';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -16,7 +17,6 @@ import {
   MAX_DATA_DEPTH,
   toHex,
 } from '../../src/index.ts';
-import { arbDlmsData, arbTypeDescription } from './arbitraries.ts';
 import { DATA_FIXTURES, NON_MINIMAL } from './fixtures.ts';
 
 function codeOf(f: () => unknown): string | undefined {

@@ -1,6 +1,7 @@
+import { arbCosemDate, arbCosemDateTime, arbCosemTime } from '@openhes/testkit/arbitraries';
+import { apduVectors as apdu } from '@openhes/testkit/vectors';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import apdu from '../../../../vectors/dlms-ua/apdu.json';
 import {
   ByteReader,
   ByteWriter,
@@ -27,7 +28,6 @@ import {
   toHex,
   tryDateTimeToInstant,
 } from '../../src/index.ts';
-import { arbCosemDate, arbCosemDateTime, arbCosemTime } from './arbitraries.ts';
 
 function vector(name: string): string {
   const v = apdu.vectors.find((x) => x.name === name);

@@ -1,7 +1,7 @@
+import { arbDlmsData } from '@openhes/testkit/arbitraries';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type DlmsData, dataFromBytes, dataToJson, formatData, fromHex } from '../../src/index.ts';
-import { arbDlmsData } from './arbitraries.ts';
 
 describe('dataToJson', () => {
   it('renders bigint as string, octet-string as hex, bits as text, non-finite floats as strings', () => {

@@ -1,6 +1,6 @@
+import { hdlcVectors as vectors } from '@openhes/testkit/vectors';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import vectors from '../../../../vectors/dlms-ua/hdlc.json';
 import { fromHex, toHex } from '../../src/bytes.ts';
 import { DlmsError, DlmsErrorCode } from '../../src/errors.ts';
 import {

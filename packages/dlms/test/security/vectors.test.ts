@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { suite0Vectors } from '@openhes/testkit/vectors';
 import { describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../../src/bytes.ts';
 import { cipherApdu, decipherApdu, hlsGmacF, verifyHlsGmacF } from '../../src/security/index.ts';
@@ -23,9 +23,7 @@ interface Suite0File {
   vectors: Suite0Vector[];
 }
 
-const file = JSON.parse(
-  readFileSync(new URL('../../../../vectors/dlms-ua/suite0.json', import.meta.url), 'utf8'),
-) as Suite0File;
+const file: Suite0File = suite0Vectors;
 const keys = { ek: fromHex(file.common.encryptionKey), ak: fromHex(file.common.authenticationKey) };
 
 function vector(prefix: string): Suite0Vector {

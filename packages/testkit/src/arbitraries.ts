@@ -1,4 +1,9 @@
-import fc from 'fast-check';
+/**
+ * fast-check arbitraries shared across packages: A-XDR data, types and COSEM date-times (what
+ * a meter may put on the wire). Protocol-internal ones (APDUs, ACSE, HDLC frames) stay with
+ * the dlms tests.
+ */
+
 import type {
   BitString,
   CosemDate,
@@ -6,7 +11,8 @@ import type {
   CosemTime,
   DlmsData,
   TypeDescription,
-} from '../../src/axdr/index.ts';
+} from '@openhes/dlms';
+import fc from 'fast-check';
 
 /** fast-check generators for A-XDR values; every value they produce encodes without error. */
 
