@@ -1,5 +1,6 @@
 import {
   type CaptureObject,
+  ClassId,
   decodeCaptureObjects,
   decodeProfileBuffer,
   decodeScalerUnit,
@@ -49,8 +50,8 @@ interface ProfileShape {
   scalers: (ScalerUnit | undefined)[];
 }
 
-const PROFILE_GENERIC = 7;
-const CLOCK = 8;
+const PROFILE_GENERIC = ClassId.ProfileGeneric;
+const CLOCK = ClassId.Clock;
 
 async function shapeOf(
   reader: ProfileReader,

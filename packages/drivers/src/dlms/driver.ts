@@ -1,6 +1,7 @@
 import type { CollectedValue, Instant, TimeRange } from '@openhes/core';
 import {
   applyScaler,
+  ClassId,
   decodeScalerUnit,
   formatObis,
   parseObis,
@@ -373,7 +374,7 @@ export class DlmsDriver implements MeterDriver {
   async readClock(): Promise<ClockReading> {
     const p = this.#c.profile;
     const before = this.#now();
-    const d = await this.#op((client) => client.get(CLOCK_OBIS, 8, 2));
+    const d = await this.#op((client) => client.get(CLOCK_OBIS, ClassId.Clock, 2));
     const after = this.#now();
     let meterTime: Instant | undefined;
     try {
@@ -392,6 +393,6 @@ export class DlmsDriver implements MeterDriver {
       type: 'octet-string',
       value: dateTimeToOctets(meterDateTime(at, this.#c.profile)),
     };
-    await this.#op((client) => client.set(CLOCK_OBIS, 8, 2, value));
+    await this.#op((client) => client.set(CLOCK_OBIS, ClassId.Clock, 2, value));
   }
 }

@@ -1,9 +1,9 @@
-import { decodeObjectList, type ObjectListEntry } from '@openhes/cosem';
+import { ClassId, decodeObjectList, type ObjectListEntry } from '@openhes/cosem';
 import type { DlmsData } from '@openhes/dlms';
 
 /** Association LN of the current association. */
 export const CURRENT_ASSOCIATION = '0.0.40.0.0.255';
-const ASSOCIATION_LN = 15;
+const ASSOCIATION_LN = ClassId.AssociationLN;
 const OBJECT_LIST = 2;
 
 /** What readObjectList needs from the client (DlmsClient, a DlmsClientPort). */

@@ -1,6 +1,7 @@
 import type { CollectedValue, Instant, TimeRange } from '@openhes/core';
 import {
   type CaptureObject,
+  ClassId,
   decodeCaptureObjects,
   decodeProfileBuffer,
   decodeScalerUnit,
@@ -18,8 +19,8 @@ import { profileAccess } from './cosem-profile.ts';
 import type { ModelCache, ProfileShape } from './model-cache.ts';
 import { meterInstant } from './time.ts';
 
-const PROFILE_GENERIC = 7;
-const CLOCK = 8;
+const PROFILE_GENERIC = ClassId.ProfileGeneric;
+const CLOCK = ClassId.Clock;
 
 async function shapeOf(
   client: DlmsClientPort,
