@@ -1,24 +1,40 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import type { EventCategory } from '@openhes/core';
-import { parseObis } from '@openhes/cosem';
+import {
+  type CaptureRef,
+  ClassId,
+  type ControlSection,
+  isProfileInvalidError,
+  type ProfileFile,
+  parseObis,
+  resolveProfiles as resolveDeviceProfiles,
+} from '@openhes/cosem';
+import { readProfileFiles } from '@openhes/cosem/node';
 import { DriverError, DriverErrorCode } from './errors.ts';
 
-/**
- * The part of a device profile (packages/cosem/profiles/*.json) a driver uses. Profiles are
- * data: which objects a model has, its load profiles, event logs, pushes, associations and
- * quirks. Fields the simulator adds (sources, types) are ignored here.
- */
-export type CaptureRef = readonly [classId: number, obis: string, attribute: number, dataIndex?: number];
+export type { CaptureRef, ControlObject, ControlRole, ControlSection, ProfileFile } from '@openhes/cosem';
+export { CONTROL_ROLE_CLASS, CONTROL_ROLES, controlObject, controlObjects } from '@openhes/cosem';
+export { defaultProfilesDirectory } from '@openhes/cosem/node';
 
+/**
+ * The part of a device profile (packages/cosem/profiles/*.json, schema in @openhes/cosem) a
+ * driver uses: which objects a model has, its load profiles, event logs, pushes,
+ * associations, control objects and quirks. Profiles are loaded, resolved and validated by
+ * cosem's one module; fields the simulator adds (sources, types, meter nameplate) are simply
+ * not looked at here.
+ */
 export interface ProfileObject {
   class: number;
   obis: string;
   /** Scaler of the value attribute as the model defines it (used for pushes). */
   scaler?: number;
   unit?: string;
-  profile?: { kind: string; capturePeriod: number; depth: number; capture: CaptureRef[]; log?: string };
+  profile?: {
+    kind: string;
+    capturePeriod: number;
+    depth: number;
+    capture: CaptureRef[];
+    log?: string;
+  };
   push?: { kind: string; objects: CaptureRef[] };
 }
 
@@ -52,6 +68,8 @@ export interface DriverProfile {
     /** The meter refuses range_descriptor on its load profiles: read by entries. */
     noRangeAccess?: boolean;
   };
+  /** Control roles (disconnect, limiter, calendar …) and the association allowed to use them; see controlObject. */
+  control?: ControlSection;
   /** Event status word bits reported in alarm pushes: bit → meaning. */
   eventStatusBits?: Record<string, { name: string; category: EventCategory }>;
   /** Explicit register / instantaneous lists; default chosen by OBIS (see below). */
@@ -69,77 +87,35 @@ export const LOG_CATEGORY: Readonly<Record<string, EventCategory>> = {
   control: 'disconnector',
 };
 
-type ProfileFile = Partial<DriverProfile> & { id: string; extends?: string; removeObjects?: string[] };
-
 function bad(id: string, message: string): DriverError {
   return new DriverError(DriverErrorCode.Configuration, `device profile ${id}: ${message}`, {
     detail: { profile: id },
   });
 }
 
-export function defaultProfilesDirectory(): string {
-  return join(dirname(createRequire(import.meta.url).resolve('@openhes/cosem')), '..', 'profiles');
+/** cosem's COSEM_PROFILE_INVALID as the driver layer's configuration error (cause kept). */
+function asDriverError<T>(run: () => T): T {
+  try {
+    return run();
+  } catch (e) {
+    if (!isProfileInvalidError(e)) throw e;
+    throw new DriverError(DriverErrorCode.Configuration, e.message, {
+      cause: e,
+      detail: { profile: e.profile, field: e.field, code: e.code },
+    });
+  }
 }
 
-function resolveFile(id: string, files: ReadonlyMap<string, ProfileFile>, seen: string[]): ProfileFile {
-  const f = files.get(id);
-  if (f === undefined) throw bad(id, 'not found');
-  if (seen.includes(id)) throw bad(id, `extends cycle ${[...seen, id].join(' → ')}`);
-  if (f.extends === undefined) return f;
-  const base = resolveFile(f.extends, files, [...seen, id]);
-  const removed = new Set(f.removeObjects ?? []);
-  const objects = new Map<string, ProfileObject>();
-  for (const o of base.objects ?? []) if (!removed.has(o.obis)) objects.set(o.obis, o);
-  for (const o of f.objects ?? []) objects.set(o.obis, o);
-  return {
-    ...base,
-    ...f,
-    meter: { ...base.meter, ...f.meter } as DriverProfile['meter'],
-    quirks: { ...base.quirks, ...f.quirks },
-    eventLogs: { ...base.eventLogs, ...f.eventLogs },
-    associations: f.associations ?? base.associations ?? [],
-    objects: [...objects.values()],
-  };
-}
-
-function checked(f: ProfileFile): DriverProfile {
-  if (f.framing !== 'wrapper' && f.framing !== 'hdlc') throw bad(f.id, 'framing missing');
-  if (typeof f.serverAddress !== 'number') throw bad(f.id, 'serverAddress missing');
-  if (typeof f.meter?.utcOffsetMinutes !== 'number') throw bad(f.id, 'meter.utcOffsetMinutes missing');
-  if (!Array.isArray(f.objects) || !Array.isArray(f.associations) || f.associations.length === 0)
-    throw bad(f.id, 'objects or associations missing');
-  const profile: DriverProfile = {
-    id: f.id,
-    framing: f.framing,
-    serverAddress: f.serverAddress,
-    meter: f.meter,
-    objects: f.objects,
-    associations: f.associations,
-    eventLogs: f.eventLogs ?? {},
-    quirks: f.quirks ?? {},
-  };
-  if (f.eventStatusBits !== undefined) profile.eventStatusBits = f.eventStatusBits;
-  if (f.acquisition !== undefined) profile.acquisition = f.acquisition;
-  return profile;
-}
-
-/** Resolves `extends` among parsed profile files and returns the concrete profiles by id. */
+/**
+ * Resolves `extends` among parsed profile files and returns the concrete profiles by id,
+ * validated by cosem's one validator (invalid: DRIVER_CONFIGURATION with the cosem error as cause).
+ */
 export function resolveProfiles(files: readonly ProfileFile[]): Map<string, DriverProfile> {
-  const byId = new Map(files.map((f) => [f.id, f]));
-  const out = new Map<string, DriverProfile>();
-  for (const f of files) {
-    if ((f as { loadClass?: unknown }).loadClass === undefined && f.extends === undefined) continue;
-    out.set(f.id, checked(resolveFile(f.id, byId, [])));
-  }
-  return out;
+  return asDriverError(() => resolveDeviceProfiles(files));
 }
 
-export function loadDriverProfiles(dir: string = defaultProfilesDirectory()): Map<string, DriverProfile> {
-  const files: ProfileFile[] = [];
-  for (const name of readdirSync(dir)) {
-    if (name.endsWith('.json')) files.push(JSON.parse(readFileSync(join(dir, name), 'utf8')) as ProfileFile);
-  }
-  return resolveProfiles(files);
+export function loadDriverProfiles(dir?: string): Map<string, DriverProfile> {
+  return asDriverError(() => resolveDeviceProfiles(readProfileFiles(dir)));
 }
 
 function obisParts(obis: string): number[] {
@@ -152,7 +128,11 @@ export function registerObjects(p: DriverProfile): ProfileObject[] {
   return p.objects.filter((o) => {
     if (listed !== undefined) return listed.includes(o.obis);
     const [a, , , d] = obisParts(o.obis);
-    return (o.class === 3 || o.class === 4) && a === 1 && (d === 8 || d === 6);
+    return (
+      (o.class === ClassId.Register || o.class === ClassId.ExtendedRegister) &&
+      a === 1 &&
+      (d === 8 || d === 6)
+    );
   });
 }
 
@@ -162,12 +142,12 @@ export function instantaneousObjects(p: DriverProfile): ProfileObject[] {
   return p.objects.filter((o) => {
     if (listed !== undefined) return listed.includes(o.obis);
     const [a, , , d] = obisParts(o.obis);
-    return o.class === 3 && a === 1 && d === 7;
+    return o.class === ClassId.Register && a === 1 && d === 7;
   });
 }
 
 export function profileObject(p: DriverProfile, kind: string): ProfileObject | undefined {
-  return p.objects.find((o) => o.class === 7 && o.profile?.kind === kind);
+  return p.objects.find((o) => o.class === ClassId.ProfileGeneric && o.profile?.kind === kind);
 }
 
 export interface EventLogObject {
@@ -189,7 +169,7 @@ export function eventLogObjects(p: DriverProfile): EventLogObject[] {
 }
 
 export function pushSetups(p: DriverProfile): ProfileObject[] {
-  return p.objects.filter((o) => o.class === 40 && o.push !== undefined);
+  return p.objects.filter((o) => o.class === ClassId.PushSetup && o.push !== undefined);
 }
 
 /** What the head end holds for a meter; decides which association can be used. */

@@ -1,6 +1,8 @@
+import type { LoadClass } from '@openhes/cosem';
 import type { DayType, Season } from './time.ts';
 
-export type LoadClass = 'residential' | 'commercial' | 'industrial';
+/** The kind of site a model is made for: one of the device profile's load classes. */
+export type { LoadClass } from '@openhes/cosem';
 
 /**
  * BDEW 1999 standard load profiles (device-profiles.md §3.4, source R1): average W per hour
