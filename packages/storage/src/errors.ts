@@ -1,6 +1,10 @@
+import { CodedError, type CodedErrorOptions, ErrorKind } from '@openhes/core';
+
 /**
  * One error base for the storage layer. `code` is stable; `retryable` says whether the same
- * operation may succeed if tried again (lock contention, lost connection).
+ * operation may succeed if tried again (lock contention, lost connection); `kind` is the
+ * port-level vocabulary of core (`CodedError`), derived from the code, so callers (the API)
+ * map kinds and never import this package.
  */
 export const StorageErrorCode = {
   /** Input breaks a domain rule; `detail.reason` holds the core validation code. */
@@ -19,6 +23,10 @@ export const StorageErrorCode = {
   MigrationFailed: 'STORAGE_MIGRATION_FAILED',
   /** The store was closed. */
   Closed: 'STORAGE_CLOSED',
+  /** The master (key-encryption) key is missing or malformed. */
+  MasterKey: 'STORAGE_MASTER_KEY',
+  /** A stored secret does not open with this master key (wrong key, or moved/tampered). */
+  SecretUnreadable: 'STORAGE_SECRET_UNREADABLE',
   /** Anything else the engine reported. */
   Internal: 'STORAGE_INTERNAL',
 } as const;
@@ -29,23 +37,32 @@ const RETRYABLE: ReadonlySet<StorageErrorCode> = new Set<StorageErrorCode>([
   StorageErrorCode.Unavailable,
 ]);
 
-export interface StorageErrorOptions {
-  retryable?: boolean;
-  cause?: unknown;
-  detail?: Record<string, unknown>;
+const KIND: Readonly<Partial<Record<StorageErrorCode, ErrorKind>>> = {
+  [StorageErrorCode.InvalidInput]: ErrorKind.invalid,
+  [StorageErrorCode.MasterKey]: ErrorKind.invalid,
+  [StorageErrorCode.NotFound]: ErrorKind.notFound,
+  [StorageErrorCode.Conflict]: ErrorKind.conflict,
+  [StorageErrorCode.Busy]: ErrorKind.busy,
+  [StorageErrorCode.Unavailable]: ErrorKind.unavailable,
+  [StorageErrorCode.Closed]: ErrorKind.unavailable,
+};
+
+/** The port-level kind of a storage code; codes without their own kind are `internal`. */
+export function storageErrorKind(code: StorageErrorCode): ErrorKind {
+  return KIND[code] ?? ErrorKind.internal;
 }
 
-export class StorageError extends Error {
-  readonly code: StorageErrorCode;
-  readonly retryable: boolean;
-  readonly detail: Record<string, unknown> | undefined;
+export type StorageErrorOptions = CodedErrorOptions;
+
+export class StorageError extends CodedError {
+  declare readonly code: StorageErrorCode;
 
   constructor(code: StorageErrorCode, message: string, options: StorageErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(storageErrorKind(code), code, message, {
+      ...options,
+      retryable: options.retryable ?? RETRYABLE.has(code),
+    });
     this.name = 'StorageError';
-    this.code = code;
-    this.retryable = options.retryable ?? RETRYABLE.has(code);
-    this.detail = options.detail;
   }
 }
 

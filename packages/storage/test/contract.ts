@@ -1,6 +1,7 @@
 import type { Store } from '@openhes/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { entityContract } from './contract-entities.ts';
+import { portContract } from './contract-ports.ts';
 import { addMeter, DAY, dayOf, energy, failure, type Harness, MIN15, T0, voltage } from './helpers.ts';
 
 /** Behaviour both adapters must show; every test runs on a fresh, empty store. */
@@ -454,6 +455,7 @@ export function storeContract(name: string, harness: () => Harness): void {
     });
 
     entityContract(s);
+    portContract(name, s, () => h);
   });
 
   describe(`${name}: migrations`, () => {

@@ -20,3 +20,40 @@ export interface OutboxEntry<T = unknown> extends BusMessage<T> {
 }
 
 export type NewOutboxMessage<T = unknown> = Omit<BusMessage<T>, 'id' | 'at'> & { id?: string; at?: Instant };
+
+/**
+ * Payloads of the messages the stores write to the outbox with their data (ids and keys are
+ * set by the store: key `meter:<id>`). Types: `readings.stored`, `event.stored`,
+ * `command.<state>`.
+ */
+export interface ReadingsStoredPayload {
+  meterId: number;
+  batchId: string;
+  /** Distinct channels of the meter in the batch. */
+  channels: number;
+  /** Readings of the meter in the batch (stored, versioned or unchanged). */
+  readings: number;
+  /** Earliest and latest reading instant of the meter in the batch. */
+  from: Instant;
+  to: Instant;
+}
+
+export interface EventStoredPayload {
+  eventId: number;
+  meterId: number;
+  ts: Instant;
+  log: string;
+  code: number;
+  category: string;
+}
+
+/** Payload of `command.<state>`: one per state change. */
+export interface CommandChangedPayload {
+  commandId: number;
+  meterId: number;
+  kind: string;
+  from: string;
+  to: string;
+  by: string;
+  detail: Record<string, unknown> | null;
+}

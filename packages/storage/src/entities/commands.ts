@@ -16,6 +16,7 @@ import { cursorNumbers, pageOf } from '../sql/cursor.ts';
 import { num, parseJson, type Row } from '../sql/exec.ts';
 import { checked, notFound } from '../sql/validate.ts';
 import type { EntityContext } from './context.ts';
+import { commandChangedRow, writeOutbox } from './outbox.ts';
 
 export function createCommandStore(ctx: EntityContext): CommandStore {
   const { exec } = ctx;
@@ -89,7 +90,9 @@ export function createCommandStore(ctx: EntityContext): CommandStore {
             detail: { reason: 'STORAGE_STATE_CHANGED' },
           });
         }
-        return { ...command, state: to, history, updatedAt: now };
+        const changed: Command = { ...command, state: to, history, updatedAt: now };
+        await writeOutbox(ctx, tx, [commandChangedRow(changed, from, by, detail, history.length - 1, now)]);
+        return changed;
       });
     },
 

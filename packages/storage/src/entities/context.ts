@@ -9,4 +9,6 @@ export interface EntityContext {
   clock: Clock;
   /** Makes sure a storage period exists for each instant (no-op where not partitioned). */
   ensurePeriods(kind: PeriodKind, instants: readonly Instant[]): Promise<void>;
+  /** False only when the schema predates the outbox (a store opened with `migrateTo` < 4). */
+  outbox: boolean;
 }

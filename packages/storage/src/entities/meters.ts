@@ -173,21 +173,47 @@ export function createMeterStore(ctx: EntityContext, topology: TopologyStore): M
     async list(q: MeterQuery): Promise<Page<Meter>> {
       const limit = checked(() => pageLimit(q.limit));
       const after = cursorNumbers(q.cursor, 1)?.[0] ?? 0;
+      // Every filter is a predicate of the one query, so a page is short only at the end.
       const where = ['id > ?'];
       const params: unknown[] = [after];
-      if (q.status !== undefined) {
-        where.push('status = ?');
-        params.push(q.status);
+      let prefix = '';
+      const prefixParams: unknown[] = [];
+      for (const [col, v] of [
+        ['status', q.status],
+        ['serial', q.serial],
+        ['manufacturer', q.manufacturer],
+        ['model', q.model],
+        ['protocol', q.protocol],
+        ['device_profile', q.deviceProfile],
+        ['customer_class', q.customerClass],
+      ] as const) {
+        if (v === undefined) continue;
+        if (typeof v !== 'string') {
+          throw new StorageError(StorageErrorCode.InvalidInput, `meter filter ${col} must be text`, {
+            detail: { reason: 'CORE_INVALID_VALUE', field: col },
+          });
+        }
+        where.push(`${col} = ?`);
+        params.push(v);
+      }
+      if (q.search !== undefined && q.search !== '') {
+        const text = checked(() => validateText('search', q.search, 128));
+        where.push("lower(serial) LIKE ? ESCAPE '\\'");
+        params.push(`%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
       }
       if (q.underNode !== undefined) {
-        const ids = await topology.meterIdsUnder(q.underNode);
-        where.push(d.inIds('id', '?'));
-        params.push(JSON.stringify(ids));
+        const node = await topology.getNode(checked(() => validateId('underNode', q.underNode)));
+        if (!node) throw notFound('node', { nodeId: q.underNode });
+        prefix = `WITH RECURSIVE sub(id) AS (
+           SELECT id FROM topology_nodes WHERE id = ?
+           UNION ALL SELECT n.id FROM topology_nodes n JOIN sub ON n.parent_id = sub.id) `;
+        prefixParams.push(q.underNode);
+        where.push('(service_point_id IN (SELECT id FROM sub) OR section_id IN (SELECT id FROM sub))');
       }
       params.push(limit + 1);
       const rows = await exec.all(
-        `SELECT ${cols} FROM meters WHERE ${where.join(' AND ')} ORDER BY id LIMIT ?`,
-        params,
+        `${prefix}SELECT ${cols} FROM meters WHERE ${where.join(' AND ')} ORDER BY id LIMIT ?`,
+        [...prefixParams, ...params],
       );
       return pageOf(rows.map(toMeter), limit, (m) => [m.id]);
     },

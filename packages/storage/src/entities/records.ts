@@ -20,6 +20,7 @@ import { cursorNumbers, pageOf } from '../sql/cursor.ts';
 import { bytes, num, parseJson, type Row } from '../sql/exec.ts';
 import { checked, notFound } from '../sql/validate.ts';
 import type { EntityContext } from './context.ts';
+import { eventStoredRow, type OutboxRow, writeOutbox } from './outbox.ts';
 
 async function checkMeters(ctx: EntityContext, ids: readonly number[]): Promise<void> {
   const unique = [...new Set(ids)];
@@ -64,25 +65,35 @@ export function createEventStore(ctx: EntityContext): EventStore {
       );
       const now = ctx.clock.now();
       const inserted = await exec.tx(async (tx) => {
-        let n = 0;
+        // Each event stored (not a duplicate) is announced in the same transaction.
+        const announce: OutboxRow[] = [];
         for (const e of events) {
-          n += await tx.run(
+          const log = normalizeObis('log', e.log);
+          const row = await tx.get<{ id: unknown }>(
             `INSERT INTO events (meter_id, ts, meter_time, log, code, category, raw, received_at)
              VALUES (?, ${d.t('?')}, ${d.t('?')}, ?, ?, ?, ?, ${d.t('?')})
-             ON CONFLICT (meter_id, log, ts, code) DO NOTHING`,
+             ON CONFLICT (meter_id, log, ts, code) DO NOTHING RETURNING id`,
             [
               e.meterId,
               e.ts,
               e.meterTime,
-              normalizeObis('log', e.log),
+              log,
               e.code,
               e.category,
               e.raw === null ? null : Buffer.from(e.raw),
               now,
             ],
           );
+          if (row === undefined) continue;
+          announce.push(
+            eventStoredRow(
+              { eventId: num(row.id), meterId: e.meterId, ts: e.ts, log, code: e.code, category: e.category },
+              now,
+            ),
+          );
         }
-        return n;
+        await writeOutbox(ctx, tx, announce);
+        return announce.length;
       });
       return { inserted, duplicates: events.length - inserted };
     },

@@ -183,4 +183,48 @@ CREATE TABLE invocation_counters (
 ) WITHOUT ROWID;
 `,
   },
+  {
+    version: 4,
+    name: 'plans, meter health, outbox, meter list indexes',
+    sql: `
+CREATE TABLE plans (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  cron TEXT NOT NULL,
+  reads TEXT NOT NULL,
+  meters TEXT NOT NULL,
+  window_seconds INTEGER NOT NULL,
+  enabled INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE TABLE meter_health (
+  meter_id INTEGER PRIMARY KEY REFERENCES meters(id),
+  failures INTEGER NOT NULL,
+  flagged_until INTEGER,
+  last_success_at INTEGER,
+  last_failure_at INTEGER,
+  last_error TEXT,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX meter_health_flagged ON meter_health (flagged_until) WHERE flagged_until IS NOT NULL;
+-- One writer at a time: the rowid order is the commit order. AUTOINCREMENT so a pruned
+-- (deleted) tail never hands out a seq a relay has already passed.
+CREATE TABLE outbox (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL,
+  type TEXT NOT NULL,
+  key TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  payload TEXT NOT NULL
+);
+CREATE INDEX outbox_at ON outbox (at);
+CREATE TABLE outbox_cursors (relay TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX meters_manufacturer ON meters (manufacturer, id);
+CREATE INDEX meters_model ON meters (model, id);
+CREATE INDEX meters_device_profile ON meters (device_profile, id);
+CREATE INDEX meters_protocol ON meters (protocol, id);
+CREATE INDEX meters_customer_class ON meters (customer_class, id);
+`,
+  },
 ];

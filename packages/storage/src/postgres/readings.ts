@@ -16,6 +16,7 @@ import {
 } from '@openhes/core';
 import type pg from 'pg';
 import copyStreams from 'pg-copy-streams';
+import { readingsStoredRows } from '../entities/outbox.ts';
 import { finish, mergePartial, type Partial, readingOf, reasonsText, SOURCE_CODE } from '../sql/codes.ts';
 import { cursorNumbers, pageOf } from '../sql/cursor.ts';
 import {
@@ -92,9 +93,13 @@ const BUMP_LAST = `UPDATE channels c SET last_ts = m.ts
 FROM (SELECT channel_id, max(ts) AS ts FROM reading_stage GROUP BY channel_id) m
 WHERE c.id = m.channel_id AND (c.last_ts IS NULL OR c.last_ts < m.ts)`;
 
+const INSERT_OUTBOX = `INSERT INTO outbox (id, type, key, at, payload) VALUES ($1, $2, $3, ${t('$4')}, $5::jsonb)`;
+
 export interface PgReadingOptions {
   /** COPY format for the stage table; binary unless told otherwise. */
   copyFormat?: 'binary' | 'text';
+  /** False when the schema predates the outbox (opened with `migrateTo` < 4). */
+  outbox?: boolean;
 }
 
 export function createPgReadingStore(
@@ -103,9 +108,12 @@ export function createPgReadingStore(
   clock: Clock,
   opts: PgReadingOptions = {},
 ): ReadingStore {
-  const known = new Set<number>();
+  /** Channel id → meter id of every channel seen (channels never move between meters). */
+  const known = new Map<number, number>();
+  const meterOf = (channelId: number) => known.get(channelId)!;
   const staged = new WeakSet<pg.PoolClient>();
   const binary = opts.copyFormat !== 'text';
+  const announce = opts.outbox !== false;
 
   async function q<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {
     try {
@@ -118,11 +126,15 @@ export function createPgReadingStore(
   async function checkChannels(ids: Iterable<number>): Promise<void> {
     const missing = [...ids].filter((id) => !known.has(id));
     if (missing.length === 0) return;
-    const rows = await q<{ id: number }>('SELECT id FROM channels WHERE id = ANY($1::int[])', [missing]);
-    const found = new Set(rows.map((r) => Number(r.id)));
+    const rows = await q<{ id: number; meter_id: number }>(
+      'SELECT id, meter_id FROM channels WHERE id = ANY($1::int[])',
+      [missing],
+    );
+    const found = new Map(rows.map((r) => [Number(r.id), Number(r.meter_id)]));
     for (const id of missing) {
-      if (!found.has(id)) throw notFound('channel', { channelId: id });
-      known.add(id);
+      const meterId = found.get(id);
+      if (meterId === undefined) throw notFound('channel', { channelId: id });
+      known.set(id, meterId);
     }
   }
 
@@ -198,6 +210,10 @@ export function createPgReadingStore(
             result.unchanged += size - stored;
           }
           await client.query(BUMP_LAST);
+          // Announced in the same transaction: a batch is stored and announced, or neither.
+          for (const m of announce ? readingsStoredRows(batchId, batch.readings, meterOf, receivedAt) : []) {
+            await client.query(INSERT_OUTBOX, [m.id, m.type, m.key, m.at, m.payload]);
+          }
           return result;
         } catch (e) {
           staged.delete(client);

@@ -1,8 +1,12 @@
 import type { MaintenancePort, RetentionPolicy, Store } from '@openhes/core';
 import pg from 'pg';
+import type { PostgresConfig } from '../config.ts';
 import { createCommandStore } from '../entities/commands.ts';
 import type { EntityContext } from '../entities/context.ts';
+import { createHealthStore } from '../entities/health.ts';
 import { createChannelStore, createMeterStore, createTopologyStore } from '../entities/meters.ts';
+import { createOutboxStore, OUTBOX_SCHEMA_VERSION } from '../entities/outbox.ts';
+import { createPlanStore } from '../entities/plans.ts';
 import { createAuditStore, createCollectionStore, createEventStore } from '../entities/records.ts';
 import {
   createCounterStore,
@@ -11,7 +15,6 @@ import {
   createUserStore,
 } from '../entities/security.ts';
 import { StorageError, StorageErrorCode } from '../errors.ts';
-import type { PostgresConfig } from '../index.ts';
 import { postgresMigrations } from '../migrations/postgres.ts';
 import { migratePostgres } from '../migrations/runner.ts';
 import { type PeriodSize, periodOf } from '../sql/periods.ts';
@@ -45,6 +48,7 @@ export async function openPostgresStore(config: PostgresConfig): Promise<Store> 
   pool.on('error', () => undefined);
   let partitions: PgPartitions;
   let size: PeriodSize;
+  let version: number;
   try {
     const client = await pool.connect().catch((e) => {
       throw mapPgError(e);
@@ -53,7 +57,7 @@ export async function openPostgresStore(config: PostgresConfig): Promise<Store> 
       await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`).catch((e) => {
         if ((e as { code?: string }).code !== '23505') throw e;
       });
-      await migratePostgres(client, postgresMigrations, config.migrateTo);
+      version = await migratePostgres(client, postgresMigrations, config.migrateTo);
       await client.query(
         "INSERT INTO store_meta (key, value) VALUES ('reading_period', $1) ON CONFLICT (key) DO NOTHING",
         [config.period ?? 'month'],
@@ -73,9 +77,11 @@ export async function openPostgresStore(config: PostgresConfig): Promise<Store> 
   }
   const clock = config.clock ?? { now: () => Date.now() };
   const exec = new PgExec(pool, pool);
+  const outbox = version >= OUTBOX_SCHEMA_VERSION;
   const ctx: EntityContext = {
     exec,
     clock,
+    outbox,
     ensurePeriods: (kind, instants) => partitions.ensure(kind, instants),
   };
 
@@ -124,7 +130,10 @@ export async function openPostgresStore(config: PostgresConfig): Promise<Store> 
     meters: createMeterStore(ctx, topology),
     topology,
     channels: createChannelStore(ctx),
-    readings: createPgReadingStore(pool, partitions, clock, { copyFormat: config.copyFormat ?? 'binary' }),
+    readings: createPgReadingStore(pool, partitions, clock, {
+      copyFormat: config.copyFormat ?? 'binary',
+      outbox,
+    }),
     events: createEventStore(ctx),
     collection: createCollectionStore(ctx),
     commands: createCommandStore(ctx),
@@ -134,6 +143,9 @@ export async function openPostgresStore(config: PostgresConfig): Promise<Store> 
     keys: createKeyStore(ctx),
     counters: createCounterStore(ctx),
     maintenance,
+    plans: createPlanStore(ctx),
+    health: createHealthStore(ctx),
+    outbox: createOutboxStore(ctx),
     async close() {
       if (closed) return;
       closed = true;

@@ -25,6 +25,8 @@ export interface Dialect {
   bool(v: boolean): unknown;
   /** SQL predicate: `column` is one of the integers in a parameter holding a JSON array. */
   inIds(column: string, param: string): string;
+  /** The value of a JSON column as read (SQLite returns its text, PostgreSQL the parsed value). */
+  fromJson<T>(v: unknown): T;
 }
 
 export const sqliteDialect: Dialect = {
@@ -34,6 +36,7 @@ export const sqliteDialect: Dialect = {
   json: (p) => p,
   bool: (v) => (v ? 1 : 0),
   inIds: (c, p) => `${c} IN (SELECT value FROM json_each(${p}))`,
+  fromJson: <T>(v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v) as T,
 };
 
 export const postgresDialect: Dialect = {
@@ -43,6 +46,7 @@ export const postgresDialect: Dialect = {
   json: (p) => `${p}::jsonb`,
   bool: (v) => v,
   inIds: (c, p) => `${c} = ANY(ARRAY(SELECT jsonb_array_elements_text(${p}::jsonb)::int8))`,
+  fromJson: <T>(v: unknown) => v as T,
 };
 
 export function parseJson<T>(v: unknown): T {

@@ -13,6 +13,7 @@ import {
   validateReadingInput,
   validateText,
 } from '@openhes/core';
+import { readingsStoredRows } from '../entities/outbox.ts';
 import {
   finish,
   mergePartial,
@@ -88,9 +89,12 @@ export function createSqliteReadingStore(
   exec: SqliteExec,
   tables: SqliteReadingTables,
   clock: Clock,
+  /** False when the schema predates the outbox (opened with `migrateTo` < 4). */
+  announce = true,
 ): ReadingStore {
   const db = exec.db;
-  const known = new Set<number>();
+  /** Channel id → meter id of every channel seen (channels never move between meters). */
+  const known = new Map<number, number>();
   const checkBatch = db.prepare('SELECT 1 FROM ingest_batches WHERE batch_id = ?').pluck();
   const insertBatch = db.prepare(
     'INSERT OR IGNORE INTO ingest_batches (batch_id, received_at, row_count) VALUES (?, ?, ?)',
@@ -104,17 +108,22 @@ export function createSqliteReadingStore(
        min = min(min, excluded.min), max = max(max, excluded.max), dirty = dirty OR excluded.dirty`,
   );
   const findChannels = db
-    .prepare('SELECT id FROM channels WHERE id IN (SELECT value FROM json_each(?))')
-    .pluck();
+    .prepare('SELECT id, meter_id FROM channels WHERE id IN (SELECT value FROM json_each(?))')
+    .raw();
+  const insertOutbox = announce
+    ? db.prepare('INSERT INTO outbox (id, type, key, at, payload) VALUES (?, ?, ?, ?, ?)')
+    : null;
+  const meterOf = (channelId: number) => known.get(channelId)!;
 
   function checkChannels(ids: Iterable<number>): void {
     const missing: number[] = [];
     for (const id of ids) if (!known.has(id)) missing.push(id);
     if (missing.length === 0) return;
-    const found = new Set(findChannels.all(JSON.stringify(missing)) as number[]);
+    const found = new Map(findChannels.all(JSON.stringify(missing)) as [number, number][]);
     for (const id of missing) {
-      if (!found.has(id)) throw notFound('channel', { channelId: id });
-      known.add(id);
+      const meterId = found.get(id);
+      if (meterId === undefined) throw notFound('channel', { channelId: id });
+      known.set(id, meterId);
     }
   }
 
@@ -166,6 +175,11 @@ export function createSqliteReadingStore(
       for (const [channelId, ts] of lastTs) bumpLast.run(ts, channelId, ts);
       for (const d of days.values())
         bumpDay.run(d.channelId, d.day, d.sum, d.count, d.min, d.max, d.dirty ? 1 : 0);
+      // Announced in the same transaction: a batch is stored and announced, or neither.
+      if (insertOutbox !== null) {
+        for (const m of readingsStoredRows(batchId, batch.readings, meterOf, receivedAt))
+          insertOutbox.run(m.id, m.type, m.key, m.at, m.payload);
+      }
       return result;
     },
   );

@@ -2,7 +2,10 @@ import type { Clock, MaintenancePort, RetentionPolicy, Store } from '@openhes/co
 import Database from 'better-sqlite3';
 import { createCommandStore } from '../entities/commands.ts';
 import type { EntityContext } from '../entities/context.ts';
+import { createHealthStore } from '../entities/health.ts';
 import { createChannelStore, createMeterStore, createTopologyStore } from '../entities/meters.ts';
+import { createOutboxStore, OUTBOX_SCHEMA_VERSION } from '../entities/outbox.ts';
+import { createPlanStore } from '../entities/plans.ts';
 import { createAuditStore, createCollectionStore, createEventStore } from '../entities/records.ts';
 import {
   createCounterStore,
@@ -46,6 +49,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
       retryable: false,
     });
   }
+  let version: number;
   try {
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${opts.durability === 'normal' ? 'NORMAL' : 'FULL'}`);
@@ -53,7 +57,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     db.pragma('busy_timeout = 5000');
     db.pragma(`cache_size = ${-1024 * (opts.cacheMiB ?? 64)}`);
     db.pragma('temp_store = MEMORY');
-    migrateSqlite(db, sqliteMigrations, opts.migrateTo);
+    version = migrateSqlite(db, sqliteMigrations, opts.migrateTo);
   } catch (e) {
     db.close();
     throw mapSqliteError(e);
@@ -66,7 +70,8 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
   const size: PeriodSize = saved ?? opts.period ?? 'month';
   if (!saved) db.prepare("INSERT INTO store_meta (key, value) VALUES ('reading_period', ?)").run(size);
   const tables = new SqliteReadingTables(db, size);
-  const ctx: EntityContext = { exec, clock, ensurePeriods: async () => undefined };
+  const outbox = version >= OUTBOX_SCHEMA_VERSION;
+  const ctx: EntityContext = { exec, clock, ensurePeriods: async () => undefined, outbox };
   const topology = createTopologyStore(ctx);
   let closed = false;
 
@@ -107,7 +112,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     meters: createMeterStore(ctx, topology),
     topology,
     channels: createChannelStore(ctx),
-    readings: createSqliteReadingStore(exec, tables, clock),
+    readings: createSqliteReadingStore(exec, tables, clock, outbox),
     events: createEventStore(ctx),
     collection: createCollectionStore(ctx),
     commands: createCommandStore(ctx),
@@ -117,6 +122,9 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     keys: createKeyStore(ctx),
     counters: createCounterStore(ctx),
     maintenance,
+    plans: createPlanStore(ctx),
+    health: createHealthStore(ctx),
+    outbox: createOutboxStore(ctx),
     async close() {
       if (closed) return;
       closed = true;
