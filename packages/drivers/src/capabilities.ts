@@ -1,4 +1,4 @@
-import { CONTROL_ROLE_CLASS, type ControlRole, type ControlSection, controlObject } from '@openhes/cosem';
+import { CONTROL_ROLE_CLASS, type ControlRole, controlObject } from '@openhes/cosem';
 import type { Capability, ControlCapabilities, ControlCapability, MeterDriver } from './driver.ts';
 import { DriverError, DriverErrorCode } from './errors.ts';
 import type { DriverProfile, ProfileAssociation } from './profile.ts';
@@ -27,17 +27,15 @@ export interface CapabilityObject {
   association: ProfileAssociation | undefined;
 }
 
-/** A driver profile that may carry the device profile's control section. */
-type WithControl = DriverProfile & { control?: ControlSection };
-
 /**
  * The object a control capability drives on this model, if the model can do it. A profile
- * with a control section declares it there (object and association; a role absent means
- * the model cannot do it); one without takes the first object of the role's interface class.
+ * with a control section (every loaded profile) declares it there: object and association,
+ * a role absent means the model cannot do it. One built without (a test's or a fake's) takes
+ * the first object of the role's interface class.
  */
 export function capabilityObject(p: DriverProfile, c: ControlCapability): CapabilityObject | undefined {
   const role = CAPABILITY_ROLE[c];
-  const control = (p as WithControl).control;
+  const control = p.control;
   if (control !== undefined) {
     const o = controlObject({ control, associations: p.associations }, role);
     return o === undefined ? undefined : { obis: o.obis, classId: o.classId, association: o.association };

@@ -58,11 +58,12 @@ describe('capabilities derived from the device profile', () => {
   it('a model without the control objects gets reading only, and the driver offers no control', () => {
     const base = PROFILES.get('is15959-1ph')!;
     // As the profile resolver leaves it when `removeObjects` drops them: no objects, no roles.
-    const bare: DriverProfile = Object.assign({}, base, {
+    const bare: DriverProfile = {
+      ...base,
       id: 'bare',
       objects: base.objects.filter((o) => ![70, 71, 20, 18, 64].includes(o.class)),
       control: {},
-    });
+    };
     expect(sorted(capabilitiesOf(bare))).toEqual(['reading']);
     const d: MeterDriver = driverOn(bare);
     expect(sorted(driverCapabilities(d))).toEqual(['reading']);
@@ -74,17 +75,17 @@ describe('capabilities derived from the device profile', () => {
 
   it('follows the control section where the profile has one: a role it leaves out is not offered', () => {
     const base = PROFILES.get('is15959-1ph')!;
-    const only: DriverProfile = Object.assign({}, base, {
+    const only: DriverProfile = {
+      ...base,
       control: { disconnect: { obis: '0.0.96.3.10.255', association: 'management' } },
-    });
+    };
     expect(sorted(capabilitiesOf(only))).toEqual(['reading', 'supply']);
     expect(sorted(driverCapabilities(driverOn(only)))).toEqual(['reading', 'supply']);
   });
 
   it('without a control section, takes the object of each role’s interface class', () => {
     const base = PROFILES.get('is15959-3ph')!;
-    const legacy = Object.assign({}, base) as DriverProfile & { control?: unknown };
-    delete legacy.control;
+    const { control: _, ...legacy } = base;
     expect(sorted(capabilitiesOf(legacy))).toEqual([
       'firmware',
       'keys',
