@@ -1,5 +1,4 @@
 import type { InvocationCounterStore, Meter, NewAuditEntry, Store } from '@openhes/core';
-import { fromHex } from '@openhes/dlms';
 import {
   type CounterSource,
   type DlmsConnector,
@@ -10,6 +9,7 @@ import {
   type MeterSecrets,
   ModelCache,
   type ReceivedCounterSource,
+  systemTitleFromHex,
 } from '@openhes/drivers';
 import { AcquisitionError, AcquisitionErrorCode } from './errors.ts';
 import type { KeyVault } from './keys.ts';
@@ -163,7 +163,7 @@ export class MeterAccess {
 }
 
 export function systemTitleBytes(hex: string | undefined): Uint8Array | undefined {
-  return hex === undefined ? undefined : fromHex(hex);
+  return hex === undefined ? undefined : systemTitleFromHex(hex);
 }
 
 /** Every meter of the store, paged through. */

@@ -21,6 +21,7 @@ import {
   meterInstant,
   parsePushBody,
   requireCapability,
+  systemTitleFromHex,
   toDriverError,
 } from '../src/index.ts';
 
@@ -294,5 +295,17 @@ describe('parsePushBody', () => {
     expect(() => parsePushBody(PROFILE, { type: 'structure', value: [] })).toThrow(
       expect.objectContaining({ code: 'DRIVER_PROTOCOL' }),
     );
+  });
+});
+
+describe('systemTitleFromHex', () => {
+  it('takes 8 bytes of hex and refuses anything else as a configuration error', () => {
+    expect(systemTitleFromHex('4F48455300000001')).toEqual(
+      Uint8Array.from([0x4f, 0x48, 0x45, 0x53, 0, 0, 0, 1]),
+    );
+    for (const bad of ['4F4845', 'not hex!'])
+      expect(() => systemTitleFromHex(bad)).toThrow(
+        expect.objectContaining({ code: 'DRIVER_CONFIGURATION' }),
+      );
   });
 });

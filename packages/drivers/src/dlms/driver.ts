@@ -9,7 +9,7 @@ import {
   scalerUnitAttribute,
   unitSymbol,
 } from '@openhes/cosem';
-import { type DlmsData, dateTimeFromData, dateTimeToOctets } from '@openhes/dlms';
+import { type DlmsData, dateTimeFromData, dateTimeToOctets, fromHex } from '@openhes/dlms';
 import type { DlmsClientOptions, FrameTrace } from '@openhes/transport';
 import { type CapabilityObject, capabilityObject } from '../capabilities.ts';
 import type {
@@ -93,6 +93,22 @@ export interface DlmsDriverConfig {
 }
 
 const DEFAULT_CLIENT_TITLE = Uint8Array.from([0x4f, 0x48, 0x45, 0x53, 0, 0, 0, 1]);
+
+/** A client system title from its hex form (8 bytes), as configuration gives it. */
+export function systemTitleFromHex(hex: string): Uint8Array {
+  let bytes: Uint8Array;
+  try {
+    bytes = fromHex(hex);
+  } catch (e) {
+    throw new DriverError(DriverErrorCode.Configuration, `system title '${hex}' is not hex`, { cause: e });
+  }
+  if (bytes.length !== 8)
+    throw new DriverError(
+      DriverErrorCode.Configuration,
+      `a system title is 8 bytes, '${hex}' is ${bytes.length}`,
+    );
+  return bytes;
+}
 
 /** The association a session of this driver would open; undefined if none is usable (open fails). */
 function sessionAssociation(
