@@ -1,4 +1,12 @@
-import type { AuditEntry, AuditStore, Clock, CollectionStatus, CollectionStore } from '@openhes/core';
+import type {
+  AuditStore,
+  Clock,
+  CollectionStatus,
+  CollectionStore,
+  Lease,
+  MeterHealthStore,
+  MeterLease,
+} from '@openhes/core';
 import type { MeterDriver } from '@openhes/drivers';
 import { AcquisitionErrorCode } from './errors.ts';
 import type { ReadKind } from './session.ts';
@@ -35,6 +43,13 @@ export interface CollectorPorts {
   work: AttemptWork;
   outcomes: CollectionStore;
   audit: AuditStore;
+  /** Each meter's failures and flag, kept so a restart (or another collector) sees them. */
+  health: MeterHealthStore;
+  /**
+   * One session per meter across processes: a session runs only while its meter's lease is
+   * held. Without it, one session per meter holds within this collector only.
+   */
+  lease?: { port: MeterLease; holder: string; ttlMs: number };
   clock: Clock;
   /** Waits between attempts (tests pass one that returns at once). */
   sleep(ms: number): Promise<void>;
@@ -91,6 +106,7 @@ class Fifo<T> {
 interface Health {
   failures: number;
   flaggedUntil: number;
+  lastSuccessAt: number | null;
 }
 
 export interface CollectorProgress {
@@ -259,6 +275,38 @@ export class Collector {
       return;
     }
     e.attempts++;
+    let lease: Lease | null = null;
+    if (p.lease !== undefined) {
+      lease = await p.lease.port.tryAcquire(task.meterId, p.lease.holder, p.lease.ttlMs);
+      if (lease === null) {
+        // Another process has a session with this meter: a scheduled read is skipped (the
+        // meter is being read now), an on-demand one waits its turn.
+        if (task.priority === 'on-demand' && e.attempts < this.#maxAttempts) {
+          this.#waiting++;
+          void this.#retryLater(e);
+          return;
+        }
+        await this.#record(task, startedAt, 'skipped', AcquisitionErrorCode.MeterBusy, 0, e.attempts);
+        this.#finish(e, 'skipped', AcquisitionErrorCode.MeterBusy, 0, 0);
+        return;
+      }
+    }
+    const held = lease;
+    const renewing =
+      held === null || p.lease === undefined
+        ? undefined
+        : setInterval(() => void held.renew().catch(() => false), Math.max(50, p.lease.ttlMs / 3));
+    try {
+      await this.#session(e, startedAt);
+    } finally {
+      clearInterval(renewing);
+      await held?.release().catch(() => {});
+    }
+  }
+
+  async #session(e: Entry, startedAt: number): Promise<void> {
+    const p = this.#ports;
+    const task = e.task;
     let driver: MeterDriver | undefined;
     try {
       driver = await p.driverFor(task.meterId);
@@ -322,6 +370,15 @@ export class Collector {
     const h = this.#health.get(meterId);
     if (h === undefined) return;
     this.#health.delete(meterId);
+    const now = this.#ports.clock.now();
+    await this.#ports.health.put({
+      meterId,
+      failures: 0,
+      flaggedUntil: null,
+      lastSuccessAt: now,
+      lastFailureAt: null,
+      lastError: null,
+    });
     if (h.flaggedUntil === 0) return;
     this.progress.flagged--;
     await this.#ports.audit.append({
@@ -333,56 +390,49 @@ export class Collector {
     });
   }
 
-  /**
-   * After a restart: flags again the meters the audit log shows flagged (and not cleared)
-   * within the last flagged backoff; returns their ids.
-   */
+  /** After a restart: flags again the meters the health store shows flagged; returns their ids. */
   async restoreFlags(): Promise<number[]> {
     const now = this.#ports.clock.now();
-    const entries: AuditEntry[] = [];
-    let cursor: string | null = null;
-    do {
-      const page = await this.#ports.audit.list({
-        actor: 'acquisition',
-        from: now - this.#flaggedBackoffMs,
-        limit: 1000,
-        cursor,
+    const restored: number[] = [];
+    for (const h of await this.#ports.health.flagged(now)) {
+      if (h.flaggedUntil === null || h.flaggedUntil <= now) continue;
+      restored.push(h.meterId);
+      if (this.isFlagged(h.meterId)) continue;
+      this.#health.set(h.meterId, {
+        failures: h.failures,
+        flaggedUntil: h.flaggedUntil,
+        lastSuccessAt: h.lastSuccessAt,
       });
-      entries.push(...page.items);
-      cursor = page.nextCursor;
-    } while (cursor !== null);
-    entries.sort((a, b) => a.at - b.at || a.id - b.id);
-    const until = new Map<number, number>();
-    for (const e of entries) {
-      const meterId = Number(e.target?.replace(/^meter:/, ''));
-      if (!Number.isInteger(meterId)) continue;
-      if (e.action === 'meter.flagged') until.set(meterId, e.at + this.#flaggedBackoffMs);
-      else if (e.action === 'meter.unflagged') until.delete(meterId);
-    }
-    for (const [meterId, flaggedUntil] of until) {
-      if (flaggedUntil <= now || this.isFlagged(meterId)) continue;
-      this.#health.set(meterId, { failures: this.#flagAfter, flaggedUntil });
       this.progress.flagged++;
     }
-    return [...until.keys()].filter((id) => this.isFlagged(id));
+    return restored;
   }
 
   async #unhealthy(meterId: number, code: string): Promise<void> {
-    const h = this.#health.get(meterId) ?? { failures: 0, flaggedUntil: 0 };
+    const h = this.#health.get(meterId) ?? { failures: 0, flaggedUntil: 0, lastSuccessAt: null };
     h.failures++;
     this.#health.set(meterId, h);
-    if (h.failures < this.#flagAfter) return;
-    if (h.flaggedUntil === 0) {
-      this.progress.flagged++;
-      await this.#ports.audit.append({
-        actor: 'acquisition',
-        action: 'meter.flagged',
-        target: `meter:${meterId}`,
-        outcome: 'failed',
-        detail: { failures: h.failures, lastError: code },
-      });
-    }
-    h.flaggedUntil = this.#ports.clock.now() + this.#flaggedBackoffMs;
+    const now = this.#ports.clock.now();
+    const flag = h.failures >= this.#flagAfter;
+    const newlyFlagged = flag && h.flaggedUntil === 0;
+    if (flag) h.flaggedUntil = now + this.#flaggedBackoffMs;
+    await this.#ports.health.put({
+      meterId,
+      failures: h.failures,
+      flaggedUntil: flag ? h.flaggedUntil : null,
+      lastSuccessAt: h.lastSuccessAt,
+      lastFailureAt: now,
+      lastError: code,
+    });
+    if (!newlyFlagged) return;
+    this.progress.flagged++;
+    await this.#ports.audit.append({
+      actor: 'acquisition',
+      action: 'meter.flagged',
+      target: `meter:${meterId}`,
+      outcome: 'failed',
+      detail: { failures: h.failures, lastError: code },
+    });
   }
 
   #finish(

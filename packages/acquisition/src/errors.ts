@@ -12,6 +12,8 @@ export const AcquisitionErrorCode = {
   UnknownMeter: 'ACQ_UNKNOWN_METER',
   /** A scheduled task was skipped because the meter is flagged and backing off. */
   MeterFlagged: 'ACQ_METER_FLAGGED',
+  /** Another process holds the meter's session lease. */
+  MeterBusy: 'ACQ_METER_BUSY',
   /** A push could not be attributed to a meter. */
   UnknownSender: 'ACQ_UNKNOWN_SENDER',
   /** A ciphered push whose invocation counter is not above every one accepted before. */

@@ -3,6 +3,8 @@ export * from './errors.ts';
 export * from './keys.ts';
 export * from './meter-access.ts';
 export * from './plan.ts';
+export * from './plan-runner.ts';
+export * from './push-directory.ts';
 export * from './push-listener.ts';
 export * from './registry.ts';
 export * from './service.ts';

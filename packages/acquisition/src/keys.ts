@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { KeyPurpose, KeyStore } from '@openhes/core';
+import type { KeyPurpose, KeyStore, SecretVault } from '@openhes/core';
 import { AcquisitionError, AcquisitionErrorCode } from './errors.ts';
 
 export const MASTER_KEY_FILE = 'master.key';
@@ -115,4 +115,13 @@ export class KeyVault {
     });
     return stored.version;
   }
+}
+
+/** The SecretVault port over a key store and this vault's master key. */
+export function keyVaultSecrets(keys: KeyStore, vault: KeyVault): SecretVault {
+  return {
+    kekId: vault.kekId,
+    put: async (meterId, purpose, secret) => `${purpose}@${await vault.put(keys, meterId, purpose, secret)}`,
+    get: async (meterId, purpose) => (await vault.current(keys, meterId, purpose)) ?? null,
+  };
 }

@@ -1,64 +1,92 @@
 import { createHash } from 'node:crypto';
+import { type NewReadingPlan, READ_KINDS, type ReadingPlan } from '@openhes/core';
 import { Cron } from 'croner';
 import { AcquisitionError, AcquisitionErrorCode } from './errors.ts';
-import { READ_KINDS, type ReadKind } from './session.ts';
 
-/** Which meters a plan covers: all, by device profile, or by id. */
-export interface MeterSelector {
-  profiles?: string[];
-  ids?: number[];
-}
-
-export interface ReadingPlan {
-  name: string;
-  /** Cron expression (5 or 6 fields, croner syntax), evaluated in UTC. */
-  cron: string;
-  reads: ReadKind[];
-  meters: MeterSelector | 'all';
-  /** Each run is spread over this many seconds, per meter at a stable offset. */
-  windowSeconds: number;
-}
+/**
+ * A plan as the scheduler runs it: core's reading plan without its switch (only enabled
+ * plans are scheduled) and with a name unique among the scheduled plans.
+ */
+export type ScheduledPlan = Omit<NewReadingPlan, 'enabled'>;
 
 export interface PlanFile {
-  plans: ReadingPlan[];
+  plans: Partial<NewReadingPlan>[];
 }
 
 function invalid(message: string): AcquisitionError {
   return new AcquisitionError(AcquisitionErrorCode.InvalidPlan, message);
 }
 
-export function parsePlans(json: unknown): ReadingPlan[] {
+/** Throws ACQ_INVALID_PLAN unless croner accepts the expression (5 or 6 fields, UTC). */
+export function checkCron(cron: string, where = 'plan'): void {
+  try {
+    new Cron(cron, { paused: true, timezone: 'UTC' }).stop();
+  } catch (e) {
+    throw invalid(`${where}: cron '${cron}': ${(e as Error).message}`);
+  }
+}
+
+/** Checks one plan, filling the defaults (all meters, no window, enabled). */
+export function checkPlan(p: Partial<NewReadingPlan> | null | undefined, where = 'plan'): NewReadingPlan {
+  if (typeof p?.name !== 'string' || p.name === '') throw invalid(`${where}: name missing`);
+  if (typeof p.cron !== 'string') throw invalid(`${where}: cron missing`);
+  checkCron(p.cron, where);
+  if (!Array.isArray(p.reads) || p.reads.length === 0 || p.reads.some((r) => !READ_KINDS.includes(r)))
+    throw invalid(`${where}: reads must be some of ${READ_KINDS.join(', ')}`);
+  const windowSeconds = p.windowSeconds ?? 0;
+  if (!Number.isInteger(windowSeconds) || windowSeconds < 0) throw invalid(`${where}: windowSeconds`);
+  return {
+    name: p.name,
+    cron: p.cron,
+    reads: p.reads,
+    meters: p.meters ?? 'all',
+    windowSeconds,
+    enabled: p.enabled ?? true,
+  };
+}
+
+/** Plans of a plan file (`{"plans": [...]}`), checked. */
+export function parsePlans(json: unknown): NewReadingPlan[] {
   const plans = (json as PlanFile | null)?.plans;
   if (!Array.isArray(plans) || plans.length === 0)
     throw invalid('a plan file needs a non-empty "plans" array');
-  return plans.map((p, i) => {
-    const where = `plan ${i + 1}`;
-    if (typeof p?.name !== 'string' || p.name === '') throw invalid(`${where}: name missing`);
-    if (typeof p.cron !== 'string') throw invalid(`${where}: cron missing`);
-    try {
-      new Cron(p.cron, { paused: true, timezone: 'UTC' }).stop();
-    } catch (e) {
-      throw invalid(`${where}: cron '${p.cron}': ${(e as Error).message}`);
-    }
-    if (!Array.isArray(p.reads) || p.reads.length === 0 || p.reads.some((r) => !READ_KINDS.includes(r)))
-      throw invalid(`${where}: reads must be some of ${READ_KINDS.join(', ')}`);
-    const windowSeconds = p.windowSeconds ?? 0;
-    if (!Number.isInteger(windowSeconds) || windowSeconds < 0) throw invalid(`${where}: windowSeconds`);
-    return { name: p.name, cron: p.cron, reads: p.reads, meters: p.meters ?? 'all', windowSeconds };
-  });
+  return plans.map((p, i) => checkPlan(p, `plan ${i + 1}`));
 }
 
 /** Plans used when none is given: block profile every 15 min, daily, billing and events once a day. */
-export const DEFAULT_PLANS: readonly ReadingPlan[] = [
-  { name: 'block', cron: '*/15 * * * *', reads: ['block'], meters: 'all', windowSeconds: 600 },
+export const DEFAULT_PLANS: readonly NewReadingPlan[] = [
+  { name: 'block', cron: '*/15 * * * *', reads: ['block'], meters: 'all', windowSeconds: 600, enabled: true },
   {
     name: 'daily',
     cron: '30 0 * * *',
     reads: ['daily', 'registers', 'events', 'billing'],
     meters: 'all',
     windowSeconds: 3600,
+    enabled: true,
   },
 ];
+
+/**
+ * The plans to schedule: the enabled ones, each named `name#id` when it has an id (stored
+ * plans), checked; a plan the scheduler refuses is left out and reported.
+ */
+export function schedulablePlans(
+  plans: readonly (NewReadingPlan | ReadingPlan)[],
+  onInvalid: (e: unknown) => void = () => {},
+): ScheduledPlan[] {
+  const out: ScheduledPlan[] = [];
+  for (const p of plans) {
+    if (!p.enabled) continue;
+    const name = 'id' in p ? `${p.name}#${p.id}` : p.name;
+    try {
+      const { enabled: _, ...checked } = checkPlan({ ...p, name }, `plan ${name}`);
+      out.push(checked);
+    } catch (e) {
+      onInvalid(e);
+    }
+  }
+  return out;
+}
 
 /**
  * Offset of one meter inside a run's window: stable per (plan, meter) and spread evenly
@@ -71,7 +99,7 @@ export function spreadOffsetMs(plan: string, meterId: number, windowSeconds: num
 }
 
 export function selects(
-  selector: ReadingPlan['meters'],
+  selector: NewReadingPlan['meters'],
   meter: { id: number; deviceProfile: string },
 ): boolean {
   if (selector === 'all') return true;
@@ -81,30 +109,11 @@ export function selects(
 }
 
 /** The next `count` run times of a plan after `from`. */
-export function nextRuns(plan: ReadingPlan, from: Date, count: number): Date[] {
+export function nextRuns(plan: Pick<NewReadingPlan, 'cron'>, from: Date, count: number): Date[] {
   const c = new Cron(plan.cron, { paused: true, timezone: 'UTC' });
   try {
     return c.nextRuns(count, from);
   } finally {
     c.stop();
   }
-}
-
-export interface PlanScheduler {
-  stop(): void;
-}
-
-/** Fires `run(plan, at)` on each plan's schedule until stopped. */
-export function schedulePlans(
-  plans: readonly ReadingPlan[],
-  run: (plan: ReadingPlan, at: Date) => void,
-): PlanScheduler {
-  const jobs = plans.map(
-    (p) => new Cron(p.cron, { timezone: 'UTC', protect: true }, () => run(p, new Date())),
-  );
-  return {
-    stop: () => {
-      for (const j of jobs) j.stop();
-    },
-  };
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type Clock, ReadingIngestService, type Store } from '@openhes/core';
+import { type Clock, type MeterLease, ReadingIngestService, type Store } from '@openhes/core';
 import { Collector, type CollectorOptions, type TaskResult } from './collector.ts';
 import type { MeterAccess } from './meter-access.ts';
 import {
@@ -15,6 +15,8 @@ export interface CollectionServiceOptions {
   collector?: CollectorOptions;
   sleep?: (ms: number) => Promise<void>;
   clock?: Clock;
+  /** One session per meter across processes (see CollectorPorts.lease). */
+  lease?: { port: MeterLease; holder: string; ttlMs?: number };
 }
 
 const realSleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -49,6 +51,16 @@ export function createCollector(
         ),
       outcomes: store.collection,
       audit: store.audit,
+      health: store.health,
+      ...(options.lease === undefined
+        ? {}
+        : {
+            lease: {
+              port: options.lease.port,
+              holder: options.lease.holder,
+              ttlMs: options.lease.ttlMs ?? 30_000,
+            },
+          }),
       clock,
       sleep: options.sleep ?? realSleep,
     },

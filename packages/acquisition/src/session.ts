@@ -7,19 +7,11 @@ import type {
   ReadingIngestService,
   ReadingSource,
   ReadingStore,
+  ReadKind,
 } from '@openhes/core';
 import type { MeterDriver, ProfileKind } from '@openhes/drivers';
 
-export const ReadKind = {
-  registers: 'registers',
-  instantaneous: 'instantaneous',
-  block: 'block',
-  daily: 'daily',
-  billing: 'billing',
-  events: 'events',
-} as const;
-export type ReadKind = (typeof ReadKind)[keyof typeof ReadKind];
-export const READ_KINDS = Object.values(ReadKind);
+export { READ_KINDS, ReadKind } from '@openhes/core';
 
 export interface SessionPolicy {
   /** Drift beyond which the meter clock is set (ms); default 10 s. */

@@ -1,4 +1,11 @@
-import type { AuditStore, CollectionOutcome, CollectionStore, NewAuditEntry } from '@openhes/core';
+import type {
+  AuditStore,
+  CollectionOutcome,
+  CollectionStore,
+  MeterHealth,
+  MeterHealthStore,
+  NewAuditEntry,
+} from '@openhes/core';
 import { DriverError, DriverErrorCode, type MeterDriver } from '@openhes/drivers';
 import { describe, expect, it } from 'vitest';
 import { Collector, type CollectorPorts, type CollectTask } from '../src/index.ts';
@@ -20,6 +27,23 @@ function fakeDriver(meterId: number, log: string[]): MeterDriver {
     readEvents: reject,
     readClock: reject,
     setClock: reject,
+  };
+}
+
+/** The health store in memory (the SQLite and PostgreSQL ones pass the storage contract). */
+function memoryHealth(now: () => number): MeterHealthStore {
+  const rows = new Map<number, MeterHealth>();
+  return {
+    get: async (id) => rows.get(id) ?? null,
+    put: async (h) => {
+      const row = { ...h, updatedAt: now() };
+      rows.set(h.meterId, row);
+      return row;
+    },
+    flagged: async (at) =>
+      [...rows.values()]
+        .filter((h) => h.flaggedUntil !== null && h.flaggedUntil > at)
+        .sort((a, b) => a.meterId - b.meterId),
   };
 }
 
@@ -65,6 +89,7 @@ function setup(
         nextCursor: null,
       }),
     } as AuditStore,
+    health: memoryHealth(() => t),
     clock: { now: () => (t += 10) },
     sleep: async (ms) => {
       sleeps.push(ms);
@@ -161,7 +186,7 @@ describe('Collector', () => {
     expect(collector.flaggedMeters()).toEqual([5]);
   });
 
-  it('flags again after a restart what the audit log shows flagged, and forgets a meter that recovered', async () => {
+  it('flags again after a restart what the health store shows flagged (audited), and forgets a meter that recovered', async () => {
     let fail = true;
     const { collector, audit, ports } = setup(() => (fail ? 'fatal' : 'ok'), { flagAfter: 1 });
     await collector.submit(task('a', 5));

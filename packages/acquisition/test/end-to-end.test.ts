@@ -1,30 +1,28 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Store } from '@openhes/core';
-import { ReadingIngestService } from '@openhes/core';
+import { parseMeterList, ReadingIngestService } from '@openhes/core';
 import { fromHex, toHex } from '@openhes/dlms';
 import { exportMeters, type Fleet, meterRecord, startFleet } from '@openhes/simulator';
 import { sendPush } from '@openhes/transport';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Collector,
-  importMeters,
   KeyVault,
   lastStoredInterval,
   MASTER_KEY_FILE,
   type MeterAccess,
   PushHandler,
-  parseMeterList,
-  pushDirectoryFrom,
   readMeterNow,
+  StorePushDirectory,
   startPushListener,
 } from '../src/index.ts';
 import {
   type AcquisitionHarness,
   alarmNotification,
   cipheredByMeter,
+  importFleet,
   openHarness,
-  PROFILES,
 } from './harness.ts';
 
 let h: AcquisitionHarness;
@@ -56,16 +54,12 @@ afterAll(async () => {
 describe('acquisition end to end against the simulator', () => {
   it('imports the simulator export with keys wrapped under a 0600 master key', async () => {
     expect(statSync(join(dir, MASTER_KEY_FILE)).mode & 0o777).toBe(0o600);
-    const entries = parseMeterList([...exportMeters(fleet, 'csv')].join(''));
+    const csv = [...exportMeters(fleet, 'csv')].join('');
+    const entries = parseMeterList(csv).map((r) => r.value as { serial: string; ek: string });
     expect(entries).toHaveLength(fleet.size);
-    const r = await importMeters(store, vault, entries, PROFILES);
+    const r = await importFleet(store, vault, csv);
     expect(r.created).toBe(fleet.size);
-    const again = await importMeters(
-      store,
-      vault,
-      parseMeterList([...exportMeters(fleet, 'json')].join('')),
-      PROFILES,
-    );
+    const again = await importFleet(store, vault, [...exportMeters(fleet, 'json')].join(''));
     expect(again).toMatchObject({ created: 0, updated: fleet.size });
     const m = await store.meters.getBySerial(entries[0]!.serial);
     const k = await store.keys.versions(m!.id, 'guek');
@@ -130,7 +124,7 @@ describe('acquisition end to end against the simulator', () => {
     const listener = await startPushListener(
       { tcpPort: 0, udpPort: 0 },
       {
-        directory: await pushDirectoryFrom(store.meters, access),
+        directory: new StorePushDirectory(store.meters, access),
         ingest: new ReadingIngestService(store.channels, store.readings),
         events: store.events,
         onAlarm: (meterId) => alarms.push(meterId),
@@ -172,7 +166,7 @@ describe('acquisition end to end against the simulator', () => {
     const push = (n: number) => cipheredByMeter(rec, plaintext, base + n);
     const handler = async () =>
       new PushHandler({
-        directory: await pushDirectoryFrom(store.meters, access),
+        directory: new StorePushDirectory(store.meters, access),
         ingest: new ReadingIngestService(store.channels, store.readings),
         events: store.events,
         counters: store.counters,

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Store } from '@openhes/core';
+import { importMeters, type MeterImportResult, parseMeterList, type Store } from '@openhes/core';
 import {
   CipheredApduTag,
   cipherApdu,
@@ -17,12 +17,31 @@ import {
   type Collector,
   createCollector,
   KeyVault,
+  keyVaultSecrets,
+  knownDeviceProfiles,
   loadMasterKey,
   MeterAccess,
   type MeterAccessOptions,
 } from '../src/index.ts';
 
 export const PROFILES = loadDriverProfiles();
+
+/** Imports a meter list (the simulator's export) as `hes meters import` does: meters active, keys in the vault. */
+export function importFleet(
+  store: Pick<Store, 'meters' | 'keys'>,
+  vault: KeyVault,
+  list: string,
+): Promise<MeterImportResult> {
+  return importMeters(
+    { meters: store.meters, vault: keyVaultSecrets(store.keys, vault) },
+    parseMeterList(list),
+    {
+      profiles: knownDeviceProfiles(PROFILES),
+      defaultStatus: 'active',
+      allOrNothing: true,
+    },
+  );
+}
 
 /** A SQLite store and key vault in a fresh directory, with meter access and a collector that does not sleep. */
 export interface AcquisitionHarness {

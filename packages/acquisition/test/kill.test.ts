@@ -7,7 +7,8 @@ import { loadDriverProfiles, profileObject } from '@openhes/drivers';
 import { exportMeters, type Fleet, meterRecord, startFleet } from '@openhes/simulator';
 import { openStore } from '@openhes/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { importMeters, KeyVault, lastStoredInterval, loadMasterKey, parseMeterList } from '../src/index.ts';
+import { KeyVault, lastStoredInterval, loadMasterKey } from '../src/index.ts';
+import { importFleet } from './harness.ts';
 import { compare, expectedProfile, storedReadings } from './truth.ts';
 
 const CHILD = fileURLToPath(new URL('./fixtures/collect-child.ts', import.meta.url));
@@ -77,7 +78,7 @@ beforeAll(async () => {
   });
   const store = await openStore({ kind: 'sqlite', path: dbPath, durability: 'normal' });
   const vault = new KeyVault(loadMasterKey(dir, {}));
-  await importMeters(store, vault, parseMeterList([...exportMeters(fleet, 'csv')].join('')), PROFILES);
+  await importFleet(store, vault, [...exportMeters(fleet, 'csv')].join(''));
   for (let i = 0; i < fleet.size; i++)
     ids.push((await store.meters.getBySerial(meterRecord(fleet, i).serial))!.id);
   await store.close();

@@ -7,16 +7,15 @@ import { exportMeters, type Fleet, meterRecord, picks, placeOf, startFleet } fro
 import { openStore } from '@openhes/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  importMeters,
   KeyVault,
   loadMasterKey,
   MeterAccess,
   type PushDirectory,
   type PushListener,
-  parseMeterList,
-  pushDirectoryFrom,
+  StorePushDirectory,
   startPushListener,
 } from '../src/index.ts';
+import { importFleet } from './harness.ts';
 
 const PROFILES = loadDriverProfiles();
 const HOUR = 3_600_000;
@@ -75,8 +74,8 @@ beforeAll(async () => {
     ],
   });
   const vault = new KeyVault(loadMasterKey(dir, {}));
-  await importMeters(store, vault, parseMeterList([...exportMeters(fleet, 'csv')].join('')), PROFILES);
-  directory = await pushDirectoryFrom(store.meters, new MeterAccess(store, vault, PROFILES));
+  await importFleet(store, vault, [...exportMeters(fleet, 'csv')].join(''));
+  directory = new StorePushDirectory(store.meters, new MeterAccess(store, vault, PROFILES));
 });
 
 afterAll(async () => {

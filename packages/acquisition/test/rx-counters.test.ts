@@ -3,21 +3,19 @@ import { exportMeters, type Fleet, meterRecord, startFleet } from '@openhes/simu
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Collector,
-  importMeters,
   type KeyVault,
   type MeterAccess,
   PushHandler,
-  parseMeterList,
-  pushDirectoryFrom,
   readMeterNow,
   receivedCounterKey,
+  StorePushDirectory,
 } from '../src/index.ts';
 import {
   type AcquisitionHarness,
   alarmNotification,
   cipheredByMeter,
+  importFleet,
   openHarness,
-  PROFILES,
 } from './harness.ts';
 
 const SEED = 11;
@@ -30,7 +28,7 @@ let collector: Collector;
 
 async function startAndImport(): Promise<Fleet> {
   const f = await startFleet({ meters: 4, transformers: 1, seed: SEED, port: 0, tickMs: 0 });
-  await importMeters(store, vault, parseMeterList([...exportMeters(f, 'csv')].join('')), PROFILES);
+  await importFleet(store, vault, [...exportMeters(f, 'csv')].join(''));
   return f;
 }
 
@@ -63,7 +61,7 @@ function push(index: number, invocationCounter: number): Uint8Array {
 
 async function pushHandler(withSessions = false): Promise<PushHandler> {
   return new PushHandler({
-    directory: await pushDirectoryFrom(store.meters, access),
+    directory: new StorePushDirectory(store.meters, access),
     ingest: new ReadingIngestService(store.channels, store.readings),
     events: store.events,
     counters: store.counters,

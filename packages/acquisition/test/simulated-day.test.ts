@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Store } from '@openhes/core';
+import type { NewReadingPlan, Store } from '@openhes/core';
 import { loadDriverProfiles, profileObject, registerObjects } from '@openhes/drivers';
 import { exportMeters, type Fleet, IDEAL_LINK, meterLink, meterRecord, startFleet } from '@openhes/simulator';
 import { openStore } from '@openhes/storage';
@@ -9,16 +9,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Collector,
   createCollector,
-  importMeters,
   KeyVault,
   loadMasterKey,
   MeterAccess,
   nextRuns,
-  parseMeterList,
   parsePlans,
-  type ReadingPlan,
   selects,
 } from '../src/index.ts';
+import { importFleet } from './harness.ts';
 import { compare, type Expected, expectedProfile, expectedRegisters, storedReadings } from './truth.ts';
 
 const PROFILES = loadDriverProfiles();
@@ -62,7 +60,7 @@ beforeAll(async () => {
     link: LINK,
   });
   const vault = new KeyVault(loadMasterKey(dir, {}));
-  await importMeters(store, vault, parseMeterList([...exportMeters(fleet, 'csv')].join('')), PROFILES);
+  await importFleet(store, vault, [...exportMeters(fleet, 'csv')].join(''));
   for (let i = 0; i < fleet.size; i++)
     ids.push((await store.meters.getBySerial(meterRecord(fleet, i).serial))!.id);
   const access = new MeterAccess(store, vault, PROFILES, {
@@ -91,7 +89,7 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-const PLANS: ReadingPlan[] = parsePlans({
+const PLANS: NewReadingPlan[] = parsePlans({
   plans: [
     { name: 'block', cron: '0 */12 * * *', reads: ['block'], meters: 'all' },
     { name: 'daily', cron: '30 0 * * *', reads: ['daily', 'registers', 'events'], meters: 'all' },

@@ -14,6 +14,6 @@ export * from './errors.ts';
 export * from './paging.ts';
 export type * from './ports.ts';
 export * from './services/reading-ingest.ts';
-export * from './validation.ts';
 export * from './usecases/import-meters.ts';
 export * from './usecases/meter-address.ts';
+export * from './validation.ts';
