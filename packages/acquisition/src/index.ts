@@ -1,6 +1,5 @@
 export * from './collector.ts';
 export * from './errors.ts';
-export * from './keys.ts';
 export * from './meter-access.ts';
 export * from './plan.ts';
 export * from './plan-runner.ts';

@@ -1,4 +1,4 @@
-import type { InvocationCounterStore, Meter, NewAuditEntry, Store } from '@openhes/core';
+import type { InvocationCounterStore, Meter, NewAuditEntry, SecretVault, Store } from '@openhes/core';
 import {
   type CounterSource,
   type DlmsConnector,
@@ -12,7 +12,6 @@ import {
   systemTitleFromHex,
 } from '@openhes/drivers';
 import { AcquisitionError, AcquisitionErrorCode } from './errors.ts';
-import type { KeyVault } from './keys.ts';
 import { type PushDirectory, type PushSender, receivedCounterKey } from './push-listener.ts';
 import { parseMeterAddress } from './registry.ts';
 
@@ -79,13 +78,13 @@ export class MeterAccess {
   /** Highest counter accepted by a reading session and not yet stored, per meter. */
   readonly #live = new Map<number, number>();
   readonly #store: Pick<Store, 'meters' | 'keys' | 'counters' | 'audit'>;
-  readonly #vault: KeyVault;
+  readonly #vault: SecretVault;
   readonly #profiles: ReadonlyMap<string, DriverProfile>;
   readonly #options: MeterAccessOptions;
 
   constructor(
     store: Pick<Store, 'meters' | 'keys' | 'counters' | 'audit'>,
-    vault: KeyVault,
+    vault: SecretVault,
     profiles: ReadonlyMap<string, DriverProfile>,
     options: MeterAccessOptions = {},
   ) {
@@ -106,16 +105,15 @@ export class MeterAccess {
   }
 
   async secretsOf(meterId: number): Promise<MeterSecrets> {
-    const keys = this.#store.keys;
     const [pw, ek, ak] = await Promise.all([
-      this.#vault.current(keys, meterId, 'lls-password'),
-      this.#vault.current(keys, meterId, 'guek'),
-      this.#vault.current(keys, meterId, 'gak'),
+      this.#vault.get(meterId, 'lls-password'),
+      this.#vault.get(meterId, 'guek'),
+      this.#vault.get(meterId, 'gak'),
     ]);
     const s: MeterSecrets = {};
-    if (pw !== undefined) s.password = new TextDecoder().decode(pw);
-    if (ek !== undefined) s.ek = ek;
-    if (ak !== undefined) s.ak = ak;
+    if (pw !== null) s.password = new TextDecoder().decode(pw);
+    if (ek !== null) s.ek = ek;
+    if (ak !== null) s.ak = ak;
     return s;
   }
 

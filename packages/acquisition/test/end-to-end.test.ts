@@ -1,16 +1,15 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Store } from '@openhes/core';
+import type { SecretVault, Store } from '@openhes/core';
 import { parseMeterList, ReadingIngestService } from '@openhes/core';
 import { fromHex, toHex } from '@openhes/dlms';
 import { exportMeters, type Fleet, meterRecord, startFleet } from '@openhes/simulator';
+import { createSecretVault, MASTER_KEY_FILE } from '@openhes/storage';
 import { sendPush } from '@openhes/transport';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Collector,
-  KeyVault,
   lastStoredInterval,
-  MASTER_KEY_FILE,
   type MeterAccess,
   PushHandler,
   readMeterNow,
@@ -29,7 +28,7 @@ let h: AcquisitionHarness;
 let dir: string;
 let store: Store;
 let fleet: Fleet;
-let vault: KeyVault;
+let vault: SecretVault;
 let access: MeterAccess;
 let collector: Collector;
 
@@ -65,10 +64,10 @@ describe('acquisition end to end against the simulator', () => {
     const k = await store.keys.versions(m!.id, 'guek');
     expect(k).toHaveLength(1);
     expect(toHex(k[0]!.wrapped)).not.toContain(entries[0]!.ek!.toUpperCase());
-    expect(await vault.current(store.keys, m!.id, 'guek')).toEqual(fromHex(entries[0]!.ek!));
-    expect(() => new KeyVault(new Uint8Array(32)).unwrap(m!.id, 'guek', k[0]!.wrapped)).toThrow(
-      expect.objectContaining({ code: 'ACQ_KEY_UNWRAP' }),
-    );
+    expect(await vault.get(m!.id, 'guek')).toEqual(fromHex(entries[0]!.ek!));
+    await expect(createSecretVault(store.keys, new Uint8Array(32)).get(m!.id, 'guek')).rejects.toMatchObject({
+      code: 'STORAGE_SECRET_UNREADABLE',
+    });
   });
 
   it('collects every meter, resumes block profiles from the last stored interval, never lowers counters', async () => {

@@ -1,7 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { importMeters, type MeterImportResult, parseMeterList, type Store } from '@openhes/core';
+import {
+  importMeters,
+  type MeterImportResult,
+  parseMeterList,
+  type SecretVault,
+  type Store,
+} from '@openhes/core';
 import {
   CipheredApduTag,
   cipherApdu,
@@ -12,14 +18,11 @@ import {
 } from '@openhes/dlms';
 import { loadDriverProfiles, meterDateTime } from '@openhes/drivers';
 import type { MeterRecord } from '@openhes/simulator';
-import { openStore } from '@openhes/storage';
+import { createSecretVault, loadMasterKey, openStore } from '@openhes/storage';
 import {
   type Collector,
   createCollector,
-  KeyVault,
-  keyVaultSecrets,
   knownDeviceProfiles,
-  loadMasterKey,
   MeterAccess,
   type MeterAccessOptions,
 } from '../src/index.ts';
@@ -29,25 +32,21 @@ export const PROFILES = loadDriverProfiles();
 /** Imports a meter list (the simulator's export) as `hes meters import` does: meters active, keys in the vault. */
 export function importFleet(
   store: Pick<Store, 'meters' | 'keys'>,
-  vault: KeyVault,
+  vault: SecretVault,
   list: string,
 ): Promise<MeterImportResult> {
-  return importMeters(
-    { meters: store.meters, vault: keyVaultSecrets(store.keys, vault) },
-    parseMeterList(list),
-    {
-      profiles: knownDeviceProfiles(PROFILES),
-      defaultStatus: 'active',
-      allOrNothing: true,
-    },
-  );
+  return importMeters({ meters: store.meters, vault: vault }, parseMeterList(list), {
+    profiles: knownDeviceProfiles(PROFILES),
+    defaultStatus: 'active',
+    allOrNothing: true,
+  });
 }
 
 /** A SQLite store and key vault in a fresh directory, with meter access and a collector that does not sleep. */
 export interface AcquisitionHarness {
   dir: string;
   store: Store;
-  vault: KeyVault;
+  vault: SecretVault;
   access: MeterAccess;
   collector: Collector;
   close(): Promise<void>;
@@ -59,7 +58,7 @@ export async function openHarness(
 ): Promise<AcquisitionHarness> {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   const store = await openStore({ kind: 'sqlite', path: join(dir, 'hes.db'), durability: 'normal' });
-  const vault = new KeyVault(loadMasterKey(dir, {}));
+  const vault = createSecretVault(store.keys, loadMasterKey(dir, {}));
   const meterAccess = new MeterAccess(store, vault, PROFILES, access);
   return {
     dir,

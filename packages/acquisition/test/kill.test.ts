@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadDriverProfiles, profileObject } from '@openhes/drivers';
 import { exportMeters, type Fleet, meterRecord, startFleet } from '@openhes/simulator';
-import { openStore } from '@openhes/storage';
+import { createSecretVault, loadMasterKey, openStore } from '@openhes/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KeyVault, lastStoredInterval, loadMasterKey } from '../src/index.ts';
+import { lastStoredInterval } from '../src/index.ts';
 import { importFleet } from './harness.ts';
 import { compare, expectedProfile, storedReadings } from './truth.ts';
 
@@ -77,7 +77,7 @@ beforeAll(async () => {
     latency: 5,
   });
   const store = await openStore({ kind: 'sqlite', path: dbPath, durability: 'normal' });
-  const vault = new KeyVault(loadMasterKey(dir, {}));
+  const vault = createSecretVault(store.keys, loadMasterKey(dir, {}));
   await importFleet(store, vault, [...exportMeters(fleet, 'csv')].join(''));
   for (let i = 0; i < fleet.size; i++)
     ids.push((await store.meters.getBySerial(meterRecord(fleet, i).serial))!.id);

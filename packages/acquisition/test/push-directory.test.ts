@@ -1,7 +1,7 @@
 import { importMeters, parseMeterList, ReadingIngestService } from '@openhes/core';
 import { exportMeters, type Fleet, meterRecord, startFleet } from '@openhes/simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { keyVaultSecrets, knownDeviceProfiles, PushHandler, StorePushDirectory } from '../src/index.ts';
+import { knownDeviceProfiles, PushHandler, StorePushDirectory } from '../src/index.ts';
 import {
   type AcquisitionHarness,
   alarmNotification,
@@ -27,7 +27,7 @@ afterAll(async () => {
 async function register(index: number, onChange: () => void = () => {}): Promise<void> {
   const [header, ...lines] = [...exportMeters(fleet, 'csv')].join('').trimEnd().split('\n');
   const r = await importMeters(
-    { meters: h.store.meters, vault: keyVaultSecrets(h.store.keys, h.vault) },
+    { meters: h.store.meters, vault: h.vault },
     parseMeterList(`${header}\n${lines[index]}\n`),
     { profiles: knownDeviceProfiles(PROFILES), defaultStatus: 'active', onChange },
   );

@@ -4,11 +4,9 @@ import { join } from 'node:path';
 import { type NewMeterEvent, ReadingIngestService, type Store } from '@openhes/core';
 import { loadDriverProfiles } from '@openhes/drivers';
 import { exportMeters, type Fleet, meterRecord, picks, placeOf, startFleet } from '@openhes/simulator';
-import { openStore } from '@openhes/storage';
+import { createSecretVault, loadMasterKey, openStore } from '@openhes/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  KeyVault,
-  loadMasterKey,
   MeterAccess,
   type PushDirectory,
   type PushListener,
@@ -73,7 +71,7 @@ beforeAll(async () => {
       { kind: 'tamper', fraction: 0.3, at: TAMPER },
     ],
   });
-  const vault = new KeyVault(loadMasterKey(dir, {}));
+  const vault = createSecretVault(store.keys, loadMasterKey(dir, {}));
   await importFleet(store, vault, [...exportMeters(fleet, 'csv')].join(''));
   directory = new StorePushDirectory(store.meters, new MeterAccess(store, vault, PROFILES));
 });

@@ -1,9 +1,8 @@
-import { ReadingIngestService, type Store } from '@openhes/core';
+import { ReadingIngestService, type SecretVault, type Store } from '@openhes/core';
 import { exportMeters, type Fleet, meterRecord, startFleet } from '@openhes/simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Collector,
-  type KeyVault,
   type MeterAccess,
   PushHandler,
   readMeterNow,
@@ -22,7 +21,7 @@ const SEED = 11;
 let h: AcquisitionHarness;
 let store: Store;
 let fleet: Fleet;
-let vault: KeyVault;
+let vault: SecretVault;
 let access: MeterAccess;
 let collector: Collector;
 

@@ -4,18 +4,9 @@ import { join } from 'node:path';
 import type { NewReadingPlan, Store } from '@openhes/core';
 import { loadDriverProfiles, profileObject, registerObjects } from '@openhes/drivers';
 import { exportMeters, type Fleet, IDEAL_LINK, meterLink, meterRecord, startFleet } from '@openhes/simulator';
-import { openStore } from '@openhes/storage';
+import { createSecretVault, loadMasterKey, openStore } from '@openhes/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type Collector,
-  createCollector,
-  KeyVault,
-  loadMasterKey,
-  MeterAccess,
-  nextRuns,
-  parsePlans,
-  selects,
-} from '../src/index.ts';
+import { type Collector, createCollector, MeterAccess, nextRuns, parsePlans, selects } from '../src/index.ts';
 import { importFleet } from './harness.ts';
 import { compare, type Expected, expectedProfile, expectedRegisters, storedReadings } from './truth.ts';
 
@@ -59,7 +50,7 @@ beforeAll(async () => {
     tickMs: 0,
     link: LINK,
   });
-  const vault = new KeyVault(loadMasterKey(dir, {}));
+  const vault = createSecretVault(store.keys, loadMasterKey(dir, {}));
   await importFleet(store, vault, [...exportMeters(fleet, 'csv')].join(''));
   for (let i = 0; i < fleet.size; i++)
     ids.push((await store.meters.getBySerial(meterRecord(fleet, i).serial))!.id);
