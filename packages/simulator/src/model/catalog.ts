@@ -1,24 +1,24 @@
-import { type AccessHint, getInterfaceClass, parseObis } from '@openhes/cosem';
+import { type AccessHint, ClassId, getInterfaceClass, parseObis } from '@openhes/cosem';
 import type { AttributeAccess, DlmsData, MethodAccess } from '@openhes/dlms';
 import type { AssociationSpec, DeviceProfile, ObjectSpec } from '../profiles.ts';
 
 /** Versions the simulator implements per class (object_list reports them). */
 export const CLASS_VERSION: Readonly<Record<number, number>> = {
-  1: 0,
-  3: 0,
-  4: 0,
-  7: 1,
-  8: 0,
-  9: 0,
-  15: 1,
-  18: 0,
-  20: 0,
-  22: 0,
-  23: 1,
-  40: 0,
-  64: 0,
-  70: 0,
-  71: 0,
+  [ClassId.Data]: 0,
+  [ClassId.Register]: 0,
+  [ClassId.ExtendedRegister]: 0,
+  [ClassId.ProfileGeneric]: 1,
+  [ClassId.Clock]: 0,
+  [ClassId.ScriptTable]: 0,
+  [ClassId.AssociationLN]: 1,
+  [ClassId.ImageTransfer]: 0,
+  [ClassId.ActivityCalendar]: 0,
+  [ClassId.SingleActionSchedule]: 0,
+  [ClassId.IecHdlcSetup]: 1,
+  [ClassId.PushSetup]: 0,
+  [ClassId.SecuritySetup]: 0,
+  [ClassId.DisconnectControl]: 0,
+  [ClassId.Limiter]: 0,
 };
 
 export function obisKey(bytes: Uint8Array): string {
@@ -108,7 +108,7 @@ export function methodAccessOf(
   method: number,
 ): MethodAccess {
   if (!isVisible(c, association, e.spec.obis) || !e.methods.includes(method)) return 'none';
-  if (e.spec.class === 15 && method === 1) return 'access';
+  if (e.spec.class === ClassId.AssociationLN && method === 1) return 'access';
   return c.associations.get(association)?.rights === 'full' ? 'access' : 'none';
 }
 
@@ -135,7 +135,7 @@ export function objectList(c: Catalog, association: string): DlmsData {
                 value: [
                   { type: 'integer', value: a.index },
                   { type: 'enum', value: MODE[attributeAccessOf(c, association, e, a.index)] },
-                  e.spec.class === 7 && a.index === 2
+                  e.spec.class === ClassId.ProfileGeneric && a.index === 2
                     ? {
                         type: 'array',
                         value: [

@@ -1,5 +1,6 @@
 import {
   type ActivityCalendar,
+  ClassId,
   decodeDayProfileTable,
   decodeSeasonProfile,
   decodeWeekProfileTable,
@@ -136,19 +137,19 @@ export function write(
   const s = (): MeterState => stateOf(m);
   try {
     switch (classId) {
-      case 8:
+      case ClassId.Clock:
         if (attr !== 2) return Result.denied;
         s().clockSyncs.push({ at: now, offsetMs: instantOf(m, v) - now });
         record(s(), now, 'transaction', 151);
         invalidateEnergy(m, now);
         return Result.success;
-      case 70: {
+      case ClassId.DisconnectControl: {
         const mode = numberOf(v);
         if (attr !== 4 || mode === undefined || mode > 6) return Result.denied;
         s().controlMode = mode;
         return Result.success;
       }
-      case 71: {
+      case ClassId.Limiter: {
         const n = numberOf(v);
         if (n === undefined) return Result.typeUnmatched;
         const l: LimiterState = { ...limiterOf(m), watchFrom: now, checkedTo: now, overRun: 0 };
@@ -161,9 +162,9 @@ export function write(
         record(s(), now, 'transaction', 158);
         return Result.success;
       }
-      case 20:
+      case ClassId.ActivityCalendar:
         return writeCalendar(m, attr, v, now);
-      case 40: {
+      case ClassId.PushSetup: {
         // send_destination_and_method {transport_service enum (0 = TCP), destination, message}
         const f = v.type === 'structure' ? v.value : [];
         const dest = f[1];
@@ -179,7 +180,7 @@ export function write(
         s().pushDestinations = map;
         return Result.success;
       }
-      case 15:
+      case ClassId.AssociationLN:
         if (attr !== 7 || v.type !== 'octet-string') return Result.denied;
         s().password = v.value;
         record(s(), now, 'transaction', 161);
@@ -253,7 +254,7 @@ export function act(
   const s = (): MeterState => stateOf(m);
   try {
     switch (classId) {
-      case 70: {
+      case ClassId.DisconnectControl: {
         const mode = relayView(m, now).mode;
         if (mode === 0) return { result: Result.denied };
         if (method === 1) setRelay(m, now, false, 'remote');
@@ -263,7 +264,7 @@ export function act(
         } else return { result: Result.undefined };
         return ok;
       }
-      case 8: {
+      case ClassId.Clock: {
         if (method !== 6) return method >= 1 && method <= 5 ? ok : { result: Result.undefined };
         const secs = p === undefined ? undefined : numberOf(p);
         if (secs === undefined) return { result: Result.typeUnmatched };
@@ -272,22 +273,22 @@ export function act(
         invalidateEnergy(m, now);
         return ok;
       }
-      case 9:
+      case ClassId.ScriptTable:
         s().mdResets.push(now);
         record(s(), now, 'transaction', 166);
         invalidateEnergy(m, now);
         return ok;
-      case 20:
+      case ClassId.ActivityCalendar:
         if (method !== 1 || s().passive === undefined) return { result: Result.unavailable };
         activate(m, s().passive!, now);
         return ok;
-      case 18:
+      case ClassId.ImageTransfer:
         return imageTransfer(m, method, p, now);
-      case 64:
+      case ClassId.SecuritySetup:
         return method === 2 ? keyTransfer(m, p, now) : { result: Result.denied };
-      case 40:
+      case ClassId.PushSetup:
         return method === 1 ? { result: Result.success, push: obis } : { result: Result.undefined };
-      case 7:
+      case ClassId.ProfileGeneric:
         return ok;
       default:
         return { result: Result.denied };

@@ -1,4 +1,11 @@
-import { type ActivityCalendar, encodeActivityCalendar, parseObis, Unit } from '@openhes/cosem';
+import {
+  type ActivityCalendar,
+  ClassId,
+  encodeActivityCalendar,
+  parseObis,
+  scalerUnitAttribute,
+  Unit,
+} from '@openhes/cosem';
 import { conformanceToBits, type DlmsData, type SelectiveAccessDescriptor } from '@openhes/dlms';
 import { METER_MAX_PDU, SERVER_CONFORMANCE } from '../conformance.ts';
 import type { CaptureRef } from '../profiles.ts';
@@ -80,30 +87,30 @@ export function readAttribute(
   if (attr === 1) return octets(e.ln);
   const spec = e.spec;
   switch (spec.class) {
-    case 1:
+    case ClassId.Data:
       return attr === 2 ? sourceValue(m, spec, t, ctx) : R.objectUndefined;
-    case 3:
-    case 4:
+    case ClassId.Register:
+    case ClassId.ExtendedRegister:
       if (attr === 2) return sourceValue(m, spec, t, ctx);
-      if (attr === 3) return scalerUnit(e);
-      if (spec.class === 4 && attr === 4) return u8(0);
-      if (spec.class === 4 && attr === 5) return captureTime(m, spec, t);
+      if (attr === scalerUnitAttribute(spec.class, 2)) return scalerUnit(e);
+      if (spec.class === ClassId.ExtendedRegister && attr === 4) return u8(0);
+      if (spec.class === ClassId.ExtendedRegister && attr === 5) return captureTime(m, spec, t);
       return R.objectUndefined;
-    case 7:
+    case ClassId.ProfileGeneric:
       return readProfileGeneric(rc, e, attr, access);
-    case 8:
+    case ClassId.Clock:
       return readClock(rc, attr, t, ctx);
-    case 9:
+    case ClassId.ScriptTable:
       return attr === 2 ? arr([struct(u16(1), arr([]))]) : R.objectUndefined;
-    case 15:
+    case ClassId.AssociationLN:
       return readAssociation(rc, e, attr);
-    case 18:
+    case ClassId.ImageTransfer:
       return readImageTransfer(rc, attr);
-    case 20:
+    case ClassId.ActivityCalendar:
       return readCalendar(rc, attr, t);
-    case 22:
+    case ClassId.SingleActionSchedule:
       return readSchedule(spec.obis, attr);
-    case 23: {
+    case ClassId.IecHdlcSetup: {
       const h = spec.hdlc!;
       return (
         [
@@ -118,15 +125,15 @@ export function readAttribute(
         ][attr - 2] ?? R.objectUndefined
       );
     }
-    case 40:
+    case ClassId.PushSetup:
       return readPush(rc, e, attr);
-    case 64:
+    case ClassId.SecuritySetup:
       return readSecuritySetup(rc, e, attr);
-    case 70: {
+    case ClassId.DisconnectControl: {
       const r = relayView(m, t);
       return [bool(r.output), enumOf(r.control), enumOf(r.mode)][attr - 2] ?? R.objectUndefined;
     }
-    case 71:
+    case ClassId.Limiter:
       return readLimiter(rc, attr);
     default:
       return R.objectUndefined;
@@ -215,7 +222,9 @@ function readAssociation(rc: ReadContext, e: CatalogEntry, attr: number): DlmsDa
     case 8:
       return enumOf(key === rc.association || e.spec.association === 'current' ? 2 : 0);
     case 9: {
-      const setup = rc.cat.profile.objects.find((o) => o.class === 64 && o.association === key);
+      const setup = rc.cat.profile.objects.find(
+        (o) => o.class === ClassId.SecuritySetup && o.association === key,
+      );
       return octets(setup === undefined ? new Uint8Array(6) : obisBytes(setup.obis));
     }
     default:
