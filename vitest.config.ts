@@ -1,10 +1,42 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+
+const TESTS = ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts', 'scripts/**/*.test.ts'];
+
+/**
+ * The end-to-end tests: child processes, real sockets for many meters, a simulated day,
+ * PostgreSQL. They run in the `slow` project; `npm run test:fast` leaves them out and
+ * `npm test` runs both. Measured with `vitest run --reporter=json` on this machine: the
+ * files below take 2–75 s each, every other file well under 2 s.
+ */
+const SLOW = [
+  'packages/acquisition/test/simulated-day.test.ts',
+  'packages/acquisition/test/kill.test.ts',
+  'packages/acquisition/test/push-latency.test.ts',
+  'packages/storage/test/postgres.test.ts',
+  'packages/storage/test/kill.test.ts',
+  'packages/simulator/test/fleet-client.test.ts',
+  'packages/simulator/test/ground-truth-client.test.ts',
+  'packages/testkit/test/harnesses.test.ts',
+  'apps/hes/test/start-demo.test.ts',
+  'apps/hes/test/start.test.ts',
+  'apps/hes/test/simulate.test.ts',
+  'apps/hes/test/acquisition.test.ts',
+];
 
 export default defineConfig({
   test: {
-    include: ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts'],
     testTimeout: 20_000,
     pool: 'forks',
     setupFiles: ['scripts/vitest-setup.ts'],
+    projects: [
+      {
+        extends: true,
+        test: { name: 'fast', include: TESTS, exclude: [...configDefaults.exclude, ...SLOW] },
+      },
+      {
+        extends: true,
+        test: { name: 'slow', include: SLOW },
+      },
+    ],
   },
 });
