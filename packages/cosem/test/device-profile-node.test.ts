@@ -60,33 +60,18 @@ describe('Node profile loader', () => {
 });
 
 describe('control objects of the shipped IS 15959 profiles', () => {
+  const COMMON_ROLES = {
+    calendar: '0.0.13.0.0.255',
+    imageTransfer: '0.0.44.0.0.255',
+    securitySetup: '0.0.43.0.3.255',
+    clock: '0.0.1.0.0.255',
+    mdReset: '0.0.10.0.1.255',
+  };
   const expected: Record<string, Partial<Record<ControlRole, string>>> = {
-    'is15959-1ph': {
-      disconnect: '0.0.96.3.10.255',
-      limiter: '0.0.17.0.0.255',
-      calendar: '0.0.13.0.0.255',
-      imageTransfer: '0.0.44.0.0.255',
-      securitySetup: '0.0.43.0.3.255',
-      clock: '0.0.1.0.0.255',
-      mdReset: '0.0.10.0.1.255',
-    },
-    'is15959-3ph': {
-      disconnect: '0.0.96.3.10.255',
-      limiter: '0.0.17.0.0.255',
-      calendar: '0.0.13.0.0.255',
-      imageTransfer: '0.0.44.0.0.255',
-      securitySetup: '0.0.43.0.3.255',
-      clock: '0.0.1.0.0.255',
-      mdReset: '0.0.10.0.1.255',
-    },
+    'is15959-1ph': { disconnect: '0.0.96.3.10.255', limiter: '0.0.17.0.0.255', ...COMMON_ROLES },
+    'is15959-3ph': { disconnect: '0.0.96.3.10.255', limiter: '0.0.17.0.0.255', ...COMMON_ROLES },
     // A CT-operated meter has no load switch, hence no disconnect control and no limiter.
-    'is15959-ct': {
-      calendar: '0.0.13.0.0.255',
-      imageTransfer: '0.0.44.0.0.255',
-      securitySetup: '0.0.43.0.3.255',
-      clock: '0.0.1.0.0.255',
-      mdReset: '0.0.10.0.1.255',
-    },
+    'is15959-ct': COMMON_ROLES,
   };
 
   for (const [id, roles] of Object.entries(expected)) {
