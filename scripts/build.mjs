@@ -10,7 +10,7 @@ await build({
   format: 'esm',
   sourcemap: true,
   packages: 'bundle',
-  external: ['better-sqlite3', 'pg', 'pg-copy-streams', 'pg-native'],
+  external: ['better-sqlite3', 'pg', 'pg-copy-streams', 'pg-native', '@node-rs/argon2'],
   banner: {
     js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
   },
