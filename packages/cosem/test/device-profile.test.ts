@@ -195,6 +195,11 @@ describe('device profile resolver', () => {
     expect(p.control.calendar).toBeUndefined();
     expect(controlObject(p, 'calendar')).toBeUndefined();
     expect(p.control.clock).toEqual({ obis: '0.0.1.0.0.255', association: 'management' });
+    // Removed and given again by the extending file: the object and its role stay.
+    m.objects!.push({ class: 20, obis: '0.0.13.0.0.255', version: 0 });
+    const again = resolveProfiles([base(), m]).get('model')!;
+    expect(again.objects.find((o) => o.obis === '0.0.13.0.0.255')?.version).toBe(0);
+    expect(controlObject(again, 'calendar')?.classId).toBe(20);
   });
 
   it('an extending file replaces the associations as a whole', () => {

@@ -36,9 +36,12 @@ function merge(base: ProfileFile, f: ProfileFile): ProfileFile {
   const objects = new Map<string, ObjectSpec>();
   for (const o of list(base, 'objects', base.objects)) if (!removed.has(o.obis)) objects.set(o.obis, o);
   for (const o of list(f, 'objects', f.objects)) objects.set(o.obis, o);
-  const control = { ...record(base, 'control', base.control), ...record(f, 'control', f.control) };
-  for (const [role, c] of Object.entries(control))
-    if (c !== undefined && removed.has(c.obis)) delete control[role as keyof typeof control];
+  // A base role whose object is removed (and not given again) goes with it.
+  const inheritedControl = { ...record(base, 'control', base.control) };
+  for (const [role, c] of Object.entries(inheritedControl))
+    if (c !== undefined && removed.has(c.obis) && !objects.has(c.obis))
+      delete inheritedControl[role as keyof typeof inheritedControl];
+  const control = { ...inheritedControl, ...record(f, 'control', f.control) };
   const { abstract: _a, removeObjects: _r, extends: _e, ...own } = f;
   const { abstract: _ba, ...inherited } = base;
   return {
