@@ -120,9 +120,10 @@ describe('import-rule checker', () => {
   it('lets a test use packages not built on its own, never one above it', () => {
     const files = cleanRepo();
     files['packages/dlms/test/codec.test.ts'] +=
-      "import { connect } from '@openhes/transport';\nimport '@openhes/core';\n";
+      "import { connect } from '@openhes/transport';\nimport '@openhes/core';\nimport { main } from '@openhes/hes';\n";
     expect(kinds(check(files).violations)).toEqual([
       'forbidden-import packages/dlms/test/codec.test.ts:3 -> @openhes/transport',
+      'forbidden-import packages/dlms/test/codec.test.ts:5 -> @openhes/hes',
     ]);
   });
 

@@ -195,7 +195,12 @@ export function checkImports(tree: SourceTree, options: CheckOptions = {}): Chec
   const today = (options.today ?? new Date()).toISOString().slice(0, 10);
   const packages = findPackages(tree);
   const byName = new Map(packages.map((p) => [p.name, p]));
-  const names = [...new Set([...packages.map((p) => p.name), ...Object.keys(rules)])];
+  const ruleByName: Record<string, MayImport> = { ...rules };
+  for (const p of packages) {
+    const rule = ruleOf(p, rules);
+    if (rule !== undefined) ruleByName[p.name] = rule;
+  }
+  const names = Object.keys(ruleByName);
   const found: Violation[] = [];
   let files = 0;
 
@@ -213,7 +218,7 @@ export function checkImports(tree: SourceTree, options: CheckOptions = {}): Chec
       });
       continue;
     }
-    const above = builtOn(pkg.name, rules, names);
+    const above = builtOn(pkg.name, ruleByName, names);
     const srcImports = new Set<string>();
     for (const file of tree.list(pkg.dir)) {
       if (!CODE.test(file)) continue;
