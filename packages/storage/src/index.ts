@@ -17,6 +17,7 @@ export async function openStore(config: StoreConfig): Promise<Store> {
 
 /** Binary/text COPY encoders of the reading stage rows (used by the storage benchmark's baseline). */
 export { encodeStageBinary, encodeStageText, type StageRow } from './postgres/copy.ts';
-
+/** Meter leases and leader locks across processes on one PostgreSQL database. */
+export { openPgLeases, type PgLeaseConfig, type PgLeases } from './postgres/leases.ts';
 /** The SecretVault adapter (AES-256-GCM key wrapping over the store's key table) and its master key. */
 export { createSecretVault, kekIdOf, loadMasterKey, MASTER_KEY_FILE } from './vault.ts';
