@@ -250,6 +250,12 @@ describe('device profile validator', () => {
     ['missing description', 'description', (p) => delete (p as Partial<DeviceProfile>).description],
     ['unknown load class', 'loadClass', (p) => Object.assign(p, { loadClass: 'farm' })],
     ['unknown framing', 'framing', (p) => Object.assign(p, { framing: 'serial' })],
+    ['wrapper port beyond 16 bits', 'serverAddress', (p) => Object.assign(p, { serverAddress: 0x10000 })],
+    [
+      'HDLC address beyond 14 bits',
+      'serverAddress',
+      (p) => Object.assign(p, { framing: 'hdlc', serverAddress: 0x4000 }),
+    ],
     [
       'meter without UTC offset',
       'meter.utcOffsetMinutes',

@@ -77,7 +77,9 @@ export function validateProfile(p: ProfileFile): DeviceProfile {
   if (!(LOAD_CLASSES as readonly unknown[]).includes(p.loadClass))
     fail('loadClass', `loadClass ${String(p.loadClass)} is not one of ${LOAD_CLASSES.join(', ')}`);
   if (p.framing !== 'hdlc' && p.framing !== 'wrapper') fail('framing', `framing ${String(p.framing)}`);
-  if (!isInt(p.serverAddress, 0, 0x3fff)) fail('serverAddress', `serverAddress ${String(p.serverAddress)}`);
+  // HDLC: 14-bit upper (logical device) address; wrapper: 16-bit wPort.
+  if (!isInt(p.serverAddress, 0, p.framing === 'hdlc' ? 0x3fff : 0xffff))
+    fail('serverAddress', `serverAddress ${String(p.serverAddress)}`);
   checkMeter(p.meter, fail);
   if (!Array.isArray(p.objects)) fail('objects', 'objects is not an array');
   const objects = p.objects as ObjectSpec[];
