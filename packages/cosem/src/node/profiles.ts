@@ -1,13 +1,21 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ProfileInvalidError } from '../errors.ts';
 import { resolveProfiles } from '../profile/resolve.ts';
 import type { DeviceProfile, ProfileFile } from '../profile/schema.ts';
 
-/** The profiles shipped with this package (packages/cosem/profiles). */
+/**
+ * The profiles shipped with this package (packages/cosem/profiles), found by resolving the
+ * package itself so that it also holds from a bundle (apps/hes/dist) that inlines this code.
+ */
 export function defaultProfilesDirectory(): string {
-  return fileURLToPath(new URL('../../profiles/', import.meta.url));
+  try {
+    return join(dirname(createRequire(import.meta.url).resolve('@openhes/cosem')), '..', 'profiles');
+  } catch {
+    return fileURLToPath(new URL('../../profiles/', import.meta.url));
+  }
 }
 
 /** Every `*.json` file of a directory, parsed, in name order. */
