@@ -93,7 +93,11 @@ const BUMP_LAST = `UPDATE channels c SET last_ts = m.ts
 FROM (SELECT channel_id, max(ts) AS ts FROM reading_stage GROUP BY channel_id) m
 WHERE c.id = m.channel_id AND (c.last_ts IS NULL OR c.last_ts < m.ts)`;
 
-const INSERT_OUTBOX = `INSERT INTO outbox (id, type, key, at, payload) VALUES ($1, $2, $3, ${t('$4')}, $5::jsonb)`;
+// The batch's announcement rides on the last statement of the transaction (no extra round trip).
+const BUMP_LAST_AND_ANNOUNCE = `WITH bump AS (${BUMP_LAST})
+INSERT INTO outbox (id, type, key, at, payload)
+SELECT x.id, x.type, x.key, ${t('x.at')}, x.payload::jsonb
+FROM jsonb_to_recordset($1::jsonb) AS x(id text, type text, key text, at int8, payload text)`;
 
 export interface PgReadingOptions {
   /** COPY format for the stage table; binary unless told otherwise. */
@@ -209,10 +213,12 @@ export function createPgReadingStore(
             }
             result.unchanged += size - stored;
           }
-          await client.query(BUMP_LAST);
-          // Announced in the same transaction: a batch is stored and announced, or neither.
-          for (const m of announce ? readingsStoredRows(batchId, batch.readings, meterOf, receivedAt) : []) {
-            await client.query(INSERT_OUTBOX, [m.id, m.type, m.key, m.at, m.payload]);
+          if (announce) {
+            // Announced in the same transaction: a batch is stored and announced, or neither.
+            const messages = readingsStoredRows(batchId, batch.readings, meterOf, receivedAt);
+            await client.query(BUMP_LAST_AND_ANNOUNCE, [JSON.stringify(messages)]);
+          } else {
+            await client.query(BUMP_LAST);
           }
           return result;
         } catch (e) {
