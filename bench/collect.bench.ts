@@ -14,18 +14,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import {
-  allMeters,
-  createCollector,
-  importMeters,
-  KeyVault,
-  loadMasterKey,
-  MeterAccess,
-  parseMeterList,
-} from '@openhes/acquisition';
+import { allMeters, createCollector, knownDeviceProfiles, MeterAccess } from '@openhes/acquisition';
+import { importMeters, parseMeterList } from '@openhes/core';
 import { loadDriverProfiles } from '@openhes/drivers';
 import { exportMeters, startFleet } from '@openhes/simulator';
-import { openStore } from '@openhes/storage';
+import { createSecretVault, loadMasterKey, openStore } from '@openhes/storage';
 import { fmt, printTable } from './harness.ts';
 
 const DAY = 86_400_000;
@@ -185,9 +178,12 @@ async function main(): Promise<void> {
     );
     const profiles = loadDriverProfiles();
     const store = await openStore({ kind: 'sqlite', path: join(dir, 'hes.db'), durability: 'normal' });
-    const vault = new KeyVault(loadMasterKey(dir, {}));
+    const vault = createSecretVault(store.keys, loadMasterKey(dir, {}));
     let t = performance.now();
-    await importMeters(store, vault, parseMeterList(readFileSync(exportPath, 'utf8')), profiles);
+    await importMeters({ meters: store.meters, vault }, parseMeterList(readFileSync(exportPath, 'utf8')), {
+      profiles: knownDeviceProfiles(profiles),
+      defaultStatus: 'active',
+    });
     const meters = await allMeters(store.meters);
     console.log(`imported ${fmt(meters.length)} meters in ${fmt((performance.now() - t) / 1000, 1)} s`);
 

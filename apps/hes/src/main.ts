@@ -6,31 +6,10 @@ import { registerReadCommand } from './commands/read.ts';
 import { registerReadMeterCommand } from './commands/read-meter.ts';
 import { registerSimulateCommand } from './commands/simulate.ts';
 import { registerStartCommand } from './commands/start.ts';
+import { ExitCode, type Io, processIo } from './io.ts';
 
-export interface Io {
-  out: (text: string) => void;
-  err: (text: string) => void;
-  readStdin: () => Promise<string>;
-}
-
-export const processIo: Io = {
-  out: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
-  err: (text) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
-  readStdin: async () => {
-    const chunks: Buffer[] = [];
-    for await (const c of process.stdin) chunks.push(c as Buffer);
-    return Buffer.concat(chunks).toString('utf8');
-  },
-};
-
-/** Exit status a command asks for; thrown out of actions to stop with that status. */
-export class ExitCode extends Error {
-  readonly status: number;
-  constructor(status: number) {
-    super(`exit ${status}`);
-    this.status = status;
-  }
-}
+// For command modules that still import these from here; new code imports './io.ts'.
+export { ExitCode, type Io, processIo } from './io.ts';
 
 export function buildProgram(io: Io): Command {
   const program = new Command('hes')

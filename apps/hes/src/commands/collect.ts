@@ -1,22 +1,15 @@
 import { readFileSync } from 'node:fs';
-import {
-  allMeters,
-  type Collector,
-  createCollector,
-  DEFAULT_PLANS,
-  parsePlans,
-  pushDirectoryFrom,
-  type ReadingPlan,
-  schedulePlans,
-  selects,
-  spreadOffsetMs,
-  startPushListener,
-  type TaskResult,
-} from '@openhes/acquisition';
-import { ReadingIngestService } from '@openhes/core';
+import { DEFAULT_PLANS, parsePlans } from '@openhes/acquisition';
+import type { NewReadingPlan } from '@openhes/core';
 import type { Command } from 'commander';
-import { ExitCode, type Io } from '../main.ts';
-import { type DataOptions, dataOptions, type HesContext, openContext } from './meters.ts';
+import { ExitCode, type Io } from '../io.ts';
+import { type Collection, startCollector } from '../services/collector.ts';
+import type { RunningService, ServiceContext } from '../services/context.ts';
+import { DEFAULT_MAINTENANCE_CRON, DEFAULT_RETENTION } from '../services/maintenance.ts';
+import { type RunningPush, startPush } from '../services/push.ts';
+import { runPlansOnce, startScheduler } from '../services/scheduler.ts';
+import { type Wired, wire } from '../wire.ts';
+import { type DataOptions, dataOptions } from './meters.ts';
 
 /** A positive integer option, or a clear error naming it. */
 function positive(name: string, text: string): number {
@@ -37,76 +30,25 @@ interface CollectOptions extends DataOptions {
   host: string;
 }
 
-interface Tally {
-  done: number;
-  failed: number;
-  skipped: number;
-  pending: number;
-  readings: number;
-  bytes: number;
-  pushes: number;
-}
-
-function progressLine(t: Tally, flagged: number, startedAt: number): string {
+function progressLine(c: Collection, pushes: number, startedAt: number): string {
+  const t = c.tally;
+  const p = c.collector.progress;
   const s = Math.max(0.001, (Date.now() - startedAt) / 1000);
-  return `meters done ${t.done} failed ${t.failed} skipped ${t.skipped} pending ${t.pending} | readings ${t.readings} (${Math.round(t.readings / s)}/s) | pushes ${t.pushes} | flagged ${flagged}`;
+  return `meters done ${t.done} failed ${t.failed} skipped ${t.skipped} pending ${p.queued + p.running} | readings ${t.readings} (${Math.round(t.readings / s)}/s) | pushes ${pushes} | flagged ${p.flagged}`;
 }
 
-/** Submits one run of a plan: each selected meter at its offset inside the plan's window. */
-async function runPlan(
-  ctx: HesContext,
-  collector: Collector,
-  plan: ReadingPlan,
-  at: Date,
-  spread: boolean,
-  tally: Tally,
-  timers: Set<ReturnType<typeof setTimeout>>,
-): Promise<Promise<TaskResult>[]> {
-  const meters = (await allMeters(ctx.store.meters)).filter(
-    (m) => m.status === 'active' && selects(plan.meters, m),
-  );
-  const runs: Promise<TaskResult>[] = [];
-  for (const m of meters) {
-    tally.pending++;
-    const delay = spread ? spreadOffsetMs(plan.name, m.id, plan.windowSeconds) : 0;
-    runs.push(
-      new Promise<void>((resolve) => {
-        const t = setTimeout(() => {
-          timers.delete(t);
-          resolve();
-        }, delay);
-        timers.add(t);
-      })
-        .then(() =>
-          collector.submit({
-            id: `${plan.name}@${at.toISOString()}#${m.id}`,
-            meterId: m.id,
-            reads: plan.reads,
-            priority: 'scheduled',
-          }),
-        )
-        .then((r) => {
-          tally.pending--;
-          if (r.status === 'success') tally.done++;
-          else if (r.status === 'skipped') tally.skipped++;
-          else tally.failed++;
-          tally.readings += r.readingsStored;
-          tally.bytes += r.bytes;
-          return r;
-        }),
-    );
-  }
-  return runs;
-}
-
+/**
+ * `hes collect`: the scheduler, collector and push services in the foreground, on plans from
+ * a file (or the default plans) instead of the stored ones; `--once` runs each plan once now.
+ */
 export function registerCollectCommand(program: Command, io: Io): void {
   dataOptions(
     program
       .command('collect')
-      .description('run reading plans, collectors and the push listener in the foreground')
+      .description('run the scheduler, collector and push services in the foreground')
       .option(
         '--plan <file>',
-        'reading plans (JSON: {"plans": [{name, cron, reads, meters, windowSeconds}]})',
+        'reading plans (JSON: {"plans": [{name, cron, reads, meters, windowSeconds}]}; default: block every 15 min, daily at 00:30)',
       )
       .option('--once', 'run every plan once now, without spreading, then print the summary and exit')
       .option('--concurrency <n>', 'sessions at once', '256')
@@ -120,82 +62,84 @@ export function registerCollectCommand(program: Command, io: Io): void {
       .option('--push-port <port>', 'push listener TCP and UDP port (0 = any free port)', '4060')
       .option('--no-push', 'do not listen for pushes'),
   ).action(async (o: CollectOptions) => {
-    let ctx: HesContext | undefined;
-    const timers = new Set<ReturnType<typeof setTimeout>>();
+    let wired: Wired | undefined;
+    const services: RunningService[] = [];
     let progress: ReturnType<typeof setInterval> | undefined;
     try {
-      const plans = o.plan ? parsePlans(JSON.parse(readFileSync(o.plan, 'utf8'))) : [...DEFAULT_PLANS];
+      const plans: readonly NewReadingPlan[] = o.plan
+        ? parsePlans(JSON.parse(readFileSync(o.plan, 'utf8')))
+        : DEFAULT_PLANS;
       const ms = positive('--timeout', o.timeout);
       const concurrency = positive('--concurrency', o.concurrency);
-      ctx = await openContext(o, {
-        connectMs: ms,
-        responseMs: ms,
-        ...(o.maxResponse === undefined ? {} : { maxResponseMs: positive('--max-response', o.maxResponse) }),
+      const maxResponseMs =
+        o.maxResponse === undefined ? undefined : positive('--max-response', o.maxResponse);
+      wired = await wire({
+        data: o.data,
+        ...(o.pg === undefined ? {} : { pg: o.pg }),
+        ...(o.profiles === undefined ? {} : { profiles: o.profiles }),
+        timeouts: {
+          connectMs: ms,
+          responseMs: ms,
+          ...(maxResponseMs === undefined ? {} : { maxResponseMs }),
+        },
       });
-      const c = ctx;
-      const collector = createCollector(c.store, c.access, {
-        collector: { concurrency },
-      });
-      await collector.restoreFlags();
-      const tally: Tally = { done: 0, failed: 0, skipped: 0, pending: 0, readings: 0, bytes: 0, pushes: 0 };
+      const ctx: ServiceContext = {
+        wired,
+        io,
+        options: {
+          host: '127.0.0.1',
+          port: 0,
+          logLevel: 'silent',
+          pushHost: o.host,
+          pushPort: o.push ? Number(o.pushPort) : undefined,
+          concurrency,
+          plans,
+          printAlarms: true,
+          retention: DEFAULT_RETENTION,
+          maintenanceCron: DEFAULT_MAINTENANCE_CRON,
+        },
+        plans: async () => plans,
+        warn: (e) => io.err(`hes: ${e instanceof Error ? e.message : String(e)}`),
+      };
+      const collector = await startCollector(ctx);
+      const { collection } = collector;
+      services.push(collector);
       const startedAt = Date.now();
-      const listener = o.push
-        ? await startPushListener(
-            { host: o.host, tcpPort: Number(o.pushPort), udpPort: Number(o.pushPort) },
-            {
-              directory: await pushDirectoryFrom(c.store.meters, c.access),
-              ingest: new ReadingIngestService(c.store.channels, c.store.readings),
-              events: c.store.events,
-              counters: c.store.counters,
-              liveReceived: (meterId) => c.access.receivedInSession(meterId),
-              onAlarm: (meterId, events) =>
-                io.err(
-                  `alarm meter ${meterId}: ${events.map((e) => e.description ?? `${e.log}/${e.code}`).join(', ')}`,
-                ),
-              onError: (e, from) => io.err(`push from ${from} dropped: ${e.message}`),
-              now: Date.now,
-            },
-          )
-        : undefined;
-      if (listener) io.err(`push listener on ${o.host} tcp:${listener.tcpPort} udp:${listener.udpPort}`);
+      const push: RunningPush | undefined = await startPush(ctx);
+      if (push) {
+        services.push(push);
+        io.err(`push listener on ${o.host} tcp:${push.listener.tcpPort} udp:${push.listener.udpPort}`);
+      }
+      const pushes = (): number => push?.listener.handler.stats.stored ?? 0;
       if (process.stderr.isTTY) {
         progress = setInterval(() => {
-          tally.pushes = listener?.handler.stats.stored ?? 0;
-          process.stderr.write(`\r${progressLine(tally, collector.progress.flagged, startedAt)}\u001b[K`);
+          process.stderr.write(`\r${progressLine(collection, pushes(), startedAt)}\u001b[K`);
         }, 1000);
       }
       if (o.once) {
-        const all: Promise<TaskResult>[] = [];
-        for (const p of plans)
-          all.push(...(await runPlan(c, collector, p, new Date(), false, tally, timers)));
-        await Promise.all(all);
+        await runPlansOnce(ctx);
       } else {
-        const runs: Promise<unknown>[] = [];
-        const scheduler = schedulePlans(plans, (p, at) => {
-          runs.push(runPlan(c, collector, p, at, true, tally, timers).then((r) => Promise.all(r)));
-        });
+        const scheduler = await startScheduler(ctx);
         await new Promise<void>((resolve) => {
           process.once('SIGINT', resolve);
           process.once('SIGTERM', resolve);
         });
-        scheduler.stop();
-        for (const t of timers) clearTimeout(t);
-        await collector.drain();
+        await scheduler.stop(0);
       }
-      await listener?.close();
+      for (const s of services.reverse()) await s.stop(Number.POSITIVE_INFINITY);
+      services.length = 0;
       if (progress) {
         clearInterval(progress);
         process.stderr.write('\n');
       }
-      tally.pushes = listener?.handler.stats.stored ?? 0;
-      const flagged = collector.flaggedMeters();
+      const flagged = collection.collector.flaggedMeters();
       io.out(
-        `summary: ${progressLine(tally, flagged.length, startedAt)} | ${tally.bytes} bytes | ${((Date.now() - startedAt) / 1000).toFixed(1)} s`,
+        `summary: ${progressLine(collection, pushes(), startedAt)} | ${collection.tally.bytes} bytes | ${((Date.now() - startedAt) / 1000).toFixed(1)} s`,
       );
       if (flagged.length > 0) io.out(`flagged meters: ${flagged.join(' ')}`);
     } catch (e) {
       if (progress) clearInterval(progress);
-      for (const t of timers) clearTimeout(t);
+      for (const s of services.reverse()) await s.stop(0).catch(() => {});
       if (e instanceof ExitCode) throw e;
       const code = (e as { code?: unknown }).code;
       io.err(
@@ -203,7 +147,7 @@ export function registerCollectCommand(program: Command, io: Io): void {
       );
       throw new ExitCode(1);
     } finally {
-      await ctx?.store.close();
+      await wired?.close();
     }
   });
 }

@@ -1,11 +1,9 @@
-import { mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { importMeters, KeyVault, loadMasterKey, MeterAccess, parseMeterList } from '@openhes/acquisition';
-import type { Store } from '@openhes/core';
-import { type DriverProfile, loadDriverProfiles } from '@openhes/drivers';
-import { openStore } from '@openhes/storage';
+import { readFileSync } from 'node:fs';
+import { AcquisitionErrorCode, knownDeviceProfiles } from '@openhes/acquisition';
+import { importMeters, parseMeterList } from '@openhes/core';
 import type { Command } from 'commander';
-import { ExitCode, type Io } from '../main.ts';
+import { ExitCode, type Io } from '../io.ts';
+import { type Wired, wire } from '../wire.ts';
 
 export interface DataOptions {
   data: string;
@@ -13,30 +11,20 @@ export interface DataOptions {
   profiles?: string;
 }
 
-export interface HesContext {
-  store: Store;
-  vault: KeyVault;
-  profiles: Map<string, DriverProfile>;
-  access: MeterAccess;
-}
+/** What a one-shot command opens: the wiring of `hes` (store, vault, profiles, meter access). */
+export type HesContext = Wired;
 
-/** The store (SQLite in the data directory, or PostgreSQL), the key vault and the device profiles. */
-export async function openContext(
+/** The store (SQLite in the data directory, or PostgreSQL), the secret vault and the device profiles. */
+export function openContext(
   o: DataOptions,
   timeouts: { connectMs?: number; responseMs?: number; maxResponseMs?: number } = {},
 ): Promise<HesContext> {
-  mkdirSync(o.data, { recursive: true });
-  const store = o.pg
-    ? await openStore({ kind: 'postgres', url: o.pg })
-    : await openStore({ kind: 'sqlite', path: join(o.data, 'hes.db') });
-  const vault = new KeyVault(loadMasterKey(o.data));
-  const profiles = o.profiles ? loadDriverProfiles(o.profiles) : loadDriverProfiles();
-  const access = new MeterAccess(store, vault, profiles, {
-    ...(timeouts.connectMs === undefined ? {} : { connectTimeoutMs: timeouts.connectMs }),
-    ...(timeouts.responseMs === undefined ? {} : { responseTimeoutMs: timeouts.responseMs }),
-    ...(timeouts.maxResponseMs === undefined ? {} : { maxResponseMs: timeouts.maxResponseMs }),
+  return wire({
+    data: o.data,
+    ...(o.pg === undefined ? {} : { pg: o.pg }),
+    ...(o.profiles === undefined ? {} : { profiles: o.profiles }),
+    timeouts,
   });
-  return { store, vault, profiles, access };
 }
 
 export function dataOptions(cmd: Command): Command {
@@ -58,23 +46,33 @@ export function registerMetersCommands(program: Command, io: Io): void {
     meters
       .command('import')
       .description(
-        'import meters from a CSV or JSON meter list (the simulator export); keys are stored encrypted',
+        'import meters from a CSV or JSON meter list (the simulator export or the registry fields); keys are stored encrypted, known serials updated',
       )
       .argument('<file>', 'meter list, CSV with a header line or a JSON array'),
   ).action(async (file: string, o: DataOptions) => {
     let ctx: HesContext | undefined;
     try {
+      const rows = parseMeterList(readFileSync(file, 'utf8'));
       ctx = await openContext(o);
-      const entries = parseMeterList(readFileSync(file, 'utf8'));
-      const r = await importMeters(ctx.store, ctx.vault, entries, ctx.profiles);
+      const r = await importMeters({ meters: ctx.store.meters, vault: ctx.vault }, rows, {
+        profiles: knownDeviceProfiles(ctx.profiles),
+        defaultStatus: 'active',
+        allOrNothing: true,
+      });
+      if (r.failed.length > 0) {
+        for (const p of r.failed) io.err(`  ${p.message} (${p.code})`);
+        throw Object.assign(new Error(`meter list has ${r.failed.length} invalid row(s); nothing imported`), {
+          code: AcquisitionErrorCode.InvalidMeterList,
+        });
+      }
       io.out(
-        `imported ${entries.length} meters: ${r.created} created, ${r.updated} updated, ${r.keysStored} keys stored encrypted`,
+        `imported ${rows.length} meters: ${r.created} created, ${r.updated} updated, ${r.keysStored} keys stored encrypted`,
       );
     } catch (e) {
       if (e instanceof ExitCode) throw e;
       failure(io, e);
     } finally {
-      await ctx?.store.close();
+      await ctx?.close();
     }
   });
 }

@@ -1,40 +1,54 @@
-import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { buildApi, createMetrics, ensureAdminUser, filePlanStore } from '@openhes/api';
 import type { Store } from '@openhes/core';
 import { type Fleet, parseDuration } from '@openhes/simulator';
 import type { Command } from 'commander';
-import type { Io } from '../main.ts';
-import { COLLECTOR_CONCURRENCY, createCollection, type Pushes, startPushes } from '../start/collection.ts';
-import { DEMO_BACKFILL_MS, DEMO_PLAN, demoStateFile, ensureDemoPlan, startDemo } from '../start/demo.ts';
-import { startPlanRunner } from '../start/plans.ts';
-import { openContext } from './meters.ts';
+import { DEMO_BACKFILL_MS, DEMO_PLAN, ensureDemoPlan, startDemo } from '../demo.ts';
+import type { Io } from '../io.ts';
+import { type RunningApi, startApi } from '../services/api.ts';
+import { type Collection, startCollector } from '../services/collector.ts';
+import type { RunningService, ServiceContext, ServiceOptions } from '../services/context.ts';
+import { parseServices } from '../services/index.ts';
+import { DEFAULT_MAINTENANCE_CRON, retentionPolicy, startMaintenance } from '../services/maintenance.ts';
+import { type RunningPush, startPush } from '../services/push.ts';
+import { type RunningScheduler, startScheduler } from '../services/scheduler.ts';
+import { importPlanFile, type Wired, wire } from '../wire.ts';
 
 export interface StartOptions {
   data: string;
   pg?: string;
   port: string;
   host: string;
+  /** Comma-separated services to run; all when absent. */
+  services?: string;
   demo?: boolean;
   meters?: string;
   seed?: string;
   pushPort?: string;
+  concurrency?: string;
   progressEvery?: string;
   logLevel: string;
   duration?: string;
+  retainReadings?: string;
+  retainEvents?: string;
+  retainCollection?: string;
+  retainAudit?: string;
+  maintenanceCron?: string;
 }
 
 export interface RunningHeadEnd {
+  /** The API's address; empty when the api service does not run here. */
   url: string;
   port: number;
   store: Store;
   fleet: Fleet | undefined;
   /**
-   * Stops the schedule and the API, lets in-flight sessions finish (queued ones are given
-   * `drainMs`), then closes the fleet, the push listener and the store.
+   * Stops the services in reverse order: the API and the schedule first, then lets in-flight
+   * sessions finish (queued ones are given `drainMs`), then the fleet, the push listener, the
+   * maintenance schedule and the store.
    */
   close(drainMs?: number): Promise<void>;
 }
+
+export const COLLECTOR_CONCURRENCY = 256;
 
 function integer(name: string, s: string, min: number, max: number): number {
   const n = Number(s);
@@ -44,144 +58,126 @@ function integer(name: string, s: string, min: number, max: number): number {
 }
 
 /**
- * The composition root of `hes start`: store, key vault, collector fed by the stored reading
- * plans (rescheduled when the API changes them), push listener, API and, with `demo`, a
- * simulated fleet imported into the store. A second start on the same data directory resumes.
+ * `hes start`: the services chosen with `--services` (all by default) over one wiring. With
+ * `demo`, a simulated fleet is served, imported and read every minute. A second start on the
+ * same data directory resumes.
  */
 export async function startHeadEnd(
   o: StartOptions,
   io: Io,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<RunningHeadEnd> {
+  const services = parseServices(o.services);
   const listenPort = integer('port', o.port, 0, 65_535);
-  const data = resolve(o.data);
-  mkdirSync(data, { recursive: true });
-  const ctx = await openContext({ data, ...(o.pg === undefined ? {} : { pg: o.pg }) });
-  const { store } = ctx;
-  const { registry, metrics } = createMetrics();
-  const collection = createCollection(ctx, metrics, o.demo ? { blockBackfillMs: DEMO_BACKFILL_MS } : {});
-  const { collector, tally } = collection;
-  const warn = (e: unknown): void => io.err(`hes: ${e instanceof Error ? e.message : String(e)}`);
-  const runner = startPlanRunner(store, collector, collection.record, warn, {
-    maxOutstanding: 2 * COLLECTOR_CONCURRENCY,
-  });
-  const timers: ReturnType<typeof setInterval>[] = [];
-  let pushes: Pushes | undefined;
+  const pushPortText = o.pushPort ?? (o.demo ? '0' : undefined);
+  const options: ServiceOptions = {
+    host: o.host,
+    port: listenPort,
+    logLevel: o.logLevel,
+    pushHost: o.demo ? '127.0.0.1' : o.host,
+    pushPort: pushPortText === undefined ? undefined : integer('push-port', pushPortText, 0, 65_535),
+    concurrency: integer('concurrency', o.concurrency ?? String(COLLECTOR_CONCURRENCY), 1, 100_000),
+    ...(o.demo ? { blockBackfillMs: DEMO_BACKFILL_MS, runAtStart: [DEMO_PLAN.name] } : {}),
+    retention: retentionPolicy(
+      {
+        readingsDays: o.retainReadings,
+        eventsDays: o.retainEvents,
+        collectionDays: o.retainCollection,
+        auditDays: o.retainAudit,
+      },
+      env,
+    ),
+    maintenanceCron: o.maintenanceCron ?? env.HES_MAINTENANCE_CRON ?? DEFAULT_MAINTENANCE_CRON,
+  };
+  const wired: Wired = await wire({ data: o.data, ...(o.pg === undefined ? {} : { pg: o.pg }), env });
+  const ctx: ServiceContext = {
+    wired,
+    io,
+    options,
+    plans: () => wired.store.plans.list(),
+    warn: (e) => io.err(`hes: ${e instanceof Error ? e.message : String(e)}`),
+  };
+  let maintenance: RunningService | undefined;
+  let collectorService: RunningService | undefined;
+  let collection: Collection | undefined;
+  let push: RunningPush | undefined;
+  let scheduler: RunningScheduler | undefined;
+  let api: RunningApi | undefined;
   let fleet: Fleet | undefined;
-  const stop = async (drainMs: number): Promise<void> => {
-    runner.stop();
+  const timers: ReturnType<typeof setInterval>[] = [];
+  const stopAll = async (drainMs: number): Promise<void> => {
     for (const t of timers) clearInterval(t);
-    let waited: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      collector.drain(),
-      new Promise<void>((r) => {
-        waited = setTimeout(r, drainMs);
-      }),
-    ]);
-    clearTimeout(waited);
-    const left = collector.progress.queued + collector.progress.running;
-    if (left > 0) io.out(`abandoned ${left} collection tasks (not started or still running)`);
+    await api?.stop(drainMs);
+    await scheduler?.stop(drainMs);
+    await collectorService?.stop(drainMs);
     await fleet?.close();
-    await pushes?.listener.close();
+    await push?.stop(drainMs);
+    await maintenance?.stop(drainMs);
   };
   try {
-    const admin = await ensureAdminUser(store.users, env.HES_ADMIN_PASSWORD || undefined);
-    if (admin.generatedPassword !== null) {
-      io.out(`created user "admin" with one-time password: ${admin.generatedPassword}`);
-      io.out('  (shown once; store it now — set HES_ADMIN_PASSWORD on first start to choose it instead)');
-    } else if (admin.created) {
-      io.out('created user "admin" with the password from HES_ADMIN_PASSWORD');
+    const imported = await importPlanFile(wired.store, wired.data);
+    if (imported.length > 0) io.out(`imported ${imported.length} plan(s) from plans.json into the store`);
+    if (services.has('maintenance')) maintenance = await startMaintenance(ctx);
+    if (services.has('collector')) {
+      const c = await startCollector(ctx);
+      collection = c.collection;
+      collectorService = c;
     }
-    const plans = filePlanStore(
-      join(data, 'plans.json'),
-      { now: () => Date.now() },
-      {
-        onChange: (all) => {
-          runner.reschedule(all);
-          io.out(`plans changed: scheduled ${runner.scheduled} reading plan(s) of ${all.length}`);
-        },
-      },
-    );
-    const pushPort = o.pushPort ?? (o.demo ? '0' : undefined);
-    if (pushPort !== undefined) {
-      pushes = await startPushes(
-        ctx,
-        { host: o.demo ? '127.0.0.1' : o.host, port: integer('push-port', pushPort, 0, 65_535) },
-        (m) => io.err(m),
-      );
-      io.out(`push listener on tcp:${pushes.listener.tcpPort} udp:${pushes.listener.udpPort}`);
+    if (services.has('push')) {
+      push = await startPush(ctx);
+      if (push !== undefined)
+        io.out(`push listener on tcp:${push.listener.tcpPort} udp:${push.listener.udpPort}`);
     }
     if (o.demo) {
-      const tcp = pushes?.listener.tcpPort;
-      const demo = await startDemo(ctx, {
+      const tcp = push?.listener.tcpPort;
+      const demo = await startDemo(wired, {
         meters: integer('meters', o.meters ?? '1000', 1, 1_000_000),
         seed: integer('seed', o.seed ?? '7', 0, 2 ** 31),
-        stateFile: demoStateFile(data),
         ...(tcp === undefined ? {} : { pushTo: { host: '127.0.0.1', port: tcp, transport: 'tcp' as const } }),
       });
       fleet = demo.fleet;
-      await pushes?.refresh();
       io.out(
         demo.resumed
           ? `demo: ${fleet.size} simulated meters on port ${fleet.port}, already in the store`
           : `demo: ${fleet.size} simulated meters on port ${fleet.port}, imported ${demo.imported} (keys encrypted)`,
       );
-      await ensureDemoPlan(plans);
+      await ensureDemoPlan(wired.store.plans);
     }
-    const stored = await plans.list();
-    runner.reschedule(stored);
-    io.out(`scheduled ${runner.scheduled} reading plan(s) of ${stored.length}`);
-    if (o.demo) {
-      const demoPlan = stored.find((p) => p.name === DEMO_PLAN.name && p.enabled);
-      if (demoPlan) runner.runNow(demoPlan);
-    }
-    const app = await buildApi({
-      store,
-      acquisition: collection.acquisition,
-      metrics: { registry, metrics },
-      plans,
-      logger: o.logLevel === 'silent' ? false : { level: o.logLevel },
-    });
-    await app.listen({ port: listenPort, host: o.host });
-    const address = app.server.address();
-    const bound = typeof address === 'object' && address !== null ? address.port : listenPort;
-    const url = `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${bound}`;
-    io.out(
-      `OpenHES API listening on ${url} (docs ${url}/docs, store ${o.pg === undefined ? join(data, 'hes.db') : 'postgres'})`,
-    );
-    timers.push(setInterval(() => metrics.queueDepth(collector.progress.queued + runner.waiting), 1000));
+    if (services.has('scheduler')) scheduler = await startScheduler(ctx);
+    if (services.has('api')) api = await startApi(ctx, env);
+    io.out(`services: ${[...services].join(', ')} (${wired.holder})`);
     const every = parseDuration(o.progressEvery ?? '10s');
-    if (every > 0) {
+    if (every > 0 && collection !== undefined) {
+      const { collector, tally } = collection;
       timers.push(
         setInterval(() => {
           const p = collector.progress;
+          const runner = scheduler?.runner;
           io.out(
-            `progress: meters read ${tally.done} failed ${tally.failed} skipped ${tally.skipped} | readings ${tally.readings} events ${tally.events} | waiting ${runner.waiting + p.queued} running ${p.running} overlapped ${runner.overlapped} | pushes ${pushes?.listener.handler.stats.stored ?? 0}`,
+            `progress: meters read ${tally.done} failed ${tally.failed} skipped ${tally.skipped} | readings ${tally.readings} events ${tally.events} | waiting ${(runner?.waiting ?? 0) + p.queued} running ${p.running} overlapped ${runner?.overlapped ?? 0} | pushes ${push?.listener.handler.stats.stored ?? 0}`,
           );
         }, every),
       );
     }
     let closing: Promise<void> | undefined;
     return {
-      url,
-      port: bound,
-      store,
+      url: api?.url ?? '',
+      port: api?.port ?? 0,
+      store: wired.store,
       fleet,
       close(drainMs = 10_000) {
         closing ??= (async () => {
           try {
-            runner.stop();
-            await app.close();
-            await stop(drainMs);
+            await stopAll(drainMs);
           } finally {
-            await store.close();
+            await wired.close();
           }
         })();
         return closing;
       },
     };
   } catch (e) {
-    await stop(0).finally(() => store.close());
+    await stopAll(0).finally(() => wired.close());
     throw e;
   }
 }
@@ -189,15 +185,31 @@ export async function startHeadEnd(
 export function registerStartCommand(program: Command, io: Io): void {
   program
     .command('start')
-    .description('run the head end (store, scheduler, collector, push listener, REST API) in one process')
+    .description('run the head end: the services chosen with --services (all by default) in one process')
     .option('--data <dir>', 'data directory for the embedded store', './data')
     .option('--pg <url>', 'use PostgreSQL at this URL instead of the embedded store')
+    .option(
+      '--services <list>',
+      'comma-separated services to run: api, scheduler, collector, push, maintenance (default: all)',
+    )
     .option('--port <n>', 'API port (0 = any)', '8080')
     .option('--host <address>', 'API listening address (0.0.0.0 for every interface)', '127.0.0.1')
     .option('--push-port <n>', 'push listener TCP and UDP port (0 = any; default: none, any with --demo)')
+    .option('--concurrency <n>', 'collector sessions at once', String(COLLECTOR_CONCURRENCY))
     .option('--demo', 'also serve a simulated fleet on loopback, import it and read it every minute')
     .option('--meters <n>', 'demo fleet size (consumer meters; transformer meters come on top)', '1000')
     .option('--seed <n>', 'demo fleet seed', '7')
+    .option(
+      '--retain-readings <days>',
+      'maintenance: days of readings kept (HES_RETENTION_READINGS_DAYS; 1095)',
+    )
+    .option('--retain-events <days>', 'maintenance: days of events kept (HES_RETENTION_EVENTS_DAYS; 1095)')
+    .option(
+      '--retain-collection <days>',
+      'maintenance: days of collection outcomes kept (HES_RETENTION_COLLECTION_DAYS; 90)',
+    )
+    .option('--retain-audit <days>', 'maintenance: days of audit log kept (HES_RETENTION_AUDIT_DAYS; 2555)')
+    .option('--maintenance-cron <cron>', 'when maintenance runs, UTC (HES_MAINTENANCE_CRON; "17 3 * * *")')
     .option('--progress-every <d>', 'print a progress line this often (0 = never)', '10s')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|silent', 'warn')
     .option('--duration <d>', 'stop after this long (default: until SIGINT/SIGTERM)')

@@ -1,0 +1,42 @@
+import { buildApi, ensureAdminUser } from '@openhes/api';
+import type { RunningService, ServiceContext } from './context.ts';
+
+export interface RunningApi extends RunningService {
+  url: string;
+  port: number;
+}
+
+/**
+ * The API service: the REST API over the store, announcing changes on the bus; on-demand
+ * reads go to the collector when the collector service runs in this process. Creates the
+ * admin user on first start (password from HES_ADMIN_PASSWORD, else printed once).
+ */
+export async function startApi(ctx: ServiceContext, env: NodeJS.ProcessEnv): Promise<RunningApi> {
+  const { wired, io, options } = ctx;
+  const admin = await ensureAdminUser(wired.store.users, env.HES_ADMIN_PASSWORD || undefined);
+  if (admin.generatedPassword !== null) {
+    io.out(`created user "admin" with one-time password: ${admin.generatedPassword}`);
+    io.out('  (shown once; store it now — set HES_ADMIN_PASSWORD on first start to choose it instead)');
+  } else if (admin.created) {
+    io.out('created user "admin" with the password from HES_ADMIN_PASSWORD');
+  }
+  const app = await buildApi({
+    store: wired.store,
+    bus: wired.bus,
+    ...(ctx.collection === undefined ? {} : { acquisition: ctx.collection.acquisition }),
+    metrics: wired.metrics,
+    logger: options.logLevel === 'silent' ? false : { level: options.logLevel },
+  });
+  await app.listen({ port: options.port, host: options.host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : options.port;
+  const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
+  io.out(`OpenHES API listening on ${url} (docs ${url}/docs, store ${wired.storeName})`);
+  return {
+    url,
+    port,
+    async stop() {
+      await app.close();
+    },
+  };
+}

@@ -1,0 +1,49 @@
+import { type PushListener, StorePushDirectory, startPushListener } from '@openhes/acquisition';
+import { ReadingIngestService } from '@openhes/core';
+import type { RunningService, ServiceContext } from './context.ts';
+
+export interface RunningPush extends RunningService {
+  listener: PushListener;
+  directory: StorePushDirectory;
+}
+
+/**
+ * The push service: TCP and UDP listeners for meter-initiated notifications. Senders are
+ * looked up in the store through a cache dropped whenever a meter change is announced on the
+ * bus (imports, API updates, the demo), so a meter registered while the head end runs is
+ * known at its first push; changes made by other processes are found on the next miss.
+ */
+export async function startPush(ctx: ServiceContext): Promise<RunningPush | undefined> {
+  const { wired, io, options } = ctx;
+  if (options.pushPort === undefined) return undefined;
+  const directory = new StorePushDirectory(wired.store.meters, wired.access);
+  const sub = await wired.bus.subscribe('meter.changed', () => directory.invalidate());
+  const listener = await startPushListener(
+    { host: options.pushHost, tcpPort: options.pushPort, udpPort: options.pushPort },
+    {
+      directory,
+      ingest: new ReadingIngestService(wired.store.channels, wired.store.readings),
+      events: wired.store.events,
+      counters: wired.store.counters,
+      liveReceived: (meterId) => wired.access.receivedInSession(meterId),
+      ...(options.printAlarms
+        ? {
+            onAlarm: (meterId, events) =>
+              io.err(
+                `alarm meter ${meterId}: ${events.map((e) => e.description ?? `${e.log}/${e.code}`).join(', ')}`,
+              ),
+          }
+        : {}),
+      onError: (e, from) => io.err(`push from ${from} dropped: ${e.message}`),
+      now: Date.now,
+    },
+  );
+  return {
+    listener,
+    directory,
+    async stop() {
+      await sub.unsubscribe();
+      await listener.close();
+    },
+  };
+}

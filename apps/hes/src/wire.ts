@@ -1,0 +1,116 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import { checkPlan, MeterAccess } from '@openhes/acquisition';
+import { createMetrics, type MetricsRegistry } from '@openhes/api';
+import { createMemoryEventBus, createMemoryLeases, type MemoryEventBus } from '@openhes/bus';
+import type { LeaderLock, MeterLease, NewReadingPlan, SecretVault, Store } from '@openhes/core';
+import { type DriverProfile, loadDriverProfiles } from '@openhes/drivers';
+import { createSecretVault, loadMasterKey, openStore } from '@openhes/storage';
+
+export interface WireOptions {
+  /** Data directory: the SQLite store (unless `pg`), the master key, the demo state. */
+  data: string;
+  /** PostgreSQL URL instead of the SQLite file. */
+  pg?: string;
+  /** Device profile directory; default the bundled profiles. */
+  profiles?: string;
+  timeouts?: { connectMs?: number; responseMs?: number; maxResponseMs?: number };
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Everything a service may use, built once per process. */
+export interface Wired {
+  data: string;
+  store: Store;
+  /** Where the store is, for messages (`…/hes.db` or `postgres`). */
+  storeName: string;
+  vault: SecretVault;
+  profiles: Map<string, DriverProfile>;
+  access: MeterAccess;
+  bus: MemoryEventBus;
+  /** One session per meter: in-process, or across processes on PostgreSQL. */
+  meterLease: MeterLease;
+  /** One scheduler (and other singletons) across processes. */
+  leaderLock: LeaderLock;
+  /** This process, as a lease holder. */
+  holder: string;
+  metrics: MetricsRegistry;
+  /** Closes the store (and what else the wiring opened). */
+  close(): Promise<void>;
+}
+
+interface LegacyPlan extends Partial<NewReadingPlan> {
+  schedule?: string;
+  target?: { meterIds?: number[] };
+}
+
+/**
+ * Imports `plans.json` (the plan file the head end kept next to the database before plans
+ * moved into the store) once: each plan whose name the store does not hold yet is created,
+ * then the file is renamed `plans.json.imported`. Plans of the older shape (`schedule`,
+ * `target.meterIds`) are read too. Returns the names imported.
+ */
+export async function importPlanFile(store: Pick<Store, 'plans'>, data: string): Promise<string[]> {
+  const path = join(data, 'plans.json');
+  if (!existsSync(path)) return [];
+  const file = JSON.parse(readFileSync(path, 'utf8')) as { plans?: LegacyPlan[] };
+  const known = new Set((await store.plans.list()).map((p) => p.name));
+  const imported: string[] = [];
+  for (const p of file.plans ?? []) {
+    const { schedule, target, ...rest } = p;
+    const plan = checkPlan({
+      ...rest,
+      cron: p.cron ?? schedule ?? '0 0 * * *',
+      meters: p.meters ?? (target?.meterIds === undefined ? 'all' : { ids: target.meterIds }),
+    });
+    if (known.has(plan.name)) continue;
+    await store.plans.create(plan);
+    known.add(plan.name);
+    imported.push(plan.name);
+  }
+  renameSync(path, `${path}.imported`);
+  return imported;
+}
+
+/**
+ * The composition root of every `hes` process: the store (SQLite in the data directory, or
+ * PostgreSQL), the secret vault under the master key, the device profiles, meter access,
+ * the bus adapters (in-process; leases on PostgreSQL when the store is), and the metrics.
+ */
+export async function wire(o: WireOptions): Promise<Wired> {
+  const data = resolve(o.data);
+  mkdirSync(data, { recursive: true });
+  const store = o.pg
+    ? await openStore({ kind: 'postgres', url: o.pg })
+    : await openStore({ kind: 'sqlite', path: join(data, 'hes.db') });
+  try {
+    const vault = createSecretVault(store.keys, loadMasterKey(data, o.env ?? process.env));
+    const profiles = o.profiles ? loadDriverProfiles(o.profiles) : loadDriverProfiles();
+    const t = o.timeouts ?? {};
+    const access = new MeterAccess(store, vault, profiles, {
+      ...(t.connectMs === undefined ? {} : { connectTimeoutMs: t.connectMs }),
+      ...(t.responseMs === undefined ? {} : { responseTimeoutMs: t.responseMs }),
+      ...(t.maxResponseMs === undefined ? {} : { maxResponseMs: t.maxResponseMs }),
+    });
+    const leases = createMemoryLeases();
+    return {
+      data,
+      store,
+      storeName: o.pg === undefined ? join(data, 'hes.db') : 'postgres',
+      vault,
+      profiles,
+      access,
+      bus: createMemoryEventBus(),
+      meterLease: leases.meters,
+      leaderLock: leases.leader,
+      holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+      metrics: createMetrics(),
+      close: () => store.close(),
+    };
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+}
