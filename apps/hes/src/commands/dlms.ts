@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { annotate } from '../inspect/annotate.ts';
 import { type InspectKeys, inspect } from '../inspect/decode.ts';
 import { renderText, toJsonTree } from '../inspect/present.ts';
-import { ExitCode, type Io } from '../main.ts';
+import { ExitCode, type Io } from '../io.ts';
 
 interface DecodeOptions {
   json?: boolean;

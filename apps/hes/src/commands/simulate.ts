@@ -11,7 +11,7 @@ import {
   startFleet,
 } from '@openhes/simulator';
 import type { Command } from 'commander';
-import type { Io } from '../main.ts';
+import type { Io } from '../io.ts';
 
 interface SimulateOptions {
   meters: string;
