@@ -67,6 +67,8 @@ export class HdlcConnection {
   private rxRejected = false;
   /** Client: something was acknowledged or received in sequence since our last poll. */
   private turnProgress = false;
+  /** V(R) when the client last polled because of a gap in the peer's N(S); cleared by progress. */
+  private gapPolledAt: number | undefined;
   private awaiting = false;
   private retries = 0;
   private peerBusy = false;
@@ -267,7 +269,15 @@ export class HdlcConnection {
    */
   private clientFinal(step: HdlcStep): void {
     const expecting = this.window.length > 0 || this.rxPartial || this.awaitingResponse;
-    if (!this.turnProgress && !this.rxRejected && expecting) return;
+    // A gap already polled for at this V(R), with nothing in sequence since, is an earlier
+    // turn's frames still on the line (a duplicated poll made the peer send its window twice):
+    // polling again for each such batch would keep one window of backlog in flight for ever.
+    // The response timer still covers a real loss.
+    const freshGap = this.rxRejected && this.gapPolledAt !== this.vr;
+    if (!this.turnProgress && !freshGap && expecting) {
+      this.rxRejected = false;
+      return;
+    }
     this.awaiting = false;
     if (this.peerBusy) {
       this.awaiting = true;
@@ -281,6 +291,7 @@ export class HdlcConnection {
     if (this.window.length > 0) {
       this.transmit(step);
     } else if (this.rxPartial || this.rxRejected) {
+      if (this.rxRejected) this.gapPolledAt = this.vr;
       this.emit(step, { kind: 'RR', nr: this.vr, pf: true });
       this.awaiting = true;
       step.timer = 'start';
@@ -376,6 +387,7 @@ export class HdlcConnection {
     this.vr = (this.vr + 1) % 8;
     this.retries = 0;
     this.turnProgress = true;
+    this.gapPolledAt = undefined;
     this.rx.push(frame.information);
     this.rxPartial = frame.segmented;
     if (frame.segmented) return;
@@ -490,6 +502,7 @@ export class HdlcConnection {
     this.rx = [];
     this.rxPartial = false;
     this.rxRejected = false;
+    this.gapPolledAt = undefined;
     this.awaitingResponse = false;
     this.awaiting = false;
     this.retries = 0;
