@@ -134,4 +134,25 @@ describe('HdlcConnection model: client and server over a lossy channel', () => {
       { numRuns: 100 },
     );
   });
+
+  it('drains the extra window a duplicated poll leaves on the line (counterexample of seed -1921450231)', () => {
+    const link = new LossyLink(
+      0,
+      { drop: 0, duplicate: 0.057115653296932585, corrupt: 0 },
+      { maxInfoTransmit: 32, maxInfoReceive: 32, windowTransmit: 1, windowReceive: 6 },
+      { maxInfoTransmit: 32, maxInfoReceive: 32, windowTransmit: 6, windowReceive: 1 },
+      { maxRetries: 40 },
+    );
+    link.fromClient(link.client.connect());
+    const model: Model = { requests: [] };
+    const commands = [
+      new SendRequest(158, 4990, 0),
+      new SendRequest(94, 3806, 1),
+      new SendRequest(0, 4478, 2),
+      new SendRequest(0, 0, 3),
+      new Pump(1),
+    ];
+    for (const command of commands) command.run(model, link);
+    settleAndCheck(link, model.requests);
+  });
 });
