@@ -6,9 +6,11 @@ const TESTS = ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts', 'scri
  * The end-to-end tests: child processes, real sockets for many meters, a simulated day,
  * PostgreSQL. They run in the `slow` project; `npm run test:fast` leaves them out and
  * `npm test` runs both. Measured with `vitest run --reporter=json` on this machine: the
- * files below take 2–75 s each, every other file well under 2 s.
+ * files below take 2–75 s each, every other file well under 2 s. A new end-to-end test is
+ * named `*.slow.test.ts` or listed here.
  */
 const SLOW = [
+  '**/*.slow.test.ts',
   'packages/acquisition/test/simulated-day.test.ts',
   'packages/acquisition/test/kill.test.ts',
   'packages/acquisition/test/push-latency.test.ts',
@@ -21,6 +23,7 @@ const SLOW = [
   'apps/hes/test/start.test.ts',
   'apps/hes/test/simulate.test.ts',
   'apps/hes/test/acquisition.test.ts',
+  'apps/hes/test/two-processes.test.ts',
 ];
 
 export default defineConfig({
