@@ -15,6 +15,7 @@ const SLOW = [
   'packages/acquisition/test/kill.test.ts',
   'packages/acquisition/test/push-latency.test.ts',
   'packages/storage/test/postgres.test.ts',
+  'packages/storage/test/pg-*.test.ts',
   'packages/storage/test/kill.test.ts',
   'packages/simulator/test/fleet-client.test.ts',
   'packages/simulator/test/ground-truth-client.test.ts',
