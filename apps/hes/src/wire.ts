@@ -7,13 +7,15 @@ import { createMetrics, type MetricsRegistry } from '@openhes/api';
 import { createMemoryEventBus, createMemoryLeases, type MemoryEventBus } from '@openhes/bus';
 import type { LeaderLock, MeterLease, NewReadingPlan, SecretVault, Store } from '@openhes/core';
 import { type DriverProfile, loadDriverProfiles } from '@openhes/drivers';
-import { createSecretVault, loadMasterKey, openStore } from '@openhes/storage';
+import { createSecretVault, loadMasterKey, openPgLeases, openStore, type PgLeases } from '@openhes/storage';
 
 export interface WireOptions {
   /** Data directory: the SQLite store (unless `pg`), the master key, the demo state. */
   data: string;
   /** PostgreSQL URL instead of the SQLite file. */
   pg?: string;
+  /** PostgreSQL schema of the store and the leases; default HES_PG_SCHEMA, else `public`. */
+  pgSchema?: string;
   /** Device profile directory; default the bundled profiles. */
   profiles?: string;
   timeouts?: { connectMs?: number; responseMs?: number; maxResponseMs?: number };
@@ -82,11 +84,14 @@ export async function importPlanFile(store: Pick<Store, 'plans'>, data: string):
 export async function wire(o: WireOptions): Promise<Wired> {
   const data = resolve(o.data);
   mkdirSync(data, { recursive: true });
+  const env = o.env ?? process.env;
+  const schema = o.pgSchema ?? (env.HES_PG_SCHEMA || undefined);
   const store = o.pg
-    ? await openStore({ kind: 'postgres', url: o.pg })
+    ? await openStore({ kind: 'postgres', url: o.pg, ...(schema === undefined ? {} : { schema }) })
     : await openStore({ kind: 'sqlite', path: join(data, 'hes.db') });
+  let pgLeases: PgLeases | undefined;
   try {
-    const vault = createSecretVault(store.keys, loadMasterKey(data, o.env ?? process.env));
+    const vault = createSecretVault(store.keys, loadMasterKey(data, env));
     const profiles = o.profiles ? loadDriverProfiles(o.profiles) : loadDriverProfiles();
     const t = o.timeouts ?? {};
     const access = new MeterAccess(store, vault, profiles, {
@@ -94,7 +99,9 @@ export async function wire(o: WireOptions): Promise<Wired> {
       ...(t.responseMs === undefined ? {} : { responseTimeoutMs: t.responseMs }),
       ...(t.maxResponseMs === undefined ? {} : { maxResponseMs: t.maxResponseMs }),
     });
-    const leases = createMemoryLeases();
+    // One process: in-process leases; on PostgreSQL every process shares the leases table.
+    if (o.pg) pgLeases = await openPgLeases({ url: o.pg, ...(schema === undefined ? {} : { schema }) });
+    const leases = pgLeases ?? createMemoryLeases();
     return {
       data,
       store,
@@ -107,9 +114,16 @@ export async function wire(o: WireOptions): Promise<Wired> {
       leaderLock: leases.leader,
       holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
       metrics: createMetrics(),
-      close: () => store.close(),
+      async close() {
+        try {
+          await pgLeases?.close();
+        } finally {
+          await store.close();
+        }
+      },
     };
   } catch (e) {
+    await pgLeases?.close();
     await store.close();
     throw e;
   }

@@ -71,7 +71,7 @@ describe('--services', () => {
       expect(h.url).toBe('');
       expect(lines.some((l) => l.startsWith('maintenance: '))).toBe(true);
       expect(lines.some((l) => l.startsWith('OpenHES API listening'))).toBe(false);
-      expect(lines).toContain(`services: maintenance (${lines.at(-1)!.split('(')[1]!.slice(0, -1)})`);
+      expect(lines.some((l) => l.startsWith('services: maintenance ('))).toBe(true);
     } finally {
       await h.close();
     }

@@ -297,7 +297,8 @@ export class Collector {
         ? undefined
         : setInterval(() => void held.renew().catch(() => false), Math.max(50, p.lease.ttlMs / 3));
     try {
-      await this.#session(e, startedAt);
+      // The session's span starts once its lease is held, so spans of one meter never overlap.
+      await this.#session(e, lease === null ? startedAt : p.clock.now());
     } finally {
       clearInterval(renewing);
       await held?.release().catch(() => {});

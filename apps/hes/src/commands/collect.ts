@@ -76,6 +76,7 @@ export function registerCollectCommand(program: Command, io: Io): void {
       wired = await wire({
         data: o.data,
         ...(o.pg === undefined ? {} : { pg: o.pg }),
+        ...(o.pgSchema === undefined ? {} : { pgSchema: o.pgSchema }),
         ...(o.profiles === undefined ? {} : { profiles: o.profiles }),
         timeouts: {
           connectMs: ms,

@@ -8,6 +8,7 @@ import { type Wired, wire } from '../wire.ts';
 export interface DataOptions {
   data: string;
   pg?: string;
+  pgSchema?: string;
   profiles?: string;
 }
 
@@ -22,6 +23,7 @@ export function openContext(
   return wire({
     data: o.data,
     ...(o.pg === undefined ? {} : { pg: o.pg }),
+    ...(o.pgSchema === undefined ? {} : { pgSchema: o.pgSchema }),
     ...(o.profiles === undefined ? {} : { profiles: o.profiles }),
     timeouts,
   });
@@ -31,6 +33,7 @@ export function dataOptions(cmd: Command): Command {
   return cmd
     .requiredOption('--data <dir>', 'data directory (SQLite store, master key)')
     .option('--pg <url>', 'PostgreSQL URL instead of the SQLite file')
+    .option('--pg-schema <name>', 'PostgreSQL schema (HES_PG_SCHEMA; default public)')
     .option('--profiles <dir>', 'device profile directory (default: the bundled profiles)');
 }
 

@@ -15,6 +15,7 @@ import { importPlanFile, type Wired, wire } from '../wire.ts';
 export interface StartOptions {
   data: string;
   pg?: string;
+  pgSchema?: string;
   port: string;
   host: string;
   /** Comma-separated services to run; all when absent. */
@@ -89,7 +90,12 @@ export async function startHeadEnd(
     ),
     maintenanceCron: o.maintenanceCron ?? env.HES_MAINTENANCE_CRON ?? DEFAULT_MAINTENANCE_CRON,
   };
-  const wired: Wired = await wire({ data: o.data, ...(o.pg === undefined ? {} : { pg: o.pg }), env });
+  const wired: Wired = await wire({
+    data: o.data,
+    ...(o.pg === undefined ? {} : { pg: o.pg }),
+    ...(o.pgSchema === undefined ? {} : { pgSchema: o.pgSchema }),
+    env,
+  });
   const ctx: ServiceContext = {
     wired,
     io,
@@ -146,7 +152,7 @@ export async function startHeadEnd(
     if (services.has('scheduler')) scheduler = await startScheduler(ctx);
     if (services.has('api')) api = await startApi(ctx, env);
     io.out(`services: ${[...services].join(', ')} (${wired.holder})`);
-    const every = parseDuration(o.progressEvery ?? '10s');
+    const every = o.progressEvery === '0' ? 0 : parseDuration(o.progressEvery ?? '10s');
     if (every > 0 && collection !== undefined) {
       const { collector, tally } = collection;
       timers.push(
@@ -188,6 +194,7 @@ export function registerStartCommand(program: Command, io: Io): void {
     .description('run the head end: the services chosen with --services (all by default) in one process')
     .option('--data <dir>', 'data directory for the embedded store', './data')
     .option('--pg <url>', 'use PostgreSQL at this URL instead of the embedded store')
+    .option('--pg-schema <name>', 'PostgreSQL schema (HES_PG_SCHEMA; default public)')
     .option(
       '--services <list>',
       'comma-separated services to run: api, scheduler, collector, push, maintenance (default: all)',
