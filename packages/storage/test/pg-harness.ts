@@ -1,7 +1,8 @@
+import { PG_URL } from '@openhes/testkit/pg';
 import pg from 'pg';
 import { openStore } from '../src/index.ts';
 
-export const PG_URL = process.env.HES_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export { PG_URL };
 
 let n = 0;
 export function pgHarness() {
