@@ -1,7 +1,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { type TypeBoxTypeProvider, TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
-import type { BusMessage, Clock, EventBus, Store } from '@openhes/core';
+import type { BusMessage, Clock, EventBus, SecretVault, Store } from '@openhes/core';
 import Fastify, { type FastifyBaseLogger, type FastifyServerOptions } from 'fastify';
 import { LoginLimiter, type LoginLimitOptions } from './auth/rate-limit.ts';
 import type { AcquisitionPort, Api, ApiContext } from './context.ts';
@@ -24,6 +24,8 @@ export interface BuildApiOptions {
   bus?: EventBus;
   /** Device profiles the head end knows; meter imports naming another are refused. */
   deviceProfiles?: ReadonlySet<string>;
+  /** Where meter secrets of an import go (password, ek, ak, kek columns); without it they are refused. */
+  vault?: SecretVault;
   clock?: Clock;
   /** A pino-compatible logger, or Fastify logger options; off by default. */
   logger?: FastifyBaseLogger | FastifyServerOptions['logger'];
@@ -59,6 +61,7 @@ export async function buildApi(options: BuildApiOptions): Promise<Api> {
     store: options.store,
     acquisition: options.acquisition,
     deviceProfiles: options.deviceProfiles,
+    vault: options.vault,
     onMeterChange: (m) => announce('meter.changed', `meter:${m.id}`, { meterId: m.id, serial: m.serial }),
     onPlanChange: (id) => announce('plan.changed', `plan:${id}`, { planId: id }),
     clock,

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { Clock, CollectionStatus, Meter, Store } from '@openhes/core';
+import type { Clock, CollectionStatus, Meter, SecretVault, Store } from '@openhes/core';
 import type { FastifyBaseLogger, FastifyInstance, RawServerDefault } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { LoginLimiter } from './auth/rate-limit.ts';
@@ -27,6 +27,8 @@ export interface ApiContext {
   acquisition: AcquisitionPort | undefined;
   /** Device profiles the head end knows; imports naming another are refused. Unchecked when absent. */
   deviceProfiles: ReadonlySet<string> | undefined;
+  /** Where secrets of imported meters go; imports carrying secrets are refused without it. */
+  vault: SecretVault | undefined;
   /** Announces a meter created or updated through the API (bus `meter.changed`). */
   onMeterChange(meter: Meter): void;
   /** Announces a plan created, replaced or deleted through the API (bus `plan.changed`). */

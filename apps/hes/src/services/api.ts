@@ -23,6 +23,7 @@ export async function startApi(ctx: ServiceContext, env: NodeJS.ProcessEnv): Pro
   const app = await buildApi({
     store: wired.store,
     bus: wired.bus,
+    vault: wired.vault,
     ...(ctx.collection === undefined ? {} : { acquisition: ctx.collection.acquisition }),
     metrics: wired.metrics,
     logger: options.logLevel === 'silent' ? false : { level: options.logLevel },

@@ -39,6 +39,8 @@ export const MeterImportCode = {
   InvalidRow: 'VALIDATION_FAILED',
   /** A row names a device profile the head end does not know. */
   UnknownProfile: 'IMPORT_UNKNOWN_PROFILE',
+  /** A row carries secrets and the import has no secret vault to put them in. */
+  NoVault: 'IMPORT_NO_VAULT',
 } as const;
 export type MeterImportCode = (typeof MeterImportCode)[keyof typeof MeterImportCode];
 
@@ -499,17 +501,25 @@ export async function importMeters(
   rows: readonly MeterListRow[],
   options: MeterImportOptions = {},
 ): Promise<MeterImportResult> {
-  const { meters: prepared, problems } = checkMeterRows(rows, options);
+  const checked = checkMeterRows(rows, options);
+  const problems = checked.problems;
+  let prepared = checked.meters;
+  if (ports.vault === undefined && prepared.some((m) => m.secrets.length > 0)) {
+    // Secrets are never stored anywhere but the vault: without one, such rows are refused.
+    for (const m of prepared) {
+      if (m.secrets.length === 0) continue;
+      problems.push({
+        row: m.row,
+        line: m.line,
+        code: MeterImportCode.NoVault,
+        message: `row ${m.row} (line ${m.line}): carries secrets (password, ek, ak, kek) but this import has no secret vault`,
+      });
+    }
+    problems.sort((a, b) => a.row - b.row);
+    prepared = prepared.filter((m) => m.secrets.length === 0);
+  }
   const result: MeterImportResult = { created: 0, updated: 0, keysStored: 0, failed: problems, ids: [] };
   if (options.allOrNothing && problems.length > 0) return result;
-  if (ports.vault === undefined) {
-    const p = prepared.find((m) => m.secrets.length > 0);
-    if (p !== undefined)
-      throw new MeterImportError(
-        MeterImportCode.InvalidRow,
-        `row ${p.row} carries secrets but no vault is given`,
-      );
-  }
   const failedRows: MeterImportProblem[] = [];
   for (const p of prepared) {
     try {
@@ -524,7 +534,7 @@ export async function importMeters(
         meter = Object.keys(patch).length === 0 ? existing : await ports.meters.update(existing.id, patch);
         result.updated++;
       }
-      if (p.secrets.length > 0 && ports.vault !== undefined) {
+      if (ports.vault !== undefined && p.secrets.length > 0) {
         const { refs, stored } = await storeSecrets(ports.vault, meter, p.secrets);
         result.keysStored += stored;
         if (Object.entries(refs).some(([k, ref]) => meter.keyRefs[k as KeyPurpose] !== ref))

@@ -99,10 +99,14 @@ export function meterRoutes(app: Api, ctx: ApiContext): void {
         if (e instanceof MeterImportError) throw new ApiError(400, e.code, e.message, e.detail);
         throw e;
       }
-      const result = await importMeters({ meters: store.meters }, rows, {
-        ...(ctx.deviceProfiles === undefined ? {} : { profiles: ctx.deviceProfiles }),
-        onChange: (m) => ctx.onMeterChange(m),
-      });
+      const result = await importMeters(
+        { meters: store.meters, ...(ctx.vault ? { vault: ctx.vault } : {}) },
+        rows,
+        {
+          ...(ctx.deviceProfiles === undefined ? {} : { profiles: ctx.deviceProfiles }),
+          onChange: (m) => ctx.onMeterChange(m),
+        },
+      );
       req.audit.target = 'meters';
       req.audit.detail = { created: result.created, existing: result.updated, failed: result.failed.length };
       return { created: result.created, existing: result.updated, failed: result.failed, ids: result.ids };
