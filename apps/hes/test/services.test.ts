@@ -4,12 +4,11 @@ import { join } from 'node:path';
 import { schedulablePlans } from '@openhes/acquisition';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type StartOptions, startHeadEnd } from '../src/commands/start.ts';
-import type { Io } from '../src/io.ts';
 import type { ServiceContext } from '../src/services/context.ts';
 import { parseServices, SERVICE_NAMES } from '../src/services/index.ts';
 import { DEFAULT_RETENTION, retentionPolicy, runMaintenance } from '../src/services/maintenance.ts';
 import { importPlanFile, wire } from '../src/wire.ts';
-import { runHes } from './helpers.ts';
+import { capture, runHes } from './helpers.ts';
 
 const dirs: string[] = [];
 const fresh = (): string => {
@@ -20,18 +19,6 @@ const fresh = (): string => {
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
-
-function capture(): { io: Io; lines: string[] } {
-  const lines: string[] = [];
-  return {
-    lines,
-    io: {
-      out: (t) => lines.push(...t.replace(/\n$/, '').split('\n')),
-      err: (t) => lines.push(`ERR ${t}`),
-      readStdin: async () => '',
-    },
-  };
-}
 
 describe('--services', () => {
   it('takes any subset in any order, all by default, and refuses unknown names and a scheduler without collector', () => {

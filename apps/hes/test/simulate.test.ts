@@ -4,19 +4,8 @@ import { join } from 'node:path';
 import { DlmsClient } from '@openhes/transport';
 import { describe, expect, it } from 'vitest';
 import { parseMix, parsePushTo } from '../src/commands/simulate.ts';
-import { type Io, main } from '../src/main.ts';
-
-function capture(): { io: Io; lines: string[] } {
-  const lines: string[] = [];
-  return {
-    lines,
-    io: {
-      out: (t) => lines.push(...t.replace(/\n$/, '').split('\n')),
-      err: (t) => lines.push(`ERR ${t}`),
-      readStdin: async () => '',
-    },
-  };
-}
+import { main } from '../src/main.ts';
+import { capture } from './helpers.ts';
 
 async function until(lines: string[], pattern: RegExp): Promise<string> {
   for (let i = 0; i < 2000; i++) {

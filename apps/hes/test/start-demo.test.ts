@@ -1,47 +1,19 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { type HesProcess, spawnHes } from './helpers.ts';
 
-const BIN = new URL('../bin/hes.mjs', import.meta.url).pathname;
 const PASSWORD = 'demo-test-password';
 const METERS = 12;
 
-interface Running {
-  child: ChildProcess;
-  lines: string[];
-  exited: Promise<number | null>;
-}
+type Running = HesProcess;
 
 function start(data: string): Running {
-  const child = spawn(
-    process.execPath,
-    [
-      BIN,
-      'start',
-      '--demo',
-      '--data',
-      data,
-      '--port',
-      '0',
-      '--meters',
-      String(METERS),
-      '--progress-every',
-      '2s',
-    ],
-    { env: { ...process.env, HES_ADMIN_PASSWORD: PASSWORD }, stdio: ['ignore', 'pipe', 'pipe'] },
+  return spawnHes(
+    ['start', '--demo', '--data', data, '--port', '0', '--meters', String(METERS), '--progress-every', '2s'],
+    { HES_ADMIN_PASSWORD: PASSWORD },
   );
-  const lines: string[] = [];
-  let rest = '';
-  child.stdout?.on('data', (b: Buffer) => {
-    const parts = (rest + b.toString('utf8')).split('\n');
-    rest = parts.pop() ?? '';
-    lines.push(...parts);
-  });
-  child.stderr?.on('data', (b: Buffer) => lines.push(`ERR ${b.toString('utf8').trimEnd()}`));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, lines, exited };
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

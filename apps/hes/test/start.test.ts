@@ -3,19 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type StartOptions, startHeadEnd } from '../src/commands/start.ts';
-import { type Io, main } from '../src/main.ts';
-
-function capture(): { io: Io; lines: string[] } {
-  const lines: string[] = [];
-  return {
-    lines,
-    io: {
-      out: (t) => lines.push(...t.replace(/\n$/, '').split('\n')),
-      err: (t) => lines.push(`ERR ${t}`),
-      readStdin: async () => '',
-    },
-  };
-}
+import { main } from '../src/main.ts';
+import { capture } from './helpers.ts';
 
 async function until(lines: string[], pattern: RegExp): Promise<string> {
   for (let i = 0; i < 500; i++) {

@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +5,7 @@ import type { CollectionOutcome } from '@openhes/core';
 import { openStore } from '@openhes/storage';
 import { PG_URL, pgReachable, pgSchema } from '@openhes/testkit/pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type HesProcess, spawnHes } from './helpers.ts';
 
 /*
  * `hes start --services api` and `hes start --services scheduler,collector,push` as two
@@ -16,7 +16,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
  * lease is released).
  */
 
-const BIN = new URL('../bin/hes.mjs', import.meta.url).pathname;
 const PASSWORD = 'two-process-password';
 const MASTER_KEY = '7f'.repeat(32);
 const METERS = 6;
@@ -24,34 +23,15 @@ const reachable = await pgReachable(PG_URL);
 const schema = pgSchema(PG_URL, 'hes_two_proc');
 const dirs: string[] = [];
 
-interface Child {
+interface Child extends HesProcess {
   name: string;
-  child: ChildProcess;
-  lines: string[];
-  exited: Promise<number | null>;
 }
 
 function hes(name: string, args: string[]): Child {
   const data = mkdtempSync(join(tmpdir(), `hes-2p-${name}-`));
   dirs.push(data);
-  const child = spawn(
-    process.execPath,
-    [BIN, ...args, '--pg', PG_URL, '--pg-schema', schema.schema, '--data', data],
-    {
-      env: { ...process.env, HES_ADMIN_PASSWORD: PASSWORD, HES_MASTER_KEY: MASTER_KEY },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  const lines: string[] = [];
-  let rest = '';
-  child.stdout?.on('data', (b: Buffer) => {
-    const parts = (rest + b.toString('utf8')).split('\n');
-    rest = parts.pop() ?? '';
-    lines.push(...parts);
-  });
-  child.stderr?.on('data', (b: Buffer) => lines.push(`ERR ${b.toString('utf8').trimEnd()}`));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { name, child, lines, exited };
+  const env = { HES_ADMIN_PASSWORD: PASSWORD, HES_MASTER_KEY: MASTER_KEY };
+  return { name, ...spawnHes([...args, '--pg', PG_URL, '--pg-schema', schema.schema, '--data', data], env) };
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
