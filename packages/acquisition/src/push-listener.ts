@@ -6,25 +6,18 @@ import type {
   ReadingIngestService,
 } from '@openhes/core';
 import {
-  CipheredApduTag,
-  type CosemDateTime,
-  cipheringFamilyOf,
-  type DlmsData,
-  DlmsError,
-  DlmsErrorCode,
-  decipherApdu,
-  decodeXdlmsApdu,
-  toHex,
-} from '@openhes/dlms';
-import { type DriverEvent, type DriverProfile, parsePushBody, toDriverError } from '@openhes/drivers';
-import {
-  listenTcp,
-  listenUdp,
-  type TcpServer,
-  type Transport,
-  type UdpServer,
-  WrapperLink,
-} from '@openhes/transport';
+  DriverError,
+  DriverErrorCode,
+  type DriverEvent,
+  type DriverProfile,
+  decipherPush,
+  decodePushNotification,
+  listenForPushes,
+  parsePushBody,
+  pushEnvelope,
+  pushVisibleStrings,
+  toDriverError,
+} from '@openhes/drivers';
 import { AcquisitionError, AcquisitionErrorCode } from './errors.ts';
 
 /**
@@ -79,19 +72,6 @@ export interface PushStats {
   failed: number;
 }
 
-function isCiphered(tag: number): boolean {
-  return (
-    tag === CipheredApduTag.generalGloCiphering ||
-    tag === CipheredApduTag.generalDedCiphering ||
-    cipheringFamilyOf(tag) !== undefined
-  );
-}
-
-function visibleStrings(d: DlmsData): string[] {
-  if (d.type === 'structure' || d.type === 'array') return d.value.flatMap(visibleStrings);
-  return d.type === 'visible-string' ? [d.value] : [];
-}
-
 function unknownSender(what: string): AcquisitionError {
   return new AcquisitionError(AcquisitionErrorCode.UnknownSender, `push from unknown meter (${what})`);
 }
@@ -125,23 +105,19 @@ export class PushHandler {
 
   async #handle(apdu: Uint8Array, fromHost: string) {
     const dir = this.#ports.directory;
-    const tag = apdu[0] ?? 0;
+    const envelope = pushEnvelope(apdu);
     let sender: PushSender | undefined;
     let plain = apdu;
-    if (isCiphered(tag)) {
-      const general =
-        tag === CipheredApduTag.generalGloCiphering || tag === CipheredApduTag.generalDedCiphering;
-      const st = general && apdu[1] === 8 ? toHex(apdu.subarray(2, 10)) : undefined;
+    if (envelope.ciphered) {
+      const st = envelope.systemTitle;
       sender = st !== undefined ? await dir.bySystemTitle(st) : await dir.byAddress(fromHost);
       if (sender === undefined) throw unknownSender(st ?? fromHost);
       if (sender.keys === undefined)
-        throw new DlmsError(DlmsErrorCode.Security, `meter ${sender.meterId}: no keys for a ciphered push`);
-      const d = decipherApdu(apdu, {
-        keys: sender.keys,
-        ...(sender.systemTitle === undefined
-          ? {}
-          : { systemTitle: Uint8Array.from(Buffer.from(sender.systemTitle, 'hex')) }),
-      });
+        throw new DriverError(
+          DriverErrorCode.Security,
+          `meter ${sender.meterId}: no keys for a ciphered push`,
+        );
+      const d = decipherPush(apdu, sender.keys, sender.systemTitle);
       const counters = this.#ports.counters;
       const key = receivedCounterKey(sender.meterId);
       const live = this.#ports.liveReceived?.(sender.meterId);
@@ -156,21 +132,10 @@ export class PushHandler {
         );
       plain = d.plaintext;
     }
-    const x = decodeXdlmsApdu(plain);
-    let body: DlmsData;
-    let time: CosemDateTime | undefined;
-    if (x.type === 'data-notification') {
-      body = x.notificationBody;
-      time = x.dateTimeValue;
-    } else if (x.type === 'event-notification-request') {
-      body = { type: 'structure', value: [x.attributeValue] };
-      time = x.timeValue;
-    } else {
-      throw new DlmsError(DlmsErrorCode.Protocol, `push is a ${x.type}, not a notification`);
-    }
+    const { kind, body, time } = decodePushNotification(plain);
     if (sender === undefined) sender = await dir.byAddress(fromHost);
     if (sender === undefined) {
-      for (const s of visibleStrings(body)) {
+      for (const s of pushVisibleStrings(body)) {
         sender = await dir.bySerial(s);
         if (sender) break;
       }
@@ -198,7 +163,7 @@ export class PushHandler {
     }));
     let events = 0;
     if (rows.length > 0) events = (await this.#ports.events.append(rows)).inserted;
-    if (parsed.events.length > 0 && (parsed.kind === 'alarm' || x.type === 'event-notification-request'))
+    if (parsed.events.length > 0 && (parsed.kind === 'alarm' || kind === 'event-notification'))
       this.#ports.onAlarm?.(meterId, parsed.events);
     return { meterId, readings, events };
   }
@@ -224,38 +189,22 @@ export async function startPushListener(
   ports: PushPorts,
 ): Promise<PushListener> {
   const handler = new PushHandler(ports);
-  const attach = (t: Transport): void => {
-    const host = t.remote.slice(0, t.remote.lastIndexOf(':')).replace(/^::ffff:/, '');
-    const link = new WrapperLink(t, { role: 'server' });
-    link.onEvent(() => {});
-    link.onClose(() => {});
-    link.onApdu((apdu) => {
-      link.noResponse();
-      handler.handle(apdu, host).catch((e: unknown) => {
-        const err = e instanceof Error ? e : new Error(String(e));
-        let reported: Error = err;
-        try {
-          reported = toDriverError(err);
-        } catch {
-          reported = err;
-        }
-        ports.onError?.(reported, t.remote);
-      });
+  const server = await listenForPushes(options, (apdu, fromHost, remote) => {
+    handler.handle(apdu, fromHost).catch((e: unknown) => {
+      const err = e instanceof Error ? e : new Error(String(e));
+      let reported: Error = err;
+      try {
+        reported = toDriverError(err);
+      } catch {
+        reported = err;
+      }
+      ports.onError?.(reported, remote);
     });
-  };
-  const host = options.host ?? '127.0.0.1';
-  let tcp: TcpServer | undefined;
-  let udp: UdpServer | undefined;
-  if (options.tcpPort !== undefined)
-    tcp = await listenTcp({ host, port: options.tcpPort, inactivityTimeoutMs: 60_000 }, attach);
-  if (options.udpPort !== undefined)
-    udp = await listenUdp({ host, port: options.udpPort, peerIdleMs: 30_000 }, attach);
+  });
   return {
-    tcpPort: tcp?.port,
-    udpPort: udp?.port,
+    tcpPort: server.tcpPort,
+    udpPort: server.udpPort,
     handler,
-    close: async () => {
-      await Promise.all([tcp?.close(), udp?.close()]);
-    },
+    close: () => server.close(),
   };
 }

@@ -1,0 +1,127 @@
+import {
+  CipheredApduTag,
+  type CosemDateTime,
+  cipheringFamilyOf,
+  type DlmsData,
+  DlmsError,
+  DlmsErrorCode,
+  decipherApdu,
+  decodeXdlmsApdu,
+  fromHex,
+  toHex,
+} from '@openhes/dlms';
+import {
+  listenTcp,
+  listenUdp,
+  type TcpServer,
+  type Transport,
+  type UdpServer,
+  WrapperLink,
+} from '@openhes/transport';
+
+/*
+ * Receiving DLMS pushes (meter-initiated DataNotification / EventNotificationRequest over
+ * wrapper TCP or UDP): what the acquisition layer's push handler needs of the protocol, so
+ * that it stays on the driver side of the map (acquisition imports core and drivers only).
+ */
+
+/** What the outside of a pushed APDU tells before it is opened. */
+export interface PushEnvelope {
+  ciphered: boolean;
+  /** The sender's system title (hex) when a general ciphering carries it. */
+  systemTitle: string | undefined;
+}
+
+export function pushEnvelope(apdu: Uint8Array): PushEnvelope {
+  const tag = apdu[0] ?? 0;
+  const general = tag === CipheredApduTag.generalGloCiphering || tag === CipheredApduTag.generalDedCiphering;
+  const ciphered = general || cipheringFamilyOf(tag) !== undefined;
+  return { ciphered, systemTitle: general && apdu[1] === 8 ? toHex(apdu.subarray(2, 10)) : undefined };
+}
+
+/** Deciphers a ciphered push under the sender's global keys (and its system title for glo-ciphering). */
+export function decipherPush(
+  apdu: Uint8Array,
+  keys: { ek: Uint8Array; ak: Uint8Array },
+  systemTitle?: string,
+): { plaintext: Uint8Array; invocationCounter: number } {
+  const d = decipherApdu(apdu, {
+    keys,
+    ...(systemTitle === undefined ? {} : { systemTitle: fromHex(systemTitle) }),
+  });
+  return { plaintext: d.plaintext, invocationCounter: d.invocationCounter };
+}
+
+export interface PushNotification {
+  kind: 'data-notification' | 'event-notification';
+  /** The notification body; an event notification's attribute value as a one-element structure. */
+  body: DlmsData;
+  time: CosemDateTime | undefined;
+}
+
+/** The notification in a plaintext push APDU; DLMS_PROTOCOL when it is something else. */
+export function decodePushNotification(plaintext: Uint8Array): PushNotification {
+  const x = decodeXdlmsApdu(plaintext);
+  if (x.type === 'data-notification')
+    return { kind: 'data-notification', body: x.notificationBody, time: x.dateTimeValue };
+  if (x.type === 'event-notification-request')
+    return {
+      kind: 'event-notification',
+      body: { type: 'structure', value: [x.attributeValue] },
+      time: x.timeValue,
+    };
+  throw new DlmsError(DlmsErrorCode.Protocol, `push is a ${x.type}, not a notification`);
+}
+
+/** Every visible-string in a push body (a device id among them names the sender). */
+export function pushVisibleStrings(d: DlmsData): string[] {
+  if (d.type === 'structure' || d.type === 'array') return d.value.flatMap(pushVisibleStrings);
+  return d.type === 'visible-string' ? [d.value] : [];
+}
+
+export interface PushServerOptions {
+  host?: string;
+  /** TCP port; 0 = any free port; undefined = no TCP listener. */
+  tcpPort?: number;
+  udpPort?: number;
+}
+
+export interface PushServer {
+  readonly tcpPort: number | undefined;
+  readonly udpPort: number | undefined;
+  close(): Promise<void>;
+}
+
+/**
+ * TCP and UDP wrapper listeners for meter-initiated notifications: `onApdu` gets each APDU
+ * with the sender's host (IPv4-mapped addresses unmapped) and its full remote address.
+ */
+export async function listenForPushes(
+  options: PushServerOptions,
+  onApdu: (apdu: Uint8Array, fromHost: string, remote: string) => void,
+): Promise<PushServer> {
+  const attach = (t: Transport): void => {
+    const host = t.remote.slice(0, t.remote.lastIndexOf(':')).replace(/^::ffff:/, '');
+    const link = new WrapperLink(t, { role: 'server' });
+    link.onEvent(() => {});
+    link.onClose(() => {});
+    link.onApdu((apdu) => {
+      link.noResponse();
+      onApdu(apdu, host, t.remote);
+    });
+  };
+  const host = options.host ?? '127.0.0.1';
+  let tcp: TcpServer | undefined;
+  let udp: UdpServer | undefined;
+  if (options.tcpPort !== undefined)
+    tcp = await listenTcp({ host, port: options.tcpPort, inactivityTimeoutMs: 60_000 }, attach);
+  if (options.udpPort !== undefined)
+    udp = await listenUdp({ host, port: options.udpPort, peerIdleMs: 30_000 }, attach);
+  return {
+    tcpPort: tcp?.port,
+    udpPort: udp?.port,
+    close: async () => {
+      await Promise.all([tcp?.close(), udp?.close()]);
+    },
+  };
+}
