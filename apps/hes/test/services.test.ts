@@ -4,9 +4,11 @@ import { join } from 'node:path';
 import { schedulablePlans } from '@openhes/acquisition';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type StartOptions, startHeadEnd } from '../src/commands/start.ts';
+import type { Io } from '../src/io.ts';
 import type { ServiceContext } from '../src/services/context.ts';
 import { parseServices, SERVICE_NAMES } from '../src/services/index.ts';
 import { DEFAULT_RETENTION, retentionPolicy, runMaintenance } from '../src/services/maintenance.ts';
+import { startScheduler } from '../src/services/scheduler.ts';
 import { importPlanFile, wire } from '../src/wire.ts';
 import { capture, runHes } from './helpers.ts';
 
@@ -181,6 +183,50 @@ describe('plans in the store', () => {
       expect(readFileSync(`${path}.imported`, 'utf8')).toContain('"old"');
       expect(await importPlanFile(wired.store, data)).toEqual([]);
     } finally {
+      await wired.close();
+    }
+  });
+});
+
+describe('scheduler', () => {
+  it('runs plans only while it holds the leader lock, and reschedules when a plan change is announced', async () => {
+    const data = fresh();
+    const wired = await wire({ data, env: {} });
+    const started: { stop(ms: number): Promise<void> }[] = [];
+    try {
+      await wired.store.plans.create({
+        name: 'q',
+        cron: '*/15 * * * *',
+        reads: ['block'],
+        meters: 'all',
+        windowSeconds: 60,
+        enabled: true,
+      });
+      const contextOf = (holder: string, io: Io) =>
+        ({
+          wired: { ...wired, holder },
+          io,
+          options: { concurrency: 4 },
+          collection: { collector: { submit: async () => ({}) }, record: () => {} },
+          plans: () => wired.store.plans.list(),
+          warn: () => {},
+        }) as unknown as ServiceContext;
+      const a = capture();
+      const b = capture();
+      started.push(await startScheduler(contextOf('a', a.io)));
+      started.push(await startScheduler(contextOf('b', b.io)));
+      expect(a.lines).toEqual(['scheduled 1 reading plan(s) of 1']);
+      expect(b.lines).toEqual(['scheduler: another scheduler leads; standing by']);
+      const [plan] = await wired.store.plans.list();
+      await wired.store.plans.replace(plan!.id, { ...plan!, enabled: false });
+      await wired.bus.publish([
+        { id: 'x', type: 'plan.changed', key: `plan:${plan!.id}`, at: 0, payload: {} },
+      ]);
+      for (let i = 0; i < 100 && a.lines.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(a.lines[1]).toBe('plans changed: scheduled 0 reading plan(s) of 1');
+      expect(b.lines).toHaveLength(1);
+    } finally {
+      for (const s of started) await s.stop(0);
       await wired.close();
     }
   });

@@ -66,12 +66,12 @@ export async function startScheduler(ctx: ServiceContext): Promise<RunningSchedu
     const plans = await ctx.plans();
     const sig = `${lease !== null}|${signature(plans)}`;
     if (sig === seen || stopped) return;
-    const first = seen === undefined;
+    const leadingBefore = seen?.startsWith('true|') === true;
     seen = sig;
     runner.reschedule(lease === null ? [] : plans);
     if (lease === null) return;
     io.out(
-      `${first ? '' : 'plans changed: '}scheduled ${runner.scheduled} reading plan(s) of ${plans.length}`,
+      `${leadingBefore ? 'plans changed: ' : ''}scheduled ${runner.scheduled} reading plan(s) of ${plans.length}`,
     );
     if (pending.length === 0) return;
     for (const name of pending) {
