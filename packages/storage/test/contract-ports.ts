@@ -306,6 +306,13 @@ export function portContract(dialect: string, s: () => Store, h: () => Harness):
     // Pruning never lowers the numbering.
     const next = await s().outbox.append([{ type: 'test.four', key: 'k', payload: 4 }]);
     expect(next[0]!.seq).toBeGreaterThan(later[0]!.seq);
+    // Every relay past everything, everything old: the newest entry stays, the numbering goes on.
+    await s().outbox.commit('webhooks', next[0]!.seq);
+    await s().outbox.commit('cim', next[0]!.seq);
+    expect(await s().outbox.prune(Date.UTC(2099, 0, 1))).toBe(1);
+    expect((await outbox(s())).map((x) => x.type)).toEqual(['test.four']);
+    const last = await s().outbox.append([{ type: 'test.five', key: 'k', payload: 5 }]);
+    expect(last[0]!.seq).toBeGreaterThan(next[0]!.seq);
 
     expect(await failure(s().outbox.append([{ type: '', key: 'k', payload: 1 }]))).toMatchObject({
       code: 'STORAGE_INVALID_INPUT',

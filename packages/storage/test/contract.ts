@@ -500,6 +500,27 @@ export function storeContract(name: string, harness: () => Harness): void {
       }
     });
 
+    it('keeps the outbox numbering above every seq handed out across the upgrade to version 5', async () => {
+      const old = await h.open({ migrateTo: 4 });
+      const first = await old.outbox.append([
+        { type: 'test.a', key: 'k', payload: 1 },
+        { type: 'test.b', key: 'k', payload: 2 },
+      ]);
+      await old.outbox.commit('relay', first[1]!.seq);
+      await old.close();
+      // Everything pruned by hand: only the numbering's own memory is left.
+      await h.exec('DELETE FROM outbox');
+      const store = await h.open();
+      try {
+        const next = await store.outbox.append([{ type: 'test.c', key: 'k', payload: 3 }]);
+        expect(next[0]!.seq).toBeGreaterThan(first[1]!.seq);
+        const unread = await store.outbox.read(await store.outbox.cursor('relay'), 10);
+        expect(unread.map((e) => e.type)).toEqual(['test.c']);
+      } finally {
+        await store.close();
+      }
+    });
+
     it('refuses to start against a schema newer than the code', async () => {
       const store = await h.open();
       await store.close();

@@ -73,18 +73,30 @@ export function readingsStoredRows(
   meterOf: (channelId: number) => number,
   at: Instant,
 ): OutboxRow[] {
-  const perMeter = new Map<number, { channels: Set<number>; readings: number; from: number; to: number }>();
+  type Tally = { channels: Set<number>; readings: number; from: number; to: number };
+  const perMeter = new Map<number, Tally>();
+  const byChannel = new Map<number, Tally>();
+  // Readings mostly come in runs of one channel: one lookup per run, not per reading.
+  let channel = Number.NaN;
+  let m: Tally | undefined;
   for (const r of readings) {
-    const meterId = meterOf(r.channelId);
-    const m = perMeter.get(meterId);
-    if (m === undefined) {
-      perMeter.set(meterId, { channels: new Set([r.channelId]), readings: 1, from: r.ts, to: r.ts });
-      continue;
+    if (r.channelId !== channel || m === undefined) {
+      channel = r.channelId;
+      m = byChannel.get(channel);
+      if (m === undefined) {
+        const meterId = meterOf(channel);
+        m = perMeter.get(meterId);
+        if (m === undefined) {
+          m = { channels: new Set(), readings: 0, from: r.ts, to: r.ts };
+          perMeter.set(meterId, m);
+        }
+        m.channels.add(channel);
+        byChannel.set(channel, m);
+      }
     }
-    m.channels.add(r.channelId);
     m.readings++;
     if (r.ts < m.from) m.from = r.ts;
-    if (r.ts > m.to) m.to = r.ts;
+    else if (r.ts > m.to) m.to = r.ts;
   }
   const single = perMeter.size === 1;
   return [...perMeter].map(([meterId, m]) => {
@@ -278,10 +290,12 @@ export function createOutboxStore(ctx: EntityContext): OutboxStore {
 
     async prune(before) {
       checked(() => validateInstant('before', before));
-      // With no relay registered, only the age applies (nothing reads the outbox).
+      // With no relay registered, only the age applies (nothing reads the outbox). The newest
+      // entry always stays: SQLite numbers a new row after the largest rowid left.
       return exec.run(
         `DELETE FROM outbox WHERE seq IS NOT NULL AND at < ${d.t('?')}
-         AND seq <= coalesce((SELECT min(seq) FROM outbox_cursors), seq)`,
+         AND seq <= coalesce((SELECT min(seq) FROM outbox_cursors), seq)
+         AND seq < (SELECT max(seq) FROM outbox)`,
         [before],
       );
     },

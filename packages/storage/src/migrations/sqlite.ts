@@ -227,4 +227,27 @@ CREATE INDEX meters_protocol ON meters (protocol, id);
 CREATE INDEX meters_customer_class ON meters (customer_class, id);
 `,
   },
+  {
+    version: 5,
+    name: 'outbox without AUTOINCREMENT and without the at index (cheaper ingest)',
+    // AUTOINCREMENT wrote sqlite_sequence on every announcement; plain rowids stay increasing
+    // because prune always keeps the newest entry. Prune walks seq (the rowid), not `at`.
+    sql: `
+CREATE TABLE outbox_v5 (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL,
+  type TEXT NOT NULL,
+  key TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  payload TEXT NOT NULL
+);
+INSERT INTO outbox_v5 (seq, id, type, key, at, payload) SELECT seq, id, type, key, at, payload FROM outbox;
+-- Keep the numbering above every seq handed out, even if the table was pruned empty.
+INSERT INTO outbox_v5 (seq, id, type, key, at, payload)
+  SELECT seq, 'outbox-v5-mark', 'outbox.mark', 'outbox', 946684800000, 'null' FROM sqlite_sequence
+  WHERE name = 'outbox' AND seq > coalesce((SELECT max(seq) FROM outbox), 0);
+DROP TABLE outbox;
+ALTER TABLE outbox_v5 RENAME TO outbox;
+`,
+  },
 ];
