@@ -10,7 +10,8 @@ export interface OutboxRelayOptions {
   batchSize?: number;
   /**
    * When set, only the holder of this leader lock relays (several processes may run the
-   * relay; one publishes). The lock is named after the relay.
+   * relay; one publishes). The lock is named `outbox-relay:<name>` and renewed every round,
+   * so give it a ttl of several intervals.
    */
   leader?: { lock: LeaderLock; holder: string; ttlMs: number };
   /** Told of each failed round; the round is retried after the interval. */
