@@ -155,7 +155,9 @@ describe('the one meter importer', () => {
     const r = await importMeters({ meters: f.store }, rows, { allOrNothing: true });
     expect(r).toMatchObject({ created: 0, failed: [{ row: 2, line: 3, field: 'address' }] });
     expect(f.meters.size).toBe(0);
-    const withKey = parseMeterList(`serial,address,deviceProfile,ek\nB3,1.2.3.4:1,p,${EK}\nB4,1.2.3.4:2,p,\n`);
+    const withKey = parseMeterList(
+      `serial,address,deviceProfile,ek\nB3,1.2.3.4:1,p,${EK}\nB4,1.2.3.4:2,p,\n`,
+    );
     const noVault = await importMeters({ meters: f.store }, withKey);
     expect(noVault).toMatchObject({ created: 1, failed: [{ row: 1, code: MeterImportCode.NoVault }] });
     expect(f.meters.get(1)?.serial).toBe('B4');
