@@ -12,7 +12,7 @@ import {
   systemTitleFromHex,
 } from '@openhes/drivers';
 import { AcquisitionError, AcquisitionErrorCode } from './errors.ts';
-import { type PushDirectory, type PushSender, receivedCounterKey } from './push-listener.ts';
+import { receivedCounterKey } from './push-listener.ts';
 import { parseMeterAddress } from './registry.ts';
 
 /** The unicast tx counter of a meter's global key, reserved in blocks through the store. */
@@ -174,36 +174,4 @@ export async function allMeters(meters: Store['meters']): Promise<Meter[]> {
     cursor = page.nextCursor;
   } while (cursor !== null);
   return out;
-}
-
-/** Push senders indexed by system title, address host and serial, from the registry. */
-export async function pushDirectoryFrom(
-  meters: Store['meters'],
-  access: MeterAccess,
-): Promise<PushDirectory> {
-  const byTitle = new Map<string, Meter>();
-  const byHost = new Map<string, Meter>();
-  const bySerial = new Map<string, Meter>();
-  for (const m of await allMeters(meters)) {
-    const e = parseMeterAddress(m.address);
-    if (e.systemTitle !== undefined) byTitle.set(e.systemTitle.toUpperCase(), m);
-    byHost.set(e.host, m);
-    bySerial.set(m.serial, m);
-  }
-  const sender = async (m: Meter | undefined): Promise<PushSender | undefined> => {
-    if (m === undefined) return undefined;
-    const s = await access.secretsOf(m.id);
-    const st = parseMeterAddress(m.address).systemTitle;
-    return {
-      meterId: m.id,
-      profile: access.profileOf(m),
-      ...(s.ek && s.ak ? { keys: { ek: s.ek, ak: s.ak } } : {}),
-      ...(st === undefined ? {} : { systemTitle: st }),
-    };
-  };
-  return {
-    bySystemTitle: (hex) => sender(byTitle.get(hex.toUpperCase())),
-    byAddress: (host) => sender(byHost.get(host)),
-    bySerial: (serial) => sender(bySerial.get(serial)),
-  };
 }

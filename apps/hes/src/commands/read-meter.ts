@@ -1,6 +1,6 @@
 import { createCollector, READ_KINDS, type ReadKind, readMeterNow } from '@openhes/acquisition';
 import type { Command } from 'commander';
-import { ExitCode, type Io } from '../main.ts';
+import { ExitCode, type Io } from '../io.ts';
 import { type DataOptions, dataOptions, type HesContext, openContext } from './meters.ts';
 
 interface ReadMeterOptions extends DataOptions {

@@ -39,7 +39,7 @@ import {
 import type { Command } from 'commander';
 import { inspect } from '../inspect/decode.ts';
 import { renderText, toJsonTree } from '../inspect/present.ts';
-import { ExitCode, type Io } from '../main.ts';
+import { ExitCode, type Io } from '../io.ts';
 
 interface ReadOptions {
   host: string;
