@@ -9,6 +9,7 @@ export * from './dlms/object-list.ts';
 export * from './dlms/profile-read.ts';
 export * from './dlms/push.ts';
 export * from './dlms/push-receive.ts';
+export * from './dlms/push-server.ts';
 export * from './dlms/time.ts';
 export * from './driver.ts';
 export * from './errors.ts';

@@ -10,19 +10,12 @@ import {
   fromHex,
   toHex,
 } from '@openhes/dlms';
-import {
-  listenTcp,
-  listenUdp,
-  type TcpServer,
-  type Transport,
-  type UdpServer,
-  WrapperLink,
-} from '@openhes/transport';
 
 /*
  * Receiving DLMS pushes (meter-initiated DataNotification / EventNotificationRequest over
  * wrapper TCP or UDP): what the acquisition layer's push handler needs of the protocol, so
  * that it stays on the driver side of the map (acquisition imports core and drivers only).
+ * The listeners themselves are in push-server.ts.
  */
 
 /** What the outside of a pushed APDU tells before it is opened. */
@@ -77,51 +70,4 @@ export function decodePushNotification(plaintext: Uint8Array): PushNotification 
 export function pushVisibleStrings(d: DlmsData): string[] {
   if (d.type === 'structure' || d.type === 'array') return d.value.flatMap(pushVisibleStrings);
   return d.type === 'visible-string' ? [d.value] : [];
-}
-
-export interface PushServerOptions {
-  host?: string;
-  /** TCP port; 0 = any free port; undefined = no TCP listener. */
-  tcpPort?: number;
-  udpPort?: number;
-}
-
-export interface PushServer {
-  readonly tcpPort: number | undefined;
-  readonly udpPort: number | undefined;
-  close(): Promise<void>;
-}
-
-/**
- * TCP and UDP wrapper listeners for meter-initiated notifications: `onApdu` gets each APDU
- * with the sender's host (IPv4-mapped addresses unmapped) and its full remote address.
- */
-export async function listenForPushes(
-  options: PushServerOptions,
-  onApdu: (apdu: Uint8Array, fromHost: string, remote: string) => void,
-): Promise<PushServer> {
-  const attach = (t: Transport): void => {
-    const host = t.remote.slice(0, t.remote.lastIndexOf(':')).replace(/^::ffff:/, '');
-    const link = new WrapperLink(t, { role: 'server' });
-    link.onEvent(() => {});
-    link.onClose(() => {});
-    link.onApdu((apdu) => {
-      link.noResponse();
-      onApdu(apdu, host, t.remote);
-    });
-  };
-  const host = options.host ?? '127.0.0.1';
-  let tcp: TcpServer | undefined;
-  let udp: UdpServer | undefined;
-  if (options.tcpPort !== undefined)
-    tcp = await listenTcp({ host, port: options.tcpPort, inactivityTimeoutMs: 60_000 }, attach);
-  if (options.udpPort !== undefined)
-    udp = await listenUdp({ host, port: options.udpPort, peerIdleMs: 30_000 }, attach);
-  return {
-    tcpPort: tcp?.port,
-    udpPort: udp?.port,
-    close: async () => {
-      await Promise.all([tcp?.close(), udp?.close()]);
-    },
-  };
 }
