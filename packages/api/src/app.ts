@@ -5,7 +5,7 @@ import type { BusMessage, Clock, EventBus, SecretVault, Store } from '@openhes/c
 import Fastify, { type FastifyBaseLogger, type FastifyServerOptions } from 'fastify';
 import { LoginLimiter, type LoginLimitOptions } from './auth/rate-limit.ts';
 import type { AcquisitionPort, Api, ApiContext } from './context.ts';
-import { ApiErrorCode, toHttpError } from './errors.ts';
+import { ApiError, ApiErrorCode, badPathReason, parseJsonBody, toHttpError } from './errors.ts';
 import { guardRoutes, installHooks } from './hooks.ts';
 import { createMetrics, type MetricsRegistry } from './metrics.ts';
 import { authRoutes } from './routes/auth/routes.ts';
@@ -89,6 +89,20 @@ export async function buildApi(options: BuildApiOptions): Promise<Api> {
       .status(404)
       .send({ error: { code: ApiErrorCode.RouteNotFound, message: `no route ${req.method} ${req.url}` } }),
   );
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, text, done) => {
+    try {
+      done(null, parseJsonBody(text as string));
+    } catch (e) {
+      done(e as Error, undefined);
+    }
+  });
+  // First of all hooks: a path with dot segments, backslashes or NUL never reaches a route
+  // (the docs' static files answered 403 "BAD_REQUEST_BODY" to ../ before).
+  app.addHook('onRequest', async (req) => {
+    const reason = badPathReason(req.raw.url ?? req.url);
+    if (reason !== null) throw new ApiError(400, ApiErrorCode.BadPath, `bad request path: ${reason}`);
+  });
   app.addContentTypeParser('text/csv', { parseAs: 'string' }, (_req, text, done) => done(null, text));
 
   announceFailed = (e) => app.log.warn({ err: e }, 'announcing a change on the bus failed');
