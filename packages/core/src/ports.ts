@@ -231,6 +231,11 @@ export interface MaintenancePort {
   /** Creates the storage periods (partitions or tables) covering [now, now + ahead). */
   ensurePeriods(range: TimeRange): Promise<string[]>;
   applyRetention(policy: RetentionPolicy, now: Instant): Promise<RetentionResult>;
+  /**
+   * Proves the store takes a write now (a small write, committed durably); rejects with the
+   * store's typed error (kind `unavailable`, e.g. code STORAGE_FULL) when it cannot. Readiness.
+   */
+  probeWrite?(): Promise<void>;
 }
 
 export interface Clock {

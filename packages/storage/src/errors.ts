@@ -17,6 +17,14 @@ export const StorageErrorCode = {
   Busy: 'STORAGE_BUSY',
   /** The database cannot be reached or the connection was lost. */
   Unavailable: 'STORAGE_UNAVAILABLE',
+  /**
+   * The disk (or the database's quota) is full: the write was not stored. Not retryable:
+   * trying again at once cannot succeed until an operator frees space; what the caller was
+   * given to store is still the caller's (nothing was acknowledged).
+   */
+  Full: 'STORAGE_FULL',
+  /** The disk failed under a write (I/O error, read-only file system): the write was not stored. */
+  Io: 'STORAGE_IO',
   /** The database schema is newer than this code knows. */
   SchemaTooNew: 'STORAGE_SCHEMA_TOO_NEW',
   /** A migration failed; the schema is left at the last good version. */
@@ -44,6 +52,8 @@ const KIND: Readonly<Partial<Record<StorageErrorCode, ErrorKind>>> = {
   [StorageErrorCode.Conflict]: ErrorKind.conflict,
   [StorageErrorCode.Busy]: ErrorKind.busy,
   [StorageErrorCode.Unavailable]: ErrorKind.unavailable,
+  [StorageErrorCode.Full]: ErrorKind.unavailable,
+  [StorageErrorCode.Io]: ErrorKind.unavailable,
   [StorageErrorCode.Closed]: ErrorKind.unavailable,
 };
 
@@ -68,4 +78,9 @@ export class StorageError extends CodedError {
 
 export function isStorageError(e: unknown): e is StorageError {
   return e instanceof StorageError;
+}
+
+/** True when `e` says the store cannot take writes (disk full, I/O failure): readiness turns false. */
+export function isWriteOutage(e: unknown): boolean {
+  return e instanceof StorageError && (e.code === StorageErrorCode.Full || e.code === StorageErrorCode.Io);
 }

@@ -18,6 +18,12 @@ export function mapPgError(e: unknown): unknown {
   if (CONNECTION_CODES.has(code) || code.startsWith('08') || code === '57P01' || code === '57P03') {
     return new StorageError(StorageErrorCode.Unavailable, msg, { cause: e, detail });
   }
+  // 53100 disk_full; 58030 io_error; 25006 read_only_sql_transaction (a standby or a
+  // read-only server): the write was not stored and trying again at once cannot help.
+  if (code === '53100') return new StorageError(StorageErrorCode.Full, msg, { cause: e, detail });
+  if (code === '58030' || code === '25006')
+    return new StorageError(StorageErrorCode.Io, msg, { cause: e, detail });
+  if (code.startsWith('53')) return new StorageError(StorageErrorCode.Unavailable, msg, { cause: e, detail });
   if (code === '40P01' || code === '40001' || code === '55P03') {
     return new StorageError(StorageErrorCode.Busy, msg, { cause: e, detail });
   }

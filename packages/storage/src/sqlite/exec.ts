@@ -23,6 +23,25 @@ export function mapSqliteError(e: unknown): unknown {
       detail: { reason: 'STORAGE_UNKNOWN_REFERENCE' },
     });
   }
+  if (code === 'SQLITE_FULL') {
+    return new StorageError(StorageErrorCode.Full, `the disk is full: nothing was stored (${msg})`, {
+      cause: e,
+      detail: { reason: code },
+    });
+  }
+  if (
+    code === 'SQLITE_IOERR' ||
+    code.startsWith('SQLITE_IOERR_') ||
+    code === 'SQLITE_READONLY' ||
+    code.startsWith('SQLITE_READONLY_') ||
+    code === 'SQLITE_CANTOPEN' ||
+    code.startsWith('SQLITE_CANTOPEN_')
+  ) {
+    return new StorageError(StorageErrorCode.Io, `the disk refused a write: nothing was stored (${msg})`, {
+      cause: e,
+      detail: { reason: code },
+    });
+  }
   if (code === 'SQLITE_CONSTRAINT_CHECK' || code === 'SQLITE_CONSTRAINT_NOTNULL') {
     return new StorageError(StorageErrorCode.InvalidInput, msg, { cause: e, detail: { reason: code } });
   }
@@ -83,8 +102,23 @@ export class SqliteExec implements SqlExec {
     });
   }
 
+  /**
+   * The first row. A statement that writes (`INSERT … RETURNING`, `UPDATE … RETURNING`) is
+   * stepped to its end with `.all()`: better-sqlite3's `.get()` steps once and then resets the
+   * statement, and in autocommit mode the commit happens in that reset, whose failure
+   * (SQLITE_FULL, an I/O error) it ignores — the row came back although nothing was stored.
+   * Stepped to the end, the commit happens inside the step and its failure is thrown.
+   */
   get<T = Row>(sql: string, params: Params = []): Promise<T | undefined> {
-    return this.#locked(() => this.prepare(sql).get(...params) as T | undefined);
+    return this.#locked(() => {
+      const s = this.prepare(sql);
+      if (s.readonly) return s.get(...params) as T | undefined;
+      if (!s.reader) {
+        s.run(...params);
+        return undefined;
+      }
+      return s.all(...params)[0] as T | undefined;
+    });
   }
 
   run(sql: string, params: Params = []): Promise<number> {
@@ -95,13 +129,25 @@ export class SqliteExec implements SqlExec {
     if (this.#inTx) return fn(this);
     return this.lock.run(async () => {
       const inner = new SqliteExec(this.db, this.lock, true, this.#stmts);
-      this.db.prepare('BEGIN IMMEDIATE').run();
+      try {
+        this.db.prepare('BEGIN IMMEDIATE').run();
+      } catch (e) {
+        throw mapSqliteError(e);
+      }
       try {
         const r = await fn(inner);
+        // The result is returned only once COMMIT succeeded: a commit that fails (disk full,
+        // I/O error) throws here and the transaction is rolled back below.
         this.db.prepare('COMMIT').run();
         return r;
       } catch (e) {
-        if (this.db.inTransaction) this.db.prepare('ROLLBACK').run();
+        if (this.db.inTransaction) {
+          try {
+            this.db.prepare('ROLLBACK').run();
+          } catch {
+            // The first failure is the one to report; SQLite rolls back on its own when it can't.
+          }
+        }
         throw mapSqliteError(e);
       }
     });

@@ -38,6 +38,7 @@ export interface SqliteStoreOptions {
 }
 
 const DAY = 86_400_000;
+const PROBE_FILL = '.'.repeat(16_384);
 
 export function openSqliteStore(opts: SqliteStoreOptions): Store {
   let db: Database.Database;
@@ -76,6 +77,14 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
   let closed = false;
 
   const maintenance: MaintenancePort = {
+    async probeWrite() {
+      // 16 KiB committed through the same path as every write: a disk that cannot take this
+      // cannot take an ingest batch either.
+      await exec.run(
+        "INSERT INTO store_meta (key, value) VALUES ('write_probe', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [`${clock.now()} ${PROBE_FILL}`],
+      );
+    },
     async ensurePeriods(range) {
       return exec.lock.run(() =>
         db.transaction(() => periodsBetween(range.from, range.to, size).map((p) => tables.create(p).name))(),
