@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { checkPlan, MeterAccess } from '@openhes/acquisition';
@@ -8,6 +8,7 @@ import { createMemoryEventBus, createMemoryLeases, type MemoryEventBus } from '@
 import type { LeaderLock, MeterLease, NewReadingPlan, SecretVault, Store } from '@openhes/core';
 import { type DriverProfile, loadDriverProfiles } from '@openhes/drivers';
 import { createSecretVault, loadMasterKey, openPgLeases, openStore, type PgLeases } from '@openhes/storage';
+import { createPrivateFile, ensureDataDir } from './datadir.ts';
 
 export interface WireOptions {
   /** Data directory: the SQLite store (unless `pg`), the master key, the demo state. */
@@ -20,6 +21,8 @@ export interface WireOptions {
   profiles?: string;
   timeouts?: { connectMs?: number; responseMs?: number; maxResponseMs?: number };
   env?: NodeJS.ProcessEnv;
+  /** File holding the master key (64 hex digits or base64), kept outside the data directory; default HES_MASTER_KEY_FILE. */
+  masterKeyFile?: string;
 }
 
 /** Everything a service may use, built once per process. */
@@ -76,6 +79,20 @@ export async function importPlanFile(store: Pick<Store, 'plans'>, data: string):
   return imported;
 }
 
+/** The SQLite file, created 0600 before SQLite opens it (its WAL and SHM files take its mode). */
+function sqlitePath(data: string): string {
+  const path = join(data, 'hes.db');
+  createPrivateFile(path);
+  return path;
+}
+
+/** The environment loadMasterKey reads, with the key file's text as HES_MASTER_KEY when one is named. */
+function masterKeyEnv(env: NodeJS.ProcessEnv, file: string | undefined): NodeJS.ProcessEnv {
+  const path = file ?? (env.HES_MASTER_KEY_FILE || undefined);
+  if (path === undefined || (env.HES_MASTER_KEY ?? '') !== '') return env;
+  return { ...env, HES_MASTER_KEY: readFileSync(path, 'utf8') };
+}
+
 /**
  * The composition root of every `hes` process: the store (SQLite in the data directory, or
  * PostgreSQL), the secret vault under the master key, the device profiles, meter access,
@@ -83,15 +100,15 @@ export async function importPlanFile(store: Pick<Store, 'plans'>, data: string):
  */
 export async function wire(o: WireOptions): Promise<Wired> {
   const data = resolve(o.data);
-  mkdirSync(data, { recursive: true });
+  ensureDataDir(data);
   const env = o.env ?? process.env;
   const schema = o.pgSchema ?? (env.HES_PG_SCHEMA || undefined);
   const store = o.pg
     ? await openStore({ kind: 'postgres', url: o.pg, ...(schema === undefined ? {} : { schema }) })
-    : await openStore({ kind: 'sqlite', path: join(data, 'hes.db') });
+    : await openStore({ kind: 'sqlite', path: sqlitePath(data) });
   let pgLeases: PgLeases | undefined;
   try {
-    const vault = createSecretVault(store.keys, loadMasterKey(data, env));
+    const vault = createSecretVault(store.keys, loadMasterKey(data, masterKeyEnv(env, o.masterKeyFile)));
     const profiles = o.profiles ? loadDriverProfiles(o.profiles) : loadDriverProfiles();
     const t = o.timeouts ?? {};
     const access = new MeterAccess(store, vault, profiles, {

@@ -2,6 +2,13 @@ import { readFileSync } from 'node:fs';
 import { DEFAULT_PLANS, parsePlans } from '@openhes/acquisition';
 import type { NewReadingPlan } from '@openhes/core';
 import type { Command } from 'commander';
+import {
+  assertPortFree,
+  type DataDirLock,
+  lockDataDir,
+  masterKeyWarning,
+  secureDataDir,
+} from '../datadir.ts';
 import { ExitCode, type Io } from '../io.ts';
 import { type Collection, startCollector } from '../services/collector.ts';
 import type { RunningService, ServiceContext } from '../services/context.ts';
@@ -28,6 +35,7 @@ interface CollectOptions extends DataOptions {
   pushPort: string;
   push: boolean;
   host: string;
+  masterKeyFile?: string;
 }
 
 function progressLine(c: Collection, pushes: number, startedAt: number): string {
@@ -58,11 +66,16 @@ export function registerCollectCommand(program: Command, io: Io): void {
         '10000',
       )
       .option('--max-response <ms>', 'cap on one whole response however steadily it arrives (default: none)')
-      .option('--host <ip>', 'push listener address', '0.0.0.0')
+      .option('--host <ip>', 'push listener address (0.0.0.0 for every interface)', '127.0.0.1')
+      .option(
+        '--master-key-file <path>',
+        'master key file kept outside the data directory (HES_MASTER_KEY_FILE; or HES_MASTER_KEY)',
+      )
       .option('--push-port <port>', 'push listener TCP and UDP port (0 = any free port)', '4060')
       .option('--no-push', 'do not listen for pushes'),
   ).action(async (o: CollectOptions) => {
     let wired: Wired | undefined;
+    let lock: DataDirLock | undefined;
     const services: RunningService[] = [];
     let progress: ReturnType<typeof setInterval> | undefined;
     try {
@@ -73,7 +86,18 @@ export function registerCollectCommand(program: Command, io: Io): void {
       const concurrency = positive('--concurrency', o.concurrency);
       const maxResponseMs =
         o.maxResponse === undefined ? undefined : positive('--max-response', o.maxResponse);
+      const pushPort = o.push ? Number(o.pushPort) : undefined;
+      if (pushPort !== undefined && (!Number.isInteger(pushPort) || pushPort < 0 || pushPort > 65_535))
+        throw new Error(`--push-port must be 0…65535, got '${o.pushPort}'`);
+      // Every check before the first write: the lock (embedded store), the push port, the store.
+      const warn = (m: string): void => io.err(`hes: warning: ${m}`);
+      if (o.pg === undefined) lock = lockDataDir(o.data, 'collect', warn);
+      if (pushPort !== undefined) await assertPortFree('push', o.host, pushPort, true);
+      secureDataDir(o.data, warn);
+      const keyWarning = masterKeyWarning(o.data, process.env, o.masterKeyFile);
+      if (keyWarning !== undefined) warn(keyWarning);
       wired = await wire({
+        ...(o.masterKeyFile === undefined ? {} : { masterKeyFile: o.masterKeyFile }),
         data: o.data,
         ...(o.pg === undefined ? {} : { pg: o.pg }),
         ...(o.pgSchema === undefined ? {} : { pgSchema: o.pgSchema }),
@@ -92,7 +116,7 @@ export function registerCollectCommand(program: Command, io: Io): void {
           port: 0,
           logLevel: 'silent',
           pushHost: o.host,
-          pushPort: o.push ? Number(o.pushPort) : undefined,
+          pushPort,
           concurrency,
           plans,
           printAlarms: true,
@@ -148,7 +172,8 @@ export function registerCollectCommand(program: Command, io: Io): void {
       );
       throw new ExitCode(1);
     } finally {
-      await wired?.close();
+      await wired?.close().finally(() => lock?.release());
+      if (wired === undefined) lock?.release();
     }
   });
 }

@@ -1,6 +1,13 @@
 import type { Store } from '@openhes/core';
 import { type Fleet, parseDuration } from '@openhes/simulator';
 import type { Command } from 'commander';
+import {
+  assertPortFree,
+  type DataDirLock,
+  lockDataDir,
+  masterKeyWarning,
+  secureDataDir,
+} from '../datadir.ts';
 import { DEMO_BACKFILL_MS, DEMO_PLAN, ensureDemoPlan, startDemo } from '../demo.ts';
 import type { Io } from '../io.ts';
 import { type RunningApi, startApi } from '../services/api.ts';
@@ -33,6 +40,8 @@ export interface StartOptions {
   retainCollection?: string;
   retainAudit?: string;
   maintenanceCron?: string;
+  /** Master key file kept outside the data directory (else HES_MASTER_KEY, HES_MASTER_KEY_FILE, or the data directory's). */
+  masterKeyFile?: string;
 }
 
 export interface RunningHeadEnd {
@@ -60,8 +69,10 @@ function integer(name: string, s: string, min: number, max: number): number {
 
 /**
  * `hes start`: the services chosen with `--services` (all by default) over one wiring. With
- * `demo`, a simulated fleet is served, imported and read every minute. A second start on the
- * same data directory resumes.
+ * `demo`, a simulated fleet is served, imported and read every minute. A later start on the
+ * same data directory resumes; a second one while the first runs is refused (the data
+ * directory's lock names the holder). Every check comes before the first write: the options,
+ * the lock, the ports, then the store; only then is anything imported, created or listened on.
  */
 export async function startHeadEnd(
   o: StartOptions,
@@ -90,12 +101,31 @@ export async function startHeadEnd(
     ),
     maintenanceCron: o.maintenanceCron ?? env.HES_MAINTENANCE_CRON ?? DEFAULT_MAINTENANCE_CRON,
   };
-  const wired: Wired = await wire({
-    data: o.data,
-    ...(o.pg === undefined ? {} : { pg: o.pg }),
-    ...(o.pgSchema === undefined ? {} : { pgSchema: o.pgSchema }),
-    env,
-  });
+  const warn = (m: string): void => io.err(`hes: warning: ${m}`);
+  // The data directory is this process's alone while it runs: always with the embedded store;
+  // on PostgreSQL (several processes share the database, each with its own directory) when
+  // the demo writes its state and fleet there.
+  const lock: DataDirLock | undefined =
+    o.pg === undefined || o.demo ? lockDataDir(o.data, 'start', warn) : undefined;
+  let wired: Wired;
+  try {
+    if (services.has('api')) await assertPortFree('API', options.host, options.port);
+    if (services.has('push') && options.pushPort !== undefined)
+      await assertPortFree('push', options.pushHost, options.pushPort, true);
+    secureDataDir(o.data, warn);
+    const keyWarning = masterKeyWarning(o.data, env, o.masterKeyFile);
+    if (keyWarning !== undefined) warn(keyWarning);
+    wired = await wire({
+      data: o.data,
+      ...(o.pg === undefined ? {} : { pg: o.pg }),
+      ...(o.pgSchema === undefined ? {} : { pgSchema: o.pgSchema }),
+      ...(o.masterKeyFile === undefined ? {} : { masterKeyFile: o.masterKeyFile }),
+      env,
+    });
+  } catch (e) {
+    lock?.release();
+    throw e;
+  }
   const ctx: ServiceContext = {
     wired,
     io,
@@ -142,6 +172,8 @@ export async function startHeadEnd(
         ...(tcp === undefined ? {} : { pushTo: { host: '127.0.0.1', port: tcp, transport: 'tcp' as const } }),
       });
       fleet = demo.fleet;
+      // The demo's state files (written by demo.ts and the simulator) are the owner's only too.
+      secureDataDir(wired.data, () => {});
       io.out(
         demo.resumed
           ? `demo: ${fleet.size} simulated meters on port ${fleet.port}, already in the store`
@@ -176,14 +208,16 @@ export async function startHeadEnd(
           try {
             await stopAll(drainMs);
           } finally {
-            await wired.close();
+            await wired.close().finally(() => lock?.release());
           }
         })();
         return closing;
       },
     };
   } catch (e) {
-    await stopAll(0).finally(() => wired.close());
+    await stopAll(0)
+      .finally(() => wired.close())
+      .finally(() => lock?.release());
     throw e;
   }
 }
@@ -195,6 +229,10 @@ export function registerStartCommand(program: Command, io: Io): void {
     .option('--data <dir>', 'data directory for the embedded store', './data')
     .option('--pg <url>', 'use PostgreSQL at this URL instead of the embedded store')
     .option('--pg-schema <name>', 'PostgreSQL schema (HES_PG_SCHEMA; default public)')
+    .option(
+      '--master-key-file <path>',
+      'master key file kept outside the data directory (HES_MASTER_KEY_FILE; or HES_MASTER_KEY)',
+    )
     .option(
       '--services <list>',
       'comma-separated services to run: api, scheduler, collector, push, maintenance (default: all)',
