@@ -19,6 +19,7 @@ export interface RouteAccess {
  */
 export const ROUTE_ACCESS: readonly RouteAccess[] = [
   { method: 'GET', url: '/health', access: 'public' },
+  { method: 'GET', url: '/ready', access: 'public' },
   { method: 'POST', url: '/auth/login', access: 'public', action: 'auth.login' },
   { method: 'POST', url: '/auth/logout', access: 'viewer', action: 'auth.logout' },
   { method: 'GET', url: '/auth/me', access: 'viewer' },

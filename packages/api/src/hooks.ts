@@ -64,13 +64,21 @@ export function installHooks(app: Api, ctx: ApiContext): void {
     if (rule?.action === undefined) return payload;
     const status = reply.statusCode;
     if (status === 401 && rule.access !== 'public') return payload;
-    await ctx.store.audit.append({
-      actor: req.principal?.name ?? req.audit?.actor ?? 'anonymous',
-      action: rule.action,
-      target: req.audit?.target ?? rule.url,
-      outcome: status < 400 ? 'succeeded' : status === 403 ? 'denied' : 'failed',
-      detail: { ip: req.ip, method: req.method, url: req.url, status, ...req.audit?.detail },
-    });
+    try {
+      await ctx.store.audit.append({
+        actor: req.principal?.name ?? req.audit?.actor ?? 'anonymous',
+        action: rule.action,
+        target: req.audit?.target ?? rule.url,
+        outcome: status < 400 ? 'succeeded' : status === 403 ? 'denied' : 'failed',
+        detail: { ip: req.ip, method: req.method, url: req.url, status, ...req.audit?.detail },
+      });
+    } catch (e) {
+      // A success is answered only once its audit entry is stored: the error replaces it
+      // (a login's token is never handed out). An answer that is already an error keeps its
+      // status when its audit entry cannot be stored either (the store cannot write).
+      if (status < 400) throw e;
+      req.log.error({ err: e }, 'auditing a failed request failed');
+    }
     return payload;
   });
 

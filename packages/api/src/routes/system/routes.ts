@@ -1,7 +1,20 @@
 import { Type } from 'typebox';
 import type { Api, ApiContext } from '../../context.ts';
+import { Readiness } from './readiness.ts';
 
 const Health = Type.Object({ status: Type.Literal('ok'), time: Type.String({ format: 'date-time' }) });
+const Ready = Type.Object({
+  status: Type.Union([Type.Literal('ready'), Type.Literal('not-ready')]),
+  time: Type.String({ format: 'date-time' }),
+  checks: Type.Array(
+    Type.Object({
+      name: Type.String(),
+      ok: Type.Boolean(),
+      code: Type.Optional(Type.String()),
+      reason: Type.Optional(Type.String()),
+    }),
+  ),
+});
 
 export function systemRoutes(app: Api, ctx: ApiContext): void {
   app.get(
@@ -16,6 +29,29 @@ export function systemRoutes(app: Api, ctx: ApiContext): void {
       },
     },
     async () => ({ status: 'ok' as const, time: new Date(ctx.clock.now()).toISOString() }),
+  );
+
+  const readiness = new Readiness(ctx.store, ctx.clock);
+  app.get(
+    '/ready',
+    {
+      schema: {
+        operationId: 'ready',
+        tags: ['system'],
+        summary:
+          'Readiness (no token needed): 503 with the reason while the store cannot take writes (disk full, I/O failure, free space critical); /health is liveness only',
+        security: [],
+        response: { 200: Ready, 503: Ready },
+      },
+    },
+    async (_req, reply) => {
+      const r = await readiness.check();
+      return reply.status(r.ready ? 200 : 503).send({
+        status: r.ready ? ('ready' as const) : ('not-ready' as const),
+        time: new Date(ctx.clock.now()).toISOString(),
+        checks: r.checks,
+      });
+    },
   );
 
   app.get(
