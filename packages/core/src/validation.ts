@@ -1,7 +1,7 @@
 import { type ChannelDef, ChannelKind } from './domain/channel.ts';
 import { EventCategory, type NewMeterEvent } from './domain/event.ts';
 import { CustomerClass, MeterProtocol, MeterStatus, type NewMeter, PaymentMode } from './domain/meter.ts';
-import { QUALITY_MASK, type ReadingInput, ReadingSource } from './domain/reading.ts';
+import { QUALITY_MASK, QualityFlag, type ReadingInput, ReadingSource } from './domain/reading.ts';
 import { CoreErrorCode, ValidationError } from './errors.ts';
 import { DEFAULT_PAGE_LIMIT, type Instant, MAX_PAGE_LIMIT, type TimeRange } from './paging.ts';
 
@@ -188,4 +188,165 @@ export function pageLimit(limit: number | undefined): number {
     throw new ValidationError(CoreErrorCode.InvalidValue, 'limit', `limit must be 1..${MAX_PAGE_LIMIT}`);
   }
   return limit;
+}
+
+/**
+ * What a meter can physically measure, from its device profile's `meter` section: nominal
+ * voltage (V, phase to neutral), maximum current (A) and phases; a CT/PT-operated meter's
+ * values may be primary values, so its ratios widen the limits.
+ */
+export interface MeterRating {
+  nominalVoltage: number;
+  maxCurrent: number;
+  phases: number;
+  ctRatio?: number;
+  ptRatio?: number;
+}
+
+/** Reason id of a value beyond what the meter's rating allows (flagged suspect, kept). */
+export const PHYSICAL_LIMIT_REASON = 'physical-limit';
+
+/**
+ * Headroom over the nameplate product Vnom × Imax × phases: voltage swells (+20 % is still a
+ * supply a meter keeps measuring), the meter's accuracy class and rounding of stored values.
+ */
+export const PHYSICAL_MARGIN = 1.25;
+/** A phase voltage above twice the nominal is not a measurement (IS 13779 withstands ~1.9 Vnom). */
+const VOLTAGE_LIMIT = 2;
+
+type Quantity = 'energy' | 'power' | 'current' | 'voltage';
+
+const BASE_UNITS: Readonly<Record<string, Quantity>> = {
+  Wh: 'energy',
+  varh: 'energy',
+  VAh: 'energy',
+  W: 'power',
+  var: 'power',
+  VA: 'power',
+  A: 'current',
+  V: 'voltage',
+};
+const PREFIX: Readonly<Record<string, number>> = { '': 1, k: 1e3, M: 1e6, G: 1e9 };
+
+/** The quantity a unit symbol measures and the factor to its base unit (kWh → energy, 1000). */
+function quantityOf(unit: string): { q: Quantity; factor: number } | undefined {
+  const base = BASE_UNITS[unit];
+  if (base !== undefined) return { q: base, factor: 1 };
+  const p = PREFIX[unit[0] ?? ''];
+  const rest = BASE_UNITS[unit.slice(1)];
+  return p === undefined || rest === undefined ? undefined : { q: rest, factor: p };
+}
+
+/** The highest power (W, var or VA) the meter can measure, with PHYSICAL_MARGIN. */
+export function maxPower(r: MeterRating): number {
+  return r.nominalVoltage * (r.ptRatio ?? 1) * r.maxCurrent * (r.ctRatio ?? 1) * r.phases * PHYSICAL_MARGIN;
+}
+
+/** True for a usable rating (every figure positive and finite). */
+export function isMeterRating(r: Partial<MeterRating> | undefined): r is MeterRating {
+  const ok = (n: unknown, optional = false) =>
+    (optional && n === undefined) || (typeof n === 'number' && Number.isFinite(n) && n > 0);
+  return (
+    r !== undefined &&
+    ok(r.nominalVoltage) &&
+    ok(r.maxCurrent) &&
+    ok(r.phases) &&
+    ok(r.ctRatio, true) &&
+    ok(r.ptRatio, true)
+  );
+}
+
+/**
+ * An energy channel holding a running total (OBIS group D 8 "time integral 1" or 9 "time
+ * integral 2", and every register) is checked by its increase between two instants; other
+ * energy channels of a profile (D 29 "time integral 5", IS 15959 block energy …) hold the energy
+ * of one interval and are checked value by value.
+ */
+function cumulative(def: ChannelDef): boolean {
+  if (def.kind === 'register') return true;
+  const d = normalizedObisGroup(def.obis, 3);
+  return d === 8 || d === 9;
+}
+
+function normalizedObisGroup(obis: string, index: number): number | undefined {
+  const m = OBIS.exec(obis);
+  return m ? Number(m[index + 1]) : undefined;
+}
+
+export interface PhysicalCheckValue {
+  channel: ChannelDef;
+  ts: Instant;
+  value: number;
+  quality?: number;
+  reasons?: readonly string[];
+}
+
+/**
+ * Whether one value is beyond what a meter of this rating can measure: energy of one interval
+ * above maxPower × interval, power above maxPower, current above Imax (× CT ratio), voltage
+ * above twice the nominal (× PT ratio), each with PHYSICAL_MARGIN. Running totals are judged
+ * by `flagPhysicalLimits` from consecutive values. Units it does not know pass.
+ */
+export function beyondRating(v: PhysicalCheckValue, r: MeterRating): boolean {
+  const u = quantityOf(v.channel.unit);
+  if (u === undefined || !Number.isFinite(v.value)) return false;
+  const x = Math.abs(v.value * u.factor);
+  switch (u.q) {
+    case 'power':
+      return x > maxPower(r);
+    case 'current':
+      return x > r.maxCurrent * (r.ctRatio ?? 1) * PHYSICAL_MARGIN;
+    case 'voltage':
+      return x > r.nominalVoltage * (r.ptRatio ?? 1) * VOLTAGE_LIMIT;
+    case 'energy': {
+      if (cumulative(v.channel)) return false;
+      const s = v.channel.intervalSeconds;
+      return s != null && s > 0 && x > (maxPower(r) * s) / 3600;
+    }
+  }
+}
+
+/**
+ * Flags (QualityFlag.suspect, reason PHYSICAL_LIMIT_REASON) every value beyond what the
+ * meter's rating allows: `beyondRating`, and for running energy totals an increase between
+ * consecutive instants of one channel faster than maxPower. Flagged values are kept (a
+ * measurement is never dropped), returned as new objects; the others are returned as they came.
+ * Pure: no clock, no I/O.
+ */
+export function flagPhysicalLimits<T extends PhysicalCheckValue>(values: readonly T[], r: MeterRating): T[] {
+  const out = values.slice();
+  const flag = (i: number) => {
+    const v = out[i]!;
+    if ((v.reasons ?? []).includes(PHYSICAL_LIMIT_REASON)) return;
+    out[i] = {
+      ...v,
+      quality: (v.quality ?? 0) | QualityFlag.suspect,
+      reasons: [...(v.reasons ?? []), PHYSICAL_LIMIT_REASON],
+    };
+  };
+  const totals = new Map<ChannelDef, number[]>();
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (beyondRating(v, r)) flag(i);
+    const u = quantityOf(v.channel.unit);
+    if (u?.q === 'energy' && cumulative(v.channel)) {
+      const list = totals.get(v.channel);
+      if (list === undefined) totals.set(v.channel, [i]);
+      else list.push(i);
+    }
+  }
+  const limit = maxPower(r);
+  for (const [def, idx] of totals) {
+    if (idx.length < 2) continue;
+    const factor = quantityOf(def.unit)!.factor;
+    idx.sort((a, b) => values[a]!.ts - values[b]!.ts);
+    for (let k = 1; k < idx.length; k++) {
+      const a = values[idx[k - 1]!]!;
+      const b = values[idx[k]!]!;
+      const hours = (b.ts - a.ts) / 3_600_000;
+      if (hours <= 0) continue;
+      if ((b.value - a.value) * factor > limit * hours) flag(idx[k]!);
+    }
+  }
+  return out;
 }

@@ -6,10 +6,18 @@ export const QualityFlag = {
   estimated: 2,
   edited: 4,
   suspect: 8,
+  /**
+   * A value that differs from the one already stored for its channel and instant and was kept
+   * aside instead of replacing it (see ReadingBatch.onDifferent): never the current value.
+   */
+  conflict: 16,
 } as const;
 export type QualityFlag = (typeof QualityFlag)[keyof typeof QualityFlag];
 export const QUALITY_RAW = 0;
-export const QUALITY_MASK = 15;
+export const QUALITY_MASK = 31;
+
+/** Reason id a store adds to a value it kept as a conflict. */
+export const CONFLICT_REASON = 'conflict:differs-from-stored';
 
 export const ReadingSource = {
   scheduled: 'scheduled',
@@ -31,6 +39,12 @@ export interface ReadingInput {
   source?: ReadingSource;
 }
 
+/**
+ * A stored reading. Versions >= 1 are the values of an instant in the order they replaced one
+ * another (the highest is current); versions <= 0 are conflicts kept aside (quality has
+ * QualityFlag.conflict): shown by `history` and `series({ versions: 'all' })`, never current,
+ * never counted in aggregates.
+ */
 export interface Reading {
   channelId: number;
   ts: Instant;
@@ -39,9 +53,23 @@ export interface Reading {
   reasons: string[];
   source: ReadingSource;
   receivedAt: Instant;
-  /** 1 for the first value stored at (channel, ts); each different value adds one. */
+  /**
+   * 1 for the first value stored at (channel, ts); each different value adds one. A conflict
+   * kept aside has 0, -1, -2 … (the first conflict of an instant 0, then one less each).
+   */
   version: number;
 }
+
+/**
+ * What a store does with a reading whose (channel, ts) already holds a different value:
+ * - `supersede` (default; reads of the meter itself): stored as a newer version, which becomes
+ *   current;
+ * - `keep-current` (pushes, and any source less trusted than a read): the stored value stays
+ *   current and the new one is kept beside it as a conflict (QualityFlag.conflict,
+ *   CONFLICT_REASON, a version <= 0). A value equal to the current one or to a conflict
+ *   already kept counts as unchanged. An instant with nothing stored takes the value as usual.
+ */
+export type OnDifferent = 'supersede' | 'keep-current';
 
 export interface ReadingBatch {
   /** Caller's id for the batch; re-sending a batch id already stored is a no-op. */
@@ -49,6 +77,8 @@ export interface ReadingBatch {
   readings: readonly ReadingInput[];
   /** Defaults to the store's clock. */
   receivedAt?: Instant;
+  /** Default `supersede`. */
+  onDifferent?: OnDifferent;
 }
 
 export interface IngestResult {
@@ -57,8 +87,10 @@ export interface IngestResult {
   inserted: number;
   /** Readings stored as a newer version of an existing (channel, ts). */
   versioned: number;
-  /** Readings identical to the newest stored version. */
+  /** Readings identical to the newest stored version (or to a conflict already kept). */
   unchanged: number;
+  /** Readings kept as conflicts (`onDifferent: 'keep-current'`); stores always set it. */
+  conflicts?: number;
   /** True when the batch id had already been stored and nothing was done. */
   duplicateBatch: boolean;
 }

@@ -1,8 +1,8 @@
 import type { ChannelDef } from '../domain/channel.ts';
-import type { IngestResult, ReadingInput, ReadingSource } from '../domain/reading.ts';
+import type { IngestResult, OnDifferent, ReadingInput, ReadingSource } from '../domain/reading.ts';
 import type { Instant } from '../paging.ts';
 import type { ChannelStore, ReadingStore } from '../ports.ts';
-import { normalizeObis } from '../validation.ts';
+import { flagPhysicalLimits, type MeterRating, normalizeObis } from '../validation.ts';
 
 /** One value as a collector has it: still addressed by COSEM object, not by channel id. */
 export interface CollectedValue {
@@ -15,6 +15,23 @@ export interface CollectedValue {
 
 /** How many meters' channel ids the ingest service keeps (least recently used go first). */
 export const CHANNEL_CACHE_METERS = 20_000;
+
+export interface ReadingIngestOptions {
+  /**
+   * The meter's rating (device profile `meter`: nominalVoltage, maxCurrent, phases …):
+   * values beyond it are flagged by `flagPhysicalLimits` before they are stored. Looked up
+   * once per meter while its channel ids are cached; undefined = not checked.
+   */
+  ratingOf?: (meterId: number) => MeterRating | undefined | Promise<MeterRating | undefined>;
+}
+
+/**
+ * The rule for a value differing from the stored one at its instant: a push never replaces what
+ * is stored (a meter's own read answer does), it is kept beside it as a conflict.
+ */
+export function onDifferentFor(source: ReadingSource): OnDifferent {
+  return source === 'push' ? 'keep-current' : 'supersede';
+}
 
 /**
  * Turns what a collector read from one meter into one atomic reading batch, resolving
@@ -30,11 +47,32 @@ export class ReadingIngestService {
   readonly #ids = new Map<number, Map<string, number>>();
   /** OBIS text as collectors spell it → normalised form (a small, fixed set per fleet). */
   readonly #obis = new Map<string, string>();
+  readonly #ratingOf: ReadingIngestOptions['ratingOf'];
+  /** meterId → its rating (null: none), dropped with the meter's channel ids. */
+  readonly #ratings = new Map<number, MeterRating | null>();
 
-  constructor(channels: ChannelStore, readings: ReadingStore, maxMeters = CHANNEL_CACHE_METERS) {
+  constructor(
+    channels: ChannelStore,
+    readings: ReadingStore,
+    maxMeters = CHANNEL_CACHE_METERS,
+    options: ReadingIngestOptions = {},
+  ) {
     this.#channels = channels;
     this.#readings = readings;
     this.#maxMeters = maxMeters;
+    this.#ratingOf = options.ratingOf;
+  }
+
+  async #rating(meterId: number): Promise<MeterRating | undefined> {
+    const ratingOf = this.#ratingOf;
+    if (ratingOf === undefined) return undefined;
+    let r = this.#ratings.get(meterId);
+    if (r === undefined) {
+      r = (await ratingOf(meterId)) ?? null;
+      this.#ratings.set(meterId, r);
+      if (this.#ratings.size > this.#maxMeters) this.#ratings.delete(this.#ratings.keys().next().value!);
+    }
+    return r ?? undefined;
   }
 
   async storeSession(
@@ -43,6 +81,8 @@ export class ReadingIngestService {
     source: ReadingSource,
     batchId?: string,
   ): Promise<IngestResult> {
+    const rating = await this.#rating(meterId);
+    if (rating !== undefined) values = flagPhysicalLimits(values, rating);
     const ids = await this.#channelIds(meterId, values);
     const readings: ReadingInput[] = new Array(values.length);
     for (let i = 0; i < values.length; i++) {
@@ -56,7 +96,10 @@ export class ReadingIngestService {
         source,
       };
     }
-    return this.#readings.ingest(batchId === undefined ? { readings } : { id: batchId, readings });
+    const onDifferent = onDifferentFor(source);
+    return this.#readings.ingest(
+      batchId === undefined ? { readings, onDifferent } : { id: batchId, readings, onDifferent },
+    );
   }
 
   #key(def: ChannelDef): string {

@@ -6,9 +6,11 @@ import {
   BUCKET_MS,
   type Bucket,
   type Clock,
+  CONFLICT_REASON,
   type IngestResult,
   normalizeObis,
   pageLimit,
+  QualityFlag,
   type Reading,
   type ReadingStore,
   validateReadingInput,
@@ -88,6 +90,28 @@ changed AS (
 days AS (${BUMP_DAYS})
 SELECT (SELECT count(*) FROM cand)::int AS c, count(*)::int AS n, (count(*) FILTER (WHERE version > 1))::int AS v
 FROM ins`;
+
+// `keep-current` (pushes): a row differing from the current version and from every conflict
+// already kept is stored beside it as a conflict, version (lowest conflict or 1) - 1, flagged;
+// the current version and the day rollup stay as they are. Runs after INSERT_FIRST, so every
+// candidate instant exists. A concurrent writer may take the same version: the caller re-runs.
+const INSERT_CONFLICTS = `WITH cand AS (
+  SELECT s.channel_id, s.ts, s.value, s.quality, s.reasons, s.source, k.lo
+  FROM reading_stage s
+  JOIN LATERAL (
+    SELECT r.value FROM readings r WHERE r.channel_id = s.channel_id AND r.ts = s.ts
+    ORDER BY r.version DESC LIMIT 1) cur ON true
+  JOIN LATERAL (
+    SELECT least(min(r.version), 1) AS lo, coalesce(bool_or(r.value = s.value), false) AS known
+    FROM readings r WHERE r.channel_id = s.channel_id AND r.ts = s.ts AND r.version <= 0) k ON true
+  WHERE s.round = $1 AND cur.value <> s.value AND NOT k.known),
+ins AS (
+  INSERT INTO readings (channel_id, ts, version, value, quality, reasons, source, received_at)
+  SELECT channel_id, ts, lo - 1, value, quality | $3::smallint,
+    coalesce(reasons || E'\\n', '') || $4, source, ${t('$2')} FROM cand
+  ORDER BY channel_id, ts
+  ON CONFLICT DO NOTHING RETURNING 1)
+SELECT (SELECT count(*) FROM cand)::int AS c, count(*)::int AS n FROM ins`;
 
 const BUMP_LAST = `UPDATE channels c SET last_ts = m.ts
 FROM (SELECT channel_id, max(ts) AS ts FROM reading_stage GROUP BY channel_id) m
@@ -181,7 +205,15 @@ export function createPgReadingStore(
         };
       });
       return withPgTx(pool, async (client): Promise<IngestResult> => {
-        const result = { batchId, inserted: 0, versioned: 0, unchanged: 0, duplicateBatch: false };
+        const result = {
+          batchId,
+          inserted: 0,
+          versioned: 0,
+          unchanged: 0,
+          conflicts: 0,
+          duplicateBatch: false,
+        };
+        const keepCurrent = batch.onDifferent === 'keep-current';
         try {
           const claimed = await client.query(
             `INSERT INTO ingest_batches (batch_id, received_at, row_count) VALUES ($1, ${t('$2')}, $3)
@@ -200,6 +232,22 @@ export function createPgReadingStore(
             const first = await client.query<{ n: number }>(INSERT_FIRST, [round, receivedAt]);
             let stored = first.rows[0]!.n;
             result.inserted += stored;
+            if (keepCurrent) {
+              for (let attempt = 0; stored < size && attempt < 50; attempt++) {
+                const r = await client.query<{ c: number; n: number }>(INSERT_CONFLICTS, [
+                  round,
+                  receivedAt,
+                  QualityFlag.conflict,
+                  CONFLICT_REASON,
+                ]);
+                const { c, n } = r.rows[0]!;
+                result.conflicts += n;
+                stored += n;
+                if (n === c) break;
+              }
+              result.unchanged += size - stored;
+              continue;
+            }
             for (let attempt = 0; stored < size && attempt < 50; attempt++) {
               const r = await client.query<{ c: number; n: number; v: number }>(INSERT_VERSIONS, [
                 round,

@@ -4,9 +4,11 @@ import {
   BUCKET_MS,
   type Bucket,
   type Clock,
+  CONFLICT_REASON,
   type IngestResult,
   normalizeObis,
   pageLimit,
+  QualityFlag,
   type Reading,
   type ReadingBatch,
   type ReadingStore,
@@ -129,7 +131,15 @@ export function createSqliteReadingStore(
 
   const ingestTx = db.transaction(
     (batch: ReadingBatch, batchId: string, receivedAt: number): IngestResult => {
-      const result = { batchId, inserted: 0, versioned: 0, unchanged: 0, duplicateBatch: false };
+      const result = {
+        batchId,
+        inserted: 0,
+        versioned: 0,
+        unchanged: 0,
+        conflicts: 0,
+        duplicateBatch: false,
+      };
+      const keepCurrent = batch.onDifferent === 'keep-current';
       if (insertBatch.run(batchId, receivedAt, batch.readings.length).changes === 0) {
         return { ...result, duplicateBatch: true };
       }
@@ -152,7 +162,36 @@ export function createSqliteReadingStore(
             number,
             string | null,
           ];
-          if (value === r.value && q === quality && why === reasons) {
+          if (keepCurrent) {
+            // A push (or another less trusted source) never replaces what is stored: a
+            // different value is kept beside it as a conflict, the stored value stays current.
+            if (value === r.value) {
+              result.unchanged++;
+            } else {
+              const kept = exec
+                .prepare(
+                  `SELECT version, value FROM ${t.name} WHERE channel_id = ? AND ts = ? AND version <= 0`,
+                )
+                .raw()
+                .all(r.channelId, r.ts) as [number, number][];
+              if (kept.some(([, v]) => v === r.value)) {
+                result.unchanged++;
+              } else {
+                const lowest = kept.reduce((lo, [v]) => Math.min(lo, v), 1);
+                t.insertVersion.run(
+                  r.channelId,
+                  r.ts,
+                  lowest - 1,
+                  r.value,
+                  quality | QualityFlag.conflict,
+                  reasonsText([...(r.reasons ?? []), CONFLICT_REASON]),
+                  source,
+                  receivedAt,
+                );
+                result.conflicts++;
+              }
+            }
+          } else if (value === r.value && q === quality && why === reasons) {
             result.unchanged++;
           } else {
             t.insertVersion.run(
