@@ -38,6 +38,9 @@ export const DEMO_PLAN: NewReadingPlan = {
 
 export const demoStateFile = (data: string): string => join(data, 'demo-fleet.json');
 
+/** The demo meters' invocation counters, kept across restarts as real meters keep theirs. */
+export const demoCounterFile = (data: string): string => join(data, 'demo-counters.json');
+
 function readState(path: string): DemoState | undefined {
   if (!existsSync(path)) return undefined;
   try {
@@ -72,6 +75,7 @@ export async function startDemo(wired: Wired, o: DemoOptions): Promise<Demo> {
     seed: o.seed,
     speed: 1,
     background: true,
+    state: demoCounterFile(wired.data),
     ...(o.pushTo === undefined ? {} : { pushTo: o.pushTo }),
   };
   let fleet: Fleet | undefined;

@@ -1,5 +1,6 @@
 export * from './conformance.ts';
 export * from './fleet/addressing.ts';
+export * from './fleet/counter-file.ts';
 export * from './fleet/export.ts';
 export * from './fleet/fleet.ts';
 export * from './fleet/link-emulation.ts';

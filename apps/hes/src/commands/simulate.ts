@@ -36,6 +36,7 @@ interface SimulateOptions {
   statusEvery: string;
   background: boolean;
   pushBlocks?: boolean;
+  state?: string;
 }
 
 function count(name: string, s: string, min = 0): number {
@@ -154,6 +155,10 @@ export function registerSimulateCommand(program: Command, io: Io): void {
     )
     .option('--push-blocks', 'also push every block-load row (0.5.25.9.0.255) after its period')
     .option('--no-background', 'no seeded everyday events (interruptions, low voltage, tamper)')
+    .option(
+      '--state <file>',
+      "the meters' invocation counters, kept across restarts (created when missing); without it they start at zero each run",
+    )
     .option('--export <file>', 'write the meter list (.csv or .json) and keep serving')
     .option('--duration <d>', 'stop after this long (default: until interrupted)')
     .option('--status-every <d>', 'print the load this often', '10s')
@@ -173,6 +178,7 @@ export function registerSimulateCommand(program: Command, io: Io): void {
         ...(o.scenario === undefined ? {} : { scenarios: o.scenario }),
         background: o.background,
         pushBlocks: o.pushBlocks === true,
+        ...(o.state === undefined ? {} : { state: o.state }),
       });
       try {
         for (const line of describeFleet(fleet, o)) io.out(line);

@@ -6,7 +6,9 @@ import { hash32 } from '../truth/hash.ts';
 import { parseScenarios, type ScenarioSpec } from '../truth/scenarios.ts';
 import type { Instant } from '../truth/time.ts';
 import type { ProfileMix } from '../truth/topology.ts';
+import { systemTitleOf } from '../truth/values.ts';
 import { meterAddress, meterIndexOf } from './addressing.ts';
+import { CounterFile, UNICAST_KEY } from './counter-file.ts';
 import {
   DelayQueue,
   EmulatedTransport,
@@ -53,6 +55,14 @@ export interface FleetOptions {
   background?: boolean;
   /** Push each block-load row (0.5.25.9.0.255) within a minute after its period ends. */
   pushBlocks?: boolean;
+  /**
+   * State file of the meters' invocation counters (created when missing): each meter's send
+   * counter continues from it after a restart, reserved ahead and written before use, as a
+   * real meter keeps its frame counter. Without it every run starts the counters at zero.
+   */
+  state?: string;
+  /** Counters reserved per state-file write for each meter; default COUNTER_BLOCK. */
+  counterBlock?: number;
 }
 
 export interface FleetStats {
@@ -115,7 +125,9 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
     ...(o.loss === undefined ? {} : { loss: o.loss }),
     ...o.link,
   };
-  const counters = new CounterStore();
+  const counters = new CounterStore(
+    o.state === undefined ? undefined : reserveFleet(new CounterFile(o.state, o.counterBlock), truth),
+  );
   const linkCounters: LinkCounters = { sent: 0, dropped: 0, corrupted: 0 };
   const delays = new DelayQueue();
   const stats = { connections: 0, sessions: 0, requests: 0, refused: 0, silent: 0, errors: 0 };
@@ -214,6 +226,19 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
       await server.close();
     },
   };
+}
+
+/** Reserves a block for every meter of the fleet with one state-file write, before any is served. */
+function reserveFleet(file: CounterFile, truth: Truth): CounterFile {
+  const wanted: [string, string, number][] = [];
+  for (let i = 0; i < truth.size; i++) {
+    const title = Array.from(systemTitleOf(truth.identity(i)), (x) => x.toString(16).padStart(2, '0')).join(
+      '',
+    );
+    wanted.push([title, UNICAST_KEY, file.start(title, UNICAST_KEY)]);
+  }
+  file.reserveMany(wanted);
+  return file;
 }
 
 function linkOf(p: DeviceProfile): ServeDlmsOptions['link'] {

@@ -20,6 +20,7 @@ import type { Truth } from '../truth/fleet-truth.ts';
 import type { MeterTruth } from '../truth/meter.ts';
 import type { Instant } from '../truth/time.ts';
 import { activeSecrets, type RowContext, systemTitleOf } from '../truth/values.ts';
+import { type CounterReservations, UNICAST_KEY } from './counter-file.ts';
 
 /** The associations a meter offers, with the secrets it holds now (a wrong-key meter holds others). */
 export function serverAssociations(m: MeterTruth): ServerAssociation[] {
@@ -41,18 +42,41 @@ export function serverAssociations(m: MeterTruth): ServerAssociation[] {
   });
 }
 
-/** Counters of the meters that were talked to with ciphering; kept so replays stay refused. */
+/**
+ * Counters of the meters that were talked to with ciphering; kept so replays stay refused.
+ * With reservations (the fleet's state file), each meter's send counter continues from where
+ * the last run left it, and every counter is reserved durably before it goes out: a restart,
+ * even a crash, never makes a meter send a counter (an AES-GCM nonce) twice.
+ */
 export class CounterStore {
   private readonly counters = new Map<number, InvocationCounterState>();
+  private readonly reservations: CounterReservations | undefined;
+
+  constructor(reservations?: CounterReservations) {
+    this.reservations = reservations;
+  }
 
   of(m: MeterTruth): InvocationCounterState {
     let c = this.counters.get(m.index);
     if (c === undefined) {
       const state = m.fleet.ensureState(m.index);
+      const r = this.reservations;
+      let onSend: (next: number) => void = () => {};
+      if (r !== undefined) {
+        const title = toHex(systemTitleOf(m));
+        state.invocationCounter = Math.max(state.invocationCounter, r.start(title, UNICAST_KEY));
+        let mark = r.reserve(title, UNICAST_KEY, state.invocationCounter);
+        // Runs before the counter just handed out is used: the next one is reserved first.
+        onSend = (next) => {
+          if (next >= mark) mark = r.reserve(title, UNICAST_KEY, next);
+        };
+      }
       c = new InvocationCounterState({
         nextToSend: state.invocationCounter,
         onChange: (change) => {
-          if (change.direction === 'send') state.invocationCounter = change.next;
+          if (change.direction !== 'send') return;
+          state.invocationCounter = change.next;
+          onSend(change.next);
         },
       });
       this.counters.set(m.index, c);
@@ -63,6 +87,10 @@ export class CounterStore {
   get size(): number {
     return this.counters.size;
   }
+}
+
+function toHex(b: Uint8Array): string {
+  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 }
 
 export function servedSession(
