@@ -1,3 +1,4 @@
+export * from './budget.ts';
 export * from './client/index.ts';
 export * from './link/index.ts';
 export * from './server/index.ts';

@@ -1,5 +1,6 @@
 import net from 'node:net';
 import type { DlmsError } from '@openhes/dlms';
+import type { SocketAccount } from './budget.ts';
 import { failureFromErrno, type Transport, TransportFailure, transportError } from './transport.ts';
 
 export interface TcpConnectOptions {
@@ -10,6 +11,8 @@ export interface TcpConnectOptions {
   connectTimeoutMs?: number;
   /** Close with a Timeout error when nothing is received or sent for this long. 0 = never. */
   inactivityTimeoutMs?: number;
+  /** The socket is drawn from this budget (refused with reason 'no-socket' when it is spent). */
+  sockets?: SocketAccount;
 }
 
 /**
@@ -36,7 +39,7 @@ export class TcpTransport implements Transport {
     socket.on('data', (chunk: Buffer) => {
       const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
       if (this.dataListener) this.dataListener(bytes);
-      else this.pending.push(bytes.slice());
+      else if (!this.finished) this.pending.push(bytes.slice());
     });
     socket.on('error', (err: NodeJS.ErrnoException) => {
       this.closeError ??= transportError(
@@ -72,6 +75,7 @@ export class TcpTransport implements Transport {
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
+    this.pending = [];
     clearTimeout(this.linger);
     this.closeListener?.(this.closeError);
   }
@@ -115,13 +119,23 @@ export class TcpTransport implements Transport {
 
 export function connectTcp(options: TcpConnectOptions): Promise<TcpTransport> {
   const timeoutMs = options.connectTimeoutMs ?? 10_000;
+  const where = `${options.host}:${options.port}`;
+  const account = options.sockets;
+  const lease = account?.budget.tryAcquire(account.use);
+  if (account !== undefined && lease === undefined)
+    return Promise.reject(
+      transportError(
+        TransportFailure.NoSocket,
+        `tcp ${where}: no socket left in the ${account.use} share of the process's socket budget`,
+      ),
+    );
   return new Promise((resolve, reject) => {
     const socket = net.connect({
       host: options.host,
       port: options.port,
       localAddress: options.localAddress,
     });
-    const where = `${options.host}:${options.port}`;
+    if (lease !== undefined) socket.once('close', () => lease.release());
     const timer = setTimeout(() => {
       socket.destroy();
       reject(
@@ -149,6 +163,22 @@ export interface TcpServerOptions {
   port: number;
   inactivityTimeoutMs?: number;
   backlog?: number;
+  /** Connections open at once; one more is closed as soon as it is accepted. Default 100,000. */
+  maxConnections?: number;
+  /** Connections open at once from one source address; default no limit. */
+  maxConnectionsPerHost?: number;
+  /** Each accepted connection is drawn from this budget; none left = closed at once. */
+  sockets?: SocketAccount;
+  /** Told of each connection closed at accept, with why. */
+  onRefused?: (reason: ConnectionRefusal, remote: string) => void;
+}
+
+/** Why an accepted connection was closed at once. */
+export type ConnectionRefusal = 'max-connections' | 'max-connections-per-host' | 'no-socket';
+
+/** The source address of a socket, IPv4-mapped IPv6 addresses unmapped. */
+export function hostOf(address: string | undefined): string {
+  return (address ?? '?').replace(/^::ffff:/, '');
 }
 
 export interface TcpServer {
@@ -165,12 +195,33 @@ export function listenTcp(
   onConnection: (t: TcpTransport) => void,
 ): Promise<TcpServer> {
   const sockets = new Set<net.Socket>();
+  const perHost = new Map<string, number>();
+  const max = options.maxConnections ?? 100_000;
+  const maxPerHost = options.maxConnectionsPerHost ?? Number.POSITIVE_INFINITY;
+  const refuse = (socket: net.Socket, reason: ConnectionRefusal): void => {
+    // A reset frees the descriptor at once and leaves no TIME_WAIT behind on our side.
+    socket.on('error', () => {});
+    socket.resetAndDestroy();
+    options.onRefused?.(reason, `${hostOf(socket.remoteAddress)}:${socket.remotePort ?? '?'}`);
+  };
   const server = net.createServer({ noDelay: true }, (socket) => {
+    if (sockets.size >= max) return refuse(socket, 'max-connections');
+    const host = hostOf(socket.remoteAddress);
+    const fromHost = perHost.get(host) ?? 0;
+    if (fromHost >= maxPerHost) return refuse(socket, 'max-connections-per-host');
+    const lease = options.sockets?.budget.tryAcquire(options.sockets.use);
+    if (options.sockets !== undefined && lease === undefined) return refuse(socket, 'no-socket');
     sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
+    perHost.set(host, fromHost + 1);
+    socket.on('close', () => {
+      sockets.delete(socket);
+      const n = (perHost.get(host) ?? 1) - 1;
+      if (n <= 0) perHost.delete(host);
+      else perHost.set(host, n);
+      lease?.release();
+    });
     onConnection(new TcpTransport(socket, options.inactivityTimeoutMs ?? 0));
   });
-  server.maxConnections = 100_000;
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(

@@ -23,9 +23,13 @@ export const TransportFailure = {
   InactivityTimeout: 'inactivity-timeout',
   /** The peer did not answer a request in time (links, sessions). */
   ResponseTimeout: 'response-timeout',
+  /** A PDU did not arrive whole within its deadline, however steadily its bytes came. */
+  PduTimeout: 'pdu-timeout',
   Reset: 'reset',
   Closed: 'closed',
   Unreachable: 'unreachable',
+  /** The process's socket budget for this use is spent (see SocketBudget); retry later. */
+  NoSocket: 'no-socket',
   Other: 'other',
 } as const;
 export type TransportFailure = (typeof TransportFailure)[keyof typeof TransportFailure];
@@ -34,7 +38,8 @@ export function transportError(reason: TransportFailure, message: string, cause?
   const timeout =
     reason === TransportFailure.ConnectTimeout ||
     reason === TransportFailure.InactivityTimeout ||
-    reason === TransportFailure.ResponseTimeout;
+    reason === TransportFailure.ResponseTimeout ||
+    reason === TransportFailure.PduTimeout;
   return new DlmsError(timeout ? DlmsErrorCode.Timeout : DlmsErrorCode.Transport, message, {
     retryable: true,
     cause,

@@ -1,5 +1,6 @@
 import dgram from 'node:dgram';
 import type { DlmsError } from '@openhes/dlms';
+import type { SocketAccount } from './budget.ts';
 import { failureFromErrno, type Transport, TransportFailure, transportError } from './transport.ts';
 
 export interface UdpConnectOptions {
@@ -7,6 +8,8 @@ export interface UdpConnectOptions {
   port: number;
   localAddress?: string;
   inactivityTimeoutMs?: number;
+  /** The socket is drawn from this budget (refused with reason 'no-socket' when it is spent). */
+  sockets?: SocketAccount;
 }
 
 /** A UDP "connection": datagrams to and from one peer. One datagram = one chunk. */
@@ -113,9 +116,22 @@ function sendWith(socket: dgram.Socket, host: string, port: number, what: string
 
 /** Opens a UDP socket bound to an ephemeral port, talking to one peer. */
 export function connectUdp(options: UdpConnectOptions): Promise<UdpTransport> {
+  const account = options.sockets;
+  const lease = account?.budget.tryAcquire(account.use);
+  if (account !== undefined && lease === undefined)
+    return Promise.reject(
+      transportError(
+        TransportFailure.NoSocket,
+        `udp ${options.host}:${options.port}: no socket left in the ${account.use} share of the process's socket budget`,
+      ),
+    );
   const socket = dgram.createSocket('udp4');
+  if (lease !== undefined) socket.once('close', () => lease.release());
   return new Promise((resolve, reject) => {
-    socket.once('error', (err) => reject(transportError(TransportFailure.Other, `udp: ${err.message}`, err)));
+    socket.once('error', (err) => {
+      socket.close();
+      reject(transportError(TransportFailure.Other, `udp: ${err.message}`, err));
+    });
     socket.bind({ address: options.localAddress, port: 0 }, () => {
       const a = socket.address();
       const where = `${options.host}:${options.port}`;
@@ -144,6 +160,10 @@ export interface UdpServerOptions {
   port: number;
   /** Forget a peer after this much silence (default 60 s). */
   peerIdleMs?: number;
+  /** Peers remembered at once; a datagram from one more peer is dropped. Default no limit. */
+  maxPeers?: number;
+  /** Told of each datagram dropped because `maxPeers` peers are remembered. */
+  onRefused?: (reason: 'max-peers', remote: string) => void;
 }
 
 export interface UdpServer {
@@ -163,6 +183,10 @@ export function listenUdp(options: UdpServerOptions, onPeer: (t: UdpTransport) =
       const key = `${rinfo.address}:${rinfo.port}`;
       let peer = peers.get(key);
       if (!peer) {
+        if (peers.size >= (options.maxPeers ?? Number.POSITIVE_INFINITY)) {
+          options.onRefused?.('max-peers', key);
+          return;
+        }
         const a = socket.address();
         peer = new UdpTransport({
           remote: key,

@@ -6,6 +6,7 @@ import type {
   SecurityPolicy,
   SessionWarning,
 } from '@openhes/dlms';
+import type { SocketAccount } from '../budget.ts';
 import type { FrameTraceHook } from '../link/types.ts';
 
 /** Where the meter is (STYLE.md §6: one settings object per concern). */
@@ -18,8 +19,17 @@ export type ClientTransportOptions =
       connectTimeoutMs?: number;
       /** Close with a Timeout error after this much silence; default none. */
       inactivityTimeoutMs?: number;
+      /** Draw the socket from a process's socket budget (see SocketBudget). */
+      sockets?: SocketAccount;
     }
-  | { kind: 'udp'; host: string; port: number; localAddress?: string; inactivityTimeoutMs?: number };
+  | {
+      kind: 'udp';
+      host: string;
+      port: number;
+      localAddress?: string;
+      inactivityTimeoutMs?: number;
+      sockets?: SocketAccount;
+    };
 
 export type ClientLinkOptions =
   | {
