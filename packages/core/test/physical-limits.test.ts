@@ -77,7 +77,8 @@ describe('physical limits (meter rating × interval)', () => {
     );
     expect(out.map((v) => v.reasons ?? [])).toEqual([[PHYSICAL_LIMIT_REASON], [], []]);
     expect(
-      flagPhysicalLimits([{ channel: total, ts: T, value: 1e12 }], residential)[0]!.reasons,
+      flagPhysicalLimits<PhysicalCheckValue>([{ channel: total, ts: T, value: 1e12 }], residential)[0]!
+        .reasons,
     ).toBeUndefined();
   });
 
