@@ -213,6 +213,13 @@ export interface InvocationCounterStore {
   /** Accepts an rx counter only if greater than every one accepted before (replay guard). */
   accept(key: CounterKey, value: number): Promise<boolean>;
   current(key: CounterKey): Promise<number | null>;
+  /**
+   * Sets an rx counter to `value`, lower or higher than the one stored: the operator's resync
+   * of a meter whose own counter went back (replacement, factory reset), with `value` read from
+   * the meter itself over an authenticated association. Returns the value replaced (null: none).
+   * Refused for tx counters, which only ever rise.
+   */
+  resetReceived(key: CounterKey, value: number): Promise<number | null>;
 }
 
 export interface RetentionPolicy {

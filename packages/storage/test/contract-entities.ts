@@ -227,5 +227,26 @@ export function entityContract(s: () => Store): void {
     expect(await failure(s().counters.accept({ ...rx, meterId: 99_999 }, 1))).toMatchObject({
       code: 'STORAGE_NOT_FOUND',
     });
+
+    // An operator's resync sets the rx floor to the meter's own counter, below what was accepted.
+    expect(await s().counters.resetReceived(rx, 7)).toBe(101);
+    expect(await s().counters.current(rx)).toBe(7);
+    expect(await s().counters.accept(rx, 7)).toBe(false);
+    expect(await s().counters.accept(rx, 8)).toBe(true);
+    const fresh = { ...rx, purpose: 'gak' } as const;
+    expect(await s().counters.resetReceived(fresh, 3)).toBeNull();
+    expect(await s().counters.current(fresh)).toBe(3);
+    // tx counters never go back; values outside 32 bits and unknown meters are refused.
+    expect(await failure(s().counters.resetReceived(tx, 0))).toMatchObject({ code: 'STORAGE_INVALID_INPUT' });
+    expect(await s().counters.reserve(tx, 1)).toBe(second + 5);
+    expect(await failure(s().counters.resetReceived(rx, -1))).toMatchObject({
+      code: 'STORAGE_INVALID_INPUT',
+    });
+    expect(await failure(s().counters.resetReceived(rx, 2 ** 32))).toMatchObject({
+      code: 'STORAGE_INVALID_INPUT',
+    });
+    expect(await failure(s().counters.resetReceived({ ...rx, meterId: 99_999 }, 1))).toMatchObject({
+      code: 'STORAGE_NOT_FOUND',
+    });
   });
 }

@@ -246,5 +246,27 @@ export function createCounterStore(ctx: EntityContext): InvocationCounterStore {
       );
       return row ? num(row.value) : null;
     },
+    async resetReceived(k, value) {
+      if (k.direction !== 'rx' || !Number.isInteger(value) || value < 0 || value > MAX_COUNTER) {
+        throw new StorageError(
+          StorageErrorCode.InvalidInput,
+          'a reset needs an rx counter and a 32-bit value (tx counters only rise)',
+          { detail: { reason: 'STORAGE_BAD_COUNTER' } },
+        );
+      }
+      await ensureMeter(k);
+      return exec.tx(async (tx) => {
+        const before = await tx.get<{ value: unknown }>(
+          'SELECT value FROM invocation_counters WHERE meter_id = ? AND direction = ? AND purpose = ?',
+          keyParams(k),
+        );
+        await tx.run(
+          `INSERT INTO invocation_counters (meter_id, direction, purpose, value) VALUES (?, ?, ?, ?)
+           ON CONFLICT (meter_id, direction, purpose) DO UPDATE SET value = excluded.value`,
+          [...keyParams(k), value],
+        );
+        return before ? num(before.value) : null;
+      });
+    },
   };
 }
