@@ -3,6 +3,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import { type TypeBoxTypeProvider, TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import type { BusMessage, Clock, EventBus, SecretVault, Store } from '@openhes/core';
 import Fastify, { type FastifyBaseLogger, type FastifyServerOptions } from 'fastify';
+import type { FailedAuthOptions } from './auth/failed-auth.ts';
 import { LoginLimiter, type LoginLimitOptions } from './auth/rate-limit.ts';
 import type { AcquisitionPort, Api, ApiContext } from './context.ts';
 import { ApiError, ApiErrorCode, badPathReason, parseJsonBody, toHttpError } from './errors.ts';
@@ -33,14 +34,36 @@ export interface BuildApiOptions {
   loginLimit?: Partial<LoginLimitOptions>;
   /** Lifetime of tokens issued by POST /auth/login; default 12 h. */
   sessionTtlMs?: number;
-  /** Trust X-Forwarded-For (behind a reverse proxy) for the audited client address. */
-  trustProxy?: boolean;
+  /**
+   * Whom to believe about the client address in X-Forwarded-For (behind a reverse proxy): off
+   * by default, so the header is ignored and the socket's address is the client's (the login
+   * limits and the audit key on it). `true` trusts every hop; a number, that many hops; a
+   * string, the proxies' addresses or CIDRs, comma-separated. Strings as in HES_TRUST_PROXY:
+   * '', '0', 'false' off; 'true'; a hop count; or the address list.
+   */
+  trustProxy?: boolean | number | string;
+  /** Aggregated audit of refused credentials: one entry per source address per period. */
+  failedAuthAudit?: Partial<FailedAuthOptions>;
   bodyLimit?: number;
 }
 
 export const API_VERSION = '0.1.0';
 
 const systemClock: Clock = { now: () => Date.now() };
+
+/** `trustProxy` as Fastify takes it; see {@link BuildApiOptions.trustProxy}. */
+export function parseTrustProxy(value: boolean | number | string | undefined): boolean | number | string[] {
+  if (value === undefined) return false;
+  if (typeof value !== 'string') return value;
+  const v = value.trim().toLowerCase();
+  if (v === '' || v === '0' || v === 'false' || v === 'no' || v === 'off') return false;
+  if (v === 'true' || v === 'yes' || v === 'on') return true;
+  if (/^[0-9]+$/.test(v)) return Number(v);
+  return v
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x !== '');
+}
 
 function isLogger(l: unknown): l is FastifyBaseLogger {
   return typeof l === 'object' && l !== null && typeof (l as { info?: unknown }).info === 'function';
@@ -73,7 +96,8 @@ export async function buildApi(options: BuildApiOptions): Promise<Api> {
   const app = Fastify({
     ...(isLogger(options.logger) ? { loggerInstance: options.logger } : { logger: options.logger ?? false }),
     exposeHeadRoutes: false,
-    trustProxy: options.trustProxy ?? false,
+    // Fastify's overloads do not resolve on the union; every member is a valid trustProxy.
+    trustProxy: parseTrustProxy(options.trustProxy) as boolean,
     bodyLimit: options.bodyLimit ?? 16 * 2 ** 20,
   })
     .withTypeProvider<TypeBoxTypeProvider>()
@@ -107,7 +131,7 @@ export async function buildApi(options: BuildApiOptions): Promise<Api> {
 
   announceFailed = (e) => app.log.warn({ err: e }, 'announcing a change on the bus failed');
   guardRoutes(app);
-  installHooks(app, ctx);
+  installHooks(app, ctx, options.failedAuthAudit);
 
   await app.register(swagger, {
     openapi: {

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ACCESS_BY_ROUTE, accessKey, type RouteAccess, roleAllows } from './access.ts';
+import { FailedAuthAudit, type FailedAuthOptions } from './auth/failed-auth.ts';
 import type { Principal } from './auth/principal.ts';
 import { resolveToken } from './auth/principal.ts';
 import { bearerToken } from './auth/tokens.ts';
@@ -33,7 +34,34 @@ export function guardRoutes(app: Api): void {
   });
 }
 
-export function installHooks(app: Api, ctx: ApiContext): void {
+/** The code a refused credential is tallied under (see {@link FailedAuthAudit}), or null. */
+function failedAuthReason(req: FastifyRequest, status: number, rule: RouteAccess | undefined): string | null {
+  const login = rule?.access === 'public' && rule.action === 'auth.login';
+  if (login) {
+    if (status === 401) return ApiErrorCode.InvalidCredentials;
+    if (status === 429) return ApiErrorCode.RateLimited;
+    return null;
+  }
+  if (status !== 401) return null;
+  return bearerToken(req.headers.authorization) === null
+    ? ApiErrorCode.Unauthenticated
+    : ApiErrorCode.InvalidToken;
+}
+
+export function installHooks(app: Api, ctx: ApiContext, failedAuth: Partial<FailedAuthOptions> = {}): void {
+  const refused = new FailedAuthAudit(
+    () => ctx.store.audit,
+    ctx.clock,
+    failedAuth,
+    (e) => app.log.warn({ err: e }, 'auditing refused credentials failed'),
+  );
+  const flushTimer = setInterval(() => void refused.flush(false), refused.periodMs);
+  flushTimer.unref();
+  app.addHook('onClose', async () => {
+    clearInterval(flushTimer);
+    await refused.flush();
+  });
+
   app.decorateRequest('principal', null);
   app.decorateRequest('audit', null as unknown as FastifyRequest['audit']);
   app.decorateRequest('startedAt', 0);
@@ -61,9 +89,14 @@ export function installHooks(app: Api, ctx: ApiContext): void {
 
   app.addHook('onSend', async (req: FastifyRequest, reply: FastifyReply, payload) => {
     const rule = ruleOf(req);
-    if (rule?.action === undefined) return payload;
     const status = reply.statusCode;
-    if (status === 401 && rule.access !== 'public') return payload;
+    // Refused credentials are audited in aggregate per source, not one entry per request.
+    const reason = failedAuthReason(req, status, rule);
+    if (reason !== null) {
+      refused.record(req.ip, reason, rule?.action === 'auth.login' ? req.audit?.actor : undefined);
+      return payload;
+    }
+    if (rule?.action === undefined) return payload;
     try {
       await ctx.store.audit.append({
         actor: req.principal?.name ?? req.audit?.actor ?? 'anonymous',

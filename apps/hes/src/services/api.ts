@@ -26,6 +26,7 @@ export async function startApi(ctx: ServiceContext, env: NodeJS.ProcessEnv): Pro
     vault: wired.vault,
     ...(ctx.collection === undefined ? {} : { acquisition: ctx.collection.acquisition }),
     metrics: wired.metrics,
+    ...(env.HES_TRUST_PROXY === undefined ? {} : { trustProxy: env.HES_TRUST_PROXY }),
     logger: options.logLevel === 'silent' ? false : { level: options.logLevel },
   });
   await app.listen({ port: options.port, host: options.host });

@@ -1,5 +1,4 @@
 import { verifyPassword } from '../../auth/passwords.ts';
-import { LoginLimiter } from '../../auth/rate-limit.ts';
 import { hashToken, newTokenSecret } from '../../auth/tokens.ts';
 import type { Api, ApiContext } from '../../context.ts';
 import { ApiError, ApiErrorCode } from '../../errors.ts';
@@ -24,8 +23,7 @@ export function authRoutes(app: Api, ctx: ApiContext): void {
       const { username, password } = req.body;
       req.audit.actor = username;
       req.audit.target = `user:${username}`;
-      const key = LoginLimiter.key(username, req.ip);
-      const wait = ctx.limiter.retryAfterMs(key);
+      const wait = ctx.limiter.check(username, req.ip).retryAfterMs;
       if (wait > 0) {
         reply.header('retry-after', String(Math.ceil(wait / 1000)));
         throw new ApiError(429, ApiErrorCode.RateLimited, 'too many failed logins; try again later', {
@@ -35,10 +33,10 @@ export function authRoutes(app: Api, ctx: ApiContext): void {
       const user = await ctx.store.users.getByName(username);
       const ok = await verifyPassword(user?.passwordHash ?? null, password);
       if (!user || !ok || user.disabled) {
-        ctx.limiter.fail(key);
+        ctx.limiter.failed(username, req.ip);
         throw new ApiError(401, ApiErrorCode.InvalidCredentials, 'unknown user or wrong password');
       }
-      ctx.limiter.succeed(key);
+      ctx.limiter.succeeded(username, req.ip);
       const secret = newTokenSecret();
       const expiresAt = ctx.clock.now() + ctx.sessionTtlMs;
       const token = await ctx.store.tokens.create({
