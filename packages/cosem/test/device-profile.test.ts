@@ -437,6 +437,21 @@ describe('device profile validator', () => {
       (p) => (p.eventStatusBits = { '3': { name: 'Magnet', category: 'weather' as 'tamper' } }),
     ],
     [
+      'invocation counter that is not a class-1 object',
+      'associations[1].invocationCounter',
+      (p) => Object.assign(p.associations[1]!, { invocationCounter: '0.0.43.0.3.255' }),
+      /not a class-1 object/,
+    ],
+    [
+      'invocation counter read over an unauthenticated association',
+      'associations[0].invocationCounter',
+      (p) => {
+        p.associations[0]!.objects = ['0.0.40.0.1.255', '0.0.1.0.0.255', '0.0.96.11.6.255'];
+        Object.assign(p.associations[0]!, { invocationCounter: '0.0.96.11.6.255' });
+      },
+      /only over an authenticated association/,
+    ],
+    [
       'acquisition list naming a missing object',
       'acquisition.registers[0]',
       (p) => (p.acquisition = { registers: ['1.0.99.8.0.255'] }),

@@ -146,6 +146,14 @@ export interface AssociationSpec {
   objects: '*' | string[];
   /** read: attributes read-only, no methods; full: the access the interface class allows. */
   rights: Rights;
+  /**
+   * The data object (class 1) holding the meter's invocation counter under this association's
+   * key, where the model has one (IS 15959 / DLMS: the frame counter 0.0.43.1.e.255 beside the
+   * security setup 0.0.43.0.e.255, device-profiles.md §1.1). The head end reads it, over this
+   * association, to resync its replay floor after a meter's counter legitimately went back
+   * (replacement, factory reset). Only on an authenticated association that lists the object.
+   */
+  invocationCounter?: string;
 }
 
 /**

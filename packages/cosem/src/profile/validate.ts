@@ -297,6 +297,21 @@ function checkAssociation(
     fail(`${at}.rights`, `association ${a.key}: rights ${a.rights}`);
   if (classOf(a.logicalName) !== ClassId.AssociationLN)
     fail(`${at}.logicalName`, `association ${a.key}: ${a.logicalName} is not a class-15 object`);
+  if (a.invocationCounter !== undefined) {
+    const ic = a.invocationCounter;
+    if (typeof ic !== 'string' || classOf(ic) !== ClassId.Data)
+      fail(
+        `${at}.invocationCounter`,
+        `association ${a.key}: invocation counter ${ic} is not a class-1 object`,
+      );
+    if (a.authentication !== 'hls-gmac' && a.policy !== 'auth' && a.policy !== 'auth+enc')
+      fail(
+        `${at}.invocationCounter`,
+        `association ${a.key}: an invocation counter is read only over an authenticated association`,
+      );
+    if (a.objects !== '*' && Array.isArray(a.objects) && !a.objects.includes(ic))
+      fail(`${at}.invocationCounter`, `association ${a.key} does not list its invocation counter ${ic}`);
+  }
   if (a.objects === '*') return;
   if (!Array.isArray(a.objects))
     fail(`${at}.objects`, `association ${a.key}: objects is neither '*' nor a list`);
