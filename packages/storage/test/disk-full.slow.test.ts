@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Store } from '@openhes/core';
+import type { NewReadingPlan, Store } from '@openhes/core';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StorageError } from '../src/errors.ts';
@@ -198,9 +198,7 @@ describe.runIf(mounted)('SQLite store on a full disk (tmpfs)', () => {
   it('readings: ingest', async () => {
     const m = await addMeter(store);
     const c = await store.channels.ensure(m.id, energy);
-    await onFullDisk(() =>
-      store.readings.ingest({ batchId: 'b-full', source: 'scheduled', readings: dayOf(c.id, 1) }),
-    );
+    await onFullDisk(() => store.readings.ingest({ id: 'b-full', readings: dayOf(c.id, 1) }));
     expect(await store.readings.isBatchStored('b-full')).toBe(false);
     expect((await store.readings.series({ channelId: c.id, from: T0, to: T0 + 3 * DAY })).items).toEqual([]);
   });
@@ -237,14 +235,14 @@ describe.runIf(mounted)('SQLite store on a full disk (tmpfs)', () => {
   });
 
   it('plans: create, replace, delete', async () => {
-    const plan = {
+    const plan: NewReadingPlan = {
       name: 'full plan',
       cron: '0 2 * * *',
       reads: ['daily'],
       meters: 'all',
       windowSeconds: 60,
       enabled: true,
-    } as const;
+    };
     await onFullDisk(() => store.plans.create(plan));
     expect((await store.plans.list()).map((p) => p.name)).not.toContain('full plan');
     const p = await store.plans.create({ ...plan, name: 'kept plan' });

@@ -1,5 +1,6 @@
 import { buildApi, ensureAdminUser } from '@openhes/api';
 import type { RunningService, ServiceContext } from './context.ts';
+import { diskWatchFor, withDiskReadiness } from './maintenance.ts';
 
 export interface RunningApi extends RunningService {
   url: string;
@@ -21,7 +22,7 @@ export async function startApi(ctx: ServiceContext, env: NodeJS.ProcessEnv): Pro
     io.out('created user "admin" with the password from HES_ADMIN_PASSWORD');
   }
   const app = await buildApi({
-    store: wired.store,
+    store: withDiskReadiness(wired.store, diskWatchFor(ctx, env)),
     bus: wired.bus,
     vault: wired.vault,
     ...(ctx.collection === undefined ? {} : { acquisition: ctx.collection.acquisition }),
