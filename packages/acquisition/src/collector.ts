@@ -118,6 +118,15 @@ export interface CollectorProgress {
   flagged: number;
 }
 
+/**
+ * Failures of the meter's record, not of the meter: no session is tried again for them; the
+ * task is skipped and the meter flagged at once (its scheduled reads skipped while flagged).
+ */
+const UNUSABLE_RECORD: ReadonlySet<string> = new Set([
+  AcquisitionErrorCode.MeterRecordInvalid,
+  AcquisitionErrorCode.UnknownMeter,
+]);
+
 function errorFields(e: unknown): { code: string; retryable: boolean } {
   const x = e as { code?: unknown; retryable?: unknown } | null;
   if (e instanceof Error && typeof x?.code === 'string')
@@ -325,6 +334,12 @@ export class Collector {
         await driver.close().catch(() => {});
       }
       const { code, retryable } = errorFields(err);
+      if (UNUSABLE_RECORD.has(code)) {
+        await this.#record(task, startedAt, 'skipped', code, 0, e.attempts);
+        await this.#unhealthy(task.meterId, code, true);
+        this.#finish(e, 'skipped', code, 0, 0);
+        return;
+      }
       await this.#record(task, startedAt, 'failed', code, 0, e.attempts);
       if (retryable && e.attempts < this.#maxAttempts) {
         this.#waiting++;
@@ -409,12 +424,12 @@ export class Collector {
     return restored;
   }
 
-  async #unhealthy(meterId: number, code: string): Promise<void> {
+  async #unhealthy(meterId: number, code: string, flagNow = false): Promise<void> {
     const h = this.#health.get(meterId) ?? { failures: 0, flaggedUntil: 0, lastSuccessAt: null };
     h.failures++;
     this.#health.set(meterId, h);
     const now = this.#ports.clock.now();
-    const flag = h.failures >= this.#flagAfter;
+    const flag = flagNow || h.failures >= this.#flagAfter;
     const newlyFlagged = flag && h.flaggedUntil === 0;
     if (flag) h.flaggedUntil = now + this.#flaggedBackoffMs;
     await this.#ports.health.put({

@@ -10,6 +10,8 @@ export const AcquisitionErrorCode = {
   InvalidPlan: 'ACQ_INVALID_PLAN',
   /** The meter is unknown or has no usable device profile. */
   UnknownMeter: 'ACQ_UNKNOWN_METER',
+  /** The meter's stored record is one no driver can use (address, protocol, device profile). */
+  MeterRecordInvalid: 'ACQ_METER_RECORD_INVALID',
   /** A scheduled task was skipped because the meter is flagged and backing off. */
   MeterFlagged: 'ACQ_METER_FLAGGED',
   /** Another process holds the meter's session lease. */

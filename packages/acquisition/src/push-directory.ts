@@ -98,9 +98,9 @@ export class StorePushDirectory implements PushDirectory {
         let e: ReturnType<typeof parseMeterAddress>;
         try {
           e = parseMeterAddress(m.address);
+          this.#access.profileOf(m);
         } catch {
-          index.bySerial.set(m.serial, m);
-          continue;
+          continue; // an unusable record (reported and flagged at start): no push is attributed to it
         }
         if (e.systemTitle !== undefined) index.byTitle.set(e.systemTitle.toUpperCase(), m);
         index.byHost.set(e.host, m);

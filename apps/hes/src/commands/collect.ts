@@ -17,6 +17,7 @@ import { type RunningPush, startPush } from '../services/push.ts';
 import { runPlansOnce, startScheduler } from '../services/scheduler.ts';
 import { type Wired, wire } from '../wire.ts';
 import { type DataOptions, dataOptions } from './meters.ts';
+import { reportUnusableMeters } from './start.ts';
 
 /** A positive integer option, or a clear error naming it. */
 function positive(name: string, text: string): number {
@@ -126,6 +127,7 @@ export function registerCollectCommand(program: Command, io: Io): void {
         plans: async () => plans,
         warn: (e) => io.err(`hes: ${e instanceof Error ? e.message : String(e)}`),
       };
+      await reportUnusableMeters(wired, io);
       const collector = await startCollector(ctx);
       const { collection } = collector;
       services.push(collector);

@@ -1,3 +1,4 @@
+import { flagUnusableMeters } from '@openhes/acquisition';
 import type { Store } from '@openhes/core';
 import { type Fleet, parseDuration } from '@openhes/simulator';
 import type { Command } from 'commander';
@@ -153,6 +154,7 @@ export async function startHeadEnd(
   try {
     const imported = await importPlanFile(wired.store, wired.data);
     if (imported.length > 0) io.out(`imported ${imported.length} plan(s) from plans.json into the store`);
+    if (services.has('collector') || services.has('push')) await reportUnusableMeters(wired, io);
     if (services.has('maintenance')) maintenance = await startMaintenance(ctx);
     if (services.has('collector')) {
       const c = await startCollector(ctx);
@@ -220,6 +222,36 @@ export async function startHeadEnd(
       .finally(() => lock?.release());
     throw e;
   }
+}
+
+/** Most unusable meters named one by one at start; the rest are counted. */
+const UNUSABLE_SHOWN = 20;
+
+/**
+ * Checks the stored meter records before the collectors start: each one no driver can use
+ * (written before the import checked it, or by SQL) is named on stderr, flagged in the
+ * health store and audited, and skipped by the collectors and the push directory; the head
+ * end starts all the same.
+ */
+export async function reportUnusableMeters(wired: Wired, io: Io): Promise<number> {
+  const bad = await flagUnusableMeters(
+    {
+      meters: wired.store.meters,
+      health: wired.store.health,
+      audit: wired.store.audit,
+      clock: { now: Date.now },
+    },
+    wired.profiles,
+  );
+  for (const { meter, problem } of bad.slice(0, UNUSABLE_SHOWN))
+    io.err(
+      `hes: warning: meter ${meter.id} (${meter.serial}) skipped: ${problem.message} (${problem.code}); flagged until its record is fixed (PATCH /meters/${meter.id} or hes meters import)`,
+    );
+  if (bad.length > UNUSABLE_SHOWN)
+    io.err(
+      `hes: warning: ${bad.length - UNUSABLE_SHOWN} more meter(s) skipped for unusable records (audit: meter.record-invalid)`,
+    );
+  return bad.length;
 }
 
 export function registerStartCommand(program: Command, io: Io): void {

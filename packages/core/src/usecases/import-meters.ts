@@ -12,7 +12,7 @@ import {
 import { CodedError, ErrorKind, isCodedError } from '../errors.ts';
 import type { MeterStore, SecretVault } from '../ports.ts';
 import { validateNewMeter } from '../validation.ts';
-import { formatMeterAddress } from './meter-address.ts';
+import { formatMeterAddress, type MeterEndpoint } from './meter-address.ts';
 
 /**
  * The one meter import. A meter list is CSV (RFC 4180, a header row naming the columns) or a
@@ -24,6 +24,8 @@ import { formatMeterAddress } from './meter-address.ts';
  * Rules, the same for every caller:
  * - each row is checked on its own; a problem names its row, source line and field;
  * - a device profile must be one of the known profiles when the caller passes them;
+ * - the protocol must be one a driver speaks and the address one its driver can dial
+ *   (`meterRecordProblem`, the same rule the head end applies to stored records at start);
  * - secrets (password, ek, ak, kek) are stored through the secret vault, never in the meter;
  * - a serial already registered (or repeated in the list) is updated from the row: the
  *   fields the row gives replace the stored ones (status is never changed by an import).
@@ -41,6 +43,10 @@ export const MeterImportCode = {
   UnknownProfile: 'IMPORT_UNKNOWN_PROFILE',
   /** A row carries secrets and the import has no secret vault to put them in. */
   NoVault: 'IMPORT_NO_VAULT',
+  /** A row's address is not one its protocol's driver can dial. */
+  BadAddress: 'IMPORT_BAD_ADDRESS',
+  /** A row names a protocol no driver of the head end speaks. */
+  NoDriver: 'IMPORT_NO_DRIVER',
 } as const;
 export type MeterImportCode = (typeof MeterImportCode)[keyof typeof MeterImportCode];
 
@@ -231,9 +237,114 @@ export interface KnownDeviceProfile {
   manufacturer?: string | undefined;
 }
 
+/** The protocols the head end has a driver for (DLMS/COSEM over TCP, UDP and HDLC). */
+export const DRIVEN_PROTOCOLS: ReadonlySet<MeterProtocol> = new Set<MeterProtocol>([
+  MeterProtocol.dlmsTcp,
+  MeterProtocol.dlmsUdp,
+  MeterProtocol.dlmsHdlc,
+]);
+
+/** An address the DLMS drivers cannot dial; `message` says why. */
+export class MeterAddressError extends CodedError {
+  constructor(message: string, detail: Record<string, unknown> = {}) {
+    super(ErrorKind.invalid, MeterImportCode.BadAddress, message, {
+      detail: { field: 'address', ...detail },
+    });
+    this.name = 'MeterAddressError';
+  }
+}
+
+const HOST = /^[A-Za-z0-9._-]+$|^[0-9A-Fa-f:.]+$/;
+const ADDRESS_KEYS = new Set(['logical', 'physical', 'st', 'udp']);
+
+/**
+ * The address of a DLMS meter, as every DLMS driver reads it: `host:port` (port 1…65535)
+ * followed by `?logical=N&physical=N&st=HEX&udp=1` as needed — logical (the server's upper
+ * HDLC address or wrapper port) and physical (the HDLC lower address) 0…16383, the system
+ * title 8 bytes of hex, `udp=1` for the UDP wrapper. HDLC meters are dialled over TCP (a
+ * terminal server or the meter's own socket) with the same form. Throws MeterAddressError.
+ */
+export function parseDlmsAddress(address: string): MeterEndpoint {
+  const bad = (why: string): never => {
+    throw new MeterAddressError(`meter address '${address}' ${why}`);
+  };
+  const q = address.indexOf('?');
+  const hostPort = q < 0 ? address : address.slice(0, q);
+  const query = q < 0 ? '' : address.slice(q + 1);
+  const i = hostPort.lastIndexOf(':');
+  if (i <= 0) bad('is not host:port');
+  const host = hostPort.slice(0, i);
+  const portText = hostPort.slice(i + 1);
+  if (!HOST.test(host)) bad(`is not host:port (host '${host}')`);
+  const port = /^\d{1,5}$/.test(portText) ? Number(portText) : Number.NaN;
+  if (!Number.isInteger(port) || port < 1 || port > 65_535)
+    bad(`has no valid port (1…65535, got '${portText}')`);
+  const params = new URLSearchParams(query);
+  for (const k of params.keys()) if (!ADDRESS_KEYS.has(k)) bad(`has an unknown parameter '${k}'`);
+  const hdlcAddress = (k: string): number | undefined => {
+    const v = params.get(k);
+    if (v === null) return undefined;
+    if (!/^\d{1,5}$/.test(v) || Number(v) > 0x3fff) bad(`has ${k}=${v} (0…16383)`);
+    return Number(v);
+  };
+  const st = params.get('st') ?? undefined;
+  if (st !== undefined && !/^[0-9A-Fa-f]{16}$/.test(st))
+    bad('has a system title (st) that is not 8 bytes of hex');
+  const udp = params.get('udp');
+  if (udp !== null && udp !== '1') bad(`has udp=${udp} (only udp=1)`);
+  return {
+    host,
+    port,
+    transport: udp === '1' ? 'udp' : 'tcp',
+    logical: hdlcAddress('logical'),
+    physical: hdlcAddress('physical'),
+    systemTitle: st,
+  };
+}
+
+/** Why a meter record cannot be used by the drivers: the field to blame, a code and a message. */
+export interface MeterRecordProblem {
+  field: 'protocol' | 'address' | 'deviceProfile';
+  code: MeterImportCode;
+  message: string;
+}
+
+/**
+ * The one rule for a meter record the drivers must use, applied by the import to each row and
+ * by the head end to stored records at start: a protocol some driver speaks (`protocols`,
+ * default DRIVEN_PROTOCOLS), an address that protocol's driver can dial, a known device
+ * profile (when `profiles` is given). Undefined when the record is usable.
+ */
+export function meterRecordProblem(
+  m: Pick<NewMeter, 'protocol' | 'address' | 'deviceProfile'>,
+  o: { profiles?: MeterImportOptions['profiles']; protocols?: ReadonlySet<string> } = {},
+): MeterRecordProblem | undefined {
+  if (!profileKnown(o.profiles, m.deviceProfile))
+    return {
+      field: 'deviceProfile',
+      code: MeterImportCode.UnknownProfile,
+      message: `deviceProfile: unknown device profile ${m.deviceProfile}`,
+    };
+  if (!(o.protocols ?? DRIVEN_PROTOCOLS).has(m.protocol))
+    return {
+      field: 'protocol',
+      code: MeterImportCode.NoDriver,
+      message: `protocol: no driver for ${m.protocol} (drivers: ${[...(o.protocols ?? DRIVEN_PROTOCOLS)].join(', ')})`,
+    };
+  try {
+    parseDlmsAddress(m.address);
+  } catch (e) {
+    if (!(e instanceof MeterAddressError)) throw e;
+    return { field: 'address', code: MeterImportCode.BadAddress, message: `address: ${e.message}` };
+  }
+  return undefined;
+}
+
 export interface MeterImportOptions {
   /** The device profiles the head end knows; rows naming another are refused. Unchecked when absent. */
   profiles?: ReadonlyMap<string, KnownDeviceProfile> | ReadonlySet<string>;
+  /** The protocols the head end has drivers for; default DRIVEN_PROTOCOLS. */
+  protocols?: ReadonlySet<string>;
   /** Status of a created meter whose row gives none; default the store's (`registered`). */
   defaultStatus?: MeterStatus;
   /** Import nothing when any row has a problem (the problems are returned). */
@@ -417,6 +528,8 @@ function prepare(r: MeterListRow, options: MeterImportOptions): PreparedMeter {
       (e as Error).message,
     );
   }
+  const unusable = meterRecordProblem(meter, options);
+  if (unusable !== undefined) throw new RowProblem(unusable.field, unusable.code, unusable.message);
 
   const secrets: [KeyPurpose, Uint8Array][] = [];
   const password = text('password');
