@@ -6,8 +6,9 @@ import { checkPlan, MeterAccess } from '@openhes/acquisition';
 import { createMetrics, type MetricsRegistry } from '@openhes/api';
 import { createMemoryEventBus, createMemoryLeases, type MemoryEventBus } from '@openhes/bus';
 import type { LeaderLock, MeterLease, NewReadingPlan, SecretVault, Store } from '@openhes/core';
-import { type DriverProfile, loadDriverProfiles } from '@openhes/drivers';
+import { connectDlmsClient, type DriverProfile, loadDriverProfiles, type PushLimits } from '@openhes/drivers';
 import { createSecretVault, loadMasterKey, openPgLeases, openStore, type PgLeases } from '@openhes/storage';
+import { SocketBudget } from '@openhes/transport';
 import { createPrivateFile, ensureDataDir } from './datadir.ts';
 
 export interface WireOptions {
@@ -23,6 +24,50 @@ export interface WireOptions {
   env?: NodeJS.ProcessEnv;
   /** File holding the master key (64 hex digits or base64), kept outside the data directory; default HES_MASTER_KEY_FILE. */
   masterKeyFile?: string;
+  /** Sockets the process may hold at once (see socketBudget); default from the descriptor limit. */
+  maxSockets?: number;
+  /** What a stranger may hold of the push listener; default DEFAULT_PUSH_LIMITS. */
+  pushLimits?: Partial<PushLimits>;
+}
+
+/** The process's open-file limit (Linux), or undefined where it cannot be read. */
+export function openFileLimit(): number | undefined {
+  try {
+    const line = readFileSync('/proc/self/limits', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Max open files'));
+    const soft = Number(line?.split(/\s{2,}/)[1]);
+    return Number.isInteger(soft) && soft > 0 ? soft : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Sockets a `hes` process holds at most by default: 8192, or 60 % of a smaller descriptor
+ * limit, leaving the rest to the store (SQLite's database, journal and WAL files), log files
+ * and Node itself.
+ */
+export function defaultMaxSockets(limit = openFileLimit()): number {
+  return limit === undefined ? 8192 : Math.max(64, Math.min(8192, Math.floor(limit * 0.6)));
+}
+
+/**
+ * The process's socket budget: an eighth reserved for the API, a quarter for the
+ * collectors' connections to meters, half for the push listener, which may never take
+ * more; the last eighth is a pool the API and the collectors may borrow from. However many
+ * connections strangers open on the push port, the collectors and the API keep theirs.
+ */
+export function socketBudget(total: number): SocketBudget {
+  return new SocketBudget({
+    total,
+    shares: {
+      api: Math.floor(total / 8),
+      collector: Math.floor(total / 4),
+      push: Math.floor(total / 2),
+    },
+    capped: ['push'],
+  });
 }
 
 /** Everything a service may use, built once per process. */
@@ -42,6 +87,10 @@ export interface Wired {
   /** This process, as a lease holder. */
   holder: string;
   metrics: MetricsRegistry;
+  /** The process's socket budget: the collectors' connects, the API and the push listener draw from it. */
+  sockets: SocketBudget;
+  /** Limits of the push listener (overrides of DEFAULT_PUSH_LIMITS). */
+  pushLimits: Partial<PushLimits>;
   /** Closes the store (and what else the wiring opened). */
   close(): Promise<void>;
 }
@@ -111,7 +160,14 @@ export async function wire(o: WireOptions): Promise<Wired> {
     const vault = createSecretVault(store.keys, loadMasterKey(data, masterKeyEnv(env, o.masterKeyFile)));
     const profiles = o.profiles ? loadDriverProfiles(o.profiles) : loadDriverProfiles();
     const t = o.timeouts ?? {};
+    const sockets = socketBudget(o.maxSockets ?? defaultMaxSockets());
     const access = new MeterAccess(store, vault, profiles, {
+      // Every session with a meter takes a socket of the collectors' share.
+      connect: (options) =>
+        connectDlmsClient({
+          ...options,
+          transport: { ...options.transport, sockets: { budget: sockets, use: 'collector' } },
+        }),
       ...(t.connectMs === undefined ? {} : { connectTimeoutMs: t.connectMs }),
       ...(t.responseMs === undefined ? {} : { responseTimeoutMs: t.responseMs }),
       ...(t.maxResponseMs === undefined ? {} : { maxResponseMs: t.maxResponseMs }),
@@ -131,6 +187,8 @@ export async function wire(o: WireOptions): Promise<Wired> {
       leaderLock: leases.leader,
       holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
       metrics: createMetrics(),
+      sockets,
+      pushLimits: o.pushLimits ?? {},
       async close() {
         try {
           await pgLeases?.close();

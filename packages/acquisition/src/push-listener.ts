@@ -13,6 +13,7 @@ import {
   decipherPush,
   decodePushNotification,
   listenForPushes,
+  type PushServerOptions,
   parsePushBody,
   pushEnvelope,
   pushVisibleStrings,
@@ -169,7 +170,8 @@ export class PushHandler {
   }
 }
 
-export interface PushListenerOptions {
+/** The listeners' options, their flood limits and socket budget among them. */
+export interface PushListenerOptions extends PushServerOptions {
   host?: string;
   /** TCP port; 0 = any free port; undefined = no TCP listener. */
   tcpPort?: number;

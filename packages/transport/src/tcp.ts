@@ -245,3 +245,25 @@ export function listenTcp(
     );
   });
 }
+
+/**
+ * Charges every connection a server (an HTTP server, say) accepts to `account`: when the
+ * budget has none left the connection is reset at once; the socket gives its place back
+ * when it closes. Call before the server listens.
+ */
+export function drawSocketsFrom(
+  server: net.Server,
+  account: SocketAccount,
+  onRefused?: (reason: ConnectionRefusal, remote: string) => void,
+): void {
+  server.on('connection', (socket: net.Socket) => {
+    const lease = account.budget.tryAcquire(account.use);
+    if (lease === undefined) {
+      socket.on('error', () => {});
+      socket.resetAndDestroy();
+      onRefused?.('no-socket', `${hostOf(socket.remoteAddress)}:${socket.remotePort ?? '?'}`);
+      return;
+    }
+    socket.once('close', () => lease.release());
+  });
+}

@@ -129,7 +129,11 @@ export function connectUdp(options: UdpConnectOptions): Promise<UdpTransport> {
   if (lease !== undefined) socket.once('close', () => lease.release());
   return new Promise((resolve, reject) => {
     socket.once('error', (err) => {
-      socket.close();
+      try {
+        socket.close();
+      } catch {
+        // not running: nothing to close
+      }
       reject(transportError(TransportFailure.Other, `udp: ${err.message}`, err));
     });
     socket.bind({ address: options.localAddress, port: 0 }, () => {

@@ -1,4 +1,5 @@
 import { buildApi, ensureAdminUser } from '@openhes/api';
+import { drawSocketsFrom } from '@openhes/transport';
 import type { RunningService, ServiceContext } from './context.ts';
 import { diskWatchFor, withDiskReadiness } from './maintenance.ts';
 
@@ -30,6 +31,8 @@ export async function startApi(ctx: ServiceContext, env: NodeJS.ProcessEnv): Pro
     ...(env.HES_TRUST_PROXY === undefined ? {} : { trustProxy: env.HES_TRUST_PROXY }),
     logger: options.logLevel === 'silent' ? false : { level: options.logLevel },
   });
+  // Each API connection takes a socket of the API's share: a push flood cannot take them.
+  drawSocketsFrom(app.server, { budget: wired.sockets, use: 'api' });
   await app.listen({ port: options.port, host: options.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : options.port;

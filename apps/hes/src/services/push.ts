@@ -19,7 +19,15 @@ export async function startPush(ctx: ServiceContext): Promise<RunningPush | unde
   const directory = new StorePushDirectory(wired.store.meters, wired.access);
   const sub = await wired.bus.subscribe('meter.changed', () => directory.invalidate());
   const listener = await startPushListener(
-    { host: options.pushHost, tcpPort: options.pushPort, udpPort: options.pushPort },
+    {
+      host: options.pushHost,
+      tcpPort: options.pushPort,
+      udpPort: options.pushPort,
+      // Floods of connections are refused within these limits and told once per reason per interval.
+      limits: wired.pushLimits,
+      sockets: wired.sockets,
+      log: (line) => io.err(line),
+    },
     {
       directory,
       ingest: new ReadingIngestService(wired.store.channels, wired.store.readings),
