@@ -174,5 +174,5 @@ describe.runIf(mounted)('the maintenance service watches the data directory (tmp
       await m.stop(0);
       await wired.close();
     }
-  });
+  }, 30_000);
 });

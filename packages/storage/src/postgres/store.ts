@@ -86,6 +86,12 @@ export async function openPostgresStore(config: PostgresConfig): Promise<Store> 
   };
 
   const maintenance: MaintenancePort = {
+    async probeWrite() {
+      await exec.run(
+        "INSERT INTO store_meta (key, value) VALUES ('write_probe', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [String(clock.now())],
+      );
+    },
     async ensurePeriods(range) {
       const names: string[] = [];
       for (const kind of ['readings', 'events', 'collection'] as const) {

@@ -35,6 +35,11 @@ export interface SqliteStoreOptions {
   cacheMiB?: number;
   /** Stop migrating at this version (tests of upgrades from an older schema). */
   migrateTo?: number;
+  /**
+   * Tests only: wraps the connection every store statement runs on once the schema is in
+   * place (fault injection, e.g. a full disk where mounting a tiny file system is not allowed).
+   */
+  wrapDatabase?: (db: Database.Database) => Database.Database;
 }
 
 const DAY = 86_400_000;
@@ -64,17 +69,36 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     throw mapSqliteError(e);
   }
   const clock = opts.clock ?? { now: () => Date.now() };
-  const exec = new SqliteExec(db);
+  const conn = opts.wrapDatabase ? opts.wrapDatabase(db) : db;
+  const exec = new SqliteExec(conn);
   const saved = db.prepare("SELECT value FROM store_meta WHERE key = 'reading_period'").pluck().get() as
     | PeriodSize
     | undefined;
   const size: PeriodSize = saved ?? opts.period ?? 'month';
   if (!saved) db.prepare("INSERT INTO store_meta (key, value) VALUES ('reading_period', ?)").run(size);
-  const tables = new SqliteReadingTables(db, size);
+  const tables = new SqliteReadingTables(conn, size);
   const outbox = version >= OUTBOX_SCHEMA_VERSION;
   const ctx: EntityContext = { exec, clock, ensurePeriods: async () => undefined, outbox };
   const topology = createTopologyStore(ctx);
   let closed = false;
+
+  /**
+   * A write of maintenance on the connection, in the FIFO lock, failures as typed errors; the
+   * reading tables known in memory are read again after a failure (a rolled-back create/drop).
+   */
+  const writeLocked = <T>(fn: () => T): Promise<T> =>
+    exec.lock.run(() => {
+      try {
+        return fn();
+      } catch (e) {
+        try {
+          tables.reload();
+        } catch {
+          // The first failure is the one to report.
+        }
+        throw mapSqliteError(e);
+      }
+    });
 
   const maintenance: MaintenancePort = {
     async probeWrite() {
@@ -86,19 +110,21 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
       );
     },
     async ensurePeriods(range) {
-      return exec.lock.run(() =>
-        db.transaction(() => periodsBetween(range.from, range.to, size).map((p) => tables.create(p).name))(),
+      return writeLocked(() =>
+        conn.transaction(() =>
+          periodsBetween(range.from, range.to, size).map((p) => tables.create(p).name),
+        )(),
       );
     },
     async applyRetention(policy: RetentionPolicy, now) {
-      return exec.lock.run(() =>
-        db.transaction(() => {
+      return writeLocked(() =>
+        conn.transaction(() => {
           const dropped: string[] = [];
           if (policy.readingsDays !== undefined) {
             const cutoff = now - policy.readingsDays * DAY;
             dropped.push(...tables.dropBefore(cutoff));
-            db.prepare('DELETE FROM reading_days WHERE day < ?').run(periodOf(cutoff, size).start);
-            db.prepare('DELETE FROM ingest_batches WHERE received_at < ?').run(cutoff);
+            conn.prepare('DELETE FROM reading_days WHERE day < ?').run(periodOf(cutoff, size).start);
+            conn.prepare('DELETE FROM ingest_batches WHERE received_at < ?').run(cutoff);
           }
           // These kinds are not split into tables in SQLite: whole months are deleted.
           for (const [days, table, col] of [
@@ -108,7 +134,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
           ] as const) {
             if (days === undefined) continue;
             const monthStart = periodOf(now - days * DAY, 'month');
-            const n = db.prepare(`DELETE FROM ${table} WHERE ${col} < ?`).run(monthStart.start).changes;
+            const n = conn.prepare(`DELETE FROM ${table} WHERE ${col} < ?`).run(monthStart.start).changes;
             if (n > 0) dropped.push(`${table}<${monthStart.label}`);
           }
           return { droppedPeriods: dropped };
