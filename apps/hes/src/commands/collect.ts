@@ -16,6 +16,7 @@ import { DEFAULT_MAINTENANCE_CRON, DEFAULT_RETENTION } from '../services/mainten
 import { type RunningPush, startPush } from '../services/push.ts';
 import { runPlansOnce, startScheduler } from '../services/scheduler.ts';
 import { type Wired, wire } from '../wire.ts';
+import { addLimitOptions, type LimitOptions, limitWireOptions } from './limits.ts';
 import { type DataOptions, dataOptions } from './meters.ts';
 import { reportUnusableMeters } from './start.ts';
 
@@ -27,7 +28,7 @@ function positive(name: string, text: string): number {
   return n;
 }
 
-interface CollectOptions extends DataOptions {
+interface CollectOptions extends DataOptions, LimitOptions {
   plan?: string;
   once?: boolean;
   concurrency: string;
@@ -51,7 +52,7 @@ function progressLine(c: Collection, pushes: number, startedAt: number): string 
  * a file (or the default plans) instead of the stored ones; `--once` runs each plan once now.
  */
 export function registerCollectCommand(program: Command, io: Io): void {
-  dataOptions(
+  const command = dataOptions(
     program
       .command('collect')
       .description('run the scheduler, collector and push services in the foreground')
@@ -74,7 +75,8 @@ export function registerCollectCommand(program: Command, io: Io): void {
       )
       .option('--push-port <port>', 'push listener TCP and UDP port (0 = any free port)', '4060')
       .option('--no-push', 'do not listen for pushes'),
-  ).action(async (o: CollectOptions) => {
+  );
+  addLimitOptions(command).action(async (o: CollectOptions) => {
     let wired: Wired | undefined;
     let lock: DataDirLock | undefined;
     const services: RunningService[] = [];
@@ -87,6 +89,7 @@ export function registerCollectCommand(program: Command, io: Io): void {
       const concurrency = positive('--concurrency', o.concurrency);
       const maxResponseMs =
         o.maxResponse === undefined ? undefined : positive('--max-response', o.maxResponse);
+      const limits = limitWireOptions(o);
       const pushPort = o.push ? Number(o.pushPort) : undefined;
       if (pushPort !== undefined && (!Number.isInteger(pushPort) || pushPort < 0 || pushPort > 65_535))
         throw new Error(`--push-port must be 0…65535, got '${o.pushPort}'`);
@@ -108,6 +111,7 @@ export function registerCollectCommand(program: Command, io: Io): void {
           responseMs: ms,
           ...(maxResponseMs === undefined ? {} : { maxResponseMs }),
         },
+        ...limits,
       });
       const ctx: ServiceContext = {
         wired,

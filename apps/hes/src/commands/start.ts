@@ -19,8 +19,9 @@ import { DEFAULT_MAINTENANCE_CRON, retentionPolicy, startMaintenance } from '../
 import { type RunningPush, startPush } from '../services/push.ts';
 import { type RunningScheduler, startScheduler } from '../services/scheduler.ts';
 import { importPlanFile, type Wired, wire } from '../wire.ts';
+import { addLimitOptions, type LimitOptions, limitWireOptions } from './limits.ts';
 
-export interface StartOptions {
+export interface StartOptions extends LimitOptions {
   data: string;
   pg?: string;
   pgSchema?: string;
@@ -81,6 +82,7 @@ export async function startHeadEnd(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<RunningHeadEnd> {
   const services = parseServices(o.services);
+  const limits = limitWireOptions(o);
   const listenPort = integer('port', o.port, 0, 65_535);
   const pushPortText = o.pushPort ?? (o.demo ? '0' : undefined);
   const options: ServiceOptions = {
@@ -121,6 +123,7 @@ export async function startHeadEnd(
       ...(o.pg === undefined ? {} : { pg: o.pg }),
       ...(o.pgSchema === undefined ? {} : { pgSchema: o.pgSchema }),
       ...(o.masterKeyFile === undefined ? {} : { masterKeyFile: o.masterKeyFile }),
+      ...limits,
       env,
     });
   } catch (e) {
@@ -255,9 +258,11 @@ export async function reportUnusableMeters(wired: Wired, io: Io): Promise<number
 }
 
 export function registerStartCommand(program: Command, io: Io): void {
-  program
-    .command('start')
-    .description('run the head end: the services chosen with --services (all by default) in one process')
+  addLimitOptions(
+    program
+      .command('start')
+      .description('run the head end: the services chosen with --services (all by default) in one process'),
+  )
     .option('--data <dir>', 'data directory for the embedded store', './data')
     .option('--pg <url>', 'use PostgreSQL at this URL instead of the embedded store')
     .option('--pg-schema <name>', 'PostgreSQL schema (HES_PG_SCHEMA; default public)')
