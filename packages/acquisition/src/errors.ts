@@ -20,6 +20,8 @@ export const AcquisitionErrorCode = {
   UnknownSender: 'ACQ_UNKNOWN_SENDER',
   /** A ciphered push whose invocation counter is not above every one accepted before. */
   Replayed: 'ACQ_PUSH_REPLAYED',
+  /** A push refused for its protection, sender or content (`detail.reason`, see PushRefusalReason). */
+  PushRefused: 'ACQ_PUSH_REFUSED',
 } as const;
 export type AcquisitionErrorCode = (typeof AcquisitionErrorCode)[keyof typeof AcquisitionErrorCode];
 

@@ -14,14 +14,14 @@ export interface StorePushDirectoryOptions {
 interface Index {
   builtAt: number;
   byTitle: Map<string, Meter>;
-  byHost: Map<string, Meter>;
-  bySerial: Map<string, Meter>;
+  /** null: several meters have this host, so it names none of them. */
+  byHost: Map<string, Meter | null>;
 }
 
 /**
  * Push senders looked up in the store, through an index of the registry (system title,
- * address host, serial) cached for `ttlMs` and dropped by `invalidate()` when a meter is
- * created or changed; a sender the index does not know rebuilds it (at most once per
+ * address host; never the serial, which any push body can claim) cached for `ttlMs` and
+ * dropped by `invalidate()` when a meter is created or changed; a sender the index does not know rebuilds it (at most once per
  * `missRefreshMs`), so a meter registered while the head end runs is found — at once when
  * the change is announced in this process, within `missRefreshMs` when it is not.
  */
@@ -59,12 +59,9 @@ export class StorePushDirectory implements PushDirectory {
     return this.#find((i) => i.byTitle.get(hex.toUpperCase()));
   }
 
+  /** The one meter registered at this host; undefined when none or several are. */
   byAddress(host: string): Promise<PushSender | undefined> {
-    return this.#find((i) => i.byHost.get(host));
-  }
-
-  bySerial(serial: string): Promise<PushSender | undefined> {
-    return this.#find((i) => i.bySerial.get(serial));
+    return this.#find((i) => i.byHost.get(host) ?? undefined);
   }
 
   async #find(pick: (i: Index) => Meter | undefined): Promise<PushSender | undefined> {
@@ -89,7 +86,7 @@ export class StorePushDirectory implements PushDirectory {
 
   async #build(): Promise<Index> {
     const generation = this.#generation;
-    const index: Index = { builtAt: this.#now(), byTitle: new Map(), byHost: new Map(), bySerial: new Map() };
+    const index: Index = { builtAt: this.#now(), byTitle: new Map(), byHost: new Map() };
     let cursor: string | null = null;
     do {
       const page = await this.#meters.list({ limit: 5000, cursor });
@@ -103,8 +100,7 @@ export class StorePushDirectory implements PushDirectory {
           continue; // an unusable record (reported and flagged at start): no push is attributed to it
         }
         if (e.systemTitle !== undefined) index.byTitle.set(e.systemTitle.toUpperCase(), m);
-        index.byHost.set(e.host, m);
-        index.bySerial.set(m.serial, m);
+        index.byHost.set(e.host, index.byHost.has(e.host) ? null : m);
       }
       cursor = page.nextCursor;
     } while (cursor !== null);
@@ -124,6 +120,7 @@ export class StorePushDirectory implements PushDirectory {
     }
     return {
       meterId: m.id,
+      serial: m.serial,
       profile: this.#access.profileOf(m),
       ...(s.ek && s.ak ? { keys: { ek: s.ek, ak: s.ak } } : {}),
       ...(st === undefined ? {} : { systemTitle: st }),

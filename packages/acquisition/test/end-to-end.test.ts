@@ -135,7 +135,8 @@ describe('acquisition end to end against the simulator', () => {
       const rec = meterRecord(fleet, 0);
       const meter = (await store.meters.getBySerial(rec.serial))!;
       const at = Math.floor(Date.now() / 1000) * 1000;
-      const apdu = alarmNotification(rec, at, [85], 1);
+      // As the meter sends it: its push setups declare auth+enc (a plaintext one is refused).
+      const apdu = cipheredByMeter(rec, alarmNotification(rec, at, [85], 1), 1);
       await sendPush({ transport: 'tcp', host: '127.0.0.1', port: listener.tcpPort! }, [
         Uint8Array.from([0xff, 0x00]),
         apdu,

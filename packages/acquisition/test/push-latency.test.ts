@@ -38,7 +38,6 @@ beforeAll(async () => {
   const lazy: PushDirectory = {
     bySystemTitle: (hex) => directory!.bySystemTitle(hex),
     byAddress: (host) => directory!.byAddress(host),
-    bySerial: (serial) => directory!.bySerial(serial),
   };
   listener = await startPushListener(
     { tcpPort: 0 },

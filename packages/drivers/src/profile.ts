@@ -35,7 +35,12 @@ export interface ProfileObject {
     capture: CaptureRef[];
     log?: string;
   };
-  push?: { kind: string; objects: CaptureRef[] };
+  push?: {
+    kind: string;
+    objects: CaptureRef[];
+    /** Absent: pushed in clear (see cosem's PushProtection). */
+    protection?: { policy: 'auth' | 'enc' | 'auth+enc'; association: string };
+  };
 }
 
 export interface ProfileAssociation {
@@ -58,7 +63,16 @@ export interface DriverProfile {
   id: string;
   framing: 'hdlc' | 'wrapper';
   serverAddress: number;
-  meter: { manufacturer?: string; utcOffsetMinutes: number };
+  meter: {
+    manufacturer?: string;
+    utcOffsetMinutes: number;
+    /** Rating (cosem MeterSpec): values beyond it are flagged as physically impossible. */
+    nominalVoltage?: number;
+    maxCurrent?: number;
+    phases?: number;
+    ctRatio?: number;
+    ptRatio?: number;
+  };
   objects: ProfileObject[];
   associations: ProfileAssociation[];
   eventLogs: Record<string, ProfileEventLog>;

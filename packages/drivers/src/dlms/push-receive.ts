@@ -10,6 +10,7 @@ import {
   fromHex,
   toHex,
 } from '@openhes/dlms';
+import { type DriverProfile, type ProfileObject, pushSetups } from '../profile.ts';
 
 /*
  * Receiving DLMS pushes (meter-initiated DataNotification / EventNotificationRequest over
@@ -32,17 +33,56 @@ export function pushEnvelope(apdu: Uint8Array): PushEnvelope {
   return { ciphered, systemTitle: general && apdu[1] === 8 ? toHex(apdu.subarray(2, 10)) : undefined };
 }
 
-/** Deciphers a ciphered push under the sender's global keys (and its system title for glo-ciphering). */
+/** The protection a push arrived with (from its security control byte), or none. */
+export interface PushProtectionApplied {
+  authenticated: boolean;
+  encrypted: boolean;
+}
+
+export const PLAINTEXT_PUSH: Readonly<PushProtectionApplied> = { authenticated: false, encrypted: false };
+
+/**
+ * Deciphers a ciphered push under the sender's global keys (and its system title for
+ * glo-ciphering): the plaintext, its invocation counter and the protection it really had. An
+ * authenticated push's tag is checked here (DLMS_SECURITY when it does not verify), so its
+ * system title and counter are the sender's; an encryption-only push proves nothing.
+ */
 export function decipherPush(
   apdu: Uint8Array,
   keys: { ek: Uint8Array; ak: Uint8Array },
   systemTitle?: string,
-): { plaintext: Uint8Array; invocationCounter: number } {
+): { plaintext: Uint8Array; invocationCounter: number; protection: PushProtectionApplied } {
   const d = decipherApdu(apdu, {
     keys,
     ...(systemTitle === undefined ? {} : { systemTitle: fromHex(systemTitle) }),
   });
-  return { plaintext: d.plaintext, invocationCounter: d.invocationCounter };
+  return {
+    plaintext: d.plaintext,
+    invocationCounter: d.invocationCounter,
+    protection: { authenticated: d.security.authentication, encrypted: d.security.encryption },
+  };
+}
+
+type DeclaredPolicy = NonNullable<NonNullable<ProfileObject['push']>['protection']>['policy'] | 'none';
+
+/** The policy a push setup declares ('none' when it pushes in clear). */
+export function declaredPushPolicy(setup: ProfileObject): DeclaredPolicy {
+  return setup.push?.protection?.policy ?? 'none';
+}
+
+/** Whether a push's protection is at least what a policy declares (auth and enc each as required). */
+export function pushProtectionSatisfies(applied: PushProtectionApplied, policy: DeclaredPolicy): boolean {
+  const needAuth = policy === 'auth' || policy === 'auth+enc';
+  const needEnc = policy === 'enc' || policy === 'auth+enc';
+  return (!needAuth || applied.authenticated) && (!needEnc || applied.encrypted);
+}
+
+/**
+ * Whether some push setup of the model would take a push with this protection: a push below
+ * every setup's policy is refused before its body is looked at (before its counter is kept).
+ */
+export function anyPushSetupAccepts(p: DriverProfile, applied: PushProtectionApplied): boolean {
+  return pushSetups(p).some((s) => pushProtectionSatisfies(applied, declaredPushPolicy(s)));
 }
 
 export interface PushNotification {
@@ -66,7 +106,10 @@ export function decodePushNotification(plaintext: Uint8Array): PushNotification 
   throw new DlmsError(DlmsErrorCode.Protocol, `push is a ${x.type}, not a notification`);
 }
 
-/** Every visible-string in a push body (a device id among them names the sender). */
+/**
+ * Every visible-string in a push body. Diagnostics only: a string in the body is the sender's
+ * claim, never its identity (see ParsedPush.deviceId, which may only confirm a sender).
+ */
 export function pushVisibleStrings(d: DlmsData): string[] {
   if (d.type === 'structure' || d.type === 'array') return d.value.flatMap(pushVisibleStrings);
   return d.type === 'visible-string' ? [d.value] : [];
