@@ -79,8 +79,3 @@ export class StorageError extends CodedError {
 export function isStorageError(e: unknown): e is StorageError {
   return e instanceof StorageError;
 }
-
-/** True when `e` says the store cannot take writes (disk full, I/O failure): readiness turns false. */
-export function isWriteOutage(e: unknown): boolean {
-  return e instanceof StorageError && (e.code === StorageErrorCode.Full || e.code === StorageErrorCode.Io);
-}
