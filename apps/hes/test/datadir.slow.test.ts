@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type StartOptions, startHeadEnd } from '../src/commands/start.ts';
 import { LOCK_FILE } from '../src/datadir.ts';
-import { capture } from './helpers.ts';
+import { capture, runHes } from './helpers.ts';
 
 const KEY = 'a'.repeat(64);
 const options = (data: string, more: Partial<StartOptions> = {}): StartOptions => ({
@@ -68,6 +68,38 @@ describe('the data directory of hes start (issue 12 defects 5 and 9)', () => {
       await a.close(0);
     }
     expect(existsSync(join(data, LOCK_FILE))).toBe(false);
+  }, 60_000);
+
+  it('hes collect is refused on a running data directory; hes meters import works beside it', async () => {
+    const data = dir('collect');
+    const a = await startHeadEnd(options(data), capture().io, { HES_MASTER_KEY: KEY });
+    const env = process.env.HES_MASTER_KEY;
+    process.env.HES_MASTER_KEY = KEY;
+    try {
+      const collect = await runHes(['collect', '--data', data, '--once', '--no-push']);
+      expect(collect.status).toBe(1);
+      expect(collect.stderr).toMatch(new RegExp(`in use by hes start \\(pid ${process.pid} on host `));
+      const list = join(dir('list'), 'meters.csv');
+      writeFileSync(
+        list,
+        'serial,deviceProfile,protocol,address\nIMP-1,is15959-1ph,dlms-tcp,127.0.0.1:4059\n',
+      );
+      const imported = await runHes(['meters', 'import', list, '--data', data]);
+      expect(imported.stderr).toBe('');
+      expect(imported.status).toBe(0);
+      expect((await a.store.meters.getBySerial('IMP-1'))?.address).toBe('127.0.0.1:4059');
+      const bad = join(dir('list'), 'bad.csv');
+      writeFileSync(bad, 'serial,deviceProfile,protocol,address\nIMP-2,is15959-1ph,dlms-tcp,meter-2\n');
+      const refused = await runHes(['meters', 'import', bad, '--data', data]);
+      expect(refused.status).toBe(1);
+      expect(refused.stderr).toMatch(
+        /row 1 \(line 2\): address: .*'meter-2' is not host:port \(IMPORT_BAD_ADDRESS\)/,
+      );
+    } finally {
+      if (env === undefined) delete process.env.HES_MASTER_KEY;
+      else process.env.HES_MASTER_KEY = env;
+      await a.close(0);
+    }
   }, 60_000);
 
   it('takes over the stale lock of a dead process on this host, with a message', async () => {
