@@ -1,15 +1,21 @@
 import type { InvocationCounterStore, Meter, NewAuditEntry, SecretVault, Store } from '@openhes/core';
 import {
   type CounterSource,
+  chooseAssociation,
+  connectDlmsClient,
   type DlmsConnector,
   DlmsDriver,
-  type DriverError,
+  type DlmsDriverConfig,
+  DriverError,
+  DriverErrorCode,
   type DriverProfile,
   type MeterDriver,
   type MeterSecrets,
   ModelCache,
+  type ProfileAssociation,
   type ReceivedCounterSource,
   systemTitleFromHex,
+  toDriverError,
 } from '@openhes/drivers';
 import { AcquisitionError, AcquisitionErrorCode } from './errors.ts';
 import { receivedCounterKey } from './push-listener.ts';
@@ -55,6 +61,57 @@ export function replayAudit(meterId: number, error: DriverError): NewAuditEntry 
     target: `meter:${meterId}`,
     outcome: 'denied',
     detail: { code: error.code, message: error.message, ...error.detail },
+  };
+}
+
+/**
+ * The object holding the meter's invocation counter under an association's key, where the
+ * device profile names one (`associations[].invocationCounter`, IS 15959: 0.0.43.1.3.255 for
+ * the management association); undefined when the model has none.
+ */
+export function invocationCounterObject(p: DriverProfile, associationKey: string): string | undefined {
+  const a = p.associations.find((x) => x.key === associationKey) as
+    | (ProfileAssociation & { invocationCounter?: unknown })
+    | undefined;
+  return typeof a?.invocationCounter === 'string' ? a.invocationCounter : undefined;
+}
+
+/** What a counter resync read from the meter and set. */
+export interface CounterResync {
+  meterId: number;
+  /** The association it was read over (authenticated with the meter's keys). */
+  association: string;
+  /** The meter's counter object and the value it gave. */
+  counterObject: string;
+  meterCounter: number;
+  /** The highest counter the meter's authenticated responses carried in the resync session. */
+  authenticated: number;
+  /** The head end's floor before (null: none stored) and after. */
+  previous: number | null;
+  floor: number;
+}
+
+/** Audit entry of a counter resync, succeeded or refused, naming who asked. */
+export function resyncAudit(
+  actor: string,
+  meterId: number,
+  outcome: { ok: CounterResync } | { error: unknown },
+  extra: Record<string, unknown> = {},
+): NewAuditEntry {
+  const e = 'error' in outcome ? (outcome.error as { code?: unknown; message?: unknown }) : undefined;
+  return {
+    actor,
+    action: 'meter.security.resync',
+    target: `meter:${meterId}`,
+    outcome: 'ok' in outcome ? 'succeeded' : 'failed',
+    detail:
+      'ok' in outcome
+        ? { ...extra, ...outcome.ok }
+        : {
+            ...extra,
+            code: typeof e?.code === 'string' ? e.code : 'UNKNOWN',
+            message: String(e?.message ?? e),
+          },
   };
 }
 
@@ -127,12 +184,16 @@ export class MeterAccess {
   }
 
   async driverFor(meterId: number): Promise<MeterDriver> {
+    return new DlmsDriver(await this.#config(meterId));
+  }
+
+  async #config(meterId: number): Promise<DlmsDriverConfig> {
     const meter = await this.#store.meters.get(meterId);
     if (meter === null)
       throw new AcquisitionError(AcquisitionErrorCode.UnknownMeter, `meter ${meterId} does not exist`);
     const endpoint = parseMeterAddress(meter.address);
     const o = this.#options;
-    return new DlmsDriver({
+    return {
       meterId,
       profile: this.profileOf(meter),
       endpoint: {
@@ -156,7 +217,80 @@ export class MeterAccess {
       ...(o.maxResponseMs === undefined ? {} : { maxResponseMs: o.maxResponseMs }),
       ...(o.connect === undefined ? {} : { connect: o.connect }),
       ...(o.now === undefined ? {} : { now: o.now }),
+    };
+  }
+
+  /**
+   * Resyncs the head end's replay floor for a meter whose own invocation counter went back
+   * legitimately (replacement, factory reset): opens the association the meter is read with,
+   * which must authenticate the meter's responses with its keys, without the stored floor;
+   * reads the counter object its device profile names for that association; and sets the
+   * stored rx counter to the highest counter the meter's authenticated responses carried (its
+   * own counter, which the object must confirm). Refused (nothing stored) when the model names
+   * no counter object, the association does not authenticate the meter, the meter cannot be
+   * read, or the object disagrees with the responses. The caller audits it (resyncAudit).
+   */
+  async resyncReceivedCounter(meterId: number): Promise<CounterResync> {
+    const config = await this.#config(meterId);
+    const { profile, secrets } = config;
+    const a = chooseAssociation(profile, secrets, config.association);
+    const counterObject = invocationCounterObject(profile, a.key);
+    if (counterObject === undefined)
+      throw new DriverError(
+        DriverErrorCode.Unsupported,
+        `meter ${meterId}: device profile ${profile.id} names no invocation counter object for association ${a.key}`,
+        { detail: { profile: profile.id, association: a.key } },
+      );
+    // No floor and no write-back: the meter's counter is expected below the stored one.
+    const { received: _floor, onReplay: _audit, ...rest } = config;
+    const driver = new DlmsDriver({ ...rest, association: a.key });
+    const options = await driver.options().catch((e: unknown) => {
+      throw toDriverError(e);
     });
+    const security = options.security;
+    if (security === undefined || (security.policy !== 'auth' && security.policy !== 'auth+enc'))
+      throw new DriverError(
+        DriverErrorCode.Security,
+        `meter ${meterId}: association ${a.key} does not authenticate the meter's responses; a counter read over it proves nothing`,
+        { detail: { association: a.key } },
+      );
+    let authenticated: number | undefined;
+    security.onReceived = (n) => {
+      if (authenticated === undefined || n > authenticated) authenticated = n;
+    };
+    let value: unknown;
+    try {
+      const client = await (config.connect ?? connectDlmsClient)(options);
+      try {
+        value = ((await client.get(counterObject, 1, 2)) as { value?: unknown }).value;
+      } finally {
+        await client.end();
+      }
+    } catch (e) {
+      throw toDriverError(e);
+    }
+    const meterCounter = typeof value === 'bigint' ? Number(value) : value;
+    if (typeof meterCounter !== 'number' || !Number.isInteger(meterCounter) || meterCounter < 0)
+      throw new DriverError(
+        DriverErrorCode.Protocol,
+        `meter ${meterId}: ${counterObject} is not an invocation counter (${String(value)})`,
+      );
+    if (authenticated === undefined)
+      throw new DriverError(
+        DriverErrorCode.Security,
+        `meter ${meterId}: no authenticated response carried the meter's counter`,
+      );
+    // The object holds the next counter to send or the last one sent: never beyond the next.
+    if (meterCounter > authenticated + 1)
+      throw new DriverError(
+        DriverErrorCode.Security,
+        `meter ${meterId}: counter object says ${meterCounter} but the meter's authenticated responses carried ${authenticated}`,
+        { detail: { meterCounter, authenticated } },
+      );
+    const floor = authenticated;
+    const previous = await this.#store.counters.resetReceived(receivedCounterKey(meterId), floor);
+    this.#live.delete(meterId);
+    return { meterId, association: a.key, counterObject, meterCounter, authenticated, previous, floor };
   }
 }
 

@@ -32,6 +32,7 @@ export const ROUTE_ACCESS: readonly RouteAccess[] = [
   { method: 'GET', url: '/meters/:id/channels', access: 'viewer' },
   { method: 'GET', url: '/meters/:id/readings/latest', access: 'viewer' },
   { method: 'POST', url: '/meters/:id/read', access: 'operator', action: 'meter.read-now' },
+  { method: 'POST', url: '/meters/:id/security/resync', access: 'admin', action: 'meter.security.resync' },
 
   { method: 'GET', url: '/channels/:id/readings', access: 'viewer' },
   { method: 'GET', url: '/channels/:id/readings/aggregate', access: 'viewer' },

@@ -15,6 +15,7 @@ import { eventRoutes } from './routes/events/routes.ts';
 import { meterRoutes } from './routes/meters/routes.ts';
 import { planRoutes } from './routes/plans/routes.ts';
 import { readingRoutes } from './routes/readings/routes.ts';
+import { securityRoutes } from './routes/security/routes.ts';
 import { systemRoutes } from './routes/system/routes.ts';
 import { userRoutes } from './routes/users/routes.ts';
 
@@ -151,6 +152,7 @@ export async function buildApi(options: BuildApiOptions): Promise<Api> {
   systemRoutes(app, ctx);
   authRoutes(app, ctx);
   meterRoutes(app, ctx);
+  securityRoutes(app, ctx);
   readingRoutes(app, ctx);
   eventRoutes(app, ctx);
   collectionRoutes(app, ctx);

@@ -20,6 +20,19 @@ export interface OnDemandResult {
  */
 export interface AcquisitionPort {
   readNow(meterId: number, reads?: readonly string[]): Promise<OnDemandResult>;
+  /** Resets the meter's rx invocation counter floor to its own counter, read over an authenticated association. */
+  resyncCounter?(meterId: number): Promise<CounterResyncResult>;
+}
+
+/** What a counter resync read from the meter and set (routes/security). */
+export interface CounterResyncResult {
+  meterId: number;
+  association: string;
+  counterObject: string;
+  meterCounter: number;
+  authenticated: number;
+  previous: number | null;
+  floor: number;
 }
 
 export interface ApiContext {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { AcquisitionErrorCode, knownDeviceProfiles } from '@openhes/acquisition';
+import { userInfo } from 'node:os';
+import { AcquisitionErrorCode, knownDeviceProfiles, resyncAudit } from '@openhes/acquisition';
 import { importMeters, parseMeterList } from '@openhes/core';
 import type { Command } from 'commander';
 import { ExitCode, type Io } from '../io.ts';
@@ -78,4 +79,52 @@ export function registerMetersCommands(program: Command, io: Io): void {
       await ctx?.close();
     }
   });
+
+  dataOptions(
+    meters
+      .command('resync')
+      .description(
+        "reset the head end's replay floor for a meter whose invocation counter went back (replacement, factory reset): reads the meter's counter object over an authenticated association and stores its counter; audited",
+      )
+      .argument('<id>', 'meter id')
+      .option('--actor <name>', 'who asks, for the audit log (default: cli:<login name>)'),
+  ).action(async (idText: string, o: DataOptions & { actor?: string }) => {
+    const id = Number(idText);
+    if (!Number.isSafeInteger(id) || id < 1)
+      failure(io, new Error(`meter id must be a positive integer, got "${idText}"`));
+    const actor = o.actor ?? `cli:${cliUser()}`;
+    let ctx: HesContext | undefined;
+    try {
+      ctx = await openContext(o);
+      const opened = ctx;
+      if ((await opened.store.meters.get(id)) === null)
+        throw Object.assign(new Error(`meter ${id} does not exist`), {
+          code: AcquisitionErrorCode.UnknownMeter,
+        });
+      try {
+        const r = await opened.access.resyncReceivedCounter(id);
+        await opened.store.audit.append(resyncAudit(actor, id, { ok: r }, { via: 'cli' }));
+        io.out(
+          `meter ${id}: counter ${r.meterCounter} read from ${r.counterObject} over ${r.association}; replay floor ${r.previous ?? 'none'} → ${r.floor}`,
+        );
+      } catch (e) {
+        await opened.store.audit.append(resyncAudit(actor, id, { error: e }, { via: 'cli' }));
+        io.err(`hes: meter ${id}: resync refused, nothing changed`);
+        throw e;
+      }
+    } catch (e) {
+      if (e instanceof ExitCode) throw e;
+      failure(io, e);
+    } finally {
+      await ctx?.close();
+    }
+  });
+}
+
+function cliUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown';
+  }
 }

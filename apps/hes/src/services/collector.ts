@@ -116,6 +116,7 @@ export async function startCollector(
           durationMs: r.durationMs,
         };
       },
+      resyncCounter: (meterId) => wired.access.resyncReceivedCounter(meterId),
     },
   };
   ctx.collection = collection;
