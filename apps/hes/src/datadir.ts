@@ -159,7 +159,12 @@ export function lockDataDir(dir: string, command: string, warn: (message: string
       linkSync(tmp, path);
       linked = true;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const code = (e as NodeJS.ErrnoException).code;
+      // A file system without hard links: an exclusive create, written at once (a reader that
+      // finds it still empty waits, see below).
+      if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'ENOSYS')
+        linked = createExclusive(path, text);
+      else if (code !== 'EEXIST') throw e;
     } finally {
       unlinkSync(tmp);
     }
