@@ -5,6 +5,7 @@ export * from './plan.ts';
 export * from './plan-runner.ts';
 export * from './push-directory.ts';
 export * from './push-listener.ts';
+export * from './rating.ts';
 export * from './registry.ts';
 export * from './service.ts';
 export * from './session.ts';

@@ -164,15 +164,19 @@ interface Tally {
 /**
  * Refused pushes in aggregate, so that a flood of forged pushes costs neither a log line nor
  * an audit entry each: per period, one tally per (reason, sender host) — at most `maxSenders`,
- * the rest fold into sender '*' — written by `flush` as one audit entry (count, first, last,
- * meters named) and, when more than the first was refused, one log line.
+ * the rest fold into sender '*' — written by `flush` as one audit entry each (count, first,
+ * last, meters named). Log lines are bounded too: `record` says "log this one" for the first
+ * refusal of at most `maxLogged` tallies a period, and `flush` writes at most `maxLogged`
+ * summary lines plus one for the rest.
  */
 export class PushRefusalLog {
   readonly #audit: Pick<AuditStore, 'append'> | undefined;
   readonly #log: ((line: string) => void) | undefined;
   readonly #now: () => number;
   readonly #maxSenders: number;
+  readonly #maxLogged: number;
   #open = new Map<string, Tally>();
+  #logged = 0;
 
   constructor(
     options: {
@@ -180,15 +184,20 @@ export class PushRefusalLog {
       log?: (line: string) => void;
       now?: () => number;
       maxSenders?: number;
+      maxLogged?: number;
     } = {},
   ) {
     this.#audit = options.audit;
     this.#log = options.log;
     this.#now = options.now ?? Date.now;
-    this.#maxSenders = options.maxSenders ?? 1000;
+    this.#maxSenders = options.maxSenders ?? 100;
+    this.#maxLogged = options.maxLogged ?? 10;
   }
 
-  /** Counts one refusal; true when it is the first of its reason and sender this period. */
+  /**
+   * Counts one refusal; true when it should be logged on its own: the first of its reason and
+   * sender this period, while fewer than `maxLogged` were.
+   */
   record(reason: PushRefusalReason, from: string, meterId?: number): boolean {
     let key = `${reason}|${from}`;
     let t = this.#open.get(key);
@@ -205,18 +214,29 @@ export class PushRefusalLog {
     t.count++;
     t.last = now;
     if (meterId !== undefined && t.meterIds.size < 16) t.meterIds.add(meterId);
-    return t.count === 1;
+    if (t.count !== 1 || this.#logged >= this.#maxLogged) return false;
+    this.#logged++;
+    return true;
   }
 
-  /** Closes the period: one audit entry per tally, one log line per tally of more than one. */
+  /** Closes the period: one audit entry per tally, at most `maxLogged` + 1 log lines. */
   async flush(): Promise<number> {
     const done = [...this.#open.values()];
     this.#open = new Map();
+    this.#logged = 0;
+    let lines = 0;
+    let restSenders = 0;
+    let restPushes = 0;
     for (const t of done) {
-      if (t.count > 1)
+      if (t.count > 1 && lines < this.#maxLogged) {
+        lines++;
         this.#log?.(
           `${t.count} pushes from ${t.from} refused (${t.reason}) between ${new Date(t.first).toISOString()} and ${new Date(t.last).toISOString()}`,
         );
+      } else if (t.count > 1) {
+        restSenders++;
+        restPushes += t.count;
+      }
       await this.#audit?.append({
         actor: 'push-listener',
         action: 'push.refused',
@@ -231,6 +251,8 @@ export class PushRefusalLog {
         },
       });
     }
+    if (restSenders > 0)
+      this.#log?.(`${restPushes} more pushes refused from ${restSenders} more senders (see the audit)`);
     return done.length;
   }
 }

@@ -11,6 +11,8 @@ export interface HesMetrics {
   storeWrites(kind: 'readings' | 'events' | 'outcomes', rows: number): void;
   queueDepth(depth: number): void;
   httpRequest(route: string, method: string, status: number, seconds: number): void;
+  /** A push refused (forged, replayed, below its setup's protection …), by reason. */
+  pushRefused(reason: string): void;
 }
 
 export interface MetricsRegistry {
@@ -56,6 +58,12 @@ export function createMetrics(registry: Registry = new Registry()): MetricsRegis
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   });
+  const pushRefused = new Counter({
+    name: 'hes_push_refused_total',
+    help: 'Pushes refused by the push listener, by reason',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
   queue.set(0);
   return {
     registry,
@@ -75,6 +83,9 @@ export function createMetrics(registry: Registry = new Registry()): MetricsRegis
       },
       httpRequest(route, method, status, seconds) {
         http.observe({ route, method, status: String(status) }, seconds);
+      },
+      pushRefused(reason) {
+        pushRefused.inc({ reason });
       },
     },
   };

@@ -1,4 +1,9 @@
-import { type PushListener, StorePushDirectory, startPushListener } from '@openhes/acquisition';
+import {
+  meterRatingLookup,
+  type PushListener,
+  StorePushDirectory,
+  startPushListener,
+} from '@openhes/acquisition';
 import { ReadingIngestService } from '@openhes/core';
 import type { RunningService, ServiceContext } from './context.ts';
 
@@ -30,7 +35,10 @@ export async function startPush(ctx: ServiceContext): Promise<RunningPush | unde
     },
     {
       directory,
-      ingest: new ReadingIngestService(wired.store.channels, wired.store.readings),
+      // Pushed values beyond the meter's rating are flagged; differing ones kept as conflicts.
+      ingest: new ReadingIngestService(wired.store.channels, wired.store.readings, undefined, {
+        ratingOf: meterRatingLookup(wired.store.meters, wired.access),
+      }),
       events: wired.store.events,
       counters: wired.store.counters,
       liveReceived: (meterId) => wired.access.receivedInSession(meterId),
@@ -42,7 +50,12 @@ export async function startPush(ctx: ServiceContext): Promise<RunningPush | unde
               ),
           }
         : {}),
+      // Refused pushes: each counted by reason, the first of a reason and sender per minute
+      // logged, all of them audited and summed up once per reason, sender and minute.
       onError: (e, from) => io.err(`push from ${from} dropped: ${e.message}`),
+      onRefused: (reason) => wired.metrics.metrics.pushRefused(reason),
+      audit: wired.store.audit,
+      log: (line) => io.err(line),
       now: Date.now,
     },
   );
