@@ -104,10 +104,10 @@ describe('simulated meters keep their invocation counters across restarts', () =
     try {
       first = await session(a, 1, 10);
       // What the file says right now (as a crash at this instant would leave it) covers every counter sent.
-      const onDisk = new CounterFile(state);
-      const title = (JSON.parse(readFileSync(state, 'utf8')) as { counters: Record<string, unknown> })
-        .counters;
-      const marks = Object.keys(title).map((t) => onDisk.start(t, 'guek'));
+      const onDisk = JSON.parse(readFileSync(state, 'utf8')) as {
+        counters: Record<string, { guek: number }>;
+      };
+      const marks = Object.values(onDisk.counters).map((k) => k.guek);
       expect(Math.max(...marks)).toBeGreaterThan(Math.max(...first));
     } finally {
       // No clean shutdown step writes anything: closing is the same as being killed here.
@@ -120,6 +120,23 @@ describe('simulated meters keep their invocation counters across restarts', () =
     } finally {
       await b.close();
     }
+  });
+
+  it('one running fleet per state file: a second is refused while the first runs; a lock left by a dead process is taken over', async () => {
+    const state = join(tempDir(), 'counters.json');
+    const a = await fleetWith(state);
+    try {
+      await expect(fleetWith(state)).rejects.toThrow(/in use by process \d+ \(this one\)/);
+    } finally {
+      await a.close();
+    }
+    const b = await fleetWith(state);
+    await b.close();
+    // A pid that no longer runs (the highest pid Linux hands out is below 2^22).
+    writeFileSync(`${state}.lock`, '4194400\n');
+    const c = await fleetWith(state);
+    await c.close();
+    expect(() => new CounterFile(state).close()).not.toThrow();
   });
 
   it('refuses a state file it cannot read rather than start counters from zero', async () => {

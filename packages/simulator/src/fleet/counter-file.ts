@@ -1,4 +1,13 @@
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 
 /**
@@ -53,6 +62,49 @@ function readMarks(path: string): Map<string, number> {
   return marks;
 }
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Takes `<path>.lock` (holding our pid) or throws naming the live process that holds it. */
+function lockState(path: string): void {
+  const lock = `${path}.lock`;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const fd = openSync(lock, 'wx', 0o600);
+      try {
+        writeSync(fd, `${process.pid}\n`);
+      } finally {
+        closeSync(fd);
+      }
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    let holder = Number.NaN;
+    try {
+      holder = Number.parseInt(readFileSync(lock, 'utf8'), 10);
+    } catch {
+      // Released meanwhile: try again.
+    }
+    if (Number.isInteger(holder) && alive(holder))
+      throw new Error(
+        `simulator state ${path} is in use by process ${holder}${holder === process.pid ? ' (this one)' : ''}: two fleets on one state file would send the same counters (if that process is no simulator, remove ${lock})`,
+      );
+    try {
+      unlinkSync(lock);
+    } catch {
+      // Someone else took it over first: try again.
+    }
+  }
+  throw new Error(`simulator state ${path}: could not take ${lock}`);
+}
+
 /** Writes the whole file beside itself, flushed, then renamed over it (a crash leaves old or new). */
 function writeDurably(path: string, text: string): void {
   const tmp = `${path}.tmp`;
@@ -90,12 +142,37 @@ export class CounterFile implements CounterReservations {
   readonly #starts: Map<string, number>;
   #writes = 0;
 
+  #locked = false;
+
+  /**
+   * Opens the state file for one running fleet: a second fleet on the same file (in this
+   * process or another live one) is refused, since two would hand out the same counters. A
+   * lock left by a process that is gone is taken over. `close()` releases it.
+   */
   constructor(path: string, block = COUNTER_BLOCK) {
     if (!Number.isInteger(block) || block < 1) throw new Error(`counter block must be ≥ 1, got ${block}`);
     this.path = path;
     this.block = block;
-    this.#marks = readMarks(path);
+    lockState(path);
+    this.#locked = true;
+    try {
+      this.#marks = readMarks(path);
+    } catch (e) {
+      this.close();
+      throw e;
+    }
     this.#starts = new Map(this.#marks);
+  }
+
+  /** Releases the state file (the marks on disk stay as they are: nothing is written). */
+  close(): void {
+    if (!this.#locked) return;
+    this.#locked = false;
+    try {
+      unlinkSync(`${this.path}.lock`);
+    } catch {
+      // Already gone.
+    }
   }
 
   /** State-file writes so far (each one durable before a counter it covers is used). */

@@ -130,9 +130,14 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
     ...(o.loss === undefined ? {} : { loss: o.loss }),
     ...o.link,
   };
-  const counters = new CounterStore(
-    o.state === undefined ? undefined : reserveFleet(new CounterFile(o.state, o.counterBlock), truth),
-  );
+  const counterFile = o.state === undefined ? undefined : new CounterFile(o.state, o.counterBlock);
+  let counters: CounterStore;
+  try {
+    counters = new CounterStore(counterFile === undefined ? undefined : reserveFleet(counterFile, truth));
+  } catch (e) {
+    counterFile?.close();
+    throw e;
+  }
   const linkCounters: LinkCounters = { sent: 0, dropped: 0, corrupted: 0 };
   const delays = new DelayQueue();
   const stats = { connections: 0, sessions: 0, requests: 0, refused: 0, silent: 0, errors: 0 };
@@ -170,36 +175,42 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
     },
   });
 
-  const server: TcpServer = await listenTcp(
-    { host: o.host ?? '0.0.0.0', port: o.port ?? 4059, inactivityTimeoutMs: o.idleTimeoutMs ?? 120_000 },
-    (t) => {
-      stats.connections++;
-      const local = t.local.slice(0, t.local.lastIndexOf(':'));
-      const index = meterIndexOf(local);
-      if (index === undefined || index >= truth.size) {
-        void t.close();
-        return;
-      }
-      const m = truth.meter(index);
-      const ml = meterLink(seed, index, link);
-      const dead = m.effects.deadFrom !== undefined && m.effects.deadFrom <= now();
-      if (ml.behaviour === 'refused') {
-        stats.refused++;
-        void t.close();
-        return;
-      }
-      if (ml.behaviour === 'silent' || dead) stats.silent++;
-      const wrapped = new EmulatedTransport(
-        t,
-        dead ? { ...ml, behaviour: 'silent' } : ml,
-        link,
-        linkCounters,
-        random,
-        delays,
-      );
-      attachServerConnection(wrapped, serveOptions(m.profile));
-    },
-  );
+  let server: TcpServer;
+  try {
+    server = await listenTcp(
+      { host: o.host ?? '0.0.0.0', port: o.port ?? 4059, inactivityTimeoutMs: o.idleTimeoutMs ?? 120_000 },
+      (t) => {
+        stats.connections++;
+        const local = t.local.slice(0, t.local.lastIndexOf(':'));
+        const index = meterIndexOf(local);
+        if (index === undefined || index >= truth.size) {
+          void t.close();
+          return;
+        }
+        const m = truth.meter(index);
+        const ml = meterLink(seed, index, link);
+        const dead = m.effects.deadFrom !== undefined && m.effects.deadFrom <= now();
+        if (ml.behaviour === 'refused') {
+          stats.refused++;
+          void t.close();
+          return;
+        }
+        if (ml.behaviour === 'silent' || dead) stats.silent++;
+        const wrapped = new EmulatedTransport(
+          t,
+          dead ? { ...ml, behaviour: 'silent' } : ml,
+          link,
+          linkCounters,
+          random,
+          delays,
+        );
+        attachServerConnection(wrapped, serveOptions(m.profile));
+      },
+    );
+  } catch (e) {
+    counterFile?.close();
+    throw e;
+  }
 
   let timer: ReturnType<typeof setInterval> | undefined;
   if ((o.tickMs ?? 1000) > 0) {
@@ -229,6 +240,8 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
       if (timer !== undefined) clearInterval(timer);
       await pushes.drain();
       await server.close();
+      // Nothing sends any more: another fleet may take the state file over.
+      counterFile?.close();
     },
   };
 }
