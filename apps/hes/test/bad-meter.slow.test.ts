@@ -75,5 +75,26 @@ describe('a bad meter record in the store (issue 12 defect 6)', () => {
     } finally {
       await h.close(0);
     }
+
+    // One record fixed by hand: the next start lets it go and does not audit the others again.
+    const w2 = await wire({ data, env: { HES_MASTER_KEY: KEY } });
+    await w2.store.meters.update(ids[0]!, { address: '127.0.0.1:4059' });
+    await w2.close();
+    const again = capture();
+    const h2 = await startHeadEnd(
+      { data, port: '0', host: '127.0.0.1', logLevel: 'silent', progressEvery: '0' },
+      again.io,
+      { HES_MASTER_KEY: KEY },
+    );
+    try {
+      expect(again.lines.some((l) => l.includes('(BAD-ADDR) skipped'))).toBe(false);
+      expect(again.lines.some((l) => l.includes('(BAD-PORT) skipped'))).toBe(true);
+      expect((await h2.store.health.get(ids[0]!))?.flaggedUntil).toBeNull();
+      expect((await h2.store.health.get(ids[1]!))?.flaggedUntil).toBeGreaterThan(Date.now());
+      const audit = (await h2.store.audit.list({ limit: 500 })).items;
+      expect(audit.filter((a) => a.action === 'meter.record-invalid')).toHaveLength(bad.length);
+    } finally {
+      await h2.close(0);
+    }
   }, 90_000);
 });

@@ -59,7 +59,8 @@ export const UNUSABLE_FLAG_MS = 3_600_000;
  * (`meterRecordProblem`: protocol with a driver, dialable address, known device profile) and
  * flags each one that fails in the health store, so the collectors skip its scheduled reads,
  * with one audit entry `meter.record-invalid` per meter not already flagged for it (a restart
- * does not repeat them). Records written before the import checked them, or by SQL, end here
+ * does not repeat them); a meter flagged for its record that has been fixed since is unflagged.
+ * Records written before the import checked them, or by SQL, end here
  * instead of stopping the head end. Returns them for the caller to report.
  */
 export async function flagUnusableMeters(
@@ -96,6 +97,19 @@ export async function flagUnusableMeters(
       target: `meter:${meter.id}`,
       outcome: 'failed',
       detail: { serial: meter.serial, field: problem.field, code: problem.code, message: problem.message },
+    });
+  }
+  // Records fixed since they were flagged for it are let go (the collector would wait an hour).
+  const bad = new Set(found.map((u) => u.meter.id));
+  for (const h of await ports.health.flagged(now)) {
+    if (h.lastError !== AcquisitionErrorCode.MeterRecordInvalid || bad.has(h.meterId)) continue;
+    await ports.health.put({
+      meterId: h.meterId,
+      failures: 0,
+      flaggedUntil: null,
+      lastSuccessAt: h.lastSuccessAt,
+      lastFailureAt: h.lastFailureAt,
+      lastError: null,
     });
   }
   return found;
