@@ -283,6 +283,51 @@ describe('forged pushes (issue 12 defect 1)', () => {
     expect(r!.reasons).toContain(PHYSICAL_LIMIT_REASON);
   });
 
+  it('a model that really pushes in clear: identified by the one meter registered at the source host, never by its serial', async () => {
+    const clear: DriverProfile = {
+      ...profile,
+      objects: profile.objects.map((o) =>
+        o.push === undefined ? o : { ...o, push: { kind: o.push.kind, objects: o.push.objects } },
+      ),
+    };
+    const sender = { meterId, profile: clear, serial: rec.serial };
+    const hosts = new Map([
+      [rec.host, sender],
+      ['192.0.2.9', undefined],
+    ]);
+    const directory: PushDirectory = {
+      bySystemTitle: async () => undefined,
+      byAddress: async (host) => hosts.get(host),
+    };
+    const t = handler({}, directory);
+    const at = readAt + 5 * MIN15;
+    await expect(t.handler.handle(blockPush(rec.serial, at, 200), rec.host)).resolves.toMatchObject({
+      meterId,
+      readings: 7,
+    });
+    await expect(t.handler.handle(blockPush(rec.serial, at + MIN15, 200), '192.0.2.9')).rejects.toMatchObject(
+      {
+        detail: { reason: 'unknown-sender' },
+      },
+    );
+    await expect(t.handler.handle(blockPush('OTHER', at + MIN15, 200), rec.host)).rejects.toMatchObject({
+      detail: { reason: 'serial-mismatch' },
+    });
+    expect((await history(at)).map((r) => r.value)).toEqual([200]);
+    expect(await history(at + MIN15)).toEqual([]);
+  });
+
+  it('the store directory names no meter by a host several meters share, and gives the serial to confirm', async () => {
+    const base = { manufacturer: 'X', model: 'Y', deviceProfile: rec.profile, protocol: 'dlms-tcp' as const };
+    const a = await store.meters.create({ ...base, serial: 'SHARED-A', address: '10.9.9.9:4059' });
+    await store.meters.create({ ...base, serial: 'SHARED-B', address: '10.9.9.9:4060' });
+    const alone = await store.meters.create({ ...base, serial: 'ALONE', address: '10.9.9.10:4059' });
+    const dir = new StorePushDirectory(store.meters, h.access);
+    expect(await dir.byAddress('10.9.9.9')).toBeUndefined();
+    expect(await dir.byAddress('10.9.9.10')).toMatchObject({ meterId: alone.id, serial: 'ALONE' });
+    expect(a.id).not.toBe(alone.id);
+  });
+
   it('1,000 forged pushes: each counted, one log line and one audit entry per reason and sender per period', async () => {
     let now = Date.UTC(2026, 0, 1);
     const t = handler({ now: () => now });
