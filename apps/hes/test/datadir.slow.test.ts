@@ -102,6 +102,16 @@ describe('the data directory of hes start (issue 12 defects 5 and 9)', () => {
     }
   }, 60_000);
 
+  it('hes collect listens for pushes on loopback by default and warns of the master key in the directory', async () => {
+    const data = dir('collect-bind');
+    const r = await runHes(['collect', '--data', data, '--once', '--push-port', '0']);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/^push listener on 127\.0\.0\.1 tcp:\d+ udp:\d+$/m);
+    expect(r.stderr).toMatch(/warning: the master key is kept in the data directory/);
+    expect(mode(join(data, 'hes.db'))).toBe(0o600);
+    expect(existsSync(join(data, LOCK_FILE))).toBe(false);
+  }, 60_000);
+
   it('takes over the stale lock of a dead process on this host, with a message', async () => {
     const data = dir('stale');
     chmodSync(data, 0o700);
