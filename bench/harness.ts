@@ -72,3 +72,10 @@ export function printTable(title: string, rows: Array<Record<string, string>>): 
   console.log(line(widths.map((w) => '-'.repeat(w))));
   for (const r of rows) console.log(line(cols.map((c) => r[c] ?? '')));
 }
+
+/** p50 / p99 / max of latencies in ms (sorted in place). */
+export function latencyQuantiles(ms: number[]): { p50: number; p99: number; max: number } {
+  ms.sort((a, b) => a - b);
+  const q = (p: number) => ms[Math.min(ms.length - 1, Math.floor(p * ms.length))] ?? Number.NaN;
+  return { p50: q(0.5), p99: q(0.99), max: ms[ms.length - 1] ?? Number.NaN };
+}

@@ -9,6 +9,7 @@ import type {
 } from '@openhes/core';
 import type { MeterDriver } from '@openhes/drivers';
 import { AcquisitionErrorCode } from './errors.ts';
+import { LoopGuard, type LoopGuardOptions } from './loop-guard.ts';
 import type { ReadKind } from './session.ts';
 
 export type TaskPriority = 'on-demand' | 'scheduled';
@@ -68,7 +69,14 @@ export interface CollectorOptions {
   flagAfter?: number;
   /** Scheduled tasks of a flagged meter are skipped for this long; default 1 h. */
   flaggedBackoffMs?: number;
+  /**
+   * Start fewer scheduled sessions while the event loop runs late, so the API and other
+   * services in the process stay responsive (see LoopGuard); off unless given.
+   */
+  loopGuard?: LoopGuardOptions | false;
 }
+
+export { LoopGuard, type LoopGuardOptions } from './loop-guard.ts';
 
 interface Entry {
   task: CollectTask;
@@ -158,6 +166,7 @@ export class Collector {
   readonly #health = new Map<number, Health>();
   #running = 0;
   #waiting = 0;
+  readonly #guard: LoopGuard | undefined;
   #idle: (() => void)[] = [];
   readonly progress: CollectorProgress = {
     queued: 0,
@@ -176,6 +185,15 @@ export class Collector {
     this.#maxBackoffMs = options.maxBackoffMs ?? 60_000;
     this.#flagAfter = options.flagAfter ?? 3;
     this.#flaggedBackoffMs = options.flaggedBackoffMs ?? 3_600_000;
+    if (options.loopGuard !== undefined && options.loopGuard !== false) {
+      this.#guard = new LoopGuard(this.#concurrency, options.loopGuard);
+      this.#guard.onRaise(() => this.#pump());
+    }
+  }
+
+  /** Scheduled sessions allowed at once now (the concurrency, or less while the loop runs late). */
+  get sessionLimit(): number {
+    return this.#guard?.limit ?? this.#concurrency;
   }
 
   submit(task: CollectTask): Promise<TaskResult> {
@@ -221,8 +239,8 @@ export class Collector {
    * The next task whose meter has no session: on-demand before scheduled; a task whose meter
    * is busy waits aside (in order) and comes back in front of its queue when that session ends.
    */
-  #take(): Entry | undefined {
-    for (const priority of ['on-demand', 'scheduled'] as const) {
+  #take(scheduled = true): Entry | undefined {
+    for (const priority of scheduled ? (['on-demand', 'scheduled'] as const) : (['on-demand'] as const)) {
       for (const q of [this.#again[priority], this.#queues[priority]]) {
         for (let e = q.shift(); e !== undefined; e = q.shift()) {
           const meterId = e.task.meterId;
@@ -247,8 +265,9 @@ export class Collector {
   }
 
   #pump(): void {
+    if (this.#guard !== undefined && this.#pending() > 0) this.#guard.start();
     while (this.#running < this.#concurrency) {
-      const e = this.#take();
+      const e = this.#take(this.#guard === undefined || this.#running < this.#guard.limit);
       if (e === undefined) break;
       this.progress.queued--;
       this.#running++;
@@ -268,6 +287,7 @@ export class Collector {
 
   #checkIdle(): void {
     if (this.#pending() !== 0) return;
+    this.#guard?.stop();
     const idle = this.#idle;
     this.#idle = [];
     for (const f of idle) f();

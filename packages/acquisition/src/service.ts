@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type Clock, type MeterLease, ReadingIngestService, type Store } from '@openhes/core';
 import { Collector, type CollectorOptions, type TaskResult } from './collector.ts';
 import type { MeterAccess } from './meter-access.ts';
+import { meterRatingLookup } from './rating.ts';
 import {
   DEFAULT_SESSION_POLICY,
   READ_KINDS,
@@ -9,12 +10,18 @@ import {
   runSession,
   type SessionPolicy,
 } from './session.ts';
+import { StoreGate } from './store-gate.ts';
 
 export interface CollectionServiceOptions {
   policy?: Partial<SessionPolicy>;
   collector?: CollectorOptions;
   sleep?: (ms: number) => Promise<void>;
   clock?: Clock;
+  /**
+   * Store calls of collection in flight at once (see StoreGate); default 4. Other callers of
+   * the store (the API) then wait behind at most this many of collection's.
+   */
+  storeConcurrency?: number;
   /** One session per meter across processes (see CollectorPorts.lease). */
   lease?: { port: MeterLease; holder: string; ttlMs?: number };
 }
@@ -28,7 +35,13 @@ export function createCollector(
   options: CollectionServiceOptions = {},
 ): Collector {
   const policy: SessionPolicy = { ...DEFAULT_SESSION_POLICY, ...options.policy };
-  const ingest = new ReadingIngestService(store.channels, store.readings);
+  const gate = new StoreGate(options.storeConcurrency ?? 4);
+  const channels = gate.wrap(store.channels);
+  const readings = gate.wrap(store.readings);
+  // Values beyond the meter's rating (device profile) are flagged as physically impossible.
+  const ingest = new ReadingIngestService(channels, readings, undefined, {
+    ratingOf: meterRatingLookup(store.meters, access),
+  });
   const clock = options.clock ?? { now: () => Date.now() };
   return new Collector(
     {
@@ -38,10 +51,10 @@ export function createCollector(
           driver,
           task.reads,
           {
-            channels: store.channels,
-            readings: store.readings,
-            events: store.events,
-            audit: store.audit,
+            channels,
+            readings,
+            events: gate.wrap(store.events),
+            audit: gate.wrap(store.audit),
             clock,
           },
           ingest,
@@ -49,9 +62,9 @@ export function createCollector(
           task.priority === 'on-demand' ? 'on-demand' : 'scheduled',
           `${task.id}:${attempt}`,
         ),
-      outcomes: store.collection,
-      audit: store.audit,
-      health: store.health,
+      outcomes: gate.wrap(store.collection),
+      audit: gate.wrap(store.audit),
+      health: gate.wrap(store.health),
       ...(options.lease === undefined
         ? {}
         : {
@@ -64,7 +77,9 @@ export function createCollector(
       clock,
       sleep: options.sleep ?? realSleep,
     },
-    options.collector,
+    // The loop guard is on unless the caller turns it off: collection shares the process
+    // with the API, which must stay responsive during a burst (issue 12, defect 7).
+    { loopGuard: {}, ...options.collector },
   );
 }
 
