@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { CollectionOutcome } from '@openhes/core';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
@@ -63,6 +64,23 @@ export function createMetrics(registry: Registry = new Registry()): MetricsRegis
     help: 'Pushes refused by the push listener, by reason',
     labelNames: ['reason'],
     registers: [registry],
+  });
+  // How late the event loop ran since the previous scrape: the API, collection and push
+  // reception share it, so this is what a slow /health is read against.
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
+  new Gauge({
+    name: 'hes_event_loop_delay_seconds',
+    help: 'Event-loop delay since the previous scrape, by quantile (1 = the longest)',
+    labelNames: ['quantile'],
+    registers: [registry],
+    collect() {
+      const s = (ns: number) => (Number.isFinite(ns) ? ns / 1e9 : 0);
+      this.set({ quantile: '0.5' }, s(loop.percentile(50)));
+      this.set({ quantile: '0.99' }, s(loop.percentile(99)));
+      this.set({ quantile: '1' }, s(loop.max));
+      loop.reset();
+    },
   });
   queue.set(0);
   return {
