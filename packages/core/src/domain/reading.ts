@@ -8,13 +8,15 @@ export const QualityFlag = {
   suspect: 8,
   /**
    * A value that differs from the one already stored for its channel and instant and was kept
-   * aside instead of replacing it (see ReadingBatch.onDifferent): never the current value.
+   * aside instead of replacing it (see ReadingBatch.onDifferent): never the current value. Set
+   * by the store only; not a flag a caller may ingest (outside QUALITY_MASK).
    */
   conflict: 16,
 } as const;
 export type QualityFlag = (typeof QualityFlag)[keyof typeof QualityFlag];
 export const QUALITY_RAW = 0;
-export const QUALITY_MASK = 31;
+/** The flags a reading may be ingested with. */
+export const QUALITY_MASK = 15;
 
 /** Reason id a store adds to a value it kept as a conflict. */
 export const CONFLICT_REASON = 'conflict:differs-from-stored';
