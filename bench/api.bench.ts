@@ -12,15 +12,17 @@
  *   - meters list: first page of 100 (`GET /meters?limit=100`) vs `store.meters.list`.
  *
  * API under collection load (section `load`): `--load-meters` simulated meters (default 1,000;
- * the simulator of bench:collect, in a child process, link `--load-latency` ms ± half of it) are
- * read for one day (block, daily, registers, events) and stored by the collector in this
- * process, at the head end's default concurrency (256), while `/health` and a latest-values
- * query (`GET /meters/:id/readings/latest`) are sent with 2 requests each in flight. The same
- * queries on the same store with no collection running are the baseline; the figures under
- * load are printed as ratios against it, beside the event-loop delay of both phases.
+ * the simulator of bench:collect, in a child process, link `--load-latency` ms ± half of it;
+ * 0 by default, as the demo fleet) are read for one day (block, daily, registers, events) and
+ * stored by the collector in this process, at the head end's default concurrency (256), while
+ * `/health` and a latest-values query (`GET /meters/:id/readings/latest`) are sent with 2
+ * requests each in flight. The same queries on the same store with no collection running are
+ * the baseline; the figures under load are printed as ratios against it, beside the event-loop
+ * delay and GC pauses of both phases. It runs twice, each time with a fresh store and
+ * simulator: with the collector's loop guard and store gate off (as before them) and on.
  *
  *   npm run bench:api -- [--readings 50000000] [--meters 10000] [--seconds 5] [--concurrency 8] [--dir /tmp]
- *                        [--section all|queries|load] [--load-meters 1000] [--load-latency 100]
+ *                        [--section all|queries|load] [--load-meters 1000] [--load-latency 0]
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -51,7 +53,7 @@ const MONTH = 30 * 86_400_000;
 const BATCH = 20_000;
 const SECTION = arg('section', 'all');
 const LOAD_METERS = Number(arg('load-meters', '1000'));
-const LOAD_LATENCY = Number(arg('load-latency', '100'));
+const LOAD_LATENCY = Number(arg('load-latency', '0'));
 const DAY = 86_400_000;
 const LOAD_NOW = Date.UTC(2026, 5, 12, 2, 0);
 
