@@ -1,7 +1,8 @@
-import type { Store } from '@openhes/core';
+import type { MeterHealthStore, Store } from '@openhes/core';
+import type { MeterDriver } from '@openhes/drivers';
 import { exportMeters, type Fleet, startFleet } from '@openhes/simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCollector, LoopGuard } from '../src/index.ts';
+import { Collector, createCollector, LoopGuard } from '../src/index.ts';
 import { StoreGate } from '../src/store-gate.ts';
 import { type AcquisitionHarness, importFleet, openHarness } from './harness.ts';
 
@@ -126,5 +127,75 @@ describe('collection leaves room for the API', () => {
     expect(raised).toBeGreaterThan(0);
     g.observe(15);
     expect(g.limit).toBe(256);
+  });
+
+  it('a collector whose sessions hold the loop starts fewer of them; on-demand reads still start', async () => {
+    const driver = (meterId: number): MeterDriver => {
+      const no = () => Promise.reject(new Error('unused'));
+      return {
+        meterId,
+        stats: { requests: 0, bytesIn: 0, bytesOut: 0 },
+        open: async () => {},
+        close: async () => {},
+        readRegisters: no,
+        readInstantaneous: no,
+        readProfile: no,
+        readEvents: no,
+        readClock: no,
+        setClock: no,
+      };
+    };
+    const health: MeterHealthStore = {
+      get: async () => null,
+      put: async (x) => ({ ...x, updatedAt: 0 }),
+      flagged: async () => [],
+    };
+    let running = 0;
+    let peak = 0;
+    let onDemandWaited = -1;
+    const started: number[] = [];
+    const collector = new Collector(
+      {
+        driverFor: async (id) => driver(id),
+        work: async (_d, task) => {
+          running++;
+          peak = Math.max(peak, running);
+          started.push(performance.now());
+          // Each session decodes for 15 ms in one piece, then waits on its meter.
+          const until = performance.now() + 15;
+          while (performance.now() < until) {}
+          await new Promise((r) => setTimeout(r, 20));
+          running--;
+          if (task.priority === 'on-demand') onDemandWaited = running;
+          return { readingsStored: 0, eventsStored: 0 };
+        },
+        outcomes: { record: async () => {}, list: async () => ({ items: [], nextCursor: null }) },
+        audit: {
+          append: async (e) => ({ ...e, id: 1, at: 0 }),
+          list: async () => ({ items: [], nextCursor: null }),
+        },
+        health,
+        clock: { now: () => Date.now() },
+        sleep: async () => {},
+      },
+      { concurrency: 64, loopGuard: { targetLagMs: 20, sampleMs: 5, minSessions: 2, startSessions: 8 } },
+    );
+    const scheduled = Array.from({ length: 80 }, (_, i) =>
+      collector.submit({ id: `s${i}`, meterId: i + 1, reads: ['registers'], priority: 'scheduled' }),
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    const limitUnderLoad = collector.sessionLimit;
+    const onDemand = collector.submit({
+      id: 'od',
+      meterId: 1000,
+      reads: ['registers'],
+      priority: 'on-demand',
+    });
+    const results = await Promise.all([...scheduled, onDemand]);
+    expect(results.every((r) => r.status === 'success')).toBe(true);
+    // Without the guard all 64 start in the first turn and hold the loop for ~1 s.
+    expect(peak).toBeLessThanOrEqual(16);
+    expect(limitUnderLoad).toBeLessThan(16);
+    expect(onDemandWaited).toBeGreaterThanOrEqual(0);
   });
 });
