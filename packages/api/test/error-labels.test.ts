@@ -80,6 +80,20 @@ describe('error labels', () => {
     expect(ok.status).toBe(201);
   });
 
+  it('keeps the body limit for JSON bodies (413 PAYLOAD_TOO_LARGE)', async () => {
+    const small = await startApi({ bodyLimit: 1024 });
+    try {
+      const token = await small.tokenFor('admin');
+      const res = await small.call('POST', '/users', {
+        token,
+        body: { name: 'x'.repeat(2048), role: 'viewer' },
+      });
+      expect([res.status, res.json.error.code]).toEqual([413, 'PAYLOAD_TOO_LARGE']);
+    } finally {
+      await small.close();
+    }
+  });
+
   it('checks paths and bodies as units', () => {
     expect(badPathReason('/meters/1?x=..')).toBeNull();
     expect(badPathReason('/a/%E0%A4%A')).toMatch(/percent/);
