@@ -25,6 +25,6 @@ describe('hes simulate --state', () => {
     expect(first).toHaveLength(3);
     expect((await runHes(args)).status).toBe(0);
     const second = marks(state);
-    second.forEach((m, i) => expect(m).toBeGreaterThan(first[i]!));
+    for (const [i, m] of second.entries()) expect(m).toBeGreaterThan(first[i]!);
   });
 });
