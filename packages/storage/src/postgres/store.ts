@@ -1,19 +1,9 @@
 import type { MaintenancePort, RetentionPolicy, Store } from '@openhes/core';
 import pg from 'pg';
 import type { PostgresConfig } from '../config.ts';
-import { createCommandStore } from '../entities/commands.ts';
 import type { EntityContext } from '../entities/context.ts';
-import { createHealthStore } from '../entities/health.ts';
-import { createChannelStore, createMeterStore, createTopologyStore } from '../entities/meters.ts';
-import { createOutboxStore, OUTBOX_SCHEMA_VERSION } from '../entities/outbox.ts';
-import { createPlanStore } from '../entities/plans.ts';
-import { createAuditStore, createCollectionStore, createEventStore } from '../entities/records.ts';
-import {
-  createCounterStore,
-  createKeyStore,
-  createTokenStore,
-  createUserStore,
-} from '../entities/security.ts';
+import { assembleStore } from '../entities/index.ts';
+import { OUTBOX_SCHEMA_VERSION } from '../entities/outbox.ts';
 import { StorageError, StorageErrorCode } from '../errors.ts';
 import { postgresMigrations } from '../migrations/postgres.ts';
 import { migratePostgres } from '../migrations/runner.ts';
@@ -130,32 +120,17 @@ export async function openPostgresStore(config: PostgresConfig): Promise<Store> 
     const now = clock.now();
     await maintenance.ensurePeriods({ from: now, to: now + ahead * 31 * DAY });
   }
-  const topology = createTopologyStore(ctx);
   let closed = false;
-  return {
-    meters: createMeterStore(ctx, topology),
-    topology,
-    channels: createChannelStore(ctx),
+  return assembleStore(ctx, {
     readings: createPgReadingStore(pool, partitions, clock, {
       copyFormat: config.copyFormat ?? 'binary',
       outbox,
     }),
-    events: createEventStore(ctx),
-    collection: createCollectionStore(ctx),
-    commands: createCommandStore(ctx),
-    audit: createAuditStore(ctx),
-    users: createUserStore(ctx),
-    tokens: createTokenStore(ctx),
-    keys: createKeyStore(ctx),
-    counters: createCounterStore(ctx),
     maintenance,
-    plans: createPlanStore(ctx),
-    health: createHealthStore(ctx),
-    outbox: createOutboxStore(ctx),
     async close() {
       if (closed) return;
       closed = true;
       await pool.end();
     },
-  };
+  });
 }

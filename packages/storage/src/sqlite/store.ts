@@ -1,18 +1,8 @@
 import type { Clock, MaintenancePort, RetentionPolicy, Store } from '@openhes/core';
 import Database from 'better-sqlite3';
-import { createCommandStore } from '../entities/commands.ts';
 import type { EntityContext } from '../entities/context.ts';
-import { createHealthStore } from '../entities/health.ts';
-import { createChannelStore, createMeterStore, createTopologyStore } from '../entities/meters.ts';
-import { createOutboxStore, OUTBOX_SCHEMA_VERSION } from '../entities/outbox.ts';
-import { createPlanStore } from '../entities/plans.ts';
-import { createAuditStore, createCollectionStore, createEventStore } from '../entities/records.ts';
-import {
-  createCounterStore,
-  createKeyStore,
-  createTokenStore,
-  createUserStore,
-} from '../entities/security.ts';
+import { assembleStore } from '../entities/index.ts';
+import { OUTBOX_SCHEMA_VERSION } from '../entities/outbox.ts';
 import { StorageError, StorageErrorCode } from '../errors.ts';
 import { migrateSqlite } from '../migrations/runner.ts';
 import { sqliteMigrations } from '../migrations/sqlite.ts';
@@ -79,7 +69,6 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
   const tables = new SqliteReadingTables(conn, size);
   const outbox = version >= OUTBOX_SCHEMA_VERSION;
   const ctx: EntityContext = { exec, clock, ensurePeriods: async () => undefined, outbox };
-  const topology = createTopologyStore(ctx);
   let closed = false;
 
   /**
@@ -143,27 +132,13 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     },
   };
 
-  return {
-    meters: createMeterStore(ctx, topology),
-    topology,
-    channels: createChannelStore(ctx),
+  return assembleStore(ctx, {
     readings: createSqliteReadingStore(exec, tables, clock, outbox),
-    events: createEventStore(ctx),
-    collection: createCollectionStore(ctx),
-    commands: createCommandStore(ctx),
-    audit: createAuditStore(ctx),
-    users: createUserStore(ctx),
-    tokens: createTokenStore(ctx),
-    keys: createKeyStore(ctx),
-    counters: createCounterStore(ctx),
     maintenance,
-    plans: createPlanStore(ctx),
-    health: createHealthStore(ctx),
-    outbox: createOutboxStore(ctx),
     async close() {
       if (closed) return;
       closed = true;
       await exec.lock.run(() => db.close());
     },
-  };
+  });
 }
