@@ -1,5 +1,14 @@
 import { DlmsError, DlmsErrorCode } from '@openhes/dlms';
 import {
+  type Cleanups,
+  connectTestClient,
+  LOOPBACK_COMBOS,
+  type LoopbackKind,
+  type LoopbackLink,
+  startTestMeter,
+  testClientOptions,
+} from '@openhes/testkit/loopback';
+import {
   AK,
   CLIENT_TITLE,
   CLOCK,
@@ -8,75 +17,20 @@ import {
   EK,
   ENERGY,
   EXPORT_ENERGY,
-  PASSWORD,
-  servedBy,
-  TestMeter,
   VOLTAGE,
 } from '@openhes/testkit/meters';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  type ClientLinkOptions,
-  DlmsClient,
-  type DlmsClientOptions,
-  type DlmsServer,
-  type FrameTrace,
-  listenTcp,
-  listenUdp,
-  serveDlms,
-} from '../src/index.ts';
+import { DlmsClient, type DlmsClientOptions, type FrameTrace, listenTcp, listenUdp } from '../src/index.ts';
 
-const cleanups: Array<() => Promise<void>> = [];
+const cleanups: Cleanups = [];
 afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-type Kind = 'tcp' | 'udp';
-type Link = 'wrapper' | 'hdlc';
-type Auth = 'none' | 'low' | 'hls-gmac';
-
-async function startMeter(transport: Kind, link: Link): Promise<{ server: DlmsServer; meter: TestMeter }> {
-  const meter = new TestMeter();
-  const server = await serveDlms({
-    transport,
-    port: 0,
-    link: link === 'wrapper' ? { kind: 'wrapper' } : { kind: 'hdlc', maxInfo: 512, window: 1 },
-    sessionFor: () => servedBy(meter),
-  });
-  cleanups.push(() => server.close());
-  return { server, meter };
-}
-
-const SAP: Record<Auth, number> = { none: 16, low: 32, 'hls-gmac': 1 };
-
-function clientOptions(transport: Kind, port: number, link: Link, auth: Auth): DlmsClientOptions {
-  const linkOptions: ClientLinkOptions =
-    link === 'wrapper'
-      ? { kind: 'wrapper', clientWPort: SAP[auth], serverWPort: 1 }
-      : { kind: 'hdlc', clientAddress: SAP[auth], serverAddress: { logical: 1, physical: 17 }, maxInfo: 256 };
-  return {
-    transport: { kind: transport, host: '127.0.0.1', port },
-    link: linkOptions,
-    association: {
-      authentication: auth,
-      ...(auth === 'low' ? { password: PASSWORD } : {}),
-    },
-    ...(auth === 'hls-gmac'
-      ? { security: { systemTitle: CLIENT_TITLE, ek: EK, ak: AK, policy: 'auth+enc' as const } }
-      : {}),
-    responseTimeoutMs: 5000,
-  };
-}
-
-async function connect(options: DlmsClientOptions): Promise<DlmsClient> {
-  const client = await DlmsClient.connect(options);
-  cleanups.push(() => client.close());
-  return client;
-}
-
-const combos: Array<[Kind, Link, Auth]> = [];
-for (const t of ['tcp', 'udp'] as const)
-  for (const l of ['wrapper', 'hdlc'] as const)
-    for (const a of ['none', 'low', 'hls-gmac'] as const) combos.push([t, l, a]);
+const startMeter = (transport: LoopbackKind, link: LoopbackLink) => startTestMeter(transport, link, cleanups);
+const clientOptions = testClientOptions;
+const connect = (options: DlmsClientOptions) => connectTestClient(options, cleanups);
+const combos = LOOPBACK_COMBOS;
 
 describe.each(combos)('DlmsClient over %s/%s, authentication %s', (transport, link, auth) => {
   it('reads, writes, acts, releases', async () => {
