@@ -7,6 +7,7 @@ export * from './decode/objects.ts';
 export * from './decode/profile.ts';
 export * from './decode/push.ts';
 export type { NamedValue, Path } from './decode/shape.ts';
+export { NUMBER_TYPES } from './decode/shape.ts';
 export * from './describe.ts';
 export * from './errors.ts';
 export * from './obis.ts';

@@ -3,6 +3,7 @@ import {
   decodeScalerUnit,
   describeValue,
   formatObis,
+  NUMBER_TYPES,
   type ObjectListEntry,
   obisName,
   type ProfileCell,
@@ -194,21 +195,8 @@ function describeError(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-const NUMERIC = new Set<DlmsData['type']>([
-  'integer',
-  'long',
-  'double-long',
-  'unsigned',
-  'long-unsigned',
-  'double-long-unsigned',
-  'long64',
-  'long64-unsigned',
-  'float32',
-  'float64',
-]);
-
 function numeric(d: DlmsData): number | bigint | undefined {
-  return NUMERIC.has(d.type) ? (d as { value: number | bigint }).value : undefined;
+  return NUMBER_TYPES.has(d.type) ? (d as { value: number | bigint }).value : undefined;
 }
 
 function scaled(d: DlmsData, su: ScalerUnit | undefined): number | undefined {

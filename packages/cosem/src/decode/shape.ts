@@ -49,6 +49,23 @@ export function mapArray<T>(d: DlmsData, path: Path, fn: (e: DlmsData, path: Pat
   return expectArray(d, path).map((e, i) => fn(e, `${path}[${i}]`, i));
 }
 
+/**
+ * The plain number types of A-XDR (integers of every width and floats): the types a value
+ * attribute or a threshold is written in, and whose value is read back as a number.
+ */
+export const NUMBER_TYPES: ReadonlySet<DlmsData['type']> = new Set([
+  'integer',
+  'long',
+  'double-long',
+  'unsigned',
+  'long-unsigned',
+  'double-long-unsigned',
+  'long64',
+  'long64-unsigned',
+  'float32',
+  'float64',
+]);
+
 const INTEGER_TYPES: ReadonlySet<DlmsData['type']> = new Set([
   'integer',
   'long',

@@ -8,6 +8,7 @@ import {
   encodeThreshold,
   type Limiter,
   methodIndex,
+  NUMBER_TYPES,
   type NumericTypeName,
 } from '@openhes/cosem';
 import type { DlmsData } from '@openhes/dlms';
@@ -131,19 +132,6 @@ export class DlmsSupplyControl implements SupplyControl {
   }
 }
 
-const NUMERIC_TYPES = new Set<string>([
-  'integer',
-  'long',
-  'double-long',
-  'unsigned',
-  'long-unsigned',
-  'double-long-unsigned',
-  'long64',
-  'long64-unsigned',
-  'float32',
-  'float64',
-]);
-
 /** Load limiting over the limiter (class 71): SET of its settings, GET of attributes 2..11. */
 export class DlmsLoadLimiting implements LoadLimiting {
   readonly #op: DlmsOperation;
@@ -193,7 +181,7 @@ export class DlmsLoadLimiting implements LoadLimiting {
 
   async #thresholdType(client: DlmsClientPort): Promise<NumericTypeName> {
     const current = await client.get(this.#obis, LIMITER, LIM.thresholdNormal);
-    if (NUMERIC_TYPES.has(current.type)) return current.type as NumericTypeName;
+    if (NUMBER_TYPES.has(current.type)) return current.type as NumericTypeName;
     throw protocol(`threshold_normal is ${current.type}, not a number`);
   }
 
