@@ -6,7 +6,7 @@ import { listenForPushes } from '@openhes/drivers';
 import { exportMeters, type Fleet, startFleet } from '@openhes/simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHeadEnd } from '../src/commands/start.ts';
-import type { Io } from '../src/io.ts';
+import { capture } from './helpers.ts';
 
 /*
  * Defect 2 of issue 12: thousands of connections trickling a byte at a time used up the
@@ -76,12 +76,7 @@ describe('push port under a connection flood (issue 12, defect 2)', () => {
   it('caps hold, collector reads succeed and /health answers while 3,000 connections trickle', async () => {
     const data = mkdtempSync(join(tmpdir(), 'hes-push-flood-'));
     dirs.push(data);
-    const lines: string[] = [];
-    const io: Io = {
-      out: (t) => lines.push(t),
-      err: (t) => lines.push(`ERR ${t}`),
-      readStdin: async () => '',
-    };
+    const { io, lines } = capture();
     const h = await startHeadEnd(
       {
         data,

@@ -9,7 +9,7 @@ import { exportMeters, type Fleet, meterRecord, startFleet } from '@openhes/simu
 import { openStore } from '@openhes/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHeadEnd } from '../src/commands/start.ts';
-import type { Io } from '../src/io.ts';
+import { capture } from './helpers.ts';
 
 /*
  * Issue 12, defect 1, through the head end as it runs (`hes start --services api,push`): a
@@ -54,12 +54,7 @@ describe('hes start: forged pushes (issue 12 defect 1)', () => {
   it('1,000 forged plaintext UDP pushes with a meter serial from a stranger: none stored, each counted in metrics, one audit entry and a bounded number of log lines', async () => {
     const data = mkdtempSync(join(tmpdir(), 'hes-push-forged-'));
     dirs.push(data);
-    const lines: string[] = [];
-    const io: Io = {
-      out: (t) => lines.push(t),
-      err: (t) => lines.push(`ERR ${t}`),
-      readStdin: async () => '',
-    };
+    const { io, lines } = capture();
     const h = await startHeadEnd(
       { data, port: '0', host: '127.0.0.1', logLevel: 'silent', services: 'api,push', pushPort: '0' },
       io,

@@ -14,7 +14,7 @@ import { exportMeters, type Fleet, type MeterRecord, meterRecord, startFleet } f
 import { sendPush } from '@openhes/transport';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHeadEnd } from '../src/commands/start.ts';
-import type { Io } from '../src/io.ts';
+import { capture } from './helpers.ts';
 
 const PROFILES = loadDriverProfiles();
 const PASSWORD = 'push-live-password';
@@ -61,12 +61,7 @@ describe('hes start: a meter registered while the head end runs', () => {
   it('is no longer an unknown sender: its push is accepted right after its import through the API', async () => {
     const data = mkdtempSync(join(tmpdir(), 'hes-push-live-'));
     dirs.push(data);
-    const lines: string[] = [];
-    const io: Io = {
-      out: (t) => lines.push(t),
-      err: (t) => lines.push(`ERR ${t}`),
-      readStdin: async () => '',
-    };
+    const { io, lines } = capture();
     const h = await startHeadEnd(
       { data, port: '0', host: '127.0.0.1', logLevel: 'silent', services: 'api,push', pushPort: '0' },
       io,
