@@ -1,4 +1,11 @@
-import type { InvocationCounterStore, Meter, NewAuditEntry, SecretVault, Store } from '@openhes/core';
+import type {
+  CounterResync,
+  InvocationCounterStore,
+  Meter,
+  NewAuditEntry,
+  SecretVault,
+  Store,
+} from '@openhes/core';
 import {
   type CounterSource,
   chooseAssociation,
@@ -76,20 +83,7 @@ export function invocationCounterObject(p: DriverProfile, associationKey: string
   return typeof a?.invocationCounter === 'string' ? a.invocationCounter : undefined;
 }
 
-/** What a counter resync read from the meter and set. */
-export interface CounterResync {
-  meterId: number;
-  /** The association it was read over (authenticated with the meter's keys). */
-  association: string;
-  /** The meter's counter object and the value it gave. */
-  counterObject: string;
-  meterCounter: number;
-  /** The highest counter the meter's authenticated responses carried in the resync session. */
-  authenticated: number;
-  /** The head end's floor before (null: none stored) and after. */
-  previous: number | null;
-  floor: number;
-}
+export type { CounterResync } from '@openhes/core';
 
 /** Audit entry of a counter resync, succeeded or refused, naming who asked. */
 export function resyncAudit(

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { Clock, CollectionStatus, Meter, SecretVault, Store } from '@openhes/core';
+import type { Clock, CollectionStatus, CounterResync, Meter, SecretVault, Store } from '@openhes/core';
 import type { FastifyBaseLogger, FastifyInstance, RawServerDefault } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { LoginLimiter } from './auth/rate-limit.ts';
@@ -25,15 +25,7 @@ export interface AcquisitionPort {
 }
 
 /** What a counter resync read from the meter and set (routes/security). */
-export interface CounterResyncResult {
-  meterId: number;
-  association: string;
-  counterObject: string;
-  meterCounter: number;
-  authenticated: number;
-  previous: number | null;
-  floor: number;
-}
+export type CounterResyncResult = CounterResync;
 
 export interface ApiContext {
   store: Store;

@@ -60,3 +60,18 @@ export interface CounterKey {
   /** Key purpose the counter belongs to (`guek` for unicast). */
   purpose: KeyPurpose;
 }
+
+/** What an operator's counter resync read from the meter and set. */
+export interface CounterResync {
+  meterId: number;
+  /** The association it was read over (authenticated with the meter's keys). */
+  association: string;
+  /** The meter's counter object and the value it gave. */
+  counterObject: string;
+  meterCounter: number;
+  /** The highest counter the meter's authenticated responses carried in the resync session. */
+  authenticated: number;
+  /** The head end's floor before (null: none stored) and after. */
+  previous: number | null;
+  floor: number;
+}
