@@ -97,6 +97,17 @@ describe('routes over a listening server', () => {
       body: { tariff: 'T2', address: '10.0.0.1:4059' },
     });
     expect(patched.json).toMatchObject({ tariff: 'T2', address: '10.0.0.1:4059' });
+    // A record no driver can use is refused with the field named, and nothing changes.
+    const badAddress = await h.call('PATCH', `/meters/${id}`, {
+      token: operator,
+      body: { address: 'not-an-address' },
+    });
+    expect([badAddress.status, badAddress.json.error.code, badAddress.json.error.detail.field]).toEqual([
+      400,
+      'VALIDATION_FAILED',
+      'address',
+    ]);
+    expect((await h.call('GET', `/meters/${id}`, { token: viewer })).json.address).toBe('10.0.0.1:4059');
     const gone = await h.call('POST', `/meters/${id}/decommission`, { token: operator });
     expect(gone.json.status).toBe('decommissioned');
     const registered = await h.call('GET', '/meters?status=registered', { token: viewer });

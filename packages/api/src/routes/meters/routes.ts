@@ -4,6 +4,7 @@ import {
   jsonMeterRows,
   MeterImportError,
   type MeterListRow,
+  meterRecordProblem,
 } from '@openhes/core';
 import { Type } from 'typebox';
 import type { Api, ApiContext } from '../../context.ts';
@@ -127,7 +128,25 @@ export function meterRoutes(app: Api, ctx: ApiContext): void {
     async (req) => {
       req.audit.target = `meter:${req.params.id}`;
       req.audit.detail = { changed: Object.keys(req.body) };
-      const m = await store.meters.update(req.params.id, req.body);
+      const b = req.body;
+      if (b.address !== undefined || b.protocol !== undefined || b.deviceProfile !== undefined) {
+        // The importer's rule: no record a driver cannot use (address, protocol, profile).
+        const current = await meterOr404(req.params.id);
+        const problem = meterRecordProblem(
+          {
+            address: b.address ?? current.address,
+            protocol: b.protocol ?? current.protocol,
+            deviceProfile: b.deviceProfile ?? current.deviceProfile,
+          },
+          ctx.deviceProfiles === undefined ? {} : { profiles: ctx.deviceProfiles },
+        );
+        if (problem !== undefined)
+          throw new ApiError(400, ApiErrorCode.ValidationFailed, problem.message, {
+            field: problem.field,
+            reason: problem.code,
+          });
+      }
+      const m = await store.meters.update(req.params.id, b);
       ctx.onMeterChange(m);
       return presentMeter(m);
     },
