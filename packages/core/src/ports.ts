@@ -2,7 +2,23 @@ import type { AuditEntry, NewAuditEntry } from './domain/audit.ts';
 import type { BusMessage, NewOutboxMessage, OutboxEntry } from './domain/bus.ts';
 import type { Channel, ChannelDef } from './domain/channel.ts';
 import type { CollectionOutcome, CollectionStatus } from './domain/collection.ts';
-import type { Command, CommandKind, CommandState, NewCommand } from './domain/command.ts';
+import type {
+  Campaign,
+  CampaignProgress,
+  CampaignState,
+  Command,
+  CommandKind,
+  CommandPatch,
+  CommandState,
+  FirmwareImage,
+  CampaignTarget,
+  CampaignThrottle,
+  CommandPriority,
+  CommandReason,
+  NewCampaign,
+  NewCommand,
+  NewFirmwareImage,
+} from './domain/command.ts';
 import type { EventCategory, MeterEvent, NewMeterEvent } from './domain/event.ts';
 import type { MeterHealth, MeterHealthUpdate } from './domain/health.ts';
 import type { KeyPurpose, Meter, MeterPatch, MeterStatus, NewMeter } from './domain/meter.ts';
@@ -23,6 +39,7 @@ import type {
   NewApiToken,
   NewUser,
   NewWrappedKey,
+  Role,
   User,
   WrappedKey,
 } from './domain/security.ts';
@@ -45,6 +62,9 @@ export interface MeterQuery extends PageRequest {
   customerClass?: string;
   /** Case-insensitive substring of the serial. */
   search?: string;
+  firmwareVersion?: string;
+  tag?: string;
+  segment?: string;
 }
 
 export interface MeterStore {
@@ -55,6 +75,8 @@ export interface MeterStore {
   /** Enforces the lifecycle; fails when the transition is not allowed. */
   setStatus(id: number, status: MeterStatus): Promise<Meter>;
   list(query: MeterQuery): Promise<Page<Meter>>;
+  /** Ids (ascending) of the meters a campaign target selects, decommissioned ones excluded. */
+  select(target: CampaignTarget): Promise<number[]>;
 }
 
 export interface TopologyStore {
@@ -152,22 +174,82 @@ export interface CollectionStore {
 
 export interface CommandQuery extends PageRequest {
   meterId?: number;
-  state?: CommandState;
+  campaignId?: number;
+  /** One state or any of several. */
+  state?: CommandState | readonly CommandState[];
   kind?: CommandKind;
+  requestedBy?: string;
+  /** By id: `asc` (default) or `desc` (newest first). */
+  order?: 'asc' | 'desc';
 }
 
 export interface CommandStore {
   create(command: NewCommand): Promise<Command>;
+  /** A campaign's commands in one transaction; returns how many were created. */
+  createMany(commands: readonly NewCommand[]): Promise<number>;
   get(id: number): Promise<Command | null>;
-  /** Compare-and-set: fails unless the command is in `from` and the move is allowed. */
+  /**
+   * Compare-and-set: fails (conflict) unless the command is in `from` and the move is
+   * allowed; `patch` fields are written in the same statement; the history gains an entry.
+   */
   transition(
     id: number,
     from: CommandState,
     to: CommandState,
     by: string,
-    detail?: Record<string, unknown> | null,
+    patch?: CommandPatch & { detail?: Record<string, unknown> | null },
   ): Promise<Command>;
+  /** Writes `patch` without a state change, only while the command is still in `state` (CAS). */
+  update(id: number, state: CommandState, patch: CommandPatch): Promise<Command>;
   list(query: CommandQuery): Promise<Page<Command>>;
+  /**
+   * Unfinished commands (queued or sending) whose campaign (if any) is running, urgent first
+   * then oldest, at most `limit`, skipping ids in `exclude`: what a runner picks up.
+   */
+  due(limit: number, exclude?: ReadonlySet<number>): Promise<Command[]>;
+  /** Count of a campaign's commands by state (every state present, zero when none). */
+  progress(campaignId: number): Promise<CampaignProgress>;
+  /** Moves every command of the campaign in one of `from` to `to` (cancel, expire); returns the count. */
+  transitionCampaignCommands(
+    campaignId: number,
+    from: readonly CommandState[],
+    to: CommandState,
+    by: string,
+    detail?: Record<string, unknown> | null,
+  ): Promise<number>;
+}
+
+export interface CampaignQuery extends PageRequest {
+  state?: CampaignState | readonly CampaignState[];
+  kind?: CommandKind;
+  requestedBy?: string;
+  dryRun?: boolean;
+  order?: 'asc' | 'desc';
+}
+
+export interface CampaignStore {
+  /** Creates the campaign and its commands (one per meter id, same kind/parameters) in one transaction. */
+  create(campaign: NewCampaign, meterIds: readonly number[]): Promise<Campaign>;
+  get(id: number): Promise<Campaign | null>;
+  /** Compare-and-set like commands; `approvedBy` set on approval. */
+  transition(
+    id: number,
+    from: CampaignState,
+    to: CampaignState,
+    by: string,
+    patch?: { approvedBy?: string | null; detail?: Record<string, unknown> | null },
+  ): Promise<Campaign>;
+  list(query: CampaignQuery): Promise<Page<Campaign>>;
+}
+
+export interface FirmwareImageStore {
+  /** Stores the bytes and their SHA-256; an image with the same hash is returned as it is (no copy). */
+  put(image: NewFirmwareImage, bytes: Uint8Array): Promise<FirmwareImage>;
+  get(id: number): Promise<FirmwareImage | null>;
+  bytes(id: number): Promise<Uint8Array | null>;
+  list(page: PageRequest): Promise<Page<FirmwareImage>>;
+  /** Refused (conflict) while a command that is not terminal names the image. */
+  delete(id: number): Promise<void>;
 }
 
 export interface AuditQuery extends PageRequest {
@@ -187,6 +269,10 @@ export interface UserStore {
   get(id: number): Promise<User | null>;
   getByName(name: string): Promise<User | null>;
   setDisabled(id: number, disabled: boolean): Promise<User>;
+  setRole(id: number, role: Role): Promise<User>;
+  setApprover(id: number, approver: boolean): Promise<User>;
+  /** A new PHC hash (password change or reset). */
+  setPasswordHash(id: number, passwordHash: string): Promise<User>;
   list(page: PageRequest): Promise<Page<User>>;
 }
 
@@ -202,6 +288,15 @@ export interface KeyStore {
   put(key: NewWrappedKey): Promise<WrappedKey>;
   current(meterId: number, purpose: WrappedKey['purpose']): Promise<WrappedKey | null>;
   versions(meterId: number, purpose: WrappedKey['purpose']): Promise<WrappedKey[]>;
+  /**
+   * A key being rotated: stored beside the current one, never used for sessions until promoted.
+   * One pending key per meter and purpose (a new one replaces it).
+   */
+  putPending(key: NewWrappedKey): Promise<WrappedKey>;
+  pending(meterId: number, purpose: WrappedKey['purpose']): Promise<WrappedKey | null>;
+  /** The pending key becomes the current version (the old stays in `versions`); null when none was pending. */
+  promote(meterId: number, purpose: WrappedKey['purpose']): Promise<WrappedKey | null>;
+  discardPending(meterId: number, purpose: WrappedKey['purpose']): Promise<void>;
 }
 
 export interface InvocationCounterStore {
@@ -372,6 +467,76 @@ export interface SecretVault {
   put(meterId: number, purpose: KeyPurpose, secret: Uint8Array): Promise<string>;
   /** The current version, or null when none is stored. */
   get(meterId: number, purpose: KeyPurpose): Promise<Uint8Array | null>;
+  /** Key rotation: the new secret kept as pending (encrypted) until the meter accepted it. */
+  putPending(meterId: number, purpose: KeyPurpose, secret: Uint8Array): Promise<void>;
+  getPending(meterId: number, purpose: KeyPurpose): Promise<Uint8Array | null>;
+  /** Pending → current; returns the new reference for `Meter.keyRefs`, null when none was pending. */
+  promotePending(meterId: number, purpose: KeyPurpose): Promise<string | null>;
+  discardPending(meterId: number, purpose: KeyPurpose): Promise<void>;
+}
+
+/** Who asks: the principal and where from, as audited. */
+export interface Actor {
+  name: string;
+  /** Client address (API), `cli`, or `system`. */
+  address: string | null;
+  /** May approve another person's command or campaign (the approver right). */
+  approver: boolean;
+}
+
+export interface CommandRequest {
+  kind: CommandKind;
+  meterId: number;
+  parameters?: Record<string, unknown>;
+  reason: CommandReason;
+  priority?: CommandPriority;
+  /** Instant after which it ends `expired` if not done; default: one hour from now. */
+  deadline?: Instant | null;
+}
+
+export interface CampaignRequest {
+  name: string;
+  kind: CommandKind;
+  target: CampaignTarget;
+  parameters?: Record<string, unknown>;
+  reason: CommandReason;
+  priority?: CommandPriority;
+  throttle?: CampaignThrottle;
+  deadline?: Instant | null;
+  /** Rehearse against simulated twins; no real meter is touched. */
+  dryRun?: boolean;
+}
+
+/** How many meters a target selects, and the first few. */
+export interface TargetPreview {
+  count: number;
+  meterIds: number[];
+}
+
+/**
+ * Meter control as the API and CLI use it (implemented in `@openhes/control`). Requests are
+ * validated before anything is stored (CodedError kind `invalid` naming the field), every
+ * request, approval, rejection and outcome is audited with the actor and address. Reads go
+ * to the store directly.
+ */
+export interface ControlPort {
+  requestCommand(request: CommandRequest, actor: Actor): Promise<Command>;
+  approveCommand(id: number, actor: Actor): Promise<Command>;
+  rejectCommand(id: number, actor: Actor, note?: string): Promise<Command>;
+  cancelCommand(id: number, actor: Actor): Promise<Command>;
+  requestCampaign(request: CampaignRequest, actor: Actor): Promise<Campaign>;
+  previewTarget(target: CampaignTarget): Promise<TargetPreview>;
+  approveCampaign(id: number, actor: Actor): Promise<Campaign>;
+  rejectCampaign(id: number, actor: Actor, note?: string): Promise<Campaign>;
+  pauseCampaign(id: number, actor: Actor): Promise<Campaign>;
+  resumeCampaign(id: number, actor: Actor): Promise<Campaign>;
+  cancelCampaign(id: number, actor: Actor): Promise<Campaign>;
+  /** Checks size and (when given) the expected SHA-256 before storing. */
+  uploadImage(
+    image: Omit<NewFirmwareImage, 'uploadedBy'> & { sha256?: string },
+    bytes: Uint8Array,
+    actor: Actor,
+  ): Promise<FirmwareImage>;
 }
 
 export interface Store {
@@ -382,6 +547,8 @@ export interface Store {
   readonly events: EventStore;
   readonly collection: CollectionStore;
   readonly commands: CommandStore;
+  readonly campaigns: CampaignStore;
+  readonly firmware: FirmwareImageStore;
   readonly audit: AuditStore;
   readonly users: UserStore;
   readonly tokens: ApiTokenStore;

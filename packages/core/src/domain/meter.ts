@@ -63,6 +63,12 @@ export interface Meter {
   paymentMode: PaymentMode;
   servicePointId: number | null;
   sectionId: number | null;
+  /** Active firmware identifier as last read or confirmed (null: unknown). */
+  firmwareVersion: string | null;
+  /** Free labels for grouping (campaign targets, filters). */
+  tags: string[];
+  /** Communication segment (cell, concentrator, gateway) whose capacity campaigns share. */
+  segment: string | null;
   createdAt: Instant;
   updatedAt: Instant;
 }
@@ -81,6 +87,9 @@ export interface NewMeter {
   paymentMode?: PaymentMode;
   servicePointId?: number | null;
   sectionId?: number | null;
+  firmwareVersion?: string | null;
+  tags?: string[];
+  segment?: string | null;
 }
 
 export type MeterPatch = Partial<
@@ -97,5 +106,8 @@ export type MeterPatch = Partial<
     | 'paymentMode'
     | 'servicePointId'
     | 'sectionId'
+    | 'firmwareVersion'
+    | 'tags'
+    | 'segment'
   >
 >;

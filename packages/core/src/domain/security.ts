@@ -15,10 +15,13 @@ export interface NewUser {
   role: Role;
   /** Password hash in PHC string form; null for token-only principals. */
   passwordHash: string | null;
+  /** The approver right: may approve another user's command or campaign (default false). */
+  approver?: boolean;
 }
 
 export interface User extends NewUser {
   id: number;
+  approver: boolean;
   disabled: boolean;
   createdAt: Instant;
 }

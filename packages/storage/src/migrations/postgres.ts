@@ -269,4 +269,17 @@ ALTER TABLE outbox DROP CONSTRAINT outbox_seq_key;
 CREATE UNIQUE INDEX outbox_seq ON outbox (seq) WHERE seq IS NOT NULL;
 `,
   },
+  {
+    version: 6,
+    name: 'meter firmware version, tags and communication segment; the approver right',
+    sql: `
+ALTER TABLE meters ADD COLUMN firmware_version TEXT;
+ALTER TABLE meters ADD COLUMN tags JSONB NOT NULL DEFAULT '[]'::jsonb;
+ALTER TABLE meters ADD COLUMN segment TEXT;
+CREATE INDEX meters_firmware_version ON meters (firmware_version, id);
+CREATE INDEX meters_segment ON meters (segment, id);
+CREATE INDEX meters_tags ON meters USING GIN (tags);
+ALTER TABLE users ADD COLUMN approver BOOLEAN NOT NULL DEFAULT false;
+`,
+  },
 ];

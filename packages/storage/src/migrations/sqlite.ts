@@ -250,4 +250,16 @@ DROP TABLE outbox;
 ALTER TABLE outbox_v5 RENAME TO outbox;
 `,
   },
+  {
+    version: 6,
+    name: 'meter firmware version, tags and communication segment; the approver right',
+    sql: `
+ALTER TABLE meters ADD COLUMN firmware_version TEXT;
+ALTER TABLE meters ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE meters ADD COLUMN segment TEXT;
+CREATE INDEX meters_firmware_version ON meters (firmware_version, id);
+CREATE INDEX meters_segment ON meters (segment, id);
+ALTER TABLE users ADD COLUMN approver INTEGER NOT NULL DEFAULT 0;
+`,
+  },
 ];
