@@ -33,8 +33,8 @@ describe('lifecycles', () => {
       expect(canTransitionMeter('decommissioned', s)).toBe(false);
       expect(canTransitionMeter(s, 'registered')).toBe(false);
     }
-    expect(canTransitionMeter('active', 'disconnected')).toBe(true);
-    expect(canTransitionMeter('disconnected', 'active')).toBe(true);
+    expect(canTransitionMeter('active', 'suspended')).toBe(true);
+    expect(canTransitionMeter('suspended', 'active')).toBe(true);
   });
 
   it('terminal command states have no way out', () => {

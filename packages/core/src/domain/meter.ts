@@ -1,25 +1,52 @@
 import type { Instant } from '../paging.ts';
 
+/**
+ * The registry lifecycle of a meter, driven by users (API, CLI):
+ * - `registered`: in the registry (e.g. imported before installation); not read on schedule;
+ * - `commissioned`: installed and checked (an on-demand read works); not read on schedule;
+ * - `active`: in service, the only status the plan runner reads on schedule;
+ * - `suspended`: kept in the registry but not read on schedule (vacant premises, a meter under
+ *   investigation); back to `active` by resuming;
+ * - `decommissioned`: final, never read again.
+ * The supply state (disconnector open or closed) is not a registry status: a disconnected
+ * meter still communicates and is read; its relay state belongs to meter control.
+ * On-demand reads are allowed in every status but `decommissioned`.
+ */
 export const MeterStatus = {
   registered: 'registered',
   commissioned: 'commissioned',
   active: 'active',
-  disconnected: 'disconnected',
+  suspended: 'suspended',
   decommissioned: 'decommissioned',
 } as const;
 export type MeterStatus = (typeof MeterStatus)[keyof typeof MeterStatus];
 
-/** Lifecycle moves forward; disconnect/reconnect toggles between active and disconnected. */
+/** The statuses whose meters the plan runner reads on schedule. */
+export const SCHEDULED_READ_STATUSES: readonly MeterStatus[] = [MeterStatus.active];
+
+/** Lifecycle moves forward; suspend and resume toggle between active and suspended. */
 const METER_TRANSITIONS: Readonly<Record<MeterStatus, readonly MeterStatus[]>> = {
-  registered: ['commissioned', 'decommissioned'],
+  registered: ['commissioned', 'active', 'decommissioned'],
   commissioned: ['active', 'decommissioned'],
-  active: ['disconnected', 'decommissioned'],
-  disconnected: ['active', 'decommissioned'],
+  active: ['suspended', 'decommissioned'],
+  suspended: ['active', 'decommissioned'],
   decommissioned: [],
 };
 
+/** The statuses a meter in `from` may move to (empty for an unknown or final status). */
+export function meterTransitionsFrom(from: MeterStatus): readonly MeterStatus[] {
+  return Object.hasOwn(METER_TRANSITIONS, from) ? METER_TRANSITIONS[from] : [];
+}
+
 export function canTransitionMeter(from: MeterStatus, to: MeterStatus): boolean {
-  return METER_TRANSITIONS[from].includes(to);
+  return meterTransitionsFrom(from).includes(to);
+}
+
+/** Why a meter cannot go from `from` to `to`, naming the allowed targets; undefined when it may. */
+export function meterTransitionProblem(from: MeterStatus, to: MeterStatus): string | undefined {
+  if (from === to || canTransitionMeter(from, to)) return undefined;
+  const allowed = meterTransitionsFrom(from);
+  return `a ${from} meter cannot become ${to} (allowed from ${from}: ${allowed.length === 0 ? 'none, it is final' : allowed.join(', ')})`;
 }
 
 export const CustomerClass = {
