@@ -282,4 +282,11 @@ CREATE INDEX meters_tags ON meters USING GIN (tags);
 ALTER TABLE users ADD COLUMN approver BOOLEAN NOT NULL DEFAULT false;
 `,
   },
+  {
+    version: 7,
+    name: 'meter status disconnected (a supply state, not a lifecycle status) becomes active',
+    sql: `
+UPDATE meters SET status = 'active' WHERE status = 'disconnected';
+`,
+  },
 ];

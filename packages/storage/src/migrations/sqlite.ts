@@ -262,4 +262,11 @@ CREATE INDEX meters_segment ON meters (segment, id);
 ALTER TABLE users ADD COLUMN approver INTEGER NOT NULL DEFAULT 0;
 `,
   },
+  {
+    version: 7,
+    name: 'meter status disconnected (a supply state, not a lifecycle status) becomes active',
+    sql: `
+UPDATE meters SET status = 'active' WHERE status = 'disconnected';
+`,
+  },
 ];
