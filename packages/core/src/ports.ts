@@ -77,6 +77,11 @@ export interface MeterStore {
   list(query: MeterQuery): Promise<Page<Meter>>;
   /** Ids (ascending) of the meters a campaign target selects, decommissioned ones excluded. */
   select(target: CampaignTarget): Promise<number[]>;
+  /**
+   * Deletes a meter that never delivered data (no channels/readings, events, collection
+   * outcomes or commands), with its keys, counters and health; a conflict names what it has.
+   */
+  remove(id: number): Promise<void>;
 }
 
 export interface TopologyStore {
