@@ -3,16 +3,42 @@ import type {
   Clock,
   CollectionStatus,
   CollectionStore,
+  KeyPurpose,
   Lease,
   MeterHealthStore,
   MeterLease,
 } from '@openhes/core';
 import type { MeterDriver } from '@openhes/drivers';
-import { AcquisitionErrorCode } from './errors.ts';
+import { AcquisitionError, AcquisitionErrorCode } from './errors.ts';
 import { LoopGuard, type LoopGuardOptions } from './loop-guard.ts';
 import type { ReadKind } from './session.ts';
 
-export type TaskPriority = 'on-demand' | 'scheduled';
+/** Commands (meter control) go before on-demand reads, which go before scheduled reads. */
+export type TaskPriority = 'command' | 'on-demand' | 'scheduled';
+
+const PRIORITIES: readonly TaskPriority[] = ['command', 'on-demand', 'scheduled'];
+
+/** Which stored keys a session's driver uses: current ones, or a purpose's pending key (rotation). */
+export type DriverKeys = Partial<Record<KeyPurpose, 'current' | 'pending'>>;
+
+/** A session job: any work on an opened driver (a command's operation). */
+export type SessionJob<T> = (driver: MeterDriver) => Promise<T>;
+
+export interface SessionJobOptions {
+  /** Default 'command'. */
+  priority?: 'command' | 'on-demand';
+  /** Ahead of other jobs of its priority (an urgent command). */
+  urgent?: boolean;
+  /** Keys the driver opens with (default every current key). */
+  keys?: DriverKeys;
+  /**
+   * Give up waiting for a slot or the meter's lease after this instant (ms since epoch):
+   * rejected with ACQ_METER_BUSY (retryable). Without it, the lease is tried `maxAttempts` times.
+   */
+  deadline?: number | null;
+  /** Names the job in the queue (default `job-<meterId>`). */
+  id?: string;
+}
 
 export interface CollectTask {
   id: string;
@@ -40,7 +66,8 @@ export type AttemptWork = (
 ) => Promise<{ readingsStored: number; eventsStored: number }>;
 
 export interface CollectorPorts {
-  driverFor(meterId: number): Promise<MeterDriver>;
+  /** `keys` is given only for session jobs that ask for pending keys. */
+  driverFor(meterId: number, keys?: DriverKeys): Promise<MeterDriver>;
   work: AttemptWork;
   outcomes: CollectionStore;
   audit: AuditStore;
@@ -84,6 +111,15 @@ interface Entry {
   attempts: number;
   firstStart: number;
   bytes: number;
+  /** Set for a session job instead of reads: runs on the opened driver, settles its own promise. */
+  job?: {
+    run: (driver: MeterDriver) => Promise<void>;
+    /** Called once the session is closed after `run` succeeded. */
+    done: () => void;
+    fail: (error: unknown) => void;
+    keys: DriverKeys | undefined;
+    deadline: number | null;
+  };
 }
 
 /** FIFO with O(1) take from the front (a fleet queues 100,000s of tasks at once). */
@@ -143,8 +179,8 @@ function errorFields(e: unknown): { code: string; retryable: boolean } {
 }
 
 /**
- * Runs collection tasks: at most `concurrency` sessions at once and one per meter, on-demand
- * tasks before scheduled ones, retryable failures retried with exponential backoff (the
+ * Runs collection tasks and session jobs: at most `concurrency` sessions at once and one per
+ * meter, commands before on-demand tasks before scheduled ones, retryable failures retried with exponential backoff (the
  * worker slot is freed while waiting), every attempt's outcome stored, meters that keep
  * failing flagged (audited) and their scheduled tasks skipped while they back off.
  */
@@ -156,9 +192,17 @@ export class Collector {
   readonly #maxBackoffMs: number;
   readonly #flagAfter: number;
   readonly #flaggedBackoffMs: number;
-  readonly #queues: Record<TaskPriority, Fifo<Entry>> = { 'on-demand': new Fifo(), scheduled: new Fifo() };
-  /** Tasks put back in front of their queue when their meter's session ended. */
-  readonly #again: Record<TaskPriority, Fifo<Entry>> = { 'on-demand': new Fifo(), scheduled: new Fifo() };
+  readonly #queues: Record<TaskPriority, Fifo<Entry>> = {
+    command: new Fifo(),
+    'on-demand': new Fifo(),
+    scheduled: new Fifo(),
+  };
+  /** Tasks put back in front of their queue when their meter's session ended (and urgent jobs). */
+  readonly #again: Record<TaskPriority, Fifo<Entry>> = {
+    command: new Fifo(),
+    'on-demand': new Fifo(),
+    scheduled: new Fifo(),
+  };
   /** Tasks whose meter was busy when their turn came, in arrival order, per meter. */
   readonly #blocked = new Map<number, Entry[]>();
   #blockedCount = 0;
@@ -202,6 +246,41 @@ export class Collector {
     });
   }
 
+  /**
+   * Runs `job` in a session on the meter under the same rules as reads: one session per meter
+   * (and its lease across processes), ahead of on-demand and scheduled reads. The driver is
+   * opened before and closed after `job` whatever happens; the job's result or error (the
+   * driver's, unchanged) settles the promise. Not retried here and not recorded as a
+   * collection outcome: the caller (the command runner) owns retries and records.
+   */
+  runJob<T>(meterId: number, job: SessionJob<T>, options: SessionJobOptions = {}): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const priority = options.priority ?? 'command';
+      let value: T;
+      const e: Entry = {
+        task: { id: options.id ?? `job-${meterId}`, meterId, reads: [], priority },
+        resolve: () => {},
+        attempts: 0,
+        firstStart: this.#ports.clock.now(),
+        bytes: 0,
+        job: {
+          run: async (driver) => {
+            value = await job(driver);
+          },
+          done: () => resolve(value),
+          fail: reject,
+          keys: options.keys,
+          deadline: options.deadline ?? null,
+        },
+      };
+      if (options.urgent === true) {
+        this.#again[priority].push(e);
+        this.progress.queued++;
+        this.#pump();
+      } else this.#enqueue(e);
+    });
+  }
+
   isFlagged(meterId: number): boolean {
     const h = this.#health.get(meterId);
     return h !== undefined && h.flaggedUntil > 0;
@@ -218,15 +297,9 @@ export class Collector {
   }
 
   #pending(): number {
-    return (
-      this.#queues['on-demand'].length +
-      this.#queues.scheduled.length +
-      this.#again['on-demand'].length +
-      this.#again.scheduled.length +
-      this.#blockedCount +
-      this.#running +
-      this.#waiting
-    );
+    let queued = 0;
+    for (const p of PRIORITIES) queued += this.#queues[p].length + this.#again[p].length;
+    return queued + this.#blockedCount + this.#running + this.#waiting;
   }
 
   #enqueue(e: Entry): void {
@@ -236,11 +309,11 @@ export class Collector {
   }
 
   /**
-   * The next task whose meter has no session: on-demand before scheduled; a task whose meter
+   * The next task whose meter has no session: commands, then on-demand, then scheduled; a task whose meter
    * is busy waits aside (in order) and comes back in front of its queue when that session ends.
    */
   #take(scheduled = true): Entry | undefined {
-    for (const priority of scheduled ? (['on-demand', 'scheduled'] as const) : (['on-demand'] as const)) {
+    for (const priority of scheduled ? PRIORITIES : (['command', 'on-demand'] as const)) {
       for (const q of [this.#again[priority], this.#queues[priority]]) {
         for (let e = q.shift(); e !== undefined; e = q.shift()) {
           const meterId = e.task.meterId;
@@ -274,7 +347,9 @@ export class Collector {
       this.progress.running = this.#running;
       this.#busy.add(e.task.meterId);
       void this.#attempt(e)
-        .catch((err: unknown) => this.#finish(e, 'failed', errorFields(err).code, 0, 0))
+        .catch((err: unknown) =>
+          e.job === undefined ? this.#finish(e, 'failed', errorFields(err).code, 0, 0) : e.job.fail(err),
+        )
         .finally(() => {
           this.#release(e.task.meterId);
           this.#running--;
@@ -298,6 +373,7 @@ export class Collector {
     const task = e.task;
     const health = this.#health.get(task.meterId);
     const startedAt = p.clock.now();
+    if (e.job !== undefined) return this.#attemptJob(e, e.job, startedAt);
     if (task.priority === 'scheduled' && health !== undefined && health.flaggedUntil > startedAt) {
       await this.#record(task, startedAt, 'skipped', AcquisitionErrorCode.MeterFlagged, 0, e.attempts);
       this.#finish(e, 'skipped', AcquisitionErrorCode.MeterFlagged, 0, 0);
@@ -332,6 +408,69 @@ export class Collector {
       clearInterval(renewing);
       await held?.release().catch(() => {});
     }
+  }
+
+  async #attemptJob(e: Entry, job: NonNullable<Entry['job']>, startedAt: number): Promise<void> {
+    const p = this.#ports;
+    const meterId = e.task.meterId;
+    if (job.deadline !== null && startedAt >= job.deadline) {
+      job.fail(
+        new AcquisitionError(
+          AcquisitionErrorCode.MeterBusy,
+          `meter ${meterId}: no session before the deadline`,
+          {
+            retryable: true,
+            detail: { meterId, deadline: job.deadline },
+          },
+        ),
+      );
+      return;
+    }
+    e.attempts++;
+    let lease: Lease | null = null;
+    if (p.lease !== undefined) {
+      lease = await p.lease.port.tryAcquire(meterId, p.lease.holder, p.lease.ttlMs);
+      if (lease === null) {
+        // Another process has a session with this meter: the job waits its turn.
+        if (job.deadline !== null || e.attempts < this.#maxAttempts) {
+          this.#waiting++;
+          void this.#retryLater(e);
+          return;
+        }
+        job.fail(
+          new AcquisitionError(
+            AcquisitionErrorCode.MeterBusy,
+            `meter ${meterId}: another process holds its session`,
+            {
+              retryable: true,
+              detail: { meterId },
+            },
+          ),
+        );
+        return;
+      }
+    }
+    const held = lease;
+    const renewing =
+      held === null || p.lease === undefined
+        ? undefined
+        : setInterval(() => void held.renew().catch(() => false), Math.max(50, p.lease.ttlMs / 3));
+    let driver: MeterDriver | undefined;
+    let failure: { error: unknown } | undefined;
+    try {
+      driver = job.keys === undefined ? await p.driverFor(meterId) : await p.driverFor(meterId, job.keys);
+      await driver.open();
+      await job.run(driver);
+    } catch (err) {
+      failure = { error: err };
+    }
+    // Closing's own failure changes nothing: the job's work happened (or failed) already.
+    await driver?.close().catch(() => {});
+    if (driver !== undefined) e.bytes += driver.stats.bytesIn + driver.stats.bytesOut;
+    clearInterval(renewing);
+    await held?.release().catch(() => {});
+    if (failure === undefined) job.done();
+    else job.fail(failure.error);
   }
 
   async #session(e: Entry, startedAt: number): Promise<void> {

@@ -24,6 +24,7 @@ import {
   systemTitleFromHex,
   toDriverError,
 } from '@openhes/drivers';
+import type { DriverKeys } from './collector.ts';
 import { AcquisitionError, AcquisitionErrorCode } from './errors.ts';
 import { receivedCounterKey } from './push-listener.ts';
 import { parseMeterAddress } from './registry.ts';
@@ -155,12 +156,26 @@ export class MeterAccess {
     return p;
   }
 
-  async secretsOf(meterId: number): Promise<MeterSecrets> {
-    const [pw, ek, ak] = await Promise.all([
-      this.#vault.get(meterId, 'lls-password'),
-      this.#vault.get(meterId, 'guek'),
-      this.#vault.get(meterId, 'gak'),
-    ]);
+  /**
+   * The meter's unwrapped secrets: the current version of each, or for the purposes `keys`
+   * marks 'pending' the key being rotated (a key rotation's confirming association); a pending
+   * key asked for and not stored is refused (DRIVER_SECURITY), never replaced by the current.
+   */
+  async secretsOf(meterId: number, keys: DriverKeys = {}): Promise<MeterSecrets> {
+    const secret = async (purpose: 'lls-password' | 'guek' | 'gak'): Promise<Uint8Array | null> => {
+      if (keys[purpose] !== 'pending') return this.#vault.get(meterId, purpose);
+      const pending = await this.#vault.getPending(meterId, purpose);
+      if (pending === null)
+        throw new DriverError(
+          DriverErrorCode.Security,
+          `meter ${meterId}: no pending ${purpose} key is stored`,
+          {
+            detail: { meterId, purpose },
+          },
+        );
+      return pending;
+    };
+    const [pw, ek, ak] = await Promise.all([secret('lls-password'), secret('guek'), secret('gak')]);
     const s: MeterSecrets = {};
     if (pw !== null) s.password = new TextDecoder().decode(pw);
     if (ek !== null) s.ek = ek;
@@ -177,11 +192,12 @@ export class MeterAccess {
     return this.#live.get(meterId);
   }
 
-  async driverFor(meterId: number): Promise<MeterDriver> {
-    return new DlmsDriver(await this.#config(meterId));
+  /** `keys`: purposes whose pending key the session uses instead of the current one (key rotation). */
+  async driverFor(meterId: number, keys?: DriverKeys): Promise<MeterDriver> {
+    return new DlmsDriver(await this.#config(meterId, keys));
   }
 
-  async #config(meterId: number): Promise<DlmsDriverConfig> {
+  async #config(meterId: number, keys?: DriverKeys): Promise<DlmsDriverConfig> {
     const meter = await this.#store.meters.get(meterId);
     if (meter === null)
       throw new AcquisitionError(AcquisitionErrorCode.UnknownMeter, `meter ${meterId} does not exist`);
@@ -197,7 +213,7 @@ export class MeterAccess {
         ...(endpoint.logical === undefined ? {} : { logical: endpoint.logical }),
         ...(endpoint.physical === undefined ? {} : { physical: endpoint.physical }),
       },
-      secrets: await this.secretsOf(meterId),
+      secrets: await this.secretsOf(meterId, keys),
       cache: this.cache,
       counters: storeCounterSource(this.#store.counters, meterId),
       received: storeReceivedCounterSource(this.#store.counters, meterId, this.#live),

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Clock, type MeterLease, ReadingIngestService, type Store } from '@openhes/core';
-import { Collector, type CollectorOptions, type TaskResult } from './collector.ts';
+import type { MeterDriver } from '@openhes/drivers';
+import { Collector, type CollectorOptions, type DriverKeys, type TaskResult } from './collector.ts';
 import type { MeterAccess } from './meter-access.ts';
 import { meterRatingLookup } from './rating.ts';
 import {
@@ -45,7 +46,7 @@ export function createCollector(
   const clock = options.clock ?? { now: () => Date.now() };
   return new Collector(
     {
-      driverFor: (id) => access.driverFor(id),
+      driverFor: (id, keys) => access.driverFor(id, keys),
       work: (driver, task, attempt) =>
         runSession(
           driver,
@@ -90,4 +91,31 @@ export function readMeterNow(
   reads: readonly ReadKind[] = READ_KINDS,
 ): Promise<TaskResult> {
   return collector.submit({ id: `on-demand-${randomUUID()}`, meterId, reads, priority: 'on-demand' });
+}
+
+/**
+ * Sessions for meter control through a collector (the structural shape of
+ * `@openhes/control`'s MeterSessions, which acquisition cannot import): each `withMeter` is a
+ * session job at 'command' priority, ahead of on-demand and scheduled reads, one per meter
+ * (and per meter lease across processes); urgent ones go ahead of other commands.
+ */
+export interface CommandSessions {
+  withMeter<T>(
+    meterId: number,
+    options: { urgent: boolean; keys?: DriverKeys; deadline?: number | null },
+    work: (driver: MeterDriver) => Promise<T>,
+  ): Promise<T>;
+}
+
+export function commandSessions(collector: Collector): CommandSessions {
+  return {
+    withMeter: (meterId, options, work) =>
+      collector.runJob(meterId, work, {
+        priority: 'command',
+        urgent: options.urgent,
+        ...(options.keys === undefined ? {} : { keys: options.keys }),
+        ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
+        id: `command-${meterId}`,
+      }),
+  };
 }
