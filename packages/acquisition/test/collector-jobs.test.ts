@@ -53,7 +53,7 @@ function setup(options: { lease?: MeterLease; concurrency?: number } = {}): Harn
       opened.push({ meterId, keys });
       return driver(meterId);
     },
-    work: async (d, task: CollectTask) => {
+    work: async (_driver, task: CollectTask) => {
       if (!gated) {
         gated = true;
         await gate;
