@@ -269,4 +269,106 @@ ALTER TABLE users ADD COLUMN approver INTEGER NOT NULL DEFAULT 0;
 UPDATE meters SET status = 'active' WHERE status = 'disconnected';
 `,
   },
+  {
+    version: 8,
+    name: 'meter control: commands reshaped, campaigns, firmware images, pending keys',
+    // Commands are rebuilt keeping their rows: states and kinds renamed (sent → sending,
+    // succeeded → confirmed, set-tou → set-calendar, firmware-upgrade → firmware-update,
+    // key-change → key-rotation), also inside each history; attempts counted from the history.
+    // An unfinished read-on-demand (no longer a command kind) ends cancelled. priority is a
+    // rank (0 urgent, 1 normal) so due() reads the partial index in order.
+    sql: `
+CREATE TABLE campaigns (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  target TEXT NOT NULL,
+  parameters TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  priority INTEGER NOT NULL,
+  throttle TEXT NOT NULL,
+  deadline INTEGER,
+  dry_run INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  meter_count INTEGER NOT NULL,
+  requested_by TEXT NOT NULL,
+  requested_from TEXT,
+  approved_by TEXT,
+  history TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX campaigns_state ON campaigns (state, id);
+CREATE TABLE commands_v8 (
+  id INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL,
+  meter_id INTEGER NOT NULL REFERENCES meters(id),
+  campaign_id INTEGER REFERENCES campaigns(id),
+  parameters TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  priority INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  attempts INTEGER NOT NULL,
+  deadline INTEGER,
+  requested_by TEXT NOT NULL,
+  requested_from TEXT,
+  approved_by TEXT,
+  progress TEXT,
+  result TEXT,
+  error TEXT,
+  history TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+INSERT INTO commands_v8 (id, kind, meter_id, campaign_id, parameters, reason, priority, state, attempts,
+  deadline, requested_by, requested_from, approved_by, progress, result, error, history, created_at, updated_at)
+SELECT id,
+  CASE kind WHEN 'set-tou' THEN 'set-calendar' WHEN 'firmware-upgrade' THEN 'firmware-update'
+    WHEN 'key-change' THEN 'key-rotation' ELSE kind END,
+  meter_id, NULL, parameters, 'maintenance', 1,
+  CASE state WHEN 'sent' THEN 'sending' WHEN 'succeeded' THEN 'confirmed' ELSE state END,
+  (SELECT count(*) FROM json_each(commands.history) WHERE json_extract(value, '$.state') = 'sent'),
+  NULL, requested_by, NULL, NULL, NULL, NULL, NULL,
+  coalesce((SELECT json_group_array(json_set(value, '$.state',
+      CASE json_extract(value, '$.state') WHEN 'sent' THEN 'sending' WHEN 'succeeded' THEN 'confirmed'
+        ELSE json_extract(value, '$.state') END) ORDER BY key)
+    FROM json_each(commands.history)), '[]'),
+  created_at, updated_at
+FROM commands;
+DROP TABLE commands;
+ALTER TABLE commands_v8 RENAME TO commands;
+UPDATE commands SET state = 'cancelled',
+  history = json_insert(history, '$[#]', json_object('state', 'cancelled',
+    'at', CAST(unixepoch('subsec') * 1000 AS INTEGER), 'by', 'migration-8',
+    'detail', json_object('reason', 'read-on-demand is no longer a command kind'))),
+  error = json_object('code', 'COMMAND_KIND_RETIRED', 'message', 'read-on-demand is no longer a command kind')
+WHERE kind = 'read-on-demand' AND state IN ('queued', 'sending');
+CREATE INDEX commands_meter ON commands (meter_id, id);
+CREATE INDEX commands_state ON commands (state, id);
+CREATE INDEX commands_campaign ON commands (campaign_id, id);
+CREATE INDEX commands_campaign_state ON commands (campaign_id, state);
+CREATE INDEX commands_due ON commands (campaign_id, priority, id) WHERE state IN ('queued', 'sending');
+CREATE TABLE firmware_images (
+  id INTEGER PRIMARY KEY,
+  identifier TEXT NOT NULL,
+  version TEXT NOT NULL,
+  device_profiles TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  sha256 TEXT NOT NULL UNIQUE,
+  bytes BLOB NOT NULL,
+  uploaded_by TEXT NOT NULL,
+  uploaded_at INTEGER NOT NULL
+);
+-- A key being rotated: one per meter and purpose, never used for sessions until promoted
+-- into meter_keys as the next version.
+CREATE TABLE meter_keys_pending (
+  meter_id INTEGER NOT NULL REFERENCES meters(id),
+  purpose TEXT NOT NULL,
+  kek_id TEXT NOT NULL,
+  wrapped BLOB NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (meter_id, purpose)
+) WITHOUT ROWID;
+`,
+  },
 ];
