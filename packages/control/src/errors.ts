@@ -24,6 +24,8 @@ export const ControlErrorCode = {
   Expired: 'CONTROL_EXPIRED',
   /** The two-person rule: approval by the requester or by a user without the approver right. */
   ApprovalRefused: 'CONTROL_APPROVAL_REFUSED',
+  /** The meter, command, campaign or firmware image named does not exist (kind not-found). */
+  NotFound: 'CONTROL_NOT_FOUND',
   /** The command or campaign is not in a state that allows the request. */
   WrongState: 'CONTROL_WRONG_STATE',
   /** Session failure (link, timeout) — retried. */
