@@ -11,7 +11,7 @@ export function entityContract(s: () => Store): void {
     expect(await failure(s().meters.create({ ...m, status: undefined }))).toMatchObject({
       code: 'STORAGE_CONFLICT',
     });
-    expect(await failure(s().meters.setStatus(m.id, 'active'))).toEqual({
+    expect(await failure(s().meters.setStatus(m.id, 'suspended'))).toEqual({
       code: 'STORAGE_CONFLICT',
       reason: 'STORAGE_INVALID_TRANSITION',
     });

@@ -2,6 +2,7 @@ import type { Store } from '@openhes/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { conflictContract } from './contract-conflicts.ts';
 import { entityContract } from './contract-entities.ts';
+import { meterContract } from './contract-meters.ts';
 import { portContract } from './contract-ports.ts';
 import { addMeter, DAY, dayOf, energy, failure, type Harness, MIN15, T0, voltage } from './helpers.ts';
 
@@ -456,6 +457,7 @@ export function storeContract(name: string, harness: () => Harness): void {
     });
 
     entityContract(s);
+    meterContract(s);
     portContract(name, s, () => h);
     conflictContract(s);
   });

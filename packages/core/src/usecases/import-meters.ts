@@ -9,9 +9,9 @@ import {
   type NewMeter,
   type PaymentMode,
 } from '../domain/meter.ts';
-import { CodedError, ErrorKind, isCodedError } from '../errors.ts';
+import { CodedError, CoreErrorCode, ErrorKind, isCodedError, ValidationError } from '../errors.ts';
 import type { MeterStore, SecretVault } from '../ports.ts';
-import { validateNewMeter } from '../validation.ts';
+import { validateNewMeter, validateText } from '../validation.ts';
 import { formatMeterAddress, type MeterEndpoint } from './meter-address.ts';
 
 /**
@@ -300,6 +300,28 @@ export function parseDlmsAddress(address: string): MeterEndpoint {
     physical: hdlcAddress('physical'),
     systemTitle: st,
   };
+}
+
+/** At most this many tags per meter, each 1…64 characters. */
+export const MAX_METER_TAGS = 32;
+
+/**
+ * The labels a meter carries besides its record (firmware version, tags, segment): text of
+ * bounded length, tags without duplicates. Throws a core validation error naming the field.
+ */
+export function validateMeterLabels(m: Pick<NewMeter, 'firmwareVersion' | 'tags' | 'segment'>): void {
+  if (m.firmwareVersion != null) validateText('firmwareVersion', m.firmwareVersion, 128);
+  if (m.segment != null) validateText('segment', m.segment, 128);
+  if (m.tags === undefined) return;
+  if (!Array.isArray(m.tags) || m.tags.length > MAX_METER_TAGS)
+    throw new ValidationError(
+      CoreErrorCode.InvalidValue,
+      'tags',
+      `must be a list of at most ${MAX_METER_TAGS} tags`,
+    );
+  for (const t of m.tags) validateText('tags', t, 64);
+  if (new Set(m.tags).size !== m.tags.length)
+    throw new ValidationError(CoreErrorCode.InvalidValue, 'tags', 'lists a tag twice');
 }
 
 /** Why a meter record cannot be used by the drivers: the field to blame, a code and a message. */

@@ -1,14 +1,16 @@
 import {
+  type CampaignTarget,
   type Channel,
   type ChannelDef,
   type ChannelStore,
-  canTransitionMeter,
   type Hierarchy,
   type Meter,
   type MeterPatch,
   type MeterQuery,
   type MeterStatus,
   type MeterStore,
+  meterTransitionProblem,
+  meterTransitionsFrom,
   type NewMeter,
   type NewTopologyNode,
   NODE_HIERARCHY,
@@ -23,6 +25,7 @@ import {
   validateChannelDef,
   validateEnum,
   validateId,
+  validateMeterLabels,
   validateNewMeter,
   validateText,
 } from '@openhes/core';
@@ -48,6 +51,9 @@ function toMeter(r: Row): Meter {
     paymentMode: r.payment_mode as Meter['paymentMode'],
     servicePointId: numOrNull(r.service_point_id),
     sectionId: numOrNull(r.section_id),
+    firmwareVersion: (r.firmware_version as string | null) ?? null,
+    tags: parseJson<string[]>(r.tags) ?? [],
+    segment: (r.segment as string | null) ?? null,
     createdAt: num(r.created_at),
     updatedAt: num(r.updated_at),
   };
@@ -56,7 +62,8 @@ function toMeter(r: Row): Meter {
 export function meterColumns(ctx: EntityContext): string {
   const d = ctx.exec.dialect;
   return `id, serial, manufacturer, model, device_profile, protocol, address, key_refs, status, customer_class,
-    tariff, payment_mode, service_point_id, section_id, ${d.ms('created_at')} AS created_at,
+    tariff, payment_mode, service_point_id, section_id, firmware_version, tags, segment,
+    ${d.ms('created_at')} AS created_at,
     ${d.ms('updated_at')} AS updated_at`;
 }
 
@@ -81,13 +88,18 @@ export function createMeterStore(ctx: EntityContext, topology: TopologyStore): M
 
   const store: MeterStore = {
     async create(m: NewMeter) {
-      checked(() => validateNewMeter(m));
+      checked(() => {
+        validateNewMeter(m);
+        validateMeterLabels(m);
+      });
       await checkAttachment(m.servicePointId, m.sectionId);
       const now = ctx.clock.now();
       const row = await exec.get(
         `INSERT INTO meters (serial, manufacturer, model, device_profile, protocol, address, key_refs, status,
-           customer_class, tariff, payment_mode, service_point_id, section_id, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ${d.json('?')}, ?, ?, ?, ?, ?, ?, ${d.t('?')}, ${d.t('?')}) RETURNING ${cols}`,
+           customer_class, tariff, payment_mode, service_point_id, section_id, firmware_version, tags, segment,
+           created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ${d.json('?')}, ?, ?, ?, ?, ?, ?, ?, ${d.json('?')}, ?, ${d.t('?')}, ${d.t('?')})
+         RETURNING ${cols}`,
         [
           m.serial,
           m.manufacturer,
@@ -102,6 +114,9 @@ export function createMeterStore(ctx: EntityContext, topology: TopologyStore): M
           m.paymentMode ?? 'postpaid',
           m.servicePointId ?? null,
           m.sectionId ?? null,
+          m.firmwareVersion ?? null,
+          JSON.stringify(m.tags ?? []),
+          m.segment ?? null,
           now,
           now,
         ],
@@ -123,12 +138,16 @@ export function createMeterStore(ctx: EntityContext, topology: TopologyStore): M
       const cur = await store.get(id);
       if (!cur) throw notFound('meter', { meterId: id });
       const next = { ...cur, ...patch };
-      checked(() => validateNewMeter(next));
+      checked(() => {
+        validateNewMeter(next);
+        validateMeterLabels(next);
+      });
       await checkAttachment(patch.servicePointId, patch.sectionId);
       const row = await exec.get(
         `UPDATE meters SET manufacturer = ?, model = ?, device_profile = ?, protocol = ?, address = ?,
            key_refs = ${d.json('?')}, customer_class = ?, tariff = ?, payment_mode = ?, service_point_id = ?,
-           section_id = ?, updated_at = ${d.t('?')} WHERE id = ? RETURNING ${cols}`,
+           section_id = ?, firmware_version = ?, tags = ${d.json('?')}, segment = ?, updated_at = ${d.t('?')}
+         WHERE id = ? RETURNING ${cols}`,
         [
           next.manufacturer,
           next.model,
@@ -141,6 +160,9 @@ export function createMeterStore(ctx: EntityContext, topology: TopologyStore): M
           next.paymentMode,
           next.servicePointId,
           next.sectionId,
+          next.firmwareVersion,
+          JSON.stringify(next.tags),
+          next.segment,
           ctx.clock.now(),
           id,
         ],
@@ -153,14 +175,20 @@ export function createMeterStore(ctx: EntityContext, topology: TopologyStore): M
       return exec.tx(async (tx) => {
         const row = await tx.get<{ status: MeterStatus }>('SELECT status FROM meters WHERE id = ?', [id]);
         if (!row) throw notFound('meter', { meterId: id });
-        if (row.status !== status && !canTransitionMeter(row.status, status)) {
-          throw new StorageError(
-            StorageErrorCode.Conflict,
-            `meter ${id} cannot go from ${row.status} to ${status}`,
-            {
-              detail: { reason: 'STORAGE_INVALID_TRANSITION', from: row.status, to: status },
+        const problem = meterTransitionProblem(row.status, status);
+        if (problem !== undefined) {
+          throw new StorageError(StorageErrorCode.Conflict, `meter ${id}: ${problem}`, {
+            detail: {
+              reason: 'STORAGE_INVALID_TRANSITION',
+              from: row.status,
+              to: status,
+              allowed: [...meterTransitionsFrom(row.status)],
             },
-          );
+          });
+        }
+        if (row.status === status) {
+          const same = await tx.get(`SELECT ${cols} FROM meters WHERE id = ?`, [id]);
+          return toMeter(same as Row);
         }
         const updated = await tx.get(
           `UPDATE meters SET status = ?, updated_at = ${d.t('?')} WHERE id = ? RETURNING ${cols}`,
@@ -186,6 +214,8 @@ export function createMeterStore(ctx: EntityContext, topology: TopologyStore): M
         ['protocol', q.protocol],
         ['device_profile', q.deviceProfile],
         ['customer_class', q.customerClass],
+        ['firmware_version', q.firmwareVersion],
+        ['segment', q.segment],
       ] as const) {
         if (v === undefined) continue;
         if (typeof v !== 'string') {
@@ -195,6 +225,10 @@ export function createMeterStore(ctx: EntityContext, topology: TopologyStore): M
         }
         where.push(`${col} = ?`);
         params.push(v);
+      }
+      if (q.tag !== undefined) {
+        where.push(anyTag(d.name));
+        params.push(JSON.stringify([checked(() => validateText('tag', q.tag, 64))]));
       }
       if (q.search !== undefined && q.search !== '') {
         const text = checked(() => validateText('search', q.search, 128));
@@ -217,8 +251,108 @@ export function createMeterStore(ctx: EntityContext, topology: TopologyStore): M
       );
       return pageOf(rows.map(toMeter), limit, (m) => [m.id]);
     },
+
+    async select(target: CampaignTarget) {
+      const where = ["status <> 'decommissioned'"];
+      const params: unknown[] = [];
+      let prefix = '';
+      const prefixParams: unknown[] = [];
+      const list = (field: string, v: unknown): unknown[] | undefined => {
+        if (v === undefined) return undefined;
+        if (!Array.isArray(v))
+          throw new StorageError(StorageErrorCode.InvalidInput, `target ${field} must be a list`, {
+            detail: { reason: 'CORE_INVALID_VALUE', field },
+          });
+        return v;
+      };
+      const ids = (field: string, v: unknown): number[] | undefined => {
+        const xs = list(field, v);
+        return xs === undefined ? undefined : checked(() => xs.map((x) => validateId(field, x)));
+      };
+      const texts = (field: string, v: unknown): string[] | undefined => {
+        const xs = list(field, v);
+        return xs === undefined ? undefined : checked(() => xs.map((x) => validateText(field, x, 256)));
+      };
+      const meterIds = ids('meterIds', target.meterIds);
+      if (meterIds !== undefined) {
+        where.push(d.inIds('id', '?'));
+        params.push(JSON.stringify(meterIds));
+      }
+      for (const [field, col, v] of [
+        ['models', 'model', target.models],
+        ['deviceProfiles', 'device_profile', target.deviceProfiles],
+        ['firmwareVersions', 'firmware_version', target.firmwareVersions],
+        ['segments', 'segment', target.segments],
+      ] as const) {
+        const xs = texts(field, v);
+        if (xs === undefined) continue;
+        where.push(inTexts(d.name, col));
+        params.push(JSON.stringify(xs));
+      }
+      const tags = texts('tags', target.tags);
+      if (tags !== undefined) {
+        where.push(anyTag(d.name));
+        params.push(JSON.stringify(tags));
+      }
+      const nodes = ids('nodes', target.nodes);
+      if (nodes !== undefined) {
+        prefix = `WITH RECURSIVE sub(id) AS (
+           SELECT id FROM topology_nodes WHERE ${d.inIds('id', '?')}
+           UNION ALL SELECT n.id FROM topology_nodes n JOIN sub ON n.parent_id = sub.id) `;
+        prefixParams.push(JSON.stringify(nodes));
+        where.push('(service_point_id IN (SELECT id FROM sub) OR section_id IN (SELECT id FROM sub))');
+      }
+      const rows = await exec.all<{ id: unknown }>(
+        `${prefix}SELECT id FROM meters WHERE ${where.join(' AND ')} ORDER BY id`,
+        [...prefixParams, ...params],
+      );
+      return rows.map((r) => num(r.id));
+    },
+
+    async remove(id) {
+      checked(() => validateId('id', id));
+      await exec.tx(async (tx) => {
+        const row = await tx.get('SELECT id FROM meters WHERE id = ?', [id]);
+        if (!row) throw notFound('meter', { meterId: id });
+        // A meter that delivered data (or was acted on) keeps its record: its history refers to it.
+        const held: string[] = [];
+        for (const [what, table] of [
+          ['readings', 'channels'],
+          ['events', 'events'],
+          ['collection outcomes', 'collection_outcomes'],
+          ['commands', 'commands'],
+        ] as const) {
+          const hit = await tx.get(`SELECT 1 AS x FROM ${table} WHERE meter_id = ? LIMIT 1`, [id]);
+          if (hit) held.push(what);
+        }
+        if (held.length > 0) {
+          throw new StorageError(
+            StorageErrorCode.Conflict,
+            `meter ${id} has ${held.join(', ')}: only a meter that never delivered data can be removed (decommission it instead)`,
+            { detail: { reason: 'STORAGE_METER_HAS_DATA', meterId: id, has: held } },
+          );
+        }
+        for (const table of ['meter_keys', 'invocation_counters', 'meter_health'])
+          await tx.run(`DELETE FROM ${table} WHERE meter_id = ?`, [id]);
+        await tx.run('DELETE FROM meters WHERE id = ?', [id]);
+      });
+    },
   };
   return store;
+}
+
+/** SQL predicate: `column` is one of the texts in a parameter holding a JSON array. */
+function inTexts(dialect: 'sqlite' | 'postgres', column: string): string {
+  return dialect === 'sqlite'
+    ? `${column} IN (SELECT value FROM json_each(?))`
+    : `${column} = ANY(ARRAY(SELECT jsonb_array_elements_text(?::jsonb)))`;
+}
+
+/** SQL predicate: the meter's tags share one with a parameter holding a JSON array. */
+function anyTag(dialect: 'sqlite' | 'postgres'): string {
+  return dialect === 'sqlite'
+    ? 'EXISTS (SELECT 1 FROM json_each(meters.tags) t WHERE t.value IN (SELECT value FROM json_each(?)))'
+    : 'EXISTS (SELECT 1 FROM jsonb_array_elements_text(meters.tags) t(v) WHERE t.v IN (SELECT jsonb_array_elements_text(?::jsonb)))';
 }
 
 function toNode(r: Row): TopologyNode {
