@@ -1,13 +1,18 @@
-import { CONTROL_ROLE_CLASS, type ControlRole, controlObject } from '@openhes/cosem';
+import { ClassId, CONTROL_ROLE_CLASS, type ControlRole, controlObject } from '@openhes/cosem';
 import type { Capability, ControlCapabilities, ControlCapability, MeterDriver } from './driver.ts';
 import { DriverError, DriverErrorCode } from './errors.ts';
 import type { DriverProfile, ProfileAssociation } from './profile.ts';
 
-/** The device-profile control role whose object each control capability drives. */
-export const CAPABILITY_ROLE: Readonly<Record<ControlCapability, ControlRole>> = {
+/**
+ * The device-profile control role whose object each control capability drives. `push` has no
+ * role: the profile's control section has none for it, so its objects are the push setups
+ * (class 40) of the profile's object list.
+ */
+export const CAPABILITY_ROLE: Readonly<Record<Exclude<ControlCapability, 'push'>, ControlRole>> = {
   supply: 'disconnect',
   limiter: 'limiter',
   tariff: 'calendar',
+  clock: 'clock',
   firmware: 'imageTransfer',
   keys: 'securitySetup',
 };
@@ -16,8 +21,10 @@ export const CONTROL_CAPABILITIES: readonly ControlCapability[] = [
   'supply',
   'limiter',
   'tariff',
+  'clock',
   'firmware',
   'keys',
+  'push',
 ];
 
 /** Where a capability's object is, and the association that may use it when the profile names one. */
@@ -34,7 +41,15 @@ export interface CapabilityObject {
  * the first object of the role's interface class.
  */
 export function capabilityObject(p: DriverProfile, c: ControlCapability): CapabilityObject | undefined {
-  const role = CAPABILITY_ROLE[c];
+  if (c === 'push') {
+    const o = p.objects.find((x) => x.class === ClassId.PushSetup);
+    return o === undefined ? undefined : { obis: o.obis, classId: ClassId.PushSetup, association: undefined };
+  }
+  return roleObject(p, CAPABILITY_ROLE[c]);
+}
+
+/** The object playing a control role (special days has no capability of its own: it rides on tariff). */
+export function roleObject(p: DriverProfile, role: ControlRole): CapabilityObject | undefined {
   const control = p.control;
   if (control !== undefined) {
     const o = controlObject({ control, associations: p.associations }, role);

@@ -31,6 +31,18 @@ export const DriverErrorCode = {
   State: 'DRIVER_STATE',
   /** An argument the meter cannot take (out of range, wrong size); fix the request, do not retry. */
   Invalid: 'DRIVER_INVALID',
+  /**
+   * The disconnector's control_mode does not allow this transition; refused before anything
+   * was sent. Not retryable; detail {mode, transition, controlState}.
+   */
+  ModeForbids: 'DRIVER_MODE_FORBIDS',
+  /**
+   * The meter answered a method with Action-Result temporary-failure (2): it is busy with it
+   * (image verification or activation). Retryable: poll the object's status, then go on.
+   */
+  TemporaryFailure: 'DRIVER_TEMPORARY_FAILURE',
+  /** What was read back after a write differs from what was written; detail {attribute}. */
+  ReadbackMismatch: 'DRIVER_READBACK_MISMATCH',
 } as const;
 export type DriverErrorCode = (typeof DriverErrorCode)[keyof typeof DriverErrorCode];
 
@@ -50,7 +62,10 @@ export class DriverError extends Error {
     this.name = 'DriverError';
     this.code = code;
     this.retryable =
-      options.retryable ?? (code === DriverErrorCode.Timeout || code === DriverErrorCode.Transport);
+      options.retryable ??
+      (code === DriverErrorCode.Timeout ||
+        code === DriverErrorCode.Transport ||
+        code === DriverErrorCode.TemporaryFailure);
     this.detail = options.detail;
   }
 }

@@ -28,6 +28,7 @@ export * from './association.ts';
 export * from './communication.ts';
 export * from './control.ts';
 export * from './ids.ts';
+export * from './methods.ts';
 export * from './registers.ts';
 export * from './time.ts';
 export * from './types.ts';

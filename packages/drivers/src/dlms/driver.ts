@@ -168,7 +168,10 @@ export class DlmsDriver implements MeterDriver {
     const supply = controllable(p, 'supply', session);
     this.supply = supply === undefined ? undefined : new DlmsSupplyControl(op, supply.obis);
     const limiter = controllable(p, 'limiter', session);
-    this.limiter = limiter === undefined ? undefined : new DlmsLoadLimiting(op, limiter.obis);
+    this.limiter =
+      limiter === undefined
+        ? undefined
+        : new DlmsLoadLimiting(op, limiter.obis, (at) => meterDateTime(at, config.profile));
   }
 
   get profile(): DriverProfile {
@@ -261,6 +264,9 @@ export class DlmsDriver implements MeterDriver {
   async close(): Promise<void> {
     const client = this.#client;
     this.#client = undefined;
+    // What a session learnt about the meter (control mode, scalers) is read again in the next.
+    (this.supply as DlmsSupplyControl | undefined)?.forget();
+    (this.limiter as DlmsLoadLimiting | undefined)?.forget();
     if (client) await client.end().catch(() => {});
     await this.#received?.save();
   }
