@@ -5,7 +5,7 @@ import {
   type Meter,
   type MeterPatch,
   MeterProtocol,
-  type MeterStatus,
+  MeterStatus,
   type NewMeter,
   type PaymentMode,
 } from '../domain/meter.ts';
@@ -18,7 +18,8 @@ import { formatMeterAddress, type MeterEndpoint } from './meter-address.ts';
  * The one meter import. A meter list is CSV (RFC 4180, a header row naming the columns) or a
  * JSON array of objects, in either of two shapes that may be mixed column by column:
  * - the registry's own fields (`serial, manufacturer, model, deviceProfile, protocol,
- *   address, status, customerClass, tariff, paymentMode, servicePointId, sectionId, keyRefs`);
+ *   address, status, customerClass, tariff, paymentMode, servicePointId, sectionId, keyRefs,
+ *   firmwareVersion, tags, segment`); in CSV `tags` is one cell, tags separated by `;`;
  * - the simulator's export (`serial, host, port, framing, serverAddress, profile, loadClass,
  *   systemTitle, password, ek, ak, kek`, plus informational columns that are ignored).
  * Rules, the same for every caller:
@@ -26,7 +27,10 @@ import { formatMeterAddress, type MeterEndpoint } from './meter-address.ts';
  * - a device profile must be one of the known profiles when the caller passes them;
  * - the protocol must be one a driver speaks and the address one its driver can dial
  *   (`meterRecordProblem`, the same rule the head end applies to stored records at start);
- * - secrets (password, ek, ak, kek) are stored through the secret vault, never in the meter;
+ * - secrets (password, ek, ak, kek) are stored through the secret vault, never in the meter,
+ *   and never appear in a problem's message;
+ * - a created meter whose row gives no status is `active` (IMPORT_DEFAULT_STATUS): it is read
+ *   by the plans that select it; a row may give `registered`, `commissioned` or `suspended`;
  * - a serial already registered (or repeated in the list) is updated from the row: the
  *   fields the row gives replace the stored ones (status is never changed by an import).
  */
@@ -88,6 +92,9 @@ const REGISTRY_COLUMNS = [
   'paymentMode',
   'servicePointId',
   'sectionId',
+  'firmwareVersion',
+  'tags',
+  'segment',
 ] as const;
 const SIMULATOR_COLUMNS = [
   'host',
@@ -232,6 +239,16 @@ export function parseMeterList(text: string): MeterListRow[] {
   return jsonMeterRows(values);
 }
 
+/** Status of an imported meter whose row gives none: read by the plans that select it. */
+export const IMPORT_DEFAULT_STATUS: MeterStatus = MeterStatus.active;
+/** Statuses a row may give a new meter (decommissioned is reached through the lifecycle). */
+export const IMPORT_STATUSES: readonly MeterStatus[] = [
+  MeterStatus.registered,
+  MeterStatus.commissioned,
+  MeterStatus.active,
+  MeterStatus.suspended,
+];
+
 /** What the importer needs of a known device profile. */
 export interface KnownDeviceProfile {
   manufacturer?: string | undefined;
@@ -367,7 +384,7 @@ export interface MeterImportOptions {
   profiles?: ReadonlyMap<string, KnownDeviceProfile> | ReadonlySet<string>;
   /** The protocols the head end has drivers for; default DRIVEN_PROTOCOLS. */
   protocols?: ReadonlySet<string>;
-  /** Status of a created meter whose row gives none; default the store's (`registered`). */
+  /** Status of a created meter whose row gives none; default IMPORT_DEFAULT_STATUS (`active`). */
   defaultStatus?: MeterStatus;
   /** Import nothing when any row has a problem (the problems are returned). */
   allOrNothing?: boolean;
@@ -510,8 +527,34 @@ function prepare(r: MeterListRow, options: MeterImportOptions): PreparedMeter {
   }
   given.add('address');
 
-  const status = text('status') ?? options.defaultStatus;
-  if (status !== undefined) meter.status = status as MeterStatus;
+  const status = text('status') ?? options.defaultStatus ?? IMPORT_DEFAULT_STATUS;
+  if (!IMPORT_STATUSES.includes(status as MeterStatus))
+    throw problem('status', `must be one of ${IMPORT_STATUSES.join(', ')}, not ${status}`);
+  meter.status = status as MeterStatus;
+  const firmwareVersion = text('firmwareVersion');
+  if (firmwareVersion !== undefined) {
+    meter.firmwareVersion = firmwareVersion;
+    given.add('firmwareVersion');
+  }
+  const segment = text('segment');
+  if (segment !== undefined) {
+    meter.segment = segment;
+    given.add('segment');
+  }
+  const tags = v.tags;
+  if (tags !== undefined && tags !== null && tags !== '') {
+    const list =
+      typeof tags === 'string'
+        ? tags
+            .split(';')
+            .map((t) => t.trim())
+            .filter((t) => t !== '')
+        : tags;
+    if (!Array.isArray(list) || list.some((t) => typeof t !== 'string'))
+      throw problem('tags', 'must be a list of text (in CSV: tags separated by ;)');
+    meter.tags = list as string[];
+    given.add('tags');
+  }
   const [, customerClass] = either('customerClass', 'loadClass');
   if (customerClass !== undefined) {
     meter.customerClass = customerClass as CustomerClass;
@@ -542,6 +585,7 @@ function prepare(r: MeterListRow, options: MeterImportOptions): PreparedMeter {
   }
   try {
     validateNewMeter(meter);
+    validateMeterLabels(meter);
   } catch (e) {
     const field = (e as { field?: unknown }).field;
     throw new RowProblem(
