@@ -11,7 +11,13 @@ declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal | null;
     /** Filled by write handlers: what was acted on and what changed. */
-    audit: { actor?: string; target?: string; detail?: Record<string, unknown> };
+    audit: {
+      actor?: string;
+      target?: string;
+      detail?: Record<string, unknown>;
+      /** The real outcome when an answered request still failed (an on-demand read that failed). */
+      outcome?: 'failed';
+    };
     startedAt: number;
   }
 }
@@ -102,7 +108,7 @@ export function installHooks(app: Api, ctx: ApiContext, failedAuth: Partial<Fail
         actor: req.principal?.name ?? req.audit?.actor ?? 'anonymous',
         action: rule.action,
         target: req.audit?.target ?? rule.url,
-        outcome: status < 400 ? 'succeeded' : status === 403 ? 'denied' : 'failed',
+        outcome: req.audit?.outcome ?? (status < 400 ? 'succeeded' : status === 403 ? 'denied' : 'failed'),
         detail: { ip: req.ip, method: req.method, url: req.url, status, ...req.audit?.detail },
       });
     } catch (e) {
