@@ -1,4 +1,4 @@
-import type { KeyPurpose } from '@openhes/core';
+import type { KeyPurpose, SecretVault } from '@openhes/core';
 import type { MeterDriver } from '@openhes/drivers';
 
 /** Which stored keys a session uses: the current ones, or a purpose's pending key (rotation). */
@@ -29,5 +29,14 @@ export interface MeterSessions {
  * reach the twins under the real meters' ids.
  */
 export interface TwinProvider {
-  twins(meterIds: readonly number[]): Promise<{ sessions: MeterSessions; dispose(): Promise<void> }>;
+  twins(meterIds: readonly number[]): Promise<{
+    sessions: MeterSessions;
+    /**
+     * The twins' keys by real meter id: a rehearsed operation that writes keys (a key
+     * rotation's pending keys) writes them here, never to the real vault. Absent: the
+     * rehearsal gets an empty vault of its own.
+     */
+    vault?: SecretVault;
+    dispose(): Promise<void>;
+  }>;
 }
