@@ -10,6 +10,7 @@ import {
 import { DlmsClient } from '@openhes/transport';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Fleet, startFleet } from '../src/fleet/fleet.ts';
+import { buildImage } from '../src/model/image-format.ts';
 import { issuedSecrets } from '../src/truth/values.ts';
 import { clientOptions, connect } from './client-helpers.ts';
 import { DAY, HOUR, num, PROFILES, START } from './helpers.ts';
@@ -238,19 +239,20 @@ describe('commands take effect', () => {
     const c = await connect(fleet, 4, 'management');
     try {
       const id = Uint8Array.from('OS1P-02.00', (ch) => ch.charCodeAt(0));
+      const image = buildImage('OS1P-02.00', 500);
       await c.action('0.0.44.0.0.255', 18, 1, {
         type: 'structure',
         value: [
           { type: 'octet-string', value: id },
-          { type: 'double-long-unsigned', value: 450 },
+          { type: 'double-long-unsigned', value: image.length },
         ],
       });
-      for (let b = 0; b < 3; b++) {
+      for (let b = 0; b < Math.ceil(image.length / 200); b++) {
         await c.action('0.0.44.0.0.255', 18, 2, {
           type: 'structure',
           value: [
             { type: 'double-long-unsigned', value: b },
-            { type: 'octet-string', value: new Uint8Array(200) },
+            { type: 'octet-string', value: image.subarray(b * 200, b * 200 + 200) },
           ],
         });
       }
