@@ -1,104 +1,42 @@
 import {
   type ActivityCalendar,
   ClassId,
+  decodeCommunicationWindow,
   decodeDayProfileTable,
+  decodePushObjectList,
+  decodeRepetitionDelay,
   decodeSeasonProfile,
+  decodeSpecialDays,
   decodeWeekProfileTable,
 } from '@openhes/cosem';
-import { aesKeyUnwrap, type DlmsData, dateTimeFromData, dateTimeToInstant } from '@openhes/dlms';
+import { aesKeyUnwrap, type DlmsData } from '@openhes/dlms';
 import { invalidateEnergy } from '../truth/energy.ts';
 import type { MeterTruth } from '../truth/meter.ts';
-import type { EventLogKey, LimiterState, MeterState } from '../truth/state.ts';
-import { type Instant, STEP_MS } from '../truth/time.ts';
+import type { MeterState, SpecialDay } from '../truth/state.ts';
+import type { Instant } from '../truth/time.ts';
 import { consumersOf } from '../truth/topology.ts';
 import { issuedSecrets, meterClock } from '../truth/values.ts';
+import { eventCode, fields, instantOf, numberOf, POLICY, Result, record, stateOf } from './control-base.ts';
+import { disconnectMethod, writeControlMode } from './disconnect.ts';
+import { imageTransferMethod, settleImage, writeImageTransfer } from './image.ts';
+import { settleLimiter, writeLimiter } from './limiter.ts';
+import { countMethod, methodDone } from './method-counts.ts';
 
-/** Action-Result / Data-Access-Result values used here. */
-export const Result = {
-  success: 0,
-  denied: 3,
-  undefined: 4,
-  unavailable: 11,
-  typeUnmatched: 12,
-  other: 250,
-} as const;
-
-export function stateOf(m: MeterTruth): MeterState {
-  return m.fleet.ensureState(m.index);
-}
-
-function record(s: MeterState, at: Instant, log: EventLogKey, code: number): void {
-  s.events.push({ at, log, code });
-}
-
-export interface RelayView {
-  output: boolean;
-  /** control_state: 0 disconnected, 1 connected, 2 ready for reconnection. */
-  control: number;
-  mode: number;
-}
-
-export function relayView(m: MeterTruth, t: Instant): RelayView {
-  const s = m.state;
-  const output = m.relayConnectedAt(t);
-  return {
-    output,
-    control: output ? 1 : s?.readyForReconnection ? 2 : 0,
-    mode: s?.controlMode ?? 4,
-  };
-}
-
-const NO_LIMIT: LimiterState = {
-  thresholdNormal: 0,
-  thresholdEmergency: 0,
-  minOverSeconds: 900,
-  minUnderSeconds: 900,
-  emergencyActive: false,
-  watchFrom: 0,
-  checkedTo: 0,
-  overRun: 0,
-};
-
-export function limiterOf(m: MeterTruth): LimiterState {
-  return m.state?.limiter ?? NO_LIMIT;
-}
-
-function setRelay(m: MeterTruth, now: Instant, connected: boolean, cause: 'remote' | 'limiter'): void {
-  const s = stateOf(m);
-  if (m.relayConnectedAt(now) === connected) return;
-  s.relay.push({ at: now, connected, cause });
-  s.readyForReconnection = false;
-  record(s, now, 'control', connected ? 302 : 301);
-  if (s.limiter !== undefined && connected) {
-    s.limiter.watchFrom = now;
-    s.limiter.checkedTo = now;
-    s.limiter.overRun = 0;
-  }
-  invalidateEnergy(m, now);
-}
+export { Result, stateOf } from './control-base.ts';
+export { type RelayView, relayView } from './disconnect.ts';
+export { limiterOf } from './limiter.ts';
 
 /**
- * Work a meter would have done on its own since the last look: a limiter trip happens at the
- * end of the first 15-minute period whose average demand exceeds the threshold.
+ * Work a meter would have done on its own since the last look: limiter trips and
+ * under-threshold reconnects (model/limiter.ts), verifications and activations whose time came
+ * (model/image.ts).
  */
 export function settle(m: MeterTruth, now: Instant): void {
   if (m.isTransformer) settleConsumers(m, now);
-  const l = m.state?.limiter;
-  if (l === undefined || l.thresholdNormal <= 0 || !m.relayConnectedAt(now)) return;
-  const threshold = l.emergencyActive ? l.thresholdEmergency : l.thresholdNormal;
-  const needed = Math.max(1, Math.ceil(l.minOverSeconds / 900));
-  const first = Math.ceil(Math.max(l.watchFrom, l.checkedTo) / STEP_MS);
-  const last = Math.floor(now / STEP_MS) - 1;
-  for (let k = first; k <= last; k++) {
-    l.overRun = m.step(k).wh * 0.004 > threshold ? l.overRun + 1 : 0;
-    if (l.overRun >= needed) {
-      l.checkedTo = now;
-      l.overRun = 0;
-      setRelay(m, (k + 1) * STEP_MS, false, 'limiter');
-      return;
-    }
-  }
-  l.checkedTo = Math.max(l.checkedTo, (last + 1) * STEP_MS);
+  const s = m.state;
+  if (s === undefined) return;
+  if (s.limiter !== undefined) settleLimiter(m, now);
+  if (s.image?.busyUntil !== undefined) settleImage(m, now);
 }
 
 /**
@@ -111,19 +49,7 @@ function settleConsumers(tr: MeterTruth, now: Instant): void {
   for (let i = from; i < to; i++) if (f.state(i)?.limiter !== undefined) settle(f.meter(i), now);
 }
 
-function numberOf(d: DlmsData): number | undefined {
-  if ('value' in d && typeof d.value === 'number') return d.value;
-  if ('value' in d && typeof d.value === 'bigint') return Number(d.value);
-  return undefined;
-}
-
-function instantOf(m: MeterTruth, d: DlmsData): Instant {
-  const dt = dateTimeFromData(d);
-  const off = m.profile.meter.utcOffsetMinutes;
-  if (dt.deviation === null || (m.profile.quirks.deviationLocalMinusUtc && dt.deviation === off))
-    dt.deviation = -off;
-  return dateTimeToInstant(dt).getTime();
-}
+const asText = (b: Uint8Array): string => String.fromCharCode(...b);
 
 /** SET of a writable attribute; returns a Data-Access-Result. */
 export function write(
@@ -138,52 +64,30 @@ export function write(
   try {
     switch (classId) {
       case ClassId.Clock:
-        if (attr !== 2) return Result.denied;
-        s().clockSyncs.push({ at: now, offsetMs: instantOf(m, v) - now });
-        record(s(), now, 'transaction', 151);
-        invalidateEnergy(m, now);
-        return Result.success;
-      case ClassId.DisconnectControl: {
-        const mode = numberOf(v);
-        if (attr !== 4 || mode === undefined || mode > 6) return Result.denied;
-        s().controlMode = mode;
-        return Result.success;
-      }
-      case ClassId.Limiter: {
-        const n = numberOf(v);
-        if (n === undefined) return Result.typeUnmatched;
-        const l: LimiterState = { ...limiterOf(m), watchFrom: now, checkedTo: now, overRun: 0 };
-        if (attr === 4) l.thresholdNormal = n;
-        else if (attr === 5) l.thresholdEmergency = n;
-        else if (attr === 6) l.minOverSeconds = n;
-        else if (attr === 7) l.minUnderSeconds = n;
-        else return Result.denied;
-        s().limiter = l;
-        record(s(), now, 'transaction', 158);
-        return Result.success;
-      }
+        return writeClock(m, attr, v, now);
+      case ClassId.DisconnectControl:
+        if (attr !== 4) return Result.denied;
+        return v.type === 'enum' ? writeControlMode(m, numberOf(v)) : Result.typeUnmatched;
+      case ClassId.Limiter:
+        return writeLimiter(m, attr, v, now);
       case ClassId.ActivityCalendar:
         return writeCalendar(m, attr, v, now);
-      case ClassId.PushSetup: {
-        // send_destination_and_method {transport_service enum (0 = TCP), destination, message}
-        const f = v.type === 'structure' ? v.value : [];
-        const dest = f[1];
-        if (
-          attr !== 3 ||
-          dest?.type !== 'octet-string' ||
-          !/^[^:]+:\d+$/.test(String.fromCharCode(...dest.value))
-        ) {
-          return attr === 3 ? Result.typeUnmatched : Result.denied;
-        }
-        const map = s().pushDestinations ?? {};
-        map[obis] = String.fromCharCode(...dest.value);
-        s().pushDestinations = map;
+      case ClassId.SpecialDaysTable: {
+        if (attr !== 2) return Result.denied;
+        const days = specialDaysOf(v);
+        if (days === undefined || new Set(days.map((d) => d.index)).size !== days.length)
+          return Result.typeUnmatched;
+        setSpecialDays(m, obis, days, now);
         return Result.success;
       }
+      case ClassId.ImageTransfer:
+        return writeImageTransfer(m, attr, v);
+      case ClassId.PushSetup:
+        return writePush(m, obis, attr, v);
       case ClassId.AssociationLN:
         if (attr !== 7 || v.type !== 'octet-string') return Result.denied;
         s().password = v.value;
-        record(s(), now, 'transaction', 161);
+        record(s(), now, 'transaction', eventCode(m, 'transaction', 'LLS secret changed', 161));
         return Result.success;
       default:
         return Result.denied;
@@ -193,6 +97,161 @@ export function write(
   }
 }
 
+/**
+ * Clock (class 8): attr 2 sets the clock (logs "RTC set"); attrs 3 (time_zone, −720…720
+ * minutes or 0x8000 not specified), 5/6 (DST begin/end, date-time octet-string(12)), 7 (DST
+ * deviation, −120…120 minutes) and 8 (DST enabled) are kept as written and read back; they do
+ * not change how the simulated meter stamps its values (its profile's offset does).
+ */
+function writeClock(m: MeterTruth, attr: number, v: DlmsData, now: Instant): number {
+  const s = stateOf(m);
+  s.clock ??= {};
+  const c = s.clock;
+  const n = numberOf(v);
+  switch (attr) {
+    case 2:
+      if (v.type !== 'octet-string' || v.value.length !== 12) return Result.typeUnmatched;
+      s.clockSyncs.push({ at: now, offsetMs: instantOf(m, v) - now });
+      record(s, now, 'transaction', eventCode(m, 'transaction', 'RTC set', 151));
+      invalidateEnergy(m, now);
+      return Result.success;
+    case 3:
+      if (v.type !== 'long' || n === undefined) return Result.typeUnmatched;
+      if ((n < -720 || n > 720) && n !== -0x8000) return Result.other;
+      c.timeZone = n;
+      return Result.success;
+    case 5:
+    case 6:
+      if (v.type !== 'octet-string' || v.value.length !== 12) return Result.typeUnmatched;
+      if (attr === 5) c.dstBegin = v.value;
+      else c.dstEnd = v.value;
+      return Result.success;
+    case 7:
+      if (v.type !== 'integer' || n === undefined) return Result.typeUnmatched;
+      if (n < -120 || n > 120) return Result.other;
+      c.dstDeviation = n;
+      return Result.success;
+    case 8:
+      if (v.type !== 'boolean') return Result.typeUnmatched;
+      c.dstEnabled = v.value;
+      return Result.success;
+    default:
+      return Result.denied;
+  }
+}
+
+/**
+ * Push setup (class 40, version 0): attrs 2..7 kept as written and read back. The destination
+ * (attr 3, "host:port" for TCP) is where the fleet sends this setup's pushes; the object list,
+ * windows, randomisation, retries and delay are stored only (pushes keep the profile's list).
+ */
+function writePush(m: MeterTruth, obis: string, attr: number, v: DlmsData): number {
+  const s = stateOf(m);
+  const cfg = { ...s.push?.[obis] };
+  const n = numberOf(v);
+  switch (attr) {
+    case 2:
+      decodePushObjectList(v);
+      cfg.objects = v;
+      break;
+    case 3: {
+      const f = fields(v, 3);
+      const dest = f?.[1];
+      const service = numberOf(f?.[0]);
+      const message = numberOf(f?.[2]);
+      if (dest?.type !== 'octet-string' || service === undefined || message === undefined)
+        return Result.typeUnmatched;
+      const text = asText(dest.value);
+      if (service === 0 && !/^[^:]+:\d{1,5}$/.test(text)) return Result.other;
+      const map = s.pushDestinations ?? {};
+      map[obis] = text;
+      s.pushDestinations = map;
+      cfg.service = service;
+      cfg.message = message;
+      break;
+    }
+    case 4:
+      decodeCommunicationWindow(v);
+      cfg.windows = v;
+      break;
+    case 5:
+      if (v.type !== 'long-unsigned' || n === undefined) return Result.typeUnmatched;
+      cfg.randomisationSeconds = n;
+      break;
+    case 6:
+      if (v.type !== 'unsigned' || n === undefined) return Result.typeUnmatched;
+      cfg.retries = n;
+      break;
+    case 7:
+      decodeRepetitionDelay(v);
+      cfg.repetitionDelay = v;
+      break;
+    default:
+      return Result.denied;
+  }
+  s.push = { ...s.push, [obis]: cfg };
+  return Result.success;
+}
+
+function specialDaysOf(v: DlmsData): SpecialDay[] | undefined {
+  decodeSpecialDays(v);
+  if (v.type !== 'array') return undefined;
+  return v.value.map((e) => {
+    const f = fields(e, 3)!;
+    return {
+      index: numberOf(f[0])!,
+      date: (f[1] as { value: Uint8Array }).value,
+      dayId: numberOf(f[2])!,
+    };
+  });
+}
+
+function setSpecialDays(m: MeterTruth, obis: string, days: SpecialDay[], now: Instant): void {
+  const s = stateOf(m);
+  s.specialDays = { ...s.specialDays, [obis]: [...days].sort((a, b) => a.index - b.index) };
+  record(s, now, 'transaction', eventCode(m, 'transaction', 'Activity calendar changed', 155));
+}
+
+/**
+ * Special days table methods: 1 insert {index, date, day_id} (an existing index is
+ * overwritten), 2 delete index (an unknown index: success, nothing changes).
+ */
+function specialDaysMethod(
+  m: MeterTruth,
+  obis: string,
+  method: number,
+  p: DlmsData | undefined,
+  now: Instant,
+): number {
+  const days = m.state?.specialDays?.[obis] ?? [];
+  if (method === 1) {
+    if (p === undefined) return Result.typeUnmatched;
+    const add = specialDaysOf({ type: 'array', value: [p] });
+    if (add === undefined) return Result.typeUnmatched;
+    setSpecialDays(m, obis, [...days.filter((d) => d.index !== add[0]!.index), add[0]!], now);
+    return Result.success;
+  }
+  if (method === 2) {
+    const index = numberOf(p);
+    if (index === undefined || p?.type !== 'long-unsigned') return Result.typeUnmatched;
+    if (days.some((d) => d.index === index))
+      setSpecialDays(
+        m,
+        obis,
+        days.filter((d) => d.index !== index),
+        now,
+      );
+    return Result.success;
+  }
+  return Result.undefined;
+}
+
+/**
+ * Activity calendar: passive attrs 6–9 written in any order; attr 10 (a date-time) schedules
+ * the passive calendar as it is at that instant to become active then (all 0xFF: no
+ * activation scheduled); method 1 activates it now. The active calendar decides which tariff
+ * register accumulates (truth: calendarAt → rateAt → the step's rate).
+ */
 function writeCalendar(m: MeterTruth, attr: number, v: DlmsData, now: Instant): number {
   const s = stateOf(m);
   const p: ActivityCalendar = s.passive ?? {
@@ -205,32 +264,42 @@ function writeCalendar(m: MeterTruth, attr: number, v: DlmsData, now: Instant): 
     case 6:
       if (v.type !== 'octet-string') return Result.typeUnmatched;
       s.passive = { ...p, calendarName: v.value };
-      return Result.success;
+      break;
     case 7:
       s.passive = { ...p, seasonProfile: decodeSeasonProfile(v) };
-      return Result.success;
+      break;
     case 8:
       s.passive = { ...p, weekProfileTable: decodeWeekProfileTable(v) };
-      return Result.success;
+      break;
     case 9:
       s.passive = { ...p, dayProfileTable: decodeDayProfileTable(v) };
-      return Result.success;
+      break;
     case 10: {
-      const at = instantOf(m, v);
-      s.passiveActivation = at;
-      if (s.passive !== undefined) activate(m, s.passive, Math.max(at, now));
-      return Result.success;
+      if (v.type !== 'octet-string' || v.value.length !== 12) return Result.typeUnmatched;
+      if (v.value.every((b) => b === 0xff)) {
+        delete s.passiveActivation;
+        return Result.success;
+      }
+      s.passiveActivation = instantOf(m, v);
+      break;
     }
     default:
       return Result.denied;
   }
+  // A scheduled activation takes the passive calendar as it stands when its time comes.
+  if (s.passiveActivation !== undefined && s.passive !== undefined && s.passiveActivation > now)
+    activate(m, s.passive, s.passiveActivation);
+  else if (attr === 10 && s.passive !== undefined) activate(m, s.passive, now);
+  return Result.success;
 }
 
 function activate(m: MeterTruth, cal: ActivityCalendar, at: Instant): void {
   const s = stateOf(m);
+  const rescheduled = s.calendars.some((c) => c.at === at);
   s.calendars = s.calendars.filter((c) => c.at < at);
   s.calendars.push({ at, calendar: cal });
-  record(s, at, 'transaction', 155);
+  if (!rescheduled)
+    record(s, at, 'transaction', eventCode(m, 'transaction', 'Activity calendar changed', 155));
   invalidateEnergy(m, at);
 }
 
@@ -241,7 +310,10 @@ export interface ActionOutcome {
   push?: string;
 }
 
-/** ACTION on a method; returns an Action-Result. */
+/**
+ * ACTION on a method; returns an Action-Result. Every invocation is counted first
+ * (model/method-counts.ts), whatever its result.
+ */
 export function act(
   m: MeterTruth,
   classId: number,
@@ -250,109 +322,159 @@ export function act(
   p: DlmsData | undefined,
   now: Instant,
 ): ActionOutcome {
-  const ok: ActionOutcome = { result: Result.success };
+  countMethod(m, classId, obis, method);
+  try {
+    return dispatch(m, classId, obis, method, p, now);
+  } finally {
+    methodDone(m, classId, obis, method);
+  }
+}
+
+function dispatch(
+  m: MeterTruth,
+  classId: number,
+  obis: string,
+  method: number,
+  p: DlmsData | undefined,
+  now: Instant,
+): ActionOutcome {
+  const r = (result: number): ActionOutcome => ({ result });
   const s = (): MeterState => stateOf(m);
   try {
     switch (classId) {
-      case ClassId.DisconnectControl: {
-        const mode = relayView(m, now).mode;
-        if (mode === 0) return { result: Result.denied };
-        if (method === 1) setRelay(m, now, false, 'remote');
-        else if (method === 2) {
-          if (mode === 2 || mode === 4) setRelay(m, now, true, 'remote');
-          else if (!m.relayConnectedAt(now)) s().readyForReconnection = true;
-        } else return { result: Result.undefined };
-        return ok;
-      }
-      case ClassId.Clock: {
-        if (method !== 6) return method >= 1 && method <= 5 ? ok : { result: Result.undefined };
-        const secs = p === undefined ? undefined : numberOf(p);
-        if (secs === undefined) return { result: Result.typeUnmatched };
-        s().clockSyncs.push({ at: now, offsetMs: meterClock(m, now) - now + secs * 1000 });
-        record(s(), now, 'transaction', 151);
-        invalidateEnergy(m, now);
-        return ok;
-      }
+      case ClassId.DisconnectControl:
+        return r(disconnectMethod(m, method, now));
+      case ClassId.Clock:
+        return r(clockMethod(m, method, p, now));
       case ClassId.ScriptTable:
         s().mdResets.push(now);
-        record(s(), now, 'transaction', 166);
+        record(s(), now, 'transaction', eventCode(m, 'transaction', 'MD reset', 166));
         invalidateEnergy(m, now);
-        return ok;
+        return r(Result.success);
       case ClassId.ActivityCalendar:
-        if (method !== 1 || s().passive === undefined) return { result: Result.unavailable };
+        if (method !== 1) return r(Result.undefined);
+        if (s().passive === undefined) return r(Result.other);
         activate(m, s().passive!, now);
-        return ok;
+        return r(Result.success);
+      case ClassId.SpecialDaysTable:
+        return r(specialDaysMethod(m, obis, method, p, now));
       case ClassId.ImageTransfer:
-        return imageTransfer(m, method, p, now);
+        return r(imageTransferMethod(m, method, p, now));
       case ClassId.SecuritySetup:
-        return method === 2 ? keyTransfer(m, p, now) : { result: Result.denied };
+        if (method === 1) return r(securityActivate(m, obis, p, now));
+        return r(method === 2 ? keyTransfer(m, p, now) : Result.undefined);
       case ClassId.PushSetup:
-        return method === 1 ? { result: Result.success, push: obis } : { result: Result.undefined };
+        return method === 1 ? { result: Result.success, push: obis } : r(Result.undefined);
       case ClassId.ProfileGeneric:
-        return ok;
+        return r(Result.success);
       default:
-        return { result: Result.denied };
+        return r(Result.denied);
     }
   } catch {
-    return { result: Result.typeUnmatched };
+    return r(Result.typeUnmatched);
   }
 }
 
-function fields(p: DlmsData | undefined, n: number): DlmsData[] | undefined {
-  return p?.type === 'structure' && p.value.length === n ? p.value : undefined;
-}
-
-function imageTransfer(m: MeterTruth, method: number, p: DlmsData | undefined, now: Instant): ActionOutcome {
+/**
+ * Clock methods: 1 adjust_to_quarter, 2 adjust_to_measuring_period (15 minutes here),
+ * 3 adjust_to_minute round the meter's clock to the nearest boundary; 5 stores a preset time
+ * with its validity window, 4 applies it when the meter's clock is inside the window (else
+ * other-reason); 6 shift_time moves the clock by −900…+900 s (other-reason outside). Every
+ * change logs "RTC set".
+ */
+function clockMethod(m: MeterTruth, method: number, p: DlmsData | undefined, now: Instant): number {
   const s = stateOf(m);
+  const clock = meterClock(m, now);
+  const setTo = (meterTime: Instant): number => {
+    s.clockSyncs.push({ at: now, offsetMs: meterTime - now });
+    record(s, now, 'transaction', eventCode(m, 'transaction', 'RTC set', 151));
+    invalidateEnergy(m, now);
+    return Result.success;
+  };
+  const round = (ms: number): number => setTo(Math.round(clock / ms) * ms);
   switch (method) {
-    case 1: {
-      const f = fields(p, 2);
-      const size = f === undefined ? undefined : numberOf(f[1]!);
-      if (f?.[0]?.type !== 'octet-string' || size === undefined) return { result: Result.typeUnmatched };
-      const id = String.fromCharCode(...f[0].value);
-      s.image = { identifier: id, size, blocks: new Set(), status: 1, version: id };
-      return { result: Result.success };
-    }
-    case 2: {
-      const f = fields(p, 2);
-      const n = f === undefined ? undefined : numberOf(f[0]!);
-      if (s.image === undefined || n === undefined) return { result: Result.unavailable };
-      s.image.blocks.add(n);
-      return { result: Result.success };
-    }
-    case 3: {
-      const img = s.image;
-      if (img === undefined || img.blocks.size < Math.ceil(img.size / 200)) return { result: Result.other };
-      img.status = 3;
-      return { result: Result.success };
-    }
+    case 1:
+    case 2:
+      return round(900_000);
+    case 3:
+      return round(60_000);
     case 4: {
-      const img = s.image;
-      if (img === undefined || img.status < 3) return { result: Result.other };
-      img.status = 6;
-      s.firmware.push({ at: now, version: img.version });
-      record(s, now, 'transaction', 157);
-      return { result: Result.success };
+      const preset = presets.get(s);
+      if (preset === undefined || clock < preset.from || clock > preset.to) return Result.other;
+      presets.delete(s);
+      return setTo(preset.time);
+    }
+    case 5: {
+      const f = fields(p, 3);
+      if (f === undefined || f.some((x) => x.type !== 'octet-string')) return Result.typeUnmatched;
+      presets.set(s, { time: instantOf(m, f[0]!), from: instantOf(m, f[1]!), to: instantOf(m, f[2]!) });
+      return Result.success;
+    }
+    case 6: {
+      const secs = numberOf(p);
+      if (secs === undefined || p?.type !== 'long') return Result.typeUnmatched;
+      if (secs < -900 || secs > 900) return Result.other;
+      return setTo(clock + secs * 1000);
     }
     default:
-      return { result: Result.undefined };
+      return Result.undefined;
   }
 }
 
-/** key_transfer: array of {key_id (0 = global unicast EK, 2 = AK), key_wrapped under the master key}. */
-function keyTransfer(m: MeterTruth, p: DlmsData | undefined, now: Instant): ActionOutcome {
-  if (p?.type !== 'array') return { result: Result.typeUnmatched };
-  const kek = issuedSecrets(m).kek;
+const presets = new WeakMap<MeterState, { time: Instant; from: Instant; to: Instant }>();
+
+/**
+ * security_activate (method 1): enum policy 0..3 (version 0: none, auth, enc, auth+enc) for the
+ * association this setup serves; the meter only strengthens its policy (a weaker one answers
+ * other-reason, Blue Book rule, unverified). The next association runs under the new policy.
+ */
+function securityActivate(m: MeterTruth, obis: string, p: DlmsData | undefined, now: Instant): number {
+  const policy = numberOf(p);
+  if (policy === undefined || p?.type !== 'enum') return Result.typeUnmatched;
+  if (policy < 0 || policy > 3) return Result.other;
+  const setup = m.profile.objects.find((o) => o.obis === obis);
+  const key = setup?.association;
+  const assoc = m.profile.associations.find((a) => a.key === key);
+  if (key === undefined || assoc === undefined) return Result.other;
   const s = stateOf(m);
+  const current = s.policies?.[key] ?? POLICY[assoc.policy] ?? 0;
+  if (policy < current) return Result.other;
+  s.policies = { ...s.policies, [key]: policy };
+  record(s, now, 'transaction', eventCode(m, 'transaction', 'HLS key changed', 162));
+  return Result.success;
+}
+
+/**
+ * global_key_transfer (method 2): array of {key_id (0 GUEK, 2 GAK), key wrapped under the
+ * master key (RFC 3394)}. Every key is unwrapped first; one that does not unwrap, or an unknown
+ * key id, refuses the whole call (other-reason) and changes nothing. The open association
+ * keeps the keys it was made with; the next association needs the new ones (fleet/sessions.ts
+ * builds each association's keys when it opens). Logs "Global key changed".
+ */
+function keyTransfer(m: MeterTruth, p: DlmsData | undefined, now: Instant): number {
+  if (p?.type !== 'array' || p.value.length === 0) return Result.typeUnmatched;
+  const kek = issuedSecrets(m).kek;
+  const keys: { id: number; key: Uint8Array }[] = [];
   for (const item of p.value) {
     const f = fields(item, 2);
-    const id = f === undefined ? undefined : numberOf(f[0]!);
-    if (f?.[1]?.type !== 'octet-string' || id === undefined) return { result: Result.typeUnmatched };
-    const key = aesKeyUnwrap(kek, f[1].value);
-    if (id === 0) s.ek = key;
-    else if (id === 2) s.ak = key;
-    else return { result: Result.denied };
+    const id = numberOf(f?.[0]);
+    if (f?.[1]?.type !== 'octet-string' || id === undefined) return Result.typeUnmatched;
+    if (id !== 0 && id !== 2) return Result.other;
+    let key: Uint8Array;
+    try {
+      key = aesKeyUnwrap(kek, f[1].value);
+    } catch {
+      return Result.other;
+    }
+    keys.push({ id, key });
   }
-  record(s, now, 'transaction', 162);
-  return { result: Result.success };
+  const s = stateOf(m);
+  for (const { id, key } of keys) {
+    if (id === 0) s.ek = key;
+    else s.ak = key;
+    s.keyChanges ??= [];
+    s.keyChanges.push({ at: now, keyId: id });
+  }
+  record(s, now, 'transaction', eventCode(m, 'transaction', 'Global key changed', 164));
+  return Result.success;
 }

@@ -22,7 +22,10 @@ import {
 } from '../truth/values.ts';
 import { entriesInUse, readBuffer } from './buffer.ts';
 import { type Catalog, type CatalogEntry, obisBytes, objectList } from './catalog.ts';
-import { limiterOf, relayView } from './commands.ts';
+import { POLICY } from './control-base.ts';
+import { relayView } from './disconnect.ts';
+import { readImageTransfer } from './image.ts';
+import { readLimiter } from './limiter.ts';
 
 const CONFORMANCE_BITS = conformanceToBits(SERVER_CONFORMANCE);
 const CONFORMANCE_BYTES = Uint8Array.of(
@@ -105,7 +108,9 @@ export function readAttribute(
     case ClassId.AssociationLN:
       return readAssociation(rc, e, attr);
     case ClassId.ImageTransfer:
-      return readImageTransfer(rc, attr);
+      return readImageTransfer(m, attr, rc.now);
+    case ClassId.SpecialDaysTable:
+      return attr === 2 ? readSpecialDays(rc, e) : R.objectUndefined;
     case ClassId.ActivityCalendar:
       return readCalendar(rc, attr, t);
     case ClassId.SingleActionSchedule:
@@ -134,7 +139,7 @@ export function readAttribute(
       return [bool(r.output), enumOf(r.control), enumOf(r.mode)][attr - 2] ?? R.objectUndefined;
     }
     case ClassId.Limiter:
-      return readLimiter(rc, attr);
+      return readLimiter(m, attr, t);
     default:
       return R.objectUndefined;
   }
@@ -173,21 +178,26 @@ function readProfileGeneric(
 function readClock(rc: ReadContext, attr: number, t: Instant, ctx: RowContext): DlmsData | number {
   const { m } = rc;
   const dev = meterDeviation(m);
+  const c = m.state?.clock;
   switch (attr) {
     case 2: {
       return dateTimeData(m, ctx.live ? meterClock(m, t) : (ctx.stamp ?? t));
     }
     case 3:
-      return { type: 'long', value: m.profile.quirks.deviationLocalMinusUtc ? -dev : dev };
+      return { type: 'long', value: c?.timeZone ?? (m.profile.quirks.deviationLocalMinusUtc ? -dev : dev) };
     case 4:
       return u8(0);
     case 5:
-    case 6:
-      return octets(Uint8Array.of(0xff, 0xff, attr === 5 ? 3 : 10, 0xfe, 7, 2, 0, 0, 0, 0x80, 0, 0xff));
+    case 6: {
+      const set = attr === 5 ? c?.dstBegin : c?.dstEnd;
+      return octets(
+        set ?? Uint8Array.of(0xff, 0xff, attr === 5 ? 3 : 10, 0xfe, 7, 2, 0, 0, 0, 0x80, 0, 0xff),
+      );
+    }
     case 7:
-      return { type: 'integer', value: 0 };
+      return { type: 'integer', value: c?.dstDeviation ?? 0 };
     case 8:
-      return bool(false);
+      return bool(c?.dstEnabled ?? false);
     case 9:
       return enumOf(1);
     default:
@@ -232,38 +242,6 @@ function readAssociation(rc: ReadContext, e: CatalogEntry, attr: number): DlmsDa
   }
 }
 
-function readImageTransfer(rc: ReadContext, attr: number): DlmsData | number {
-  const img = rc.m.state?.image;
-  const blocks = img?.blocks.size ?? 0;
-  const count = img === undefined ? 0 : Math.ceil(img.size / 200);
-  switch (attr) {
-    case 2:
-      return u32(200);
-    case 3: {
-      const bytes = new Uint8Array(Math.ceil(count / 8));
-      for (const b of img?.blocks ?? []) bytes[b >> 3] = bytes[b >> 3]! | (0x80 >> (b & 7));
-      return { type: 'bit-string', value: { length: count, bytes } };
-    }
-    case 4: {
-      let n = 0;
-      while (img?.blocks.has(n)) n++;
-      return u32(img === undefined ? 0 : n);
-    }
-    case 5:
-      return bool(true);
-    case 6:
-      return enumOf(img?.status ?? 0);
-    case 7:
-      return arr(
-        img === undefined || img.status < 3 || blocks < count
-          ? []
-          : [struct(u32(img.size), octets(text(img.identifier)), octets(new Uint8Array(0)))],
-      );
-    default:
-      return R.objectUndefined;
-  }
-}
-
 function readCalendar(rc: ReadContext, attr: number, t: Instant): DlmsData | number {
   const active = calendarAttrs(rc.m.calendarAt(t));
   if (attr >= 2 && attr <= 5) return active[attr - 2]!;
@@ -297,31 +275,33 @@ function readSchedule(obis: string, attr: number): DlmsData | number {
 
 function readPush(rc: ReadContext, e: CatalogEntry, attr: number): DlmsData | number {
   const push = e.spec.push!;
+  const cfg = rc.m.state?.push?.[e.spec.obis];
   switch (attr) {
     case 2:
-      return arr(push.objects.map(captureDefinition));
+      return cfg?.objects ?? arr(push.objects.map(captureDefinition));
     case 3:
       return struct(
-        enumOf(0),
+        enumOf(cfg?.service ?? 0),
         octets(text(rc.m.state?.pushDestinations?.[e.spec.obis] ?? rc.m.fleet.pushDestination ?? '')),
-        enumOf(0),
+        enumOf(cfg?.message ?? 0),
       );
     case 4:
-      return arr([]);
+      return cfg?.windows ?? arr([]);
     case 5:
-      return u16(push.kind === 'daily' ? 3600 : 0);
+      return u16(cfg?.randomisationSeconds ?? (push.kind === 'daily' ? 3600 : 0));
     case 6:
-      return u8(push.kind === 'alarm' ? 3 : 0);
+      return u8(cfg?.retries ?? (push.kind === 'alarm' ? 3 : 0));
     case 7:
-      return u16(push.kind === 'alarm' ? 30 : 0);
+      return cfg?.repetitionDelay ?? u16(push.kind === 'alarm' ? 30 : 0);
     default:
       return R.objectUndefined;
   }
 }
 
 function readSecuritySetup(rc: ReadContext, e: CatalogEntry, attr: number): DlmsData | number {
-  const assoc = rc.cat.associations.get(e.spec.association ?? '');
-  const policy = { none: 0, auth: 1, enc: 2, 'auth+enc': 3 }[assoc?.policy ?? 'none'];
+  const key = e.spec.association ?? '';
+  const assoc = rc.cat.associations.get(key);
+  const policy = rc.m.state?.policies?.[key] ?? POLICY[assoc?.policy ?? 'none']!;
   switch (attr) {
     case 2:
       return enumOf(policy);
@@ -336,35 +316,7 @@ function readSecuritySetup(rc: ReadContext, e: CatalogEntry, attr: number): Dlms
   }
 }
 
-function readLimiter(rc: ReadContext, attr: number): DlmsData | number {
-  const l = limiterOf(rc.m);
-  const w = (n: number): DlmsData => u32(Math.round(n));
-  const script = (selector: number): DlmsData => struct(octets(obisBytes('0.0.10.0.106.255')), u16(selector));
-  switch (attr) {
-    case 2:
-      return struct(u16(3), octets(Uint8Array.from(parseObis('1.0.1.7.0.255'))), {
-        type: 'integer',
-        value: 2,
-      });
-    case 3:
-      return w(l.emergencyActive ? l.thresholdEmergency : l.thresholdNormal);
-    case 4:
-      return w(l.thresholdNormal);
-    case 5:
-      return w(l.thresholdEmergency);
-    case 6:
-      return u32(l.minOverSeconds);
-    case 7:
-      return u32(l.minUnderSeconds);
-    case 8:
-      return struct(u16(0), octets(new Uint8Array(12).fill(0xff)), u32(0));
-    case 9:
-      return arr([]);
-    case 10:
-      return bool(l.emergencyActive);
-    case 11:
-      return struct(script(1), script(2));
-    default:
-      return R.objectUndefined;
-  }
+function readSpecialDays(rc: ReadContext, e: CatalogEntry): DlmsData {
+  const days = rc.m.state?.specialDays?.[e.spec.obis] ?? [];
+  return arr(days.map((d) => struct(u16(d.index), octets(d.date), u8(d.dayId))));
 }

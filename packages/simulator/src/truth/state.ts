@@ -1,4 +1,5 @@
 import type { ActivityCalendar } from '@openhes/cosem';
+import type { DlmsData } from '@openhes/dlms';
 import type { Instant } from './time.ts';
 
 export type EventLogKey =
@@ -29,15 +30,76 @@ export interface LimiterState {
   checkedTo: Instant;
   /** Consecutive checked periods above the threshold. */
   overRun: number;
+  /** Consecutive checked periods under the threshold while tripped by the limiter. */
+  underRun?: number;
+  /** attr 8: emergency_profile {id, activation (true instant), duration s}; absent = none written. */
+  emergencyProfile?: { id: number; activation: Instant; durationSeconds: number; raw: Uint8Array };
+  /** attr 9: emergency_profile_group_id_list. */
+  groupIds?: number[];
+  /** Wire type the thresholds were written with (read back the same); default double-long-unsigned. */
+  thresholdType?: string;
+  /** attr 2 and attr 11 as written (raw A-XDR data), when written. */
+  monitoredValue?: DlmsData;
+  actions?: DlmsData;
 }
 
 export interface ImageState {
   identifier: string;
   size: number;
   blocks: Set<number>;
-  /** image_transfer_status enum (0 not initiated … 6 activation successful). */
+  /** image_transfer_status enum (0 not initiated … 7 activation failed). */
   status: number;
+  /** The version the image declares (model/image-format.ts), known once verified. */
   version: string;
+  /** Block size in force when the transfer was initiated. */
+  blockSize: number;
+  /** Received block contents by block number (shared with other meters when equal). */
+  data: Map<number, Uint8Array>;
+  /** A verification or activation in progress ends at this instant (status 2 or 5 until then). */
+  busyUntil?: Instant;
+  /** What the meter will find when the verification in progress ends. */
+  verifies?: boolean;
+}
+
+/** Per-meter behaviour of the control objects (defaults in model/behaviour.ts). */
+export interface ControlBehaviour {
+  /** Image transfer attr 2, bytes. */
+  imageBlockSize: number;
+  /** Verification takes this long: image_verify answers temporary-failure (2) until it ends. */
+  verifyMs: number;
+  /** Activation takes this long: image_activate answers temporary-failure (2) until it ends. */
+  activateMs: number;
+  /** The meter restarts its invocation counter at 0 when its GUEK changes (default: keeps it). */
+  resetCounterOnKeyChange: boolean;
+}
+
+/** Push setup attributes 2, 4..7 as written (attr 3 is pushDestinations). */
+export interface PushConfig {
+  objects?: DlmsData;
+  /** attr 3 transport_service and message enums (destination is in pushDestinations). */
+  service?: number;
+  message?: number;
+  windows?: DlmsData;
+  randomisationSeconds?: number;
+  retries?: number;
+  repetitionDelay?: DlmsData;
+}
+
+/** Clock attributes 3, 5..8 as written (raw data for the date-times, read back as written). */
+export interface ClockConfig {
+  timeZone?: number;
+  dstBegin?: Uint8Array;
+  dstEnd?: Uint8Array;
+  dstDeviation?: number;
+  dstEnabled?: boolean;
+}
+
+/** Special days table entry (class 11 attr 2). */
+export interface SpecialDay {
+  index: number;
+  /** date octet-string(5), wildcards kept. */
+  date: Uint8Array;
+  dayId: number;
 }
 
 /**
@@ -46,7 +108,7 @@ export interface ImageState {
  */
 export interface MeterState {
   /** Relay changes in time order; connected before the first. */
-  relay: { at: Instant; connected: boolean; cause: 'remote' | 'limiter' }[];
+  relay: { at: Instant; connected: boolean; cause: 'remote' | 'limiter' | 'manual' | 'local' }[];
   controlMode: number;
   readyForReconnection: boolean;
   /** Clock offset (meter − true, ms) set at `at`; drift accrues from there. */
@@ -65,6 +127,22 @@ export interface MeterState {
   pushDestinations?: Record<string, string>;
   events: RecordedEvent[];
   mdResets: Instant[];
+  /** Every method invocation the meter's objects received, by "class/obis/method". */
+  methodCalls?: Record<string, number>;
+  /** Image blocks received (every image_block_transfer with a block), and those already held. */
+  imageBlocks?: { received: number; duplicates: number };
+  /** image_transfer_enabled (attr 5); absent = true. */
+  imageTransferEnabled?: boolean;
+  /** Per-meter behaviour overrides. */
+  behaviour?: Partial<ControlBehaviour>;
+  /** Security policy by association key after security_activate (v0 enum 0..3). */
+  policies?: Record<string, number>;
+  /** Global key changes (GUEK or GAK) in order; the next association uses the latest keys. */
+  keyChanges?: { at: Instant; keyId: number }[];
+  push?: Record<string, PushConfig>;
+  clock?: ClockConfig;
+  /** Special days tables by OBIS. */
+  specialDays?: Record<string, SpecialDay[]>;
   programming: number;
   invocationCounter: number;
 }
