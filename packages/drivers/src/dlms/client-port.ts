@@ -27,6 +27,8 @@ export interface DlmsClientPort {
   ): Promise<DlmsData | undefined>;
   /** Release and close; never rejects for a DLMS failure. */
   end(): Promise<void>;
+  /** What the AARE granted (DlmsClient has it); absent in fakes: no PDU limit known. */
+  readonly info?: { serverMaxReceivePduSize: number } | undefined;
 }
 
 export type DlmsConnector = (options: DlmsClientOptions) => Promise<DlmsClientPort>;

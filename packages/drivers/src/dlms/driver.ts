@@ -11,16 +11,21 @@ import {
 } from '@openhes/cosem';
 import { type DlmsData, dateTimeFromData, dateTimeToOctets, fromHex } from '@openhes/dlms';
 import type { DlmsClientOptions, FrameTrace } from '@openhes/transport';
-import { type CapabilityObject, capabilityObject } from '../capabilities.ts';
+import { type CapabilityObject, capabilityObject, roleObject } from '../capabilities.ts';
 import type {
+  ClockControl,
   ClockReading,
   ControlCapability,
   DriverEvent,
   DriverStats,
+  FirmwareTransfer,
+  KeyChange,
   LoadLimiting,
   MeterDriver,
   ProfileKind,
+  PushConfiguration,
   SupplyControl,
+  TariffProgramming,
 } from '../driver.ts';
 import { DriverError, DriverErrorCode, isDriverError, toDriverError, unsupported } from '../errors.ts';
 import {
@@ -35,6 +40,7 @@ import {
   registerObjects,
 } from '../profile.ts';
 import { connectDlmsClient, type DlmsClientPort, type DlmsConnector } from './client-port.ts';
+import { DlmsClockControl, readClockOn } from './clock.ts';
 import { DlmsLoadLimiting, type DlmsOperation, DlmsSupplyControl } from './control.ts';
 import {
   CounterLease,
@@ -42,9 +48,13 @@ import {
   type ReceivedCounterSource,
   ReceivedCounterWatch,
 } from './counters.ts';
+import { DlmsFirmwareTransfer, maxImageBlockSize } from './firmware.ts';
+import { DlmsKeyChange } from './keys.ts';
 import type { ModelCache } from './model-cache.ts';
 import { readProfileRows, rowsToValues } from './profile-read.ts';
-import { meterDateTime, meterInstant } from './time.ts';
+import { DlmsPushConfiguration } from './push-setup.ts';
+import { DlmsTariffProgramming } from './tariff.ts';
+import { meterDateTime } from './time.ts';
 
 const CLOCK_OBIS = '0.0.1.0.0.255';
 /** Items per GET-with-list request: keeps requests and responses well inside small meter PDUs. */
@@ -141,16 +151,20 @@ function controllable(
 
 /**
  * A DLMS/COSEM meter read and controlled through the device profile of its model. Offers
- * reading and clock, and supply control and load limiting where the model has a disconnect
- * control (class 70) and a limiter (class 71) and the session's association may use them.
- * Tariff programming, firmware and keys are not implemented by this driver yet, so it never
- * offers them.
+ * reading and clock, and each control capability (supply, limiter, tariff, clock, firmware,
+ * keys, push) where the model has the object it drives and the session's association may use it.
  */
 export class DlmsDriver implements MeterDriver {
   readonly meterId: number;
   readonly stats: DriverStats = { requests: 0, bytesIn: 0, bytesOut: 0 };
   readonly supply: SupplyControl | undefined;
   readonly limiter: LoadLimiting | undefined;
+  readonly tariff: TariffProgramming | undefined;
+  readonly clock: ClockControl | undefined;
+  readonly firmware: FirmwareTransfer | undefined;
+  readonly keys: KeyChange | undefined;
+  readonly push: PushConfiguration | undefined;
+  readonly #forget: (() => void)[] = [];
   readonly #c: DlmsDriverConfig;
   readonly #now: () => Instant;
   #client: DlmsClientPort | undefined;
@@ -165,13 +179,45 @@ export class DlmsDriver implements MeterDriver {
     const op: DlmsOperation = (fn) => this.#op(fn);
     // Control goes over the session's association: offered only where that one may use the object.
     const session = sessionAssociation(p, config.secrets, config.association);
+    const meterTime = (at: Instant) => meterDateTime(at, p);
     const supply = controllable(p, 'supply', session);
-    this.supply = supply === undefined ? undefined : new DlmsSupplyControl(op, supply.obis);
+    if (supply !== undefined) {
+      const s = new DlmsSupplyControl(op, supply.obis);
+      this.#forget.push(() => s.forget());
+      this.supply = s;
+    }
     const limiter = controllable(p, 'limiter', session);
-    this.limiter =
-      limiter === undefined
-        ? undefined
-        : new DlmsLoadLimiting(op, limiter.obis, (at) => meterDateTime(at, config.profile));
+    if (limiter !== undefined) {
+      const l = new DlmsLoadLimiting(op, limiter.obis, meterTime);
+      this.#forget.push(() => l.forget());
+      this.limiter = l;
+    }
+    const tariff = controllable(p, 'tariff', session);
+    if (tariff !== undefined) {
+      const sd = roleObject(p, 'specialDays');
+      const sdUsable =
+        sd !== undefined &&
+        session !== undefined &&
+        (sd.association === undefined ? session.rights === 'full' : sd.association.key === session.key);
+      this.tariff = new DlmsTariffProgramming(op, tariff.obis, sdUsable ? sd.obis : undefined);
+    }
+    const clock = controllable(p, 'clock', session);
+    if (clock !== undefined) this.clock = new DlmsClockControl(op, clock.obis, p, this.#now);
+    const firmware = controllable(p, 'firmware', session);
+    if (firmware !== undefined) {
+      const ciphered = session !== undefined && session.policy !== 'none';
+      this.firmware = new DlmsFirmwareTransfer(op, firmware.obis, () => {
+        const client = this.#client;
+        if (!client) throw new DriverError(DriverErrorCode.State, 'driver is not open');
+        return maxImageBlockSize(client.info?.serverMaxReceivePduSize ?? 0, ciphered);
+      });
+    }
+    const keys = controllable(p, 'keys', session);
+    if (keys !== undefined) this.keys = new DlmsKeyChange(op, keys.obis);
+    if (controllable(p, 'push', session) !== undefined) {
+      const objects = p.objects.filter((o) => o.class === ClassId.PushSetup).map((o) => o.obis);
+      this.push = new DlmsPushConfiguration(op, objects, meterTime);
+    }
   }
 
   get profile(): DriverProfile {
@@ -265,8 +311,7 @@ export class DlmsDriver implements MeterDriver {
     const client = this.#client;
     this.#client = undefined;
     // What a session learnt about the meter (control mode, scalers) is read again in the next.
-    (this.supply as DlmsSupplyControl | undefined)?.forget();
-    (this.limiter as DlmsLoadLimiting | undefined)?.forget();
+    for (const f of this.#forget) f();
     if (client) await client.end().catch(() => {});
     await this.#received?.save();
   }
@@ -355,7 +400,7 @@ export class DlmsDriver implements MeterDriver {
     return this.#readValues(instantaneousObjects(this.#c.profile), 'instantaneous');
   }
 
-  async readProfile(kind: ProfileKind, range: TimeRange): Promise<CollectedValue[]> {
+  async readProfile(kind: ProfileKind, range?: TimeRange): Promise<CollectedValue[]> {
     const p = this.#c.profile;
     const object = profileObject(p, kind);
     if (object === undefined) throw unsupported(`${kind} profile on model ${p.id}`);
@@ -393,21 +438,8 @@ export class DlmsDriver implements MeterDriver {
     return out;
   }
 
-  async readClock(): Promise<ClockReading> {
-    const p = this.#c.profile;
-    const before = this.#now();
-    const d = await this.#op((client) => client.get(CLOCK_OBIS, ClassId.Clock, 2));
-    const after = this.#now();
-    let meterTime: Instant | undefined;
-    try {
-      meterTime = meterInstant(dateTimeFromData(d), p);
-    } catch (e) {
-      throw toDriverError(e);
-    }
-    if (meterTime === undefined)
-      throw new DriverError(DriverErrorCode.Protocol, 'meter clock is not a complete date-time');
-    const localTime = Math.round((before + after) / 2);
-    return { meterTime, localTime, driftMs: meterTime - localTime };
+  readClock(): Promise<ClockReading> {
+    return this.#op((client) => readClockOn(client, CLOCK_OBIS, this.#c.profile, this.#now));
   }
 
   async setClock(at: Instant): Promise<void> {

@@ -9,12 +9,13 @@ export interface ProfileShape {
 /**
  * What is read once per device model and shared by every driver of that model: capture
  * objects and scalers of profiles, scalers of registers, and whether the model refuses
- * range access. Keys are `<profile id>|<what>`.
+ * range (and entry) access. Keys are `<profile id>|<what>`.
  */
 export class ModelCache {
   readonly #shapes = new Map<string, ProfileShape>();
   readonly #scalers = new Map<string, ScalerUnit | null>();
   readonly #noRange = new Set<string>();
+  readonly #noEntry = new Set<string>();
 
   shape(model: string, obis: string): ProfileShape | undefined {
     return this.#shapes.get(`${model}|${obis}`);
@@ -39,6 +40,15 @@ export class ModelCache {
 
   markRangeRefused(model: string, obis: string): void {
     this.#noRange.add(`${model}|${obis}`);
+  }
+
+  /** The model refuses entry_descriptor on this profile too: read its whole buffer. */
+  refusesEntry(model: string, obis: string): boolean {
+    return this.#noEntry.has(`${model}|${obis}`);
+  }
+
+  markEntryRefused(model: string, obis: string): void {
+    this.#noEntry.add(`${model}|${obis}`);
   }
 
   get size(): number {

@@ -135,3 +135,17 @@ export function sameDateTime(a: CosemDateTime, b: CosemDateTime): boolean {
 export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
+
+/** A DlmsData as comparable text (bytes as numbers, bigints as strings): for read-back comparison. */
+export function dataText(d: unknown): string {
+  return JSON.stringify(d, (_k, x) =>
+    typeof x === 'bigint' ? x.toString() : x instanceof Uint8Array ? Array.from(x) : x,
+  );
+}
+
+/** Attributes from..to (both included). */
+export function attributeRange(from: number, to: number): number[] {
+  const out: number[] = [];
+  for (let a = from; a <= to; a++) out.push(a);
+  return out;
+}

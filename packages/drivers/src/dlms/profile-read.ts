@@ -79,24 +79,50 @@ function isRefusal(e: DriverError): boolean {
 /**
  * Rows of one profile captured in [from, to]: by range_descriptor on the clock column, or, when
  * the model has no clock column, refuses range access or refused it once, by entries (the
- * newest ones that can cover the range when the capture period is known).
+ * newest ones that can cover the range when the capture period is known); when the meter
+ * refuses entry access too, the whole buffer without selective access, filtered here. Without
+ * a range: the whole buffer, without selective access (every row that has a time).
  */
 export async function readProfileRows(
   client: DlmsClientPort,
   cache: ModelCache,
   p: DriverProfile,
   object: ProfileObject,
-  range: TimeRange,
+  range: TimeRange | undefined,
   now: Instant,
 ): Promise<ProfileRows> {
   const obis = object.obis;
   const shape = await shapeOf(client, cache, p.id, obis);
   if (shape.captureObjects.length === 0) return { shape, rows: [] };
-  const hasClock = shape.captureObjects.some((co) => co.classId === CLOCK && co.attributeIndex === 2);
   let buffer: DlmsData | undefined;
+  if (range === undefined) buffer = await client.get(obis, PROFILE_GENERIC, 2);
+  else buffer = await selectiveRead(client, cache, p, object, shape, range, now);
+  if (buffer === undefined) buffer = await client.get(obis, PROFILE_GENERIC, 2);
+  const table = decodeProfileBuffer(buffer, shape.captureObjects, shape.scalers);
+  const rows: ProfileRows['rows'] = [];
+  for (const cells of table.rows) {
+    const at = rowTime(cells, p);
+    if (at === undefined) continue;
+    if (range === undefined || (at >= range.from && at <= range.to)) rows.push({ at, cells });
+  }
+  return { shape, rows };
+}
+
+/** By range, else by entries; undefined when the meter refuses both (or refused them before). */
+async function selectiveRead(
+  client: DlmsClientPort,
+  cache: ModelCache,
+  p: DriverProfile,
+  object: ProfileObject,
+  shape: ProfileShape,
+  range: TimeRange,
+  now: Instant,
+): Promise<DlmsData | undefined> {
+  const obis = object.obis;
+  const hasClock = shape.captureObjects.some((co) => co.classId === CLOCK && co.attributeIndex === 2);
   if (hasClock && !p.quirks.noRangeAccess && !cache.refusesRange(p.id, obis)) {
     try {
-      buffer = await client.get(
+      return await client.get(
         obis,
         PROFILE_GENERIC,
         2,
@@ -108,30 +134,29 @@ export async function readProfileRows(
       cache.markRangeRefused(p.id, obis);
     }
   }
-  if (buffer === undefined) {
-    const period = (object.profile?.capturePeriod ?? 0) * 1000;
-    let fromEntry = 1;
-    let toEntry = 0;
-    if (period > 0) {
-      const inUse = Number(numberOf(await client.get(obis, PROFILE_GENERIC, 7)));
-      const wanted = Math.ceil((now - range.from) / period) + 2;
-      fromEntry = Math.max(1, inUse - wanted + 1);
-      toEntry = inUse;
-    }
-    buffer = await client.get(
+  if (cache.refusesEntry(p.id, obis)) return undefined;
+  const period = (object.profile?.capturePeriod ?? 0) * 1000;
+  let fromEntry = 1;
+  let toEntry = 0;
+  if (period > 0) {
+    const inUse = Number(numberOf(await client.get(obis, PROFILE_GENERIC, 7)));
+    const wanted = Math.ceil((now - range.from) / period) + 2;
+    fromEntry = Math.max(1, inUse - wanted + 1);
+    toEntry = inUse;
+  }
+  try {
+    return await client.get(
       obis,
       PROFILE_GENERIC,
       2,
       profileAccess(shape.captureObjects, { fromEntry, toEntry }),
     );
+  } catch (e) {
+    const err = toDriverError(e);
+    if (!isRefusal(err)) throw err;
+    cache.markEntryRefused(p.id, obis);
+    return undefined;
   }
-  const table = decodeProfileBuffer(buffer, shape.captureObjects, shape.scalers);
-  const rows: ProfileRows['rows'] = [];
-  for (const cells of table.rows) {
-    const at = rowTime(cells, p);
-    if (at !== undefined && at >= range.from && at <= range.to) rows.push({ at, cells });
-  }
-  return { shape, rows };
 }
 
 function numberOf(d: DlmsData): number | bigint {
