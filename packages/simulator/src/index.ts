@@ -7,6 +7,7 @@ export * from './fleet/link-emulation.ts';
 export * from './fleet/push.ts';
 export * from './fleet/sessions.ts';
 export * from './model/catalog.ts';
+export * from './model/control.ts';
 export * from './model/meter-model.ts';
 export * from './profiles.ts';
 export * from './truth/fleet-truth.ts';
