@@ -277,6 +277,13 @@ function writeCalendar(m: MeterTruth, attr: number, v: DlmsData, now: Instant): 
     case 10: {
       if (v.type !== 'octet-string' || v.value.length !== 12) return Result.typeUnmatched;
       if (v.value.every((b) => b === 0xff)) {
+        // No activation time: a scheduled activation that has not happened yet is dropped.
+        if (s.passiveActivation !== undefined && s.passiveActivation > now) {
+          s.calendars = s.calendars.filter((c) => c.at <= now);
+          const code = eventCode(m, 'transaction', 'Activity calendar changed', 155);
+          s.events = s.events.filter((e) => e.at <= now || e.log !== 'transaction' || e.code !== code);
+          invalidateEnergy(m, now);
+        }
         delete s.passiveActivation;
         return Result.success;
       }
