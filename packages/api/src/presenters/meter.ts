@@ -17,6 +17,9 @@ export function presentMeter(m: Meter) {
     paymentMode: m.paymentMode,
     servicePointId: m.servicePointId,
     sectionId: m.sectionId,
+    firmwareVersion: m.firmwareVersion,
+    tags: [...m.tags],
+    segment: m.segment,
     createdAt: iso(m.createdAt),
     updatedAt: iso(m.updatedAt),
   };
