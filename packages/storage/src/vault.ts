@@ -113,11 +113,7 @@ export function createSecretVault(keys: KeyStore, masterKey: Uint8Array): Secret
     kekId,
 
     async put(meterId, purpose, secret) {
-      if (!(secret instanceof Uint8Array) || secret.length === 0) {
-        throw new StorageError(StorageErrorCode.InvalidInput, 'secret must be non-empty bytes', {
-          detail: { reason: 'STORAGE_BAD_KEY', meterId, purpose },
-        });
-      }
+      checkSecret(meterId, purpose, secret);
       // The same secret again under the same master key keeps the stored version.
       const current = await keys.current(meterId, purpose);
       if (current !== null && current.kekId === kekId) {
@@ -134,5 +130,33 @@ export function createSecretVault(keys: KeyStore, masterKey: Uint8Array): Secret
       if (current === null) return null;
       return unwrap(meterId, purpose, current.wrapped);
     },
+
+    async putPending(meterId, purpose, secret) {
+      checkSecret(meterId, purpose, secret);
+      await keys.putPending({ meterId, purpose, kekId, wrapped: wrap(meterId, purpose, secret) });
+    },
+
+    async getPending(meterId, purpose) {
+      const pending = await keys.pending(meterId, purpose);
+      if (pending === null) return null;
+      return unwrap(meterId, purpose, pending.wrapped);
+    },
+
+    async promotePending(meterId, purpose) {
+      const promoted = await keys.promote(meterId, purpose);
+      return promoted === null ? null : `${purpose}@${promoted.version}`;
+    },
+
+    async discardPending(meterId, purpose) {
+      await keys.discardPending(meterId, purpose);
+    },
   };
+}
+
+function checkSecret(meterId: number, purpose: KeyPurpose, secret: Uint8Array): void {
+  if (!(secret instanceof Uint8Array) || secret.length === 0) {
+    throw new StorageError(StorageErrorCode.InvalidInput, 'secret must be non-empty bytes', {
+      detail: { reason: 'STORAGE_BAD_KEY', meterId, purpose },
+    });
+  }
 }

@@ -144,31 +144,43 @@ export function entityContract(s: () => Store): void {
     const c = await s().commands.create({
       kind: 'disconnect',
       meterId: m.id,
-      parameters: { force: true },
+      parameters: { finalRead: true },
+      reason: 'non-payment',
       requestedBy: 'alice',
     });
-    expect(c.state).toBe('queued');
-    const sent = await s().commands.transition(c.id, 'queued', 'sent', 'collector-1');
-    expect(sent.state).toBe('sent');
-    expect(await failure(s().commands.transition(c.id, 'queued', 'sent', 'collector-2'))).toEqual({
+    expect(c).toMatchObject({ state: 'queued', priority: 'normal', attempts: 0, campaignId: null });
+    const sending = await s().commands.transition(c.id, 'queued', 'sending', 'collector-1', { attempts: 1 });
+    expect(sending).toMatchObject({ state: 'sending', attempts: 1 });
+    expect(await failure(s().commands.transition(c.id, 'queued', 'sending', 'collector-2'))).toEqual({
       code: 'STORAGE_CONFLICT',
       reason: 'STORAGE_STATE_CHANGED',
     });
-    expect(await failure(s().commands.transition(c.id, 'sent', 'cancelled', 'x'))).toMatchObject({
+    expect(await failure(s().commands.transition(c.id, 'sending', 'cancelled', 'x'))).toMatchObject({
       code: 'STORAGE_INVALID_INPUT',
+      reason: 'STORAGE_INVALID_TRANSITION',
     });
-    await s().commands.transition(c.id, 'sent', 'succeeded', 'collector-1', { relay: 'open' });
+    await s().commands.transition(c.id, 'sending', 'confirmed', 'collector-1', {
+      result: { relay: 'open' },
+      detail: { relay: 'open' },
+    });
     const got = await s().commands.get(c.id);
     expect(got?.history.map((h) => [h.state, h.by])).toEqual([
       ['queued', 'alice'],
-      ['sent', 'collector-1'],
-      ['succeeded', 'collector-1'],
+      ['sending', 'collector-1'],
+      ['confirmed', 'collector-1'],
     ]);
-    expect(got?.parameters).toEqual({ force: true });
-    expect((await s().commands.list({ state: 'succeeded' })).items.map((x) => x.id)).toEqual([c.id]);
+    expect(got?.parameters).toEqual({ finalRead: true });
+    expect(got?.result).toEqual({ relay: 'open' });
+    expect((await s().commands.list({ state: 'confirmed' })).items.map((x) => x.id)).toEqual([c.id]);
     expect(
       await failure(
-        s().commands.create({ kind: 'connect', meterId: 99_999, parameters: {}, requestedBy: 'a' }),
+        s().commands.create({
+          kind: 'connect',
+          meterId: 99_999,
+          parameters: {},
+          reason: 'reinstatement',
+          requestedBy: 'a',
+        }),
       ),
     ).toMatchObject({
       code: 'STORAGE_NOT_FOUND',

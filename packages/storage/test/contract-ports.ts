@@ -227,40 +227,55 @@ export function portContract(dialect: string, s: () => Store, h: () => Harness):
       kind: 'disconnect',
       meterId: m.id,
       parameters: {},
+      reason: 'non-payment',
       requestedBy: 'al',
     });
-    await s().commands.transition(cmd.id, 'queued', 'sent', 'collector-1');
-    await failure(s().commands.transition(cmd.id, 'queued', 'sent', 'collector-2'));
-    await s().commands.transition(cmd.id, 'sent', 'succeeded', 'collector-1', { relay: 'open' });
+    await s().commands.transition(cmd.id, 'queued', 'sending', 'collector-1');
+    await failure(s().commands.transition(cmd.id, 'queued', 'sending', 'collector-2'));
+    await s().commands.transition(cmd.id, 'sending', 'confirmed', 'collector-1', {
+      detail: { relay: 'open' },
+    });
     all = (await outbox(s())).slice(3);
-    expect(all.map((x) => [x.type, x.key])).toEqual([
-      ['command.sent', `meter:${m.id}`],
-      ['command.succeeded', `meter:${m.id}`],
+    expect(all.map((x) => [x.type, x.key, x.id])).toEqual([
+      ['command.queued', `meter:${m.id}`, `command:${cmd.id}:0`],
+      ['command.sending', `meter:${m.id}`, `command:${cmd.id}:1`],
+      ['command.confirmed', `meter:${m.id}`, `command:${cmd.id}:2`],
     ]);
-    expect(all[1]!.payload as CommandChangedPayload).toEqual({
+    expect(all[2]!.payload as CommandChangedPayload).toEqual({
       commandId: cmd.id,
       meterId: m.id,
       kind: 'disconnect',
-      from: 'sent',
-      to: 'succeeded',
+      from: 'sending',
+      to: 'confirmed',
       by: 'collector-1',
       detail: { relay: 'open' },
     });
 
-    // A fault at the announcement rolls the event and the state change back.
-    await h().exec(failOutboxSql(dialect, `meter:${m.id}`));
-    await expect(s().events.append([ev(4)])).rejects.toThrow();
+    // A fault at the announcement rolls the event, the new command and the state change back.
     const c2 = await s().commands.create({
       kind: 'connect',
       meterId: m.id,
       parameters: {},
+      reason: 'reinstatement',
       requestedBy: 'al',
     });
-    await expect(s().commands.transition(c2.id, 'queued', 'sent', 'x')).rejects.toThrow();
+    await h().exec(failOutboxSql(dialect, `meter:${m.id}`));
+    await expect(s().events.append([ev(4)])).rejects.toThrow();
+    await expect(s().commands.transition(c2.id, 'queued', 'sending', 'x')).rejects.toThrow();
+    await expect(
+      s().commands.create({
+        kind: 'connect',
+        meterId: m.id,
+        parameters: {},
+        reason: 'test',
+        requestedBy: 'al',
+      }),
+    ).rejects.toThrow();
     await h().exec(clearFaultSql(dialect));
     expect((await s().events.list({ meterId: m.id })).items.map((x) => x.code)).toEqual([1, 2, 3]);
     expect((await s().commands.get(c2.id))?.state).toBe('queued');
-    expect(await outbox(s())).toHaveLength(5);
+    expect((await s().commands.list({ meterId: m.id })).items.map((x) => x.id)).toEqual([cmd.id, c2.id]);
+    expect(await outbox(s())).toHaveLength(7);
   });
 
   it('appends, reads after a cursor, keeps relay cursors and prunes what every relay passed', async () => {

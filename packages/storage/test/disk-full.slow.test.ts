@@ -238,16 +238,23 @@ for (const [mode, make] of modes) {
     it('commands: create and transition', async () => {
       const m = await addMeter(store);
       await onFullDisk(() =>
-        store.commands.create({ kind: 'disconnect', meterId: m.id, parameters: {}, requestedBy: 'alice' }),
+        store.commands.create({
+          kind: 'disconnect',
+          meterId: m.id,
+          parameters: {},
+          reason: 'non-payment',
+          requestedBy: 'alice',
+        }),
       );
       expect((await store.commands.list({ meterId: m.id })).items).toEqual([]);
       const c = await store.commands.create({
         kind: 'connect',
         meterId: m.id,
         parameters: {},
+        reason: 'reinstatement',
         requestedBy: 'a',
       });
-      await onFullDisk(() => store.commands.transition(c.id, 'queued', 'sent', 'collector'));
+      await onFullDisk(() => store.commands.transition(c.id, 'queued', 'sending', 'collector'));
       expect((await store.commands.get(c.id))?.state).toBe('queued');
     });
 

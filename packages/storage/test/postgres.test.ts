@@ -1,6 +1,8 @@
 import { storeContract } from './contract.ts';
+import { controlContract } from './contract-control.ts';
 import { pgConcurrency } from './pg-concurrency.ts';
 import { pgHarness } from './pg-harness.ts';
 
 storeContract('postgres', pgHarness);
 pgConcurrency(pgHarness);
+controlContract('postgres', pgHarness);

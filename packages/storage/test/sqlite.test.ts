@@ -4,8 +4,10 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openStore } from '../src/index.ts';
 import { storeContract } from './contract.ts';
+import { controlContract } from './contract-control.ts';
+import type { Harness } from './helpers.ts';
 
-storeContract('sqlite', () => {
+function sqliteHarness(): Harness {
   const dir = mkdtempSync(join(tmpdir(), 'hes-sqlite-'));
   const path = join(dir, 'hes.db');
   return {
@@ -19,4 +21,7 @@ storeContract('sqlite', () => {
       rmSync(dir, { recursive: true, force: true });
     },
   };
-});
+}
+
+storeContract('sqlite', sqliteHarness);
+controlContract('sqlite', sqliteHarness);

@@ -1,6 +1,8 @@
 import type { Store } from '@openhes/core';
+import { createCampaignStore } from './campaigns.ts';
 import { createCommandStore } from './commands.ts';
 import type { EntityContext } from './context.ts';
+import { createFirmwareStore } from './firmware.ts';
 import { createHealthStore } from './health.ts';
 import { createChannelStore, createMeterStore, createTopologyStore } from './meters.ts';
 import { createOutboxStore } from './outbox.ts';
@@ -25,6 +27,8 @@ export function assembleStore(ctx: EntityContext, engine: EngineStores): Store {
     events: createEventStore(ctx),
     collection: createCollectionStore(ctx),
     commands: createCommandStore(ctx),
+    campaigns: createCampaignStore(ctx),
+    firmware: createFirmwareStore(ctx),
     audit: createAuditStore(ctx),
     users: createUserStore(ctx),
     tokens: createTokenStore(ctx),

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
+  type Campaign,
+  type CampaignState,
   type Command,
   type CommandChangedPayload,
   type CommandState,
@@ -130,8 +132,8 @@ export function eventStoredRow(p: EventStoredPayload, at: Instant): OutboxRow {
 
 /** `command.<state>`; the id names the command and the index of the state in its history. */
 export function commandChangedRow(
-  command: Command,
-  from: CommandState,
+  command: Pick<Command, 'id' | 'meterId' | 'kind' | 'state'>,
+  from: CommandState | 'requested',
   by: string,
   detail: Record<string, unknown> | null,
   historyIndex: number,
@@ -155,6 +157,47 @@ export function commandChangedRow(
   };
 }
 
+/** Payload of `campaign.<state>`: one per state change of a campaign (its creation included). */
+export interface CampaignChangedPayload {
+  campaignId: number;
+  kind: string;
+  /** `requested` for the creation. */
+  from: string;
+  to: string;
+  by: string;
+  meterCount: number;
+  dryRun: boolean;
+  detail: Record<string, unknown> | null;
+}
+
+/** `campaign.<state>`, keyed by the campaign; the id names it and the index in its history. */
+export function campaignChangedRow(
+  campaign: Pick<Campaign, 'id' | 'kind' | 'state' | 'meterCount' | 'dryRun'>,
+  from: CampaignState | 'requested',
+  by: string,
+  detail: Record<string, unknown> | null,
+  historyIndex: number,
+  at: Instant,
+): OutboxRow {
+  const payload: CampaignChangedPayload = {
+    campaignId: campaign.id,
+    kind: campaign.kind,
+    from,
+    to: campaign.state,
+    by,
+    meterCount: campaign.meterCount,
+    dryRun: campaign.dryRun,
+    detail,
+  };
+  return {
+    id: `campaign:${campaign.id}:${historyIndex}`,
+    type: `campaign.${campaign.state}`,
+    key: `campaign:${campaign.id}`,
+    at,
+    payload: JSON.stringify(payload),
+  };
+}
+
 /** Schema version that added the outbox (both dialects). */
 export const OUTBOX_SCHEMA_VERSION = 4;
 
@@ -170,6 +213,32 @@ export async function writeOutbox(
     await tx.run(
       `INSERT INTO outbox (id, type, key, at, payload) VALUES (?, ?, ?, ${d.t('?')}, ${d.json('?')})`,
       [r.id, r.type, r.key, r.at, r.payload],
+    );
+  }
+}
+
+/** Rows per INSERT of `writeOutboxMany` (5 parameters each). */
+const OUTBOX_CHUNK = 500;
+
+/**
+ * Writes many rows inside the caller's transaction in multi-row INSERTs: a campaign's bulk
+ * move announces each of its (up to 100,000) commands without a statement per command.
+ */
+export async function writeOutboxMany(
+  ctx: EntityContext,
+  tx: SqlExec,
+  rows: readonly OutboxRow[],
+): Promise<void> {
+  if (!ctx.outbox) return;
+  const d = tx.dialect;
+  const one = `(?, ?, ?, ${d.t('?')}, ${d.json('?')})`;
+  for (let i = 0; i < rows.length; i += OUTBOX_CHUNK) {
+    const chunk = rows.slice(i, i + OUTBOX_CHUNK);
+    const params: unknown[] = [];
+    for (const r of chunk) params.push(r.id, r.type, r.key, r.at, r.payload);
+    await tx.run(
+      `INSERT INTO outbox (id, type, key, at, payload) VALUES ${chunk.map(() => one).join(', ')}`,
+      params,
     );
   }
 }

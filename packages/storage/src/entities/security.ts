@@ -16,34 +16,53 @@ import {
 } from '@openhes/core';
 import { StorageError, StorageErrorCode } from '../errors.ts';
 import { cursorNumbers, pageOf } from '../sql/cursor.ts';
-import { bytes, num, numOrNull, parseJson, type Row } from '../sql/exec.ts';
+import { bytes, num, numOrNull, parseJson, type Row, type SqlExec } from '../sql/exec.ts';
 import { checked, notFound } from '../sql/validate.ts';
+import { badInput } from './commands.ts';
 import type { EntityContext } from './context.ts';
 
 export function createUserStore(ctx: EntityContext): UserStore {
   const { exec } = ctx;
   const d = exec.dialect;
-  const cols = `id, name, display_name, role, password_hash, disabled, ${d.ms('created_at')} AS created_at`;
+  const cols = `id, name, display_name, role, password_hash, approver, disabled, ${d.ms('created_at')} AS created_at`;
   const toUser = (r: Row): User => ({
     id: num(r.id),
     name: r.name as string,
     displayName: r.display_name as string,
     role: r.role as User['role'],
     passwordHash: (r.password_hash as string | null) ?? null,
+    approver: Boolean(r.approver),
     disabled: Boolean(r.disabled),
     createdAt: num(r.created_at),
   });
+  async function set(col: 'disabled' | 'role' | 'approver' | 'password_hash', value: unknown, id: number) {
+    const row = await exec.get(`UPDATE users SET ${col} = ? WHERE id = ? RETURNING ${cols}`, [value, id]);
+    if (!row) throw notFound('user', { userId: id });
+    return toUser(row);
+  }
   const store: UserStore = {
     async create(u) {
       checked(() => {
         validateText('name', u.name, 128);
         validateText('displayName', u.displayName, 256);
         validateEnum('role', Role, u.role);
+        if (u.passwordHash !== null) validateText('passwordHash', u.passwordHash, 1024);
       });
+      if (u.approver !== undefined && typeof u.approver !== 'boolean') {
+        throw badInput('approver', 'must be a boolean');
+      }
       const row = await exec.get(
-        `INSERT INTO users (name, display_name, role, password_hash, disabled, created_at)
-         VALUES (?, ?, ?, ?, ?, ${d.t('?')}) RETURNING ${cols}`,
-        [u.name, u.displayName, u.role, u.passwordHash, d.bool(false), ctx.clock.now()],
+        `INSERT INTO users (name, display_name, role, password_hash, approver, disabled, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ${d.t('?')}) RETURNING ${cols}`,
+        [
+          u.name,
+          u.displayName,
+          u.role,
+          u.passwordHash,
+          d.bool(u.approver ?? false),
+          d.bool(false),
+          ctx.clock.now(),
+        ],
       );
       return toUser(row as Row);
     },
@@ -56,12 +75,21 @@ export function createUserStore(ctx: EntityContext): UserStore {
       return row ? toUser(row) : null;
     },
     async setDisabled(id, disabled) {
-      const row = await exec.get(`UPDATE users SET disabled = ? WHERE id = ? RETURNING ${cols}`, [
-        d.bool(disabled),
-        id,
-      ]);
-      if (!row) throw notFound('user', { userId: id });
-      return toUser(row);
+      return set('disabled', d.bool(disabled), id);
+    },
+    async setRole(id, role) {
+      checked(() => validateEnum('role', Role, role));
+      return set('role', role, id);
+    },
+    async setApprover(id, approver) {
+      if (typeof approver !== 'boolean') {
+        throw badInput('approver', 'must be a boolean');
+      }
+      return set('approver', d.bool(approver), id);
+    },
+    async setPasswordHash(id, passwordHash) {
+      checked(() => validateText('passwordHash', passwordHash, 1024));
+      return set('password_hash', passwordHash, id);
     },
     async list(page) {
       const limit = checked(() => pageLimit(page.limit));
@@ -130,6 +158,19 @@ export function createTokenStore(ctx: EntityContext): ApiTokenStore {
   };
 }
 
+function checkNewKey(k: NewWrappedKey): void {
+  checked(() => {
+    validateId('meterId', k.meterId);
+    validateText('kekId', k.kekId, 128);
+    validateText('purpose', k.purpose, 32);
+  });
+  if (!(k.wrapped instanceof Uint8Array) || k.wrapped.length === 0) {
+    throw new StorageError(StorageErrorCode.InvalidInput, 'wrapped key must be non-empty bytes', {
+      detail: { reason: 'STORAGE_BAD_KEY' },
+    });
+  }
+}
+
 export function createKeyStore(ctx: EntityContext): KeyStore {
   const { exec } = ctx;
   const d = exec.dialect;
@@ -142,18 +183,24 @@ export function createKeyStore(ctx: EntityContext): KeyStore {
     wrapped: bytes(r.wrapped) as Uint8Array,
     createdAt: num(r.created_at),
   });
+  /**
+   * The pending key of a meter and purpose, numbered with the version it gets when promoted
+   * (one above the current).
+   */
+  async function readPending(q: SqlExec, meterId: number, purpose: string): Promise<WrappedKey | null> {
+    const row = await q.get(
+      `SELECT p.meter_id, p.purpose,
+         coalesce((SELECT max(version) FROM meter_keys k WHERE k.meter_id = p.meter_id AND k.purpose = p.purpose), 0) + 1
+           AS version,
+         p.kek_id, p.wrapped, ${d.ms('p.created_at')} AS created_at
+       FROM meter_keys_pending p WHERE p.meter_id = ? AND p.purpose = ?`,
+      [meterId, purpose],
+    );
+    return row ? toKey(row) : null;
+  }
   return {
     async put(k: NewWrappedKey) {
-      checked(() => {
-        validateId('meterId', k.meterId);
-        validateText('kekId', k.kekId, 128);
-        validateText('purpose', k.purpose, 32);
-      });
-      if (!(k.wrapped instanceof Uint8Array) || k.wrapped.length === 0) {
-        throw new StorageError(StorageErrorCode.InvalidInput, 'wrapped key must be non-empty bytes', {
-          detail: { reason: 'STORAGE_BAD_KEY' },
-        });
-      }
+      checkNewKey(k);
       return exec.tx(async (tx) => {
         const meter = await tx.get('SELECT id FROM meters WHERE id = ?', [k.meterId]);
         if (!meter) throw notFound('meter', { meterId: k.meterId });
@@ -179,6 +226,42 @@ export function createKeyStore(ctx: EntityContext): KeyStore {
         [meterId, purpose],
       );
       return rows.map(toKey);
+    },
+    async putPending(k: NewWrappedKey) {
+      checkNewKey(k);
+      return exec.tx(async (tx) => {
+        const meter = await tx.get('SELECT id FROM meters WHERE id = ?', [k.meterId]);
+        if (!meter) throw notFound('meter', { meterId: k.meterId });
+        await tx.run(
+          `INSERT INTO meter_keys_pending (meter_id, purpose, kek_id, wrapped, created_at)
+           VALUES (?, ?, ?, ?, ${d.t('?')})
+           ON CONFLICT (meter_id, purpose) DO UPDATE SET kek_id = excluded.kek_id, wrapped = excluded.wrapped,
+             created_at = excluded.created_at`,
+          [k.meterId, k.purpose, k.kekId, Buffer.from(k.wrapped), ctx.clock.now()],
+        );
+        return (await readPending(tx, k.meterId, k.purpose)) as WrappedKey;
+      });
+    },
+    async pending(meterId, purpose) {
+      return readPending(exec, meterId, purpose);
+    },
+    async promote(meterId, purpose) {
+      return exec.tx(async (tx) => {
+        const row = await tx.get(
+          `INSERT INTO meter_keys (meter_id, purpose, version, kek_id, wrapped, created_at)
+           SELECT p.meter_id, p.purpose,
+             coalesce((SELECT max(version) FROM meter_keys k WHERE k.meter_id = p.meter_id AND k.purpose = p.purpose), 0) + 1,
+             p.kek_id, p.wrapped, ${d.t('?')}
+           FROM meter_keys_pending p WHERE p.meter_id = ? AND p.purpose = ? RETURNING ${cols}`,
+          [ctx.clock.now(), meterId, purpose],
+        );
+        if (!row) return null;
+        await tx.run('DELETE FROM meter_keys_pending WHERE meter_id = ? AND purpose = ?', [meterId, purpose]);
+        return toKey(row);
+      });
+    },
+    async discardPending(meterId, purpose) {
+      await exec.run('DELETE FROM meter_keys_pending WHERE meter_id = ? AND purpose = ?', [meterId, purpose]);
     },
   };
 }
