@@ -65,6 +65,39 @@ describe('secret vault', () => {
     expect(vault.kekId).toMatch(/^mk-[0-9a-f]{16}$/);
   });
 
+  it('keeps a rotated key pending, encrypted and unused, until promoted or discarded', async () => {
+    const master = randomBytes(32);
+    const vault = createSecretVault(store.keys, master);
+    const m = await addMeter(store);
+    const old = randomBytes(16);
+    const next = randomBytes(16);
+    expect(await vault.put(m.id, 'guek', old)).toBe('guek@1');
+    expect(await vault.getPending(m.id, 'guek')).toBeNull();
+    expect(await vault.promotePending(m.id, 'guek')).toBeNull();
+    await vault.putPending(m.id, 'guek', next);
+    expect(hex((await vault.getPending(m.id, 'guek'))!)).toBe(hex(next));
+    // Sessions still get the current key; the stored pending bytes are wrapped, not the key.
+    expect(hex((await vault.get(m.id, 'guek'))!)).toBe(hex(old));
+    const stored = await store.keys.pending(m.id, 'guek');
+    expect(stored?.kekId).toBe(vault.kekId);
+    expect(hex(stored!.wrapped)).not.toContain(hex(next));
+    // Another master key cannot open it; bad input is refused.
+    const wrong = createSecretVault(store.keys, randomBytes(32));
+    expect((await rejection(wrong.getPending(m.id, 'guek'))).code).toBe('STORAGE_SECRET_UNREADABLE');
+    expect((await rejection(vault.putPending(m.id, 'guek', new Uint8Array()))).code).toBe(
+      'STORAGE_INVALID_INPUT',
+    );
+    expect(await vault.promotePending(m.id, 'guek')).toBe('guek@2');
+    expect(hex((await vault.get(m.id, 'guek'))!)).toBe(hex(next));
+    expect(await vault.getPending(m.id, 'guek')).toBeNull();
+    // Discarded: the current key stays.
+    await vault.putPending(m.id, 'guek', randomBytes(16));
+    await vault.discardPending(m.id, 'guek');
+    expect(await vault.getPending(m.id, 'guek')).toBeNull();
+    expect(hex((await vault.get(m.id, 'guek'))!)).toBe(hex(next));
+    expect((await store.keys.versions(m.id, 'guek')).map((k) => k.version)).toEqual([1, 2]);
+  });
+
   it('fails with a typed error under the wrong master key, or when a key is moved', async () => {
     const master = randomBytes(32);
     const vault = createSecretVault(store.keys, master);
@@ -111,7 +144,15 @@ describe('secret vault', () => {
     for (const needle of [hex(master), master.toString('base64'), hex(secret), secret.toString('base64')]) {
       expect(shown).not.toContain(needle);
     }
-    expect(Object.keys(vault).sort()).toEqual(['get', 'kekId', 'put']);
+    expect(Object.keys(vault).sort()).toEqual([
+      'discardPending',
+      'get',
+      'getPending',
+      'kekId',
+      'promotePending',
+      'put',
+      'putPending',
+    ]);
   });
 
   it('loads the master key from the environment or a 0600 file created once', () => {
