@@ -49,6 +49,8 @@ function observedStore(store: Store, onOutcome: (o: CollectionOutcome) => void):
       list: (q) => store.collection.list(q),
     },
     commands: store.commands,
+    campaigns: store.campaigns,
+    firmware: store.firmware,
     audit: store.audit,
     users: store.users,
     tokens: store.tokens,
