@@ -1,6 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { Clock, CollectionStatus, CounterResync, Meter, SecretVault, Store } from '@openhes/core';
+import type {
+  Clock,
+  CollectionStatus,
+  ControlPort,
+  CounterResync,
+  Meter,
+  SecretVault,
+  Store,
+} from '@openhes/core';
 import type { FastifyBaseLogger, FastifyInstance, RawServerDefault } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { LoginLimiter } from './auth/rate-limit.ts';
@@ -30,6 +38,8 @@ export type CounterResyncResult = CounterResync;
 export interface ApiContext {
   store: Store;
   acquisition: AcquisitionPort | undefined;
+  /** Meter control (commands, campaigns, firmware uploads); its write routes answer 503 without it. */
+  control: ControlPort | undefined;
   /** Device profiles the head end knows; imports naming another are refused. Unchecked when absent. */
   deviceProfiles: ReadonlySet<string> | undefined;
   /** Where secrets of imported meters go; imports carrying secrets are refused without it. */
