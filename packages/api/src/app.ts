@@ -1,7 +1,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { type TypeBoxTypeProvider, TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
-import type { BusMessage, Clock, EventBus, SecretVault, Store } from '@openhes/core';
+import type { BusMessage, Clock, ControlPort, EventBus, SecretVault, Store } from '@openhes/core';
 import Fastify, { type FastifyBaseLogger, type FastifyServerOptions } from 'fastify';
 import type { FailedAuthOptions } from './auth/failed-auth.ts';
 import { LoginLimiter, type LoginLimitOptions } from './auth/rate-limit.ts';
@@ -11,6 +11,7 @@ import { guardRoutes, installHooks } from './hooks.ts';
 import { createMetrics, type MetricsRegistry } from './metrics.ts';
 import { authRoutes } from './routes/auth/routes.ts';
 import { collectionRoutes } from './routes/collection/routes.ts';
+import { controlRoutes } from './routes/control/routes.ts';
 import { eventRoutes } from './routes/events/routes.ts';
 import { meterRoutes } from './routes/meters/routes.ts';
 import { planRoutes } from './routes/plans/routes.ts';
@@ -22,6 +23,8 @@ import { userRoutes } from './routes/users/routes.ts';
 export interface BuildApiOptions {
   store: Store;
   acquisition?: AcquisitionPort;
+  /** Meter control; without it the control routes that write answer 503 CONTROL_UNAVAILABLE. */
+  control?: ControlPort;
   /** Where changes made through the API are announced (`meter.changed`, `plan.changed`). */
   bus?: EventBus;
   /** Device profiles the head end knows; meter imports naming another are refused. */
@@ -84,6 +87,7 @@ export async function buildApi(options: BuildApiOptions): Promise<Api> {
   const ctx: ApiContext = {
     store: options.store,
     acquisition: options.acquisition,
+    control: options.control,
     deviceProfiles: options.deviceProfiles,
     vault: options.vault,
     onMeterChange: (m) => announce('meter.changed', `meter:${m.id}`, { meterId: m.id, serial: m.serial }),
@@ -158,6 +162,7 @@ export async function buildApi(options: BuildApiOptions): Promise<Api> {
   collectionRoutes(app, ctx);
   planRoutes(app, ctx);
   userRoutes(app, ctx);
+  controlRoutes(app, ctx);
   await app.ready();
   return app;
 }
