@@ -34,7 +34,6 @@ export interface RelayWatchOptions {
   codes?: readonly number[];
   /** Principal of the audit entry (default `control`). */
   name?: string;
-  onError?: (error: unknown) => void;
 }
 
 /**
@@ -50,7 +49,6 @@ export class RelayWatch {
   readonly #windowMs: number;
   readonly #codes: ReadonlySet<number>;
   readonly #name: string;
-  readonly #onError: (error: unknown) => void;
   #subscription: Subscription | null = null;
 
   constructor(store: Pick<Store, 'commands' | 'events' | 'audit'>, options: RelayWatchOptions = {}) {
@@ -58,17 +56,13 @@ export class RelayWatch {
     this.#windowMs = options.windowMs ?? 15 * 60_000;
     this.#codes = new Set(options.codes ?? RELAY_CHANGE_CODES);
     this.#name = options.name ?? 'control';
-    this.#onError = options.onError ?? (() => {});
   }
 
   async start(bus: EventBus): Promise<void> {
     if (this.#subscription !== null) return;
+    // A failure is thrown back to the bus, which delivers the message again (at least once).
     this.#subscription = await bus.subscribe('event.stored', async (m: BusMessage) => {
-      try {
-        await this.onEvent(m.payload as EventStoredPayload);
-      } catch (e) {
-        this.#onError(e);
-      }
+      await this.onEvent(m.payload as EventStoredPayload);
     });
   }
 
