@@ -186,8 +186,8 @@ export interface LoadLimiting {
 export type CalendarActivation =
   /** activate_passive_calendar (method 1) right after writing. */
   | { kind: 'now' }
-  /** activate_passive_calendar_time (attribute 10). */
-  | { kind: 'at'; time: CosemDateTime };
+  /** activate_passive_calendar_time (attribute 10); an instant is written in the meter's local time. */
+  | { kind: 'at'; time: CosemDateTime | Instant };
 
 /** What programCalendar read back after writing and activating. */
 export interface CalendarOutcome {

@@ -29,12 +29,13 @@ function driverOn(profile: DriverProfile, association = 'management'): DlmsDrive
 const sorted = (s: ReadonlySet<Capability>): Capability[] => [...s].sort();
 
 describe('capabilities derived from the device profile', () => {
-  // Every shipped model has an activity calendar, an image transfer and security setups
-  // (is15959-common); the whole-current meters add a disconnect control and a limiter.
+  // Every shipped model has an activity calendar, a clock, an image transfer and security
+  // setups (is15959-common's control section) and push setups (class 40 in its object list);
+  // the whole-current meters add a disconnect control and a limiter.
   const expected: Record<string, Capability[]> = {
-    'is15959-1ph': ['firmware', 'keys', 'limiter', 'reading', 'supply', 'tariff'],
-    'is15959-3ph': ['firmware', 'keys', 'limiter', 'reading', 'supply', 'tariff'],
-    'is15959-ct': ['firmware', 'keys', 'reading', 'tariff'],
+    'is15959-1ph': ['clock', 'firmware', 'keys', 'limiter', 'push', 'reading', 'supply', 'tariff'],
+    'is15959-3ph': ['clock', 'firmware', 'keys', 'limiter', 'push', 'reading', 'supply', 'tariff'],
+    'is15959-ct': ['clock', 'firmware', 'keys', 'push', 'reading', 'tariff'],
   };
 
   for (const [id, caps] of Object.entries(expected)) {
@@ -42,16 +43,16 @@ describe('capabilities derived from the device profile', () => {
       expect(sorted(capabilitiesOf(PROFILES.get(id)!))).toEqual(caps);
     });
 
-    it(`the DLMS driver on ${id} offers what it implements of them: reading, supply, limiter`, () => {
+    it(`the DLMS driver on ${id} offers all of them on the management association`, () => {
       const d = driverOn(PROFILES.get(id)!);
-      const implemented: Capability[] = ['reading', 'supply', 'limiter'];
-      expect(sorted(driverCapabilities(d))).toEqual(caps.filter((c) => implemented.includes(c)));
-      expect(d.supply !== undefined).toBe(caps.includes('supply'));
-      expect(d.limiter !== undefined).toBe(caps.includes('limiter'));
-      // Not implemented yet: never offered, whatever the profile has.
-      expect((d as { tariff?: unknown }).tariff).toBeUndefined();
-      expect((d as { firmware?: unknown }).firmware).toBeUndefined();
-      expect((d as { keys?: unknown }).keys).toBeUndefined();
+      expect(sorted(driverCapabilities(d))).toEqual(caps);
+      for (const c of CONTROL_CAPABILITIES) expect(d[c] !== undefined).toBe(caps.includes(c));
+      // Push setups come from the object list, every one of them, in profile order.
+      const push = PROFILES.get(id)!
+        .objects.filter((o) => o.class === 40)
+        .map((o) => o.obis);
+      expect(d.push?.objects).toEqual(push);
+      expect(push.length).toBeGreaterThan(0);
     });
   }
 
@@ -61,7 +62,7 @@ describe('capabilities derived from the device profile', () => {
     const bare: DriverProfile = {
       ...base,
       id: 'bare',
-      objects: base.objects.filter((o) => ![70, 71, 20, 18, 64].includes(o.class)),
+      objects: base.objects.filter((o) => ![70, 71, 20, 18, 64, 40].includes(o.class)),
       control: {},
     };
     expect(sorted(capabilitiesOf(bare))).toEqual(['reading']);
@@ -79,17 +80,20 @@ describe('capabilities derived from the device profile', () => {
       ...base,
       control: { disconnect: { obis: '0.0.96.3.10.255', association: 'management' } },
     };
-    expect(sorted(capabilitiesOf(only))).toEqual(['reading', 'supply']);
-    expect(sorted(driverCapabilities(driverOn(only)))).toEqual(['reading', 'supply']);
+    // Push has no control role: its objects are the object list's push setups.
+    expect(sorted(capabilitiesOf(only))).toEqual(['push', 'reading', 'supply']);
+    expect(sorted(driverCapabilities(driverOn(only)))).toEqual(['push', 'reading', 'supply']);
   });
 
   it('without a control section, takes the object of each role’s interface class', () => {
     const base = PROFILES.get('is15959-3ph')!;
     const { control: _, ...legacy } = base;
     expect(sorted(capabilitiesOf(legacy))).toEqual([
+      'clock',
       'firmware',
       'keys',
       'limiter',
+      'push',
       'reading',
       'supply',
       'tariff',
@@ -109,8 +113,7 @@ describe('capabilities derived from the device profile', () => {
       secrets: { password: 'x' },
       cache: new ModelCache(),
     });
-    expect(lls.supply).toBeUndefined();
-    expect(lls.limiter).toBeUndefined();
+    for (const c of CONTROL_CAPABILITIES) expect(lls[c]).toBeUndefined();
   });
 
   it('is pure: the same profile gives the same set and is left unchanged', () => {

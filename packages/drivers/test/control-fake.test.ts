@@ -111,20 +111,41 @@ function driver(client: RecordingClient): DlmsDriver {
 }
 
 describe('DLMS supply control and load limiting with a recording client', () => {
-  it('remote_disconnect is method 1 and remote_reconnect method 2 with integer(0), each followed by attributes 2..4', async () => {
+  it('remote_disconnect is method 1 and remote_reconnect method 2 with integer(0): state (and control_mode once) read before, state read back after', async () => {
     const c = new RecordingClient();
     const d = driver(c);
     await d.open();
-    expect(await d.supply!.disconnect()).toEqual({ outputState: false, controlState: 0, controlMode: 2 });
-    expect(await d.supply!.reconnect()).toEqual({ outputState: true, controlState: 1, controlMode: 2 });
-    const readBack = `getMany 70/${DISCONNECT}:2 70/${DISCONNECT}:3 70/${DISCONNECT}:4`;
+    expect(await d.supply!.disconnect()).toEqual({
+      outputState: false,
+      controlState: 0,
+      controlMode: 2,
+      armed: false,
+      sent: true,
+    });
+    expect(await d.supply!.reconnect()).toEqual({
+      outputState: true,
+      controlState: 1,
+      controlMode: 2,
+      armed: false,
+      sent: true,
+    });
+    const withMode = `getMany 70/${DISCONNECT}:2 70/${DISCONNECT}:3 70/${DISCONNECT}:4`;
+    const state = `getMany 70/${DISCONNECT}:2 70/${DISCONNECT}:3`;
     expect(c.log).toEqual([
+      withMode,
       `action 70/${DISCONNECT}#1 {"type":"integer","value":0}`,
-      readBack,
+      state,
+      state,
       `action 70/${DISCONNECT}#2 {"type":"integer","value":0}`,
-      readBack,
+      state,
     ]);
     expect(d.stats.requests).toBe(2);
+    // A new session reads control_mode again.
+    await d.close();
+    await d.open();
+    c.log.length = 0;
+    expect(await d.supply!.reconnect()).toMatchObject({ sent: false, controlState: 1 });
+    expect(c.log).toEqual([withMode]);
   });
 
   it('writes thresholds in the type of the meter’s own threshold, durations as seconds, then reads 2..11 back', async () => {

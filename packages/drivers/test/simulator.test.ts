@@ -179,12 +179,21 @@ describe('DlmsDriver control against the simulator', () => {
         outputState: false,
         controlState: ControlState.disconnected,
         controlMode: before.controlMode,
+        armed: false,
+        sent: true,
       });
-      expect(await supply.readDisconnector()).toEqual(off);
+      const { sent: _, ...offState } = off;
+      expect(await supply.readDisconnector()).toEqual(offState);
       const on = await supply.reconnect();
       // The simulated meters run control mode 4: remote_reconnect closes the relay at once.
       expect(before.controlMode).toBe(4);
-      expect(on).toEqual({ outputState: true, controlState: ControlState.connected, controlMode: 4 });
+      expect(on).toEqual({
+        outputState: true,
+        controlState: ControlState.connected,
+        controlMode: 4,
+        armed: false,
+        sent: true,
+      });
     } finally {
       await driver.close();
     }
@@ -231,21 +240,17 @@ describe('DlmsDriver control against the simulator', () => {
     }
   });
 
-  it('a refused limiter setting fails as DRIVER_REFUSED and the session goes on', async () => {
+  it('writes an emergency profile with setLimiter and reads it back; the session goes on', async () => {
     const index = meterWith(71);
     const driver = driverFor(index, new ModelCache());
     await driver.open();
     try {
-      // The simulated limiter takes no emergency profile.
-      await expect(
-        driver.limiter!.setLimiter({
-          emergencyProfile: {
-            id: 1,
-            activationTime: dateTimeFromInstant(new Date(NOW), { deviation: -330 }),
-            duration: 3600,
-          },
-        }),
-      ).rejects.toMatchObject({ code: 'DRIVER_REFUSED', retryable: false });
+      const activationTime = dateTimeFromInstant(new Date(NOW + 86_400_000), { deviation: 330 });
+      const l = await driver.limiter!.setLimiter({
+        emergencyProfile: { id: 1, activationTime, duration: 3600 },
+      });
+      expect(l.emergencyProfile).toMatchObject({ id: 1, duration: 3600 });
+      expect(l.emergencyProfileActive).toBe(false);
       expect((await driver.supply!.readDisconnector()).outputState).toBe(true);
     } finally {
       await driver.close();

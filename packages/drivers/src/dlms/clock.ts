@@ -98,7 +98,7 @@ export class DlmsClockControl implements ClockControl {
     return this.#op((client) => this.#state(client));
   }
 
-  shiftTime(seconds: number): Promise<ClockReading> {
+  async shiftTime(seconds: number): Promise<ClockReading> {
     const data = encoded(() => encodeShiftTime(seconds));
     return this.#op(async (client) => {
       await invoke(client, this.#obis, CLOCK, SHIFT_TIME, data);
@@ -106,7 +106,7 @@ export class DlmsClockControl implements ClockControl {
     });
   }
 
-  setTime(at: Instant): Promise<ClockReading> {
+  async setTime(at: Instant): Promise<ClockReading> {
     const value = encoded(() => encodeClockTime(meterDateTime(at, this.#profile)));
     return this.#op(async (client) => {
       await write(client, this.#obis, CLOCK, TIME, value);
@@ -114,7 +114,7 @@ export class DlmsClockControl implements ClockControl {
     });
   }
 
-  setClockSettings(settings: Partial<ClockSettings>): Promise<ClockState> {
+  async setClockSettings(settings: Partial<ClockSettings>): Promise<ClockState> {
     const writes: [keyof ClockSettings, number, DlmsData][] = [];
     for (const key of Object.keys(SETTING_ATTR) as (keyof ClockSettings)[]) {
       const v = settings[key];

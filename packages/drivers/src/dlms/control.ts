@@ -35,17 +35,7 @@ import type {
 } from '../driver.ts';
 import { DriverError, DriverErrorCode } from '../errors.ts';
 import type { DlmsClientPort } from './client-port.ts';
-import {
-  type DlmsOperation,
-  decoded,
-  encoded,
-  invoke,
-  mismatch,
-  protocol,
-  readAll,
-  sameDateTime,
-  write,
-} from './ops.ts';
+import { type DlmsOperation, decoded, encoded, invoke, mismatch, protocol, readAll, write } from './ops.ts';
 
 export type { DlmsOperation } from './ops.ts';
 
@@ -154,12 +144,20 @@ export class DlmsLoadLimiting implements LoadLimiting {
   readonly #op: DlmsOperation;
   readonly #obis: string;
   readonly #meterTime: (at: Instant) => CosemDateTime;
+  readonly #sameTime: (a: CosemDateTime, b: CosemDateTime) => boolean;
   #scale: MonitoredScale | undefined;
 
-  constructor(op: DlmsOperation, obis: string, meterTime: (at: Instant) => CosemDateTime) {
+  /** `meterTime` writes an instant as the model does; `sameTime` compares two of its date-times. */
+  constructor(
+    op: DlmsOperation,
+    obis: string,
+    meterTime: (at: Instant) => CosemDateTime,
+    sameTime: (a: CosemDateTime, b: CosemDateTime) => boolean,
+  ) {
     this.#op = op;
     this.#obis = obis;
     this.#meterTime = meterTime;
+    this.#sameTime = sameTime;
   }
 
   /** Drops what this session learnt (the monitored value's scaler). */
@@ -193,7 +191,7 @@ export class DlmsLoadLimiting implements LoadLimiting {
     return this.#op(async (client) => this.#view(client, await this.#read(client)));
   }
 
-  setLimits(settings: LimitSettings): Promise<LimiterView> {
+  async setLimits(settings: LimitSettings): Promise<LimiterView> {
     const rest = this.#restWrites(settings);
     return this.#op(async (client) => {
       const writes: [number, DlmsData][] = [];
@@ -226,7 +224,7 @@ export class DlmsLoadLimiting implements LoadLimiting {
     });
   }
 
-  activateEmergency(a: EmergencyActivation): Promise<LimiterView> {
+  async activateEmergency(a: EmergencyActivation): Promise<LimiterView> {
     const profile = {
       id: a.profileId,
       activationTime: this.#meterTime(a.activateAt),
@@ -255,7 +253,7 @@ export class DlmsLoadLimiting implements LoadLimiting {
       if (
         p.id !== written.id ||
         p.duration !== written.duration ||
-        !sameDateTime(p.activationTime, written.activationTime)
+        !this.#sameTime(p.activationTime, written.activationTime)
       )
         throw mismatch('limiter emergency_profile', written, p);
       if (!sameList(back.emergencyProfileGroupIdList, groupIds))

@@ -54,7 +54,7 @@ import type { ModelCache } from './model-cache.ts';
 import { readProfileRows, rowsToValues } from './profile-read.ts';
 import { DlmsPushConfiguration } from './push-setup.ts';
 import { DlmsTariffProgramming } from './tariff.ts';
-import { meterDateTime } from './time.ts';
+import { meterDateTime, sameMeterTime } from './time.ts';
 
 const CLOCK_OBIS = '0.0.1.0.0.255';
 /** Items per GET-with-list request: keeps requests and responses well inside small meter PDUs. */
@@ -188,7 +188,7 @@ export class DlmsDriver implements MeterDriver {
     }
     const limiter = controllable(p, 'limiter', session);
     if (limiter !== undefined) {
-      const l = new DlmsLoadLimiting(op, limiter.obis, meterTime);
+      const l = new DlmsLoadLimiting(op, limiter.obis, meterTime, (a, b) => sameMeterTime(a, b, p));
       this.#forget.push(() => l.forget());
       this.limiter = l;
     }
@@ -199,7 +199,7 @@ export class DlmsDriver implements MeterDriver {
         sd !== undefined &&
         session !== undefined &&
         (sd.association === undefined ? session.rights === 'full' : sd.association.key === session.key);
-      this.tariff = new DlmsTariffProgramming(op, tariff.obis, sdUsable ? sd.obis : undefined);
+      this.tariff = new DlmsTariffProgramming(op, tariff.obis, sdUsable ? sd.obis : undefined, p);
     }
     const clock = controllable(p, 'clock', session);
     if (clock !== undefined) this.clock = new DlmsClockControl(op, clock.obis, p, this.#now);

@@ -101,14 +101,14 @@ export class DlmsFirmwareTransfer implements FirmwareTransfer {
     );
   }
 
-  initiateImage(image: ImageIdentity): Promise<void> {
+  async initiateImage(image: ImageIdentity): Promise<void> {
     const data = encoded(() => encodeImageTransferInitiate(image.identifier, image.size));
     return this.#op(async (client) => {
       await invoke(client, this.#obis, IMAGE, METHOD.initiate, data);
     });
   }
 
-  transferBlock(block: ImageBlock): Promise<void> {
+  async transferBlock(block: ImageBlock): Promise<void> {
     const data = encoded(() => encodeImageBlockTransfer(block.number, block.value));
     return this.#op(async (client) => {
       const max = this.#maxBlock();

@@ -34,7 +34,7 @@ export class DlmsKeyChange implements KeyChange {
     this.#obis = obis;
   }
 
-  transferKey(transfer: KeyTransfer): Promise<void> {
+  async transferKey(transfer: KeyTransfer): Promise<void> {
     const data = encoded(() =>
       encodeGlobalKeyTransfer([{ keyId: keyId(transfer.key), wrapped: transfer.wrapped }]),
     );
@@ -43,7 +43,7 @@ export class DlmsKeyChange implements KeyChange {
     });
   }
 
-  changeKey(key: GlobalKey, newKey: Uint8Array, kek: Uint8Array): Promise<void> {
+  async changeKey(key: GlobalKey, newKey: Uint8Array, kek: Uint8Array): Promise<void> {
     if (newKey.length !== 16)
       throw new DriverError(DriverErrorCode.Invalid, `newKey must be 16 bytes, got ${newKey.length}`);
     if (kek.length !== 16)
@@ -51,7 +51,7 @@ export class DlmsKeyChange implements KeyChange {
     return this.transferKey({ key, wrapped: aesKeyWrap(kek, newKey) });
   }
 
-  activateSecurity(policy: number): Promise<void> {
+  async activateSecurity(policy: number): Promise<void> {
     const data = encoded(() => encodeSecurityActivate(policy));
     return this.#op(async (client) => {
       await invoke(client, this.#obis, SECURITY_SETUP, SECURITY_ACTIVATE, data);

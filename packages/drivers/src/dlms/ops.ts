@@ -1,4 +1,4 @@
-import type { CosemDateTime, DlmsData } from '@openhes/dlms';
+import type { DlmsData } from '@openhes/dlms';
 import { DlmsError } from '@openhes/dlms';
 import { DriverError, DriverErrorCode, toDriverError } from '../errors.ts';
 import type { DlmsClientPort } from './client-port.ts';
@@ -126,10 +126,6 @@ export function mismatch(what: string, wanted: unknown, got: unknown): DriverErr
       detail: { attribute: what, written: text(wanted), read: text(got) },
     },
   );
-}
-
-export function sameDateTime(a: CosemDateTime, b: CosemDateTime): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

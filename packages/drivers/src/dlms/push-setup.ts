@@ -45,7 +45,7 @@ export class DlmsPushConfiguration implements PushConfiguration {
     this.#meterTime = meterTime;
   }
 
-  readPushSetup(obis?: string): Promise<PushSetup> {
+  async readPushSetup(obis?: string): Promise<PushSetup> {
     const o = this.#object(obis);
     return this.#op(async (client) => {
       const values = await readAll(client, o, PUSH, attributeRange(2, 7));
@@ -53,7 +53,7 @@ export class DlmsPushConfiguration implements PushConfiguration {
     });
   }
 
-  setPushSetup(settings: PushSettings, obis?: string): Promise<PushSetup> {
+  async setPushSetup(settings: PushSettings, obis?: string): Promise<PushSetup> {
     const o = this.#object(obis);
     const writes = this.#writes(settings);
     return this.#op(async (client) => {

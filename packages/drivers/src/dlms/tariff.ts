@@ -11,6 +11,7 @@ import {
 } from '@openhes/cosem';
 import type { DlmsData } from '@openhes/dlms';
 import type { CalendarActivation, CalendarOutcome, TariffProgramming } from '../driver.ts';
+import type { DriverProfile } from '../profile.ts';
 import type { DlmsClientPort } from './client-port.ts';
 import {
   attributeRange,
@@ -21,9 +22,9 @@ import {
   invoke,
   mismatch,
   readAll,
-  sameDateTime,
   write,
 } from './ops.ts';
+import { meterDateTime, sameMeterTime } from './time.ts';
 
 const CALENDAR = ClassId.ActivityCalendar;
 const SPECIAL_DAYS = ClassId.SpecialDaysTable;
@@ -47,16 +48,18 @@ function calendarText(c: ActivityCalendar): string {
 export class DlmsTariffProgramming implements TariffProgramming {
   readonly #op: DlmsOperation;
   readonly #obis: string;
+  readonly #profile: DriverProfile;
   readonly setSpecialDays?: (days: readonly SpecialDay[]) => Promise<SpecialDay[]>;
   readonly readSpecialDays?: () => Promise<SpecialDay[]>;
 
-  constructor(op: DlmsOperation, obis: string, specialDaysObis: string | undefined) {
+  constructor(op: DlmsOperation, obis: string, specialDaysObis: string | undefined, profile: DriverProfile) {
     this.#op = op;
     this.#obis = obis;
+    this.#profile = profile;
     if (specialDaysObis !== undefined) {
       const sd = specialDaysObis;
       this.readSpecialDays = () => op((client) => readDays(client, sd));
-      this.setSpecialDays = (days) => {
+      this.setSpecialDays = async (days) => {
         const value = encoded(() => encodeSpecialDays(days));
         return op(async (client) => {
           await write(client, sd, SPECIAL_DAYS, ENTRIES, value);
@@ -77,12 +80,18 @@ export class DlmsTariffProgramming implements TariffProgramming {
     return this.#op((client) => this.#calendar(client, PASSIVE, 'passive'));
   }
 
-  programCalendar(calendar: ActivityCalendar, activation: CalendarActivation): Promise<CalendarOutcome> {
+  async programCalendar(
+    calendar: ActivityCalendar,
+    activation: CalendarActivation,
+  ): Promise<CalendarOutcome> {
     const e = encoded(() => encodeActivityCalendar(calendar));
-    const at =
+    const time =
       activation.kind === 'at'
-        ? encoded(() => encodeActivatePassiveCalendarTime(activation.time))
+        ? typeof activation.time === 'number'
+          ? meterDateTime(activation.time, this.#profile)
+          : activation.time
         : undefined;
+    const at = time === undefined ? undefined : encoded(() => encodeActivatePassiveCalendarTime(time));
     const wanted = calendarText(calendar);
     return this.#op(async (client) => {
       const writes: [number, DlmsData][] = [
@@ -98,12 +107,12 @@ export class DlmsTariffProgramming implements TariffProgramming {
       const active = decoded(() => decodeActivityCalendar(values.slice(0, 4), 'active'));
       const passive = decoded(() => decodeActivityCalendar(values.slice(4, 8), 'passive'));
       const activationTime = decoded(() => decodeClockTime(values[8]!, 'activate_passive_calendar_time'));
-      if (activation.kind === 'now') {
+      if (time === undefined) {
         if (calendarText(active) !== wanted) throw mismatch('active calendar', calendar, active);
       } else {
         if (calendarText(passive) !== wanted) throw mismatch('passive calendar', calendar, passive);
-        if (!sameDateTime(activationTime, activation.time))
-          throw mismatch('activate_passive_calendar_time', activation.time, activationTime);
+        if (!sameMeterTime(activationTime, time, this.#profile))
+          throw mismatch('activate_passive_calendar_time', time, activationTime);
       }
       return { active, passive, activationTime };
     });

@@ -22,3 +22,15 @@ export function meterDateTime(at: Instant, p: DriverProfile): CosemDateTime {
   if (p.quirks.deviationLocalMinusUtc) dt.deviation = offset;
   return dt;
 }
+
+/**
+ * Whether two date-times the meter holds are the same moment: compared as instants in the
+ * model's convention (a meter may write back the deviation in its own sign), field by field
+ * when either has wildcards.
+ */
+export function sameMeterTime(a: CosemDateTime, b: CosemDateTime, p: DriverProfile): boolean {
+  const x = meterInstant(a, p);
+  const y = meterInstant(b, p);
+  if (x !== undefined && y !== undefined) return x === y;
+  return JSON.stringify(a) === JSON.stringify(b);
+}
