@@ -474,7 +474,7 @@ export const UploadQuery = Type.Object(
     }),
     version: Type.String({
       minLength: 1,
-      maxLength: 128,
+      maxLength: 64,
       description: 'Firmware identifier the meter reports once the image is active',
     }),
     deviceProfiles: Type.Optional(
