@@ -80,11 +80,12 @@ export class MeterModel implements ObjectModel {
     attributeId: number,
   ): AttributeAccess {
     const e = this.entry(classId, obis);
-    return e === undefined ? 'none' : attributeAccessOf(this.cat, association, e, attributeId);
+    // An object the model lacks is let through so get/set answer object-undefined (4), as a meter does.
+    return e === undefined ? 'read-write' : attributeAccessOf(this.cat, association, e, attributeId);
   }
 
   methodAccess(association: string, classId: number, obis: Uint8Array, methodId: number): MethodAccess {
     const e = this.entry(classId, obis);
-    return e === undefined ? 'none' : methodAccessOf(this.cat, association, e, methodId);
+    return e === undefined ? 'access' : methodAccessOf(this.cat, association, e, methodId);
   }
 }
