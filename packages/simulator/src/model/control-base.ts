@@ -67,7 +67,6 @@ function modelDefaults(m: MeterTruth): ControlBehaviour {
     imageBlockSize: m.profile.meter.phases === 1 ? 200 : 512,
     verifyMs: 0,
     activateMs: 0,
-    resetCounterOnKeyChange: false,
   };
 }
 

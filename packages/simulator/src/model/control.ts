@@ -63,7 +63,7 @@ export function imageBlockCounts(fleet: FleetView, index: number): { received: n
   return { received: 0, duplicates: 0, ...fleet.state(index)?.imageBlocks };
 }
 
-/** Overrides the control behaviour of one meter (block size, verify/activate time, counter reset). */
+/** Overrides the control behaviour of one meter (image block size, verify and activate times). */
 export function setControlBehaviour(fleet: FleetView, index: number, b: Partial<ControlBehaviour>): void {
   const s = stateOf(fleet.meter(index));
   s.behaviour = { ...s.behaviour, ...b };

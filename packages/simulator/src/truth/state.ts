@@ -69,8 +69,6 @@ export interface ControlBehaviour {
   verifyMs: number;
   /** Activation takes this long: image_activate answers temporary-failure (2) until it ends. */
   activateMs: number;
-  /** The meter restarts its invocation counter at 0 when its GUEK changes (default: keeps it). */
-  resetCounterOnKeyChange: boolean;
 }
 
 /** Push setup attributes 2, 4..7 as written (attr 3 is pushDestinations). */
