@@ -32,10 +32,11 @@ describe('--services', () => {
       'scheduler',
     ]);
     expect(() => parseServices('api,colector,pusj')).toThrow(
-      'unknown services "colector", "pusj" (known: maintenance, collector, push, scheduler, api)',
+      'unknown services "colector", "pusj" (known: maintenance, collector, push, scheduler, control, api)',
     );
     expect(() => parseServices('')).toThrow('--services needs at least one');
     expect(() => parseServices('scheduler,api')).toThrow('the scheduler needs the collector');
+    expect(() => parseServices('control,api')).toThrow('control needs the collector');
   });
 
   it('hes start refuses an unknown service clearly, before opening anything', async () => {

@@ -12,6 +12,7 @@ import {
 import { ExitCode, type Io } from '../io.ts';
 import { type Collection, startCollector } from '../services/collector.ts';
 import type { RunningService, ServiceContext } from '../services/context.ts';
+import { startControl } from '../services/control.ts';
 import { DEFAULT_MAINTENANCE_CRON, DEFAULT_RETENTION } from '../services/maintenance.ts';
 import { type RunningPush, startPush } from '../services/push.ts';
 import { runPlansOnce, startScheduler } from '../services/scheduler.ts';
@@ -141,6 +142,8 @@ export function registerCollectCommand(program: Command, io: Io): void {
         services.push(push);
         io.err(`push listener on ${o.host} tcp:${push.listener.tcpPort} udp:${push.listener.udpPort}`);
       }
+      // Meter control: commands stored by the API or the CLI run through this collector.
+      services.push(await startControl(ctx));
       const pushes = (): number => push?.listener.handler.stats.stored ?? 0;
       if (process.stderr.isTTY) {
         progress = setInterval(() => {

@@ -14,6 +14,7 @@ import type { Io } from '../io.ts';
 import { type RunningApi, startApi } from '../services/api.ts';
 import { type Collection, startCollector } from '../services/collector.ts';
 import type { RunningService, ServiceContext, ServiceOptions } from '../services/context.ts';
+import { controlPortFor, type RunningControl, startControl } from '../services/control.ts';
 import { parseServices } from '../services/index.ts';
 import { DEFAULT_MAINTENANCE_CRON, retentionPolicy, startMaintenance } from '../services/maintenance.ts';
 import { type RunningPush, startPush } from '../services/push.ts';
@@ -142,6 +143,7 @@ export async function startHeadEnd(
   let collection: Collection | undefined;
   let push: RunningPush | undefined;
   let scheduler: RunningScheduler | undefined;
+  let control: RunningControl | undefined;
   let api: RunningApi | undefined;
   let fleet: Fleet | undefined;
   const timers: ReturnType<typeof setInterval>[] = [];
@@ -149,6 +151,7 @@ export async function startHeadEnd(
     for (const t of timers) clearInterval(t);
     await api?.stop(drainMs);
     await scheduler?.stop(drainMs);
+    await control?.stop(drainMs);
     await collectorService?.stop(drainMs);
     await fleet?.close();
     await push?.stop(drainMs);
@@ -187,6 +190,9 @@ export async function startHeadEnd(
       await ensureDemoPlan(wired.store.plans);
     }
     if (services.has('scheduler')) scheduler = await startScheduler(ctx);
+    // Meter control: the runner where the collector is; elsewhere the API only stores requests.
+    if (services.has('control')) control = await startControl(ctx);
+    else if (services.has('api')) ctx.control = controlPortFor(wired);
     if (services.has('api')) api = await startApi(ctx, env);
     io.out(`services: ${[...services].join(', ')} (${wired.holder})`);
     const every = o.progressEvery === '0' ? 0 : parseDuration(o.progressEvery ?? '10s');
@@ -272,7 +278,7 @@ export function registerStartCommand(program: Command, io: Io): void {
     )
     .option(
       '--services <list>',
-      'comma-separated services to run: api, scheduler, collector, push, maintenance (default: all)',
+      'comma-separated services to run: api, scheduler, collector, push, control, maintenance (default: all)',
     )
     .option('--port <n>', 'API port (0 = any)', '8080')
     .option('--host <address>', 'API listening address (0.0.0.0 for every interface)', '127.0.0.1')

@@ -27,6 +27,7 @@ export async function startApi(ctx: ServiceContext, env: NodeJS.ProcessEnv): Pro
     bus: wired.bus,
     vault: wired.vault,
     ...(ctx.collection === undefined ? {} : { acquisition: ctx.collection.acquisition }),
+    ...(ctx.control === undefined ? {} : { control: ctx.control }),
     metrics: wired.metrics,
     ...(env.HES_TRUST_PROXY === undefined ? {} : { trustProxy: env.HES_TRUST_PROXY }),
     logger: options.logLevel === 'silent' ? false : { level: options.logLevel },

@@ -1,4 +1,4 @@
-import type { NewReadingPlan, ReadingPlan } from '@openhes/core';
+import type { ControlPort, NewReadingPlan, ReadingPlan } from '@openhes/core';
 import type { Io } from '../io.ts';
 import type { Wired } from '../wire.ts';
 import type { Collection } from './collector.ts';
@@ -33,6 +33,8 @@ export interface ServiceContext {
   io: Io;
   options: ServiceOptions;
   collection?: Collection;
+  /** Meter control as the API calls it; the control service fills it. */
+  control?: ControlPort;
   /** Plans as the scheduler reads them (the stored ones unless `options.plans`). */
   plans(): Promise<readonly (NewReadingPlan | ReadingPlan)[]>;
   warn(e: unknown): void;

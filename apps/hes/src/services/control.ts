@@ -1,7 +1,16 @@
-import { MeterAccess, type MeterAccessOptions } from '@openhes/acquisition';
-import type { MeterSessions, SessionOptions, TwinProvider } from '@openhes/control';
+import { commandSessions, MeterAccess, type MeterAccessOptions } from '@openhes/acquisition';
+import {
+  type Control,
+  ControlService,
+  createControl,
+  type MeterSessions,
+  profileCapabilities,
+  type SessionOptions,
+  type TwinProvider,
+} from '@openhes/control';
 import {
   CodedError,
+  type ControlPort,
   type CounterKey,
   ErrorKind,
   formatMeterAddress,
@@ -21,6 +30,64 @@ import {
   startFleet,
   systemTitleOf,
 } from '@openhes/simulator';
+import type { Wired } from '../wire.ts';
+import type { RunningService, ServiceContext } from './context.ts';
+
+// ---------------------------------------------------------------------------------------
+// The control service of `hes start` and `hes collect`
+
+export interface RunningControl extends RunningService {
+  /** What the API and the CLI call. */
+  service: ControlPort;
+  /** Service, runner and relay watch; undefined in a process without the collector. */
+  control: Control | undefined;
+}
+
+/**
+ * Meter control without a runner: requests, approvals and cancellations are validated, stored
+ * and audited; the process that runs the runner (the one with the collector) takes the
+ * commands from the store. What an API-only process and the CLI use.
+ */
+export function controlPortFor(wired: Pick<Wired, 'store' | 'profiles'>): ControlPort {
+  return new ControlService({
+    store: wired.store,
+    clock: { now: () => Date.now() },
+    capabilitiesOf: profileCapabilities(wired.profiles),
+  });
+}
+
+/**
+ * The control service: in a process with the collector, the command runner (sessions through
+ * the collector: one per meter, commands before reads), rehearsals on simulated twins, the
+ * relay watch on the bus, and the service the API calls; commands a crash left sending are
+ * resumed at start. Without the collector, the service alone (see controlPortFor).
+ */
+export async function startControl(ctx: ServiceContext): Promise<RunningControl> {
+  const { wired, io } = ctx;
+  if (ctx.collection === undefined) {
+    const service = controlPortFor(wired);
+    ctx.control = service;
+    return { service, control: undefined, async stop() {} };
+  }
+  const control = createControl({
+    store: wired.store,
+    vault: wired.vault,
+    sessions: commandSessions(ctx.collection.collector),
+    twins: simulatorTwins({ store: wired.store, profiles: wired.profiles }),
+    bus: wired.bus,
+    capabilitiesOf: profileCapabilities(wired.profiles),
+  });
+  const { resumed } = await control.start();
+  if (resumed > 0) io.out(`control: resuming ${resumed} command(s) left unfinished`);
+  ctx.control = control.service;
+  return {
+    service: control.service,
+    control,
+    async stop() {
+      await control.stop();
+    },
+  };
+}
 
 // ---------------------------------------------------------------------------------------
 // Rehearsals: simulated twins of real meters
@@ -161,6 +228,10 @@ export interface TwinSet {
   dispose(): Promise<void>;
 }
 
+export interface SimulatorTwinProvider extends TwinProvider {
+  twins(meterIds: readonly number[]): Promise<TwinSet>;
+}
+
 /**
  * What the last answers of the real meter said: control mode and relay state from the newest
  * command result that carries them (a connect, disconnect or state read).
@@ -196,9 +267,7 @@ function onlyProfile(p: DeviceProfile): Map<string, DeviceProfile> {
  * DLMS driver) with the twin's own keys: the real keys never leave the vault. `dispose`
  * closes the fleets.
  */
-export function simulatorTwins(o: SimulatorTwinsOptions): TwinProvider & {
-  twins(meterIds: readonly number[]): Promise<TwinSet>;
-} {
+export function simulatorTwins(o: SimulatorTwinsOptions): SimulatorTwinProvider {
   return {
     async twins(meterIds) {
       const simProfiles = loadProfiles(o.profilesDir);

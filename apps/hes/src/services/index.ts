@@ -1,5 +1,5 @@
 /** The services a `hes start` process may run, in start order. */
-export const SERVICE_NAMES = ['maintenance', 'collector', 'push', 'scheduler', 'api'] as const;
+export const SERVICE_NAMES = ['maintenance', 'collector', 'push', 'scheduler', 'control', 'api'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 /**
@@ -22,5 +22,8 @@ export function parseServices(text: string | undefined): Set<ServiceName> {
   const set = new Set(names as ServiceName[]);
   if (set.has('scheduler') && !set.has('collector'))
     throw new Error('--services: the scheduler needs the collector in the same process (add "collector")');
+  // Commands run through the collector's sessions; an API without it still takes requests.
+  if (set.has('control') && !set.has('collector'))
+    throw new Error('--services: control needs the collector in the same process (add "collector")');
   return set;
 }
