@@ -1,6 +1,9 @@
 import { Command, CommanderError } from 'commander';
+import { registerCampaignCommands } from './commands/campaign.ts';
 import { registerCollectCommand } from './commands/collect.ts';
+import { registerCommandCommands } from './commands/command.ts';
 import { registerDlmsCommands } from './commands/dlms.ts';
+import { registerFirmwareCommands } from './commands/firmware.ts';
 import { registerMetersCommands } from './commands/meters.ts';
 import { registerReadCommand } from './commands/read.ts';
 import { registerReadMeterCommand } from './commands/read-meter.ts';
@@ -15,6 +18,8 @@ export function buildProgram(io: Io): Command {
   const program = new Command('hes')
     .description('OpenHES head-end system: read, command and manage smart meters (DLMS/COSEM)')
     .version('0.1.0')
+    // `hes --version` before any command; after one, `--version` is that command's option (hes firmware upload).
+    .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
   registerDlmsCommands(program, io);
@@ -24,6 +29,9 @@ export function buildProgram(io: Io): Command {
   registerCollectCommand(program, io);
   registerSimulateCommand(program, io);
   registerStartCommand(program, io);
+  registerCommandCommands(program, io);
+  registerCampaignCommands(program, io);
+  registerFirmwareCommands(program, io);
   return program;
 }
 
