@@ -217,4 +217,53 @@ describe('image transfer (model)', () => {
     expect(m.status()).toBe(4);
     expect(m.act(4, ZERO)).toBe(250);
   });
+
+  it('the image activation schedule (0.0.15.0.2.255 attr 4) activates a verified image at its local time', () => {
+    const m = new Meter(freshMeter());
+    const before = m.firmware();
+    m.send(buildImage('OS1P-09.07', 800));
+    expect(m.act(3, ZERO)).toBe(0);
+    const at = T + 2 * HOUR;
+    const local = new Date(at + 330 * 60_000);
+    const entry = (t: Date): DlmsData => ({
+      type: 'array',
+      value: [
+        {
+          type: 'structure',
+          value: [
+            octets(Uint8Array.of(t.getUTCHours(), t.getUTCMinutes(), t.getUTCSeconds(), 0)),
+            octets(
+              Uint8Array.of(
+                t.getUTCFullYear() >> 8,
+                t.getUTCFullYear() & 0xff,
+                t.getUTCMonth() + 1,
+                t.getUTCDate(),
+                0xff,
+              ),
+            ),
+          ],
+        },
+      ],
+    });
+    const SAS = Uint8Array.of(0, 0, 15, 0, 2, 255);
+    const schedule = (v: DlmsData): number => m.mm.set(ctx, { classId: 22, obis: SAS, attributeId: 4 }, v);
+    expect(schedule(entry(new Date(T - HOUR + 330 * 60_000)))).toBe(250);
+    expect(schedule(entry(local))).toBe(0);
+    expect(m.mm.get(ctx, { classId: 22, obis: SAS, attributeId: 4 })).toEqual(entry(local));
+    m.clock.now = at - 1;
+    expect(m.firmware()).toBe(before);
+    expect(m.status()).toBe(3);
+    m.clock.now = at + HOUR;
+    expect(m.firmware()).toBe('OS1P-09.07');
+    expect(m.status()).toBe(6);
+    expect(truth.state(m.index)!.firmware).toEqual([{ at, version: 'OS1P-09.07' }]);
+    expect(m.mm.get(ctx, { classId: 22, obis: SAS, attributeId: 4 })).toEqual({ type: 'array', value: [] });
+    // A schedule reached before verification does not activate.
+    const n = new Meter(freshMeter());
+    n.send(buildImage('OS1P-09.08', 800));
+    expect(n.mm.set(ctx, { classId: 22, obis: SAS, attributeId: 4 }, entry(local))).toBe(0);
+    n.clock.now = at + HOUR;
+    expect(n.status()).toBe(1);
+    expect(n.firmware()).toBe(before);
+  });
 });

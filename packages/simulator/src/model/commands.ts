@@ -18,7 +18,11 @@ import { consumersOf } from '../truth/topology.ts';
 import { issuedSecrets, meterClock } from '../truth/values.ts';
 import { eventCode, fields, instantOf, numberOf, POLICY, Result, record, stateOf } from './control-base.ts';
 import { disconnectMethod, writeControlMode } from './disconnect.ts';
-import { imageTransferMethod, settleImage, writeImageTransfer } from './image.ts';
+import { imageTransferMethod, settleImage, writeImageSchedule, writeImageTransfer } from './image.ts';
+
+/** The single-action schedule that activates a transferred image (IS 15959, device-profiles.md §1.2). */
+export const IMAGE_ACTIVATION = '0.0.15.0.2.255';
+
 import { settleLimiter, writeLimiter } from './limiter.ts';
 import { countMethod, methodDone } from './method-counts.ts';
 
@@ -36,7 +40,7 @@ export function settle(m: MeterTruth, now: Instant): void {
   const s = m.state;
   if (s === undefined) return;
   if (s.limiter !== undefined) settleLimiter(m, now);
-  if (s.image?.busyUntil !== undefined) settleImage(m, now);
+  if (s.image?.busyUntil !== undefined || s.imageActivation !== undefined) settleImage(m, now);
 }
 
 /**
@@ -82,6 +86,8 @@ export function write(
       }
       case ClassId.ImageTransfer:
         return writeImageTransfer(m, attr, v);
+      case ClassId.SingleActionSchedule:
+        return obis === IMAGE_ACTIVATION ? writeImageSchedule(m, attr, v, now) : Result.denied;
       case ClassId.PushSetup:
         return writePush(m, obis, attr, v);
       case ClassId.AssociationLN:

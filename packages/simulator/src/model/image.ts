@@ -72,15 +72,63 @@ function activate(m: MeterTruth, img: ImageState, at: Instant): void {
   record(s, at, 'transaction', eventCode(m, 'transaction', 'New firmware activated', 157));
 }
 
-/** Ends a verification or activation whose time has come. */
+/** Ends a verification or activation whose time has come; runs a scheduled activation. */
 export function settleImage(m: MeterTruth, now: Instant): void {
-  const img = m.state?.image;
-  if (img?.busyUntil === undefined || now < img.busyUntil) return;
-  const at = img.busyUntil;
-  if (img.status === 2) {
-    img.status = img.verifies ? 3 : 4;
-    img.busyUntil = undefined;
-  } else if (img.status === 5) activate(m, img, at);
+  const s = m.state;
+  const img = s?.image;
+  if (img?.busyUntil !== undefined && now >= img.busyUntil) {
+    const at = img.busyUntil;
+    if (img.status === 2) {
+      img.status = img.verifies ? 3 : 4;
+      img.busyUntil = undefined;
+    } else if (img.status === 5) activate(m, img, at);
+  }
+  const planned = s?.imageActivation;
+  if (s !== undefined && planned !== undefined && now >= planned.at) {
+    // The schedule runs image_activate once at its time: only a verified image is activated.
+    delete s.imageActivation;
+    if (img?.status === 3) activate(m, img, planned.at);
+  }
+}
+
+/**
+ * Image activation schedule (single-action schedule 0.0.15.0.2.255, attr 4 execution_time):
+ * one entry {time octet-string(4), date octet-string(5)} in the meter's local time, no
+ * wildcards, runs image_activate at that instant (a verified image only); an empty array
+ * cancels. Other attributes are not writable.
+ */
+export function writeImageSchedule(m: MeterTruth, attr: number, v: DlmsData, now: Instant): number {
+  if (attr !== 4) return Result.denied;
+  if (v.type !== 'array' || v.value.length > 1) return Result.typeUnmatched;
+  const s = stateOf(m);
+  if (v.value.length === 0) {
+    delete s.imageActivation;
+    return Result.success;
+  }
+  const f = fields(v.value[0], 2);
+  const time = f?.[0];
+  const date = f?.[1];
+  if (
+    time?.type !== 'octet-string' ||
+    date?.type !== 'octet-string' ||
+    time.value.length !== 4 ||
+    date.value.length !== 5
+  )
+    return Result.typeUnmatched;
+  const [hh, mi, ss] = time.value;
+  const year = (date.value[0]! << 8) | date.value[1]!;
+  const [month, day] = [date.value[2]!, date.value[3]!];
+  if (year === 0xffff || month > 12 || day > 31 || hh! > 23 || mi! > 59 || (ss! > 59 && ss !== 0xff))
+    return Result.other;
+  const local = Date.UTC(year, month - 1, day, hh!, mi!, ss === 0xff ? 0 : ss!);
+  const at = local - m.profile.meter.utcOffsetMinutes * 60_000;
+  if (at < now) return Result.other;
+  s.imageActivation = { at, raw: v };
+  return Result.success;
+}
+
+export function readImageSchedule(m: MeterTruth): DlmsData {
+  return m.state?.imageActivation?.raw ?? { type: 'array', value: [] };
 }
 
 export function imageTransferMethod(

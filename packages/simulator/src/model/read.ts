@@ -24,7 +24,7 @@ import { entriesInUse, readBuffer } from './buffer.ts';
 import { type Catalog, type CatalogEntry, obisBytes, objectList } from './catalog.ts';
 import { POLICY } from './control-base.ts';
 import { relayView } from './disconnect.ts';
-import { readImageTransfer } from './image.ts';
+import { readImageSchedule, readImageTransfer } from './image.ts';
 import { readLimiter } from './limiter.ts';
 
 const CONFORMANCE_BITS = conformanceToBits(SERVER_CONFORMANCE);
@@ -114,6 +114,7 @@ export function readAttribute(
     case ClassId.ActivityCalendar:
       return readCalendar(rc, attr, t);
     case ClassId.SingleActionSchedule:
+      if (spec.obis === '0.0.15.0.2.255' && attr === 4) return readImageSchedule(m);
       return readSchedule(spec.obis, attr);
     case ClassId.IecHdlcSetup: {
       const h = spec.hdlc!;

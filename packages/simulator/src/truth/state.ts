@@ -129,6 +129,8 @@ export interface MeterState {
   methodCalls?: Record<string, number>;
   /** Image blocks received (every image_block_transfer with a block), and those already held. */
   imageBlocks?: { received: number; duplicates: number };
+  /** Image activation scheduled by the single-action schedule (0.0.15.0.2.255 attr 4). */
+  imageActivation?: { at: Instant; raw: DlmsData };
   /** image_transfer_enabled (attr 5); absent = true. */
   imageTransferEnabled?: boolean;
   /** Per-meter behaviour overrides. */
