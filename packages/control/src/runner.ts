@@ -449,9 +449,13 @@ export class CommandRunner {
         this.#orphans.add(command.id);
         this.#onError(e);
       })
-      .finally(() => {
+      .then(async () => {
         this.#book.finished(slot);
         this.#busyMeters.delete(meter.id);
+        if (command.campaignId !== null) await this.#campaignStep(command.campaignId);
+      })
+      .catch((e: unknown) => this.#onError(e))
+      .finally(() => {
         this.#inFlight.delete(command.id);
         this.wake();
       });
@@ -490,7 +494,6 @@ export class CommandRunner {
       error: null,
     });
     await this.#outcomeAudit(confirmed, 'succeeded', { result });
-    await this.#campaignStep(confirmed);
   }
 
   async #context(command: Command, meter: Meter, campaign: Campaign | null): Promise<OperationContext> {
@@ -607,7 +610,7 @@ export class CommandRunner {
       throw e;
     }
     await this.#outcomeAudit(failed, 'failed', { error });
-    await this.#campaignStep(failed);
+    if (from !== 'sending' && failed.campaignId !== null) await this.#campaignStep(failed.campaignId);
   }
 
   async #expire(
@@ -633,7 +636,7 @@ export class CommandRunner {
       throw e;
     }
     await this.#outcomeAudit(expired, 'failed', { error, lastError: last });
-    await this.#campaignStep(expired);
+    if (from !== 'sending' && expired.campaignId !== null) await this.#campaignStep(expired.campaignId);
   }
 
   async #sweepAwaiting(now: number): Promise<void> {
@@ -660,9 +663,14 @@ export class CommandRunner {
     }
   }
 
-  async #campaignStep(command: Command): Promise<void> {
-    if (command.campaignId === null) return;
-    const done = await completeIfDone(this.#deps.store, command.campaignId, this.#name);
+  /**
+   * After a campaign's command ended (and left the throttle book): completes the campaign
+   * when every command of it is terminal. Counting costs a query over the campaign, so it is
+   * done only once this runner has no command of the campaign in flight (the last to end).
+   */
+  async #campaignStep(campaignId: number): Promise<void> {
+    if (this.#book.campaignInFlight(campaignId) > 0) return;
+    const done = await completeIfDone(this.#deps.store, campaignId, this.#name);
     if (done !== null) {
       this.#book.forget(done.id);
       await this.#disposeTwins([done.id]);

@@ -96,6 +96,10 @@ export class ThrottleBook {
     return this.#segments.get(segment) ?? 0;
   }
 
+  campaignInFlight(campaignId: number): number {
+    return this.#campaigns.get(campaignId)?.inFlight ?? 0;
+  }
+
   /** Forgets a finished campaign's starts. */
   forget(campaignId: number): void {
     const c = this.#campaigns.get(campaignId);
