@@ -161,6 +161,25 @@ export function parseLocalDateTime(
   return { year: d.year ?? 0, month: d.month, day: d.day, hour, minute, second };
 }
 
+const OFFSET = /(Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)$/;
+
+/**
+ * A push window bound: an ISO date-time with an offset (`Z`, `+05:30`) is an instant; without
+ * one it is the meter's local wall time. `at` orders bounds of the same form.
+ */
+export function parseWindowTime(field: string, v: unknown): { zoned: boolean; at: number } {
+  if (typeof v === 'string' && OFFSET.test(v)) {
+    const local = v.replace(OFFSET, '');
+    parseLocalDateTime(field, local);
+    const at = Date.parse(v);
+    if (!Number.isFinite(at) || at < MIN_INSTANT || at >= MAX_INSTANT)
+      throw invalid(field, 'must lie in [2000, 2100)');
+    return { zoned: true, at };
+  }
+  const t = parseLocalDateTime(field, v);
+  return { zoned: false, at: Date.UTC(t.year, t.month - 1, t.day, t.hour, t.minute, t.second) };
+}
+
 const U16 = 0xffff;
 const U32 = 0xffff_ffff;
 
@@ -398,10 +417,11 @@ function pushSetup(p: Obj): void {
       const f = `windows[${i}]`;
       const win = object(f, w);
       only(f, win, ['start', 'end']);
-      const start = parseLocalDateTime(`${f}.start`, win.start);
-      const end = parseLocalDateTime(`${f}.end`, win.end);
-      const key = (t: typeof start) => Date.UTC(t.year, t.month - 1, t.day, t.hour, t.minute, t.second);
-      if (key(end) <= key(start)) throw invalid(`${f}.end`, 'must be after start');
+      const start = parseWindowTime(`${f}.start`, win.start);
+      const end = parseWindowTime(`${f}.end`, win.end);
+      if (start.zoned !== end.zoned)
+        throw invalid(`${f}.end`, 'start and end must both be local or both carry an offset');
+      if (end.at <= start.at) throw invalid(`${f}.end`, 'must be after start');
     });
   }
   if (p.randomisationSeconds !== undefined) integer('randomisationSeconds', p.randomisationSeconds, 0, U16);

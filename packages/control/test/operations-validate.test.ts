@@ -168,6 +168,14 @@ describe('validateCommand', () => {
       refusedField('push-setup', { windows: [{ start: '2027-01-01T06:00', end: '2027-01-01T05:00' }] }),
     ).toBe('windows[0].end');
     expect(refusedField('push-setup', { retries: 256 })).toBe('retries');
+    expect(() =>
+      validateCommand('push-setup', {
+        windows: [{ start: '2027-01-01T00:00Z', end: '2027-01-01T06:00+05:30' }],
+      }),
+    ).not.toThrow();
+    expect(
+      refusedField('push-setup', { windows: [{ start: '2027-01-01T00:00Z', end: '2027-01-01T06:00' }] }),
+    ).toBe('windows[0].end');
   });
 
   describe('calendar rules', () => {

@@ -1,0 +1,366 @@
+import { createHash } from 'node:crypto';
+import { ErrorKind, type FirmwareImage, type FirmwareUpdateParameters } from '@openhes/core';
+import {
+  DriverErrorCode,
+  type FirmwareTransfer,
+  type ImageTransferState,
+  type ImageTransferStatus,
+  isDriverError,
+} from '@openhes/drivers';
+import { ControlError, ControlErrorCode } from '../errors.ts';
+import type { Operation, OperationContext, OperationOutcome } from '../operation.ts';
+import {
+  ascii,
+  controlError,
+  inSession,
+  need,
+  parametersOf,
+  progressOf,
+  sameBytes,
+  sending,
+} from './support.ts';
+
+export interface FirmwareOptions {
+  /** Between two reads of image_transfer_status while the meter verifies or activates (default 10 s). */
+  pollIntervalMs?: number;
+  /** How long verification may stay at status 2 (default 60 s). */
+  verifyTimeoutMs?: number;
+  /** How long activation may stay at status 5 (default 60 s). */
+  activationTimeoutMs?: number;
+  /** Pause after an activation that dropped the link (the meter restarts) before confirming (default 30 s). */
+  restartWaitMs?: number;
+  /** Blocks between two saves of the blocks-sent count (default 64). */
+  progressEveryBlocks?: number;
+}
+
+const Status = {
+  notInitiated: 0,
+  initiated: 1,
+  verifying: 2,
+  verified: 3,
+  verifyFailed: 4,
+  activating: 5,
+  activated: 6,
+  activationFailed: 7,
+} as const;
+
+/**
+ * Reads the meter's active firmware identifier, when the driver offers it (the firmware
+ * identifier object of the device profile). Without it the activation is confirmed by
+ * image_transfer_status 6 and image_to_activate_info naming the image.
+ */
+type ActiveFirmwareReader = { readActiveFirmware?: () => Promise<string> };
+
+async function activeFirmware(fw: FirmwareTransfer): Promise<string | undefined> {
+  const reader = fw as FirmwareTransfer & ActiveFirmwareReader;
+  return reader.readActiveFirmware === undefined ? undefined : reader.readActiveFirmware();
+}
+
+function failure(
+  code: ControlErrorCode,
+  message: string,
+  detail: Record<string, unknown>,
+  retryable = false,
+): ControlError {
+  return new ControlError(retryable ? ErrorKind.busy : ErrorKind.conflict, code, message, {
+    detail,
+    retryable,
+  });
+}
+
+/** The blocks still to send: from the bitmap when it agrees with attribute 4, else attribute 4 alone. */
+export function missingBlocks(st: ImageTransferState, blockCount: number): number[] {
+  const first = st.firstMissingBlock;
+  if (first >= blockCount) return [];
+  const received = new Set(st.transferredBlocks);
+  for (let i = 0; i < first; i++) if (!received.has(i)) return [first];
+  const out: number[] = [];
+  for (let i = first; i < blockCount; i++) if (!received.has(i)) out.push(i);
+  return out.length === 0 ? [first] : out;
+}
+
+function isTemporaryFailure(e: unknown): boolean {
+  return isDriverError(e) && e.code === DriverErrorCode.TemporaryFailure;
+}
+
+interface Loaded {
+  image: FirmwareImage;
+  bytes: Uint8Array;
+  sha256: string;
+}
+
+async function load(ctx: OperationContext, imageId: number): Promise<Loaded> {
+  const image = await ctx.images.get(imageId);
+  const bytes = image === null ? null : await ctx.images.bytes(imageId);
+  if (image === null || bytes === null)
+    throw new ControlError(
+      ErrorKind.notFound,
+      ControlErrorCode.Invalid,
+      `imageId: no firmware image ${imageId}`,
+      {
+        detail: { field: 'imageId', imageId },
+      },
+    );
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  if (sha256 !== image.sha256)
+    throw new ControlError(
+      ErrorKind.internal,
+      ControlErrorCode.Internal,
+      `firmware image ${imageId}: the stored bytes do not match their SHA-256`,
+      { detail: { imageId }, retryable: false },
+    );
+  if (image.deviceProfiles.length > 0 && !image.deviceProfiles.includes(ctx.meter.deviceProfile))
+    throw new ControlError(
+      ErrorKind.invalid,
+      ControlErrorCode.Invalid,
+      `imageId: image ${imageId} is not for device profile ${ctx.meter.deviceProfile}`,
+      { detail: { field: 'imageId', deviceProfiles: image.deviceProfiles } },
+    );
+  return { image, bytes, sha256 };
+}
+
+type Stage = { done: OperationOutcome } | { stage: 'activate' };
+
+/**
+ * Image transfer, verification, activation, confirmation by the active identifier.
+ * Initiate is sent once per image: the marker {initiated, sha256} is saved before it, and an
+ * attempt that finds it with status 1 (initiated) resumes from the first missing block.
+ */
+export function firmwareUpdate(options: FirmwareOptions = {}): Operation {
+  const pollIntervalMs = options.pollIntervalMs ?? 10_000;
+  const verifyTimeoutMs = options.verifyTimeoutMs ?? 60_000;
+  const activationTimeoutMs = options.activationTimeoutMs ?? 60_000;
+  const restartWaitMs = options.restartWaitMs ?? 30_000;
+  const every = options.progressEveryBlocks ?? 64;
+
+  return async (ctx) => {
+    const p = parametersOf<FirmwareUpdateParameters>(ctx.command);
+    const { image, bytes, sha256 } = await load(ctx, p.imageId);
+    const progress = progressOf(ctx.command);
+    const ours = progress.sha256 === sha256;
+    let blocksSent = ours && typeof progress.blocksSent === 'number' ? progress.blocksSent : 0;
+    let blockCount = 0;
+
+    const poll = async (
+      fw: FirmwareTransfer,
+      whileStatus: number,
+      timeoutMs: number,
+    ): Promise<ImageTransferStatus> => {
+      let waited = 0;
+      for (;;) {
+        const s = await fw.readImageStatus();
+        if (s !== whileStatus || waited >= timeoutMs) return s;
+        await ctx.sleep(pollIntervalMs);
+        waited += pollIntervalMs;
+      }
+    };
+
+    const verifyFailed = async (fw: FirmwareTransfer): Promise<never> => {
+      const active = await activeFirmware(fw).catch(() => undefined);
+      throw failure(
+        ControlErrorCode.VerifyFailed,
+        `meter ${ctx.meter.id}: image ${image.identifier} failed verification; the meter stays on ${active ?? 'its old image'}`,
+        { status: Status.verifyFailed, activeFirmware: active ?? null, blocksSent },
+      );
+    };
+
+    const transfer = async (
+      fw: FirmwareTransfer,
+      resume: boolean,
+      initial: ImageTransferState,
+    ): Promise<void> => {
+      let st = initial;
+      if (!resume) {
+        if (!st.enabled) await fw.enableImageTransfer(true);
+        await ctx.saveProgress({
+          initiated: true,
+          sha256,
+          imageId: image.id,
+          step: 'initiating',
+          blocksSent,
+        });
+        await sending(() => fw.initiateImage({ identifier: ascii(image.identifier), size: bytes.length }));
+        st = await fw.readImageTransfer();
+      }
+      const blockSize = st.blockSize;
+      if (!Number.isInteger(blockSize) || blockSize <= 0)
+        throw failure(ControlErrorCode.Internal, `meter ${ctx.meter.id}: image_block_size ${blockSize}`, {
+          blockSize,
+        });
+      const room = fw.maxBlockSize();
+      if (blockSize > room)
+        throw failure(
+          ControlErrorCode.Unsupported,
+          `meter ${ctx.meter.id}: image_block_size ${blockSize} does not fit the negotiated PDU (${room} bytes per block)`,
+          { blockSize, maxBlockSize: room },
+        );
+      blockCount = Math.ceil(bytes.length / blockSize);
+      await ctx.saveProgress({ step: 'transferring', blockSize, blockCount });
+      const send = async (n: number) => {
+        await fw.transferBlock({
+          number: n,
+          value: bytes.subarray(n * blockSize, Math.min((n + 1) * blockSize, bytes.length)),
+        });
+        blocksSent++;
+        if (blocksSent % every === 0) await ctx.saveProgress({ blocksSent });
+      };
+      for (let n = resume ? st.firstMissingBlock : 0; n < blockCount; n++) await send(n);
+      let stuck = 0;
+      let lastFirst = -1;
+      for (;;) {
+        st = await fw.readImageTransfer();
+        const missing = missingBlocks(st, blockCount);
+        if (missing.length === 0) break;
+        stuck = st.firstMissingBlock === lastFirst ? stuck + 1 : 0;
+        if (stuck >= 5)
+          throw failure(
+            ControlErrorCode.Link,
+            `meter ${ctx.meter.id}: block ${st.firstMissingBlock} not taken after ${stuck + 1} sends`,
+            { block: st.firstMissingBlock },
+            true,
+          );
+        lastFirst = st.firstMissingBlock;
+        for (const n of missing) await send(n);
+      }
+      await ctx.saveProgress({ step: 'verifying', blocksSent });
+    };
+
+    const verify = async (fw: FirmwareTransfer): Promise<void> => {
+      try {
+        await fw.verifyImage();
+      } catch (e) {
+        if (!isTemporaryFailure(e)) throw e;
+      }
+      const s = await poll(fw, Status.verifying, verifyTimeoutMs);
+      if (s === Status.verifyFailed) await verifyFailed(fw);
+      if (s === Status.verifying)
+        throw failure(
+          ControlErrorCode.TemporaryFailure,
+          `meter ${ctx.meter.id}: still verifying`,
+          { status: s },
+          true,
+        );
+      if (s !== Status.verified && s !== Status.activating && s !== Status.activated)
+        throw failure(
+          ControlErrorCode.NotConfirmed,
+          `meter ${ctx.meter.id}: image_transfer_status ${s} after verification`,
+          {
+            status: s,
+          },
+        );
+    };
+
+    const stageA = async (): Promise<Stage> =>
+      inSession(ctx, async (driver): Promise<Stage> => {
+        const fw = need(driver.firmware, ctx.meter.id, 'no image transfer');
+        const active = await activeFirmware(fw);
+        if (active === image.version)
+          return { done: confirmed(active, ours ? 'identifier' : 'already-active') };
+        const st = await fw.readImageTransfer();
+        if (ours && progress.step === 'activating') return { stage: 'activate' };
+        if (ours && progress.initiated === true) {
+          if (st.status === Status.verifyFailed) await verifyFailed(fw);
+          if (st.status === Status.verified || st.status === Status.activating) return { stage: 'activate' };
+          if (st.status === Status.verifying) {
+            await verify(fw);
+            return { stage: 'activate' };
+          }
+        }
+        const resume = ours && progress.initiated === true && st.status === Status.initiated;
+        await transfer(fw, resume, st);
+        await verify(fw);
+        await ctx.saveProgress({ step: 'verified', blocksSent });
+        return { stage: 'activate' };
+      });
+
+    const confirmed = (active: string | undefined, by: string): OperationOutcome => ({
+      result: {
+        imageId: image.id,
+        identifier: image.identifier,
+        version: image.version,
+        activeFirmware: active ?? image.version,
+        confirmedBy: by,
+        blocksSent,
+        ...(blockCount > 0 ? { blockCount } : {}),
+      },
+      meterPatch: { firmwareVersion: image.version },
+    });
+
+    let stage: Stage;
+    try {
+      stage = await stageA();
+    } catch (e) {
+      if (blocksSent > 0) await ctx.saveProgress({ blocksSent }).catch(() => undefined);
+      throw controlError(e);
+    }
+    if ('done' in stage) return stage.done;
+
+    if (p.activateAt !== undefined && p.activateAt > ctx.now()) await ctx.sleep(p.activateAt - ctx.now());
+
+    let activateSent = false;
+    let restarted = false;
+    try {
+      await inSession(ctx, async (driver) => {
+        const fw = need(driver.firmware, ctx.meter.id, 'no image transfer');
+        let s = await fw.readImageStatus();
+        if (s === Status.verified) {
+          await ctx.saveProgress({ step: 'activating' });
+          activateSent = true;
+          try {
+            await fw.activateImage();
+          } catch (e) {
+            if (!isTemporaryFailure(e)) throw e;
+          }
+          s = Status.activating;
+        }
+        if (s === Status.activating) s = await poll(fw, Status.activating, activationTimeoutMs);
+        if (s === Status.activationFailed)
+          throw failure(ControlErrorCode.ActivationFailed, `meter ${ctx.meter.id}: image activation failed`, {
+            status: s,
+          });
+        if (s === Status.activating)
+          throw failure(
+            ControlErrorCode.TemporaryFailure,
+            `meter ${ctx.meter.id}: still activating`,
+            { status: s },
+            true,
+          );
+      });
+    } catch (e) {
+      // A meter restarting on its new image drops the link: confirm in a new session.
+      if (!(activateSent && e instanceof ControlError && e.code === ControlErrorCode.Link)) throw e;
+      restarted = true;
+    }
+    if (restarted) await ctx.sleep(restartWaitMs);
+
+    return inSession(ctx, async (driver) => {
+      const fw = need(driver.firmware, ctx.meter.id, 'no image transfer');
+      const active = await activeFirmware(fw);
+      if (active === image.version) return confirmed(active, 'identifier');
+      const st = await fw.readImageTransfer();
+      if (st.status === Status.verified || st.status === Status.activating)
+        throw failure(
+          ControlErrorCode.TemporaryFailure,
+          `meter ${ctx.meter.id}: image_transfer_status ${st.status}: activation not finished`,
+          { status: st.status },
+          true,
+        );
+      if (active !== undefined)
+        throw failure(
+          ControlErrorCode.ActivationFailed,
+          `meter ${ctx.meter.id}: active firmware ${active} after activation, expected ${image.version}`,
+          { activeFirmware: active, expected: image.version, status: st.status },
+        );
+      const named = st.toActivate.some(
+        (t) => sameBytes(t.identification, ascii(image.identifier)) && t.size === bytes.length,
+      );
+      if (st.status !== Status.activated || !named)
+        throw failure(
+          ControlErrorCode.ActivationFailed,
+          `meter ${ctx.meter.id}: image_transfer_status ${st.status} after activation${named ? '' : ', image_to_activate_info names another image'}`,
+          { status: st.status },
+        );
+      return confirmed(undefined, 'image-transfer-status');
+    });
+  };
+}
