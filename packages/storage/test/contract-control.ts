@@ -3,6 +3,7 @@ import {
   type CommandChangedPayload,
   type CommandState,
   MAX_FIRMWARE_IMAGE_BYTES,
+  type Meter,
   type NewCampaign,
   type NewCommand,
   type OutboxEntry,
@@ -322,7 +323,7 @@ export function controlContract(name: string, harness: () => Harness): void {
     });
 
     it('createMany stores 20,000 commands in one go, and nothing when one meter is unknown', async () => {
-      const meters = [];
+      const meters: Meter[] = [];
       for (let i = 0; i < 20; i++) meters.push(await addMeter(s()));
       const c = await s().campaigns.create(campaign({ name: 'bulk' }), []);
       expect(c.meterCount).toBe(0);

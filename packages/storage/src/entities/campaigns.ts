@@ -19,6 +19,7 @@ import { cursorNumbers, pageOf } from '../sql/cursor.ts';
 import { num, numOrNull, parseJson, type Row } from '../sql/exec.ts';
 import { checked, notFound } from '../sql/validate.ts';
 import {
+  afterBulkWrite,
   badInput,
   ensureMeters,
   insertCommandRun,
@@ -131,7 +132,7 @@ export function createCampaignStore(ctx: EntityContext): CampaignStore {
       const priority = c.priority ?? 'normal';
       const parametersJson = checked(() => jsonText('parameters', c.parameters));
       const targetJson = checked(() => jsonText('target', c.target));
-      return exec.tx(async (tx) => {
+      const created = await exec.tx(async (tx) => {
         await ensureMeters(tx, ids);
         const now = ctx.clock.now();
         const history = [{ state, at: now, by: c.requestedBy, detail: null }];
@@ -181,6 +182,8 @@ export function createCampaignStore(ctx: EntityContext): CampaignStore {
         await writeOutbox(ctx, tx, [campaignChangedRow(campaign, 'requested', c.requestedBy, null, 0, now)]);
         return campaign;
       });
+      await afterBulkWrite(exec, ids.length);
+      return created;
     },
 
     async get(id) {

@@ -40,6 +40,20 @@ export const OPEN_COMMAND_STATES: readonly CommandState[] = Object.values(Comman
   (s) => !isTerminalCommandState(s),
 );
 
+/** Rows a bulk write changes from which PostgreSQL's planner statistics are refreshed at once. */
+const BULK_STATS_ROWS = 5_000;
+
+/**
+ * After a bulk write (a campaign's commands created or moved), PostgreSQL's statistics still
+ * describe the table before it until autovacuum gets to it, and due() would be planned as a
+ * sort of every row of the campaign instead of an ordered probe of the due index. Refreshes
+ * the statistics of the columns due() filters on; best effort (the write is committed).
+ */
+export async function afterBulkWrite(exec: SqlExec, rows: number): Promise<void> {
+  if (exec.dialect.name !== 'postgres' || rows < BULK_STATS_ROWS) return;
+  await exec.run('ANALYZE commands (campaign_id, state, priority)').catch(() => undefined);
+}
+
 /** Meter ids per INSERT … SELECT of a run of like commands. */
 const INSERT_CHUNK = 20_000;
 
@@ -432,7 +446,7 @@ export function createCommandStore(ctx: EntityContext): CommandStore {
           else runs.push({ t, meterIds: [c.meterId] });
         });
       });
-      return exec.tx(async (tx) => {
+      const created = await exec.tx(async (tx) => {
         await ensureMeters(
           tx,
           commands.map((c) => c.meterId),
@@ -444,6 +458,8 @@ export function createCommandStore(ctx: EntityContext): CommandStore {
         for (const r of runs) n += await insertCommandRun(tx, r.t, r.meterIds, now);
         return n;
       });
+      await afterBulkWrite(exec, created);
+      return created;
     },
 
     async get(id) {
@@ -557,7 +573,7 @@ export function createCommandStore(ctx: EntityContext): CommandStore {
           `SELECT ${cols} FROM commands
            WHERE state IN ('queued', 'sending') AND ${scope === null ? 'campaign_id IS NULL' : 'campaign_id = ?'}
              ${skip === null ? '' : `AND NOT (${d.inIds('id', '?')})`}
-           ORDER BY priority, id LIMIT ?`,
+           ORDER BY campaign_id, priority, id LIMIT ?`,
           [...(scope === null ? [] : [scope]), ...(skip === null ? [] : [skip]), take],
         );
         found.push(...rows.map(toCommand));
@@ -590,11 +606,13 @@ export function createCommandStore(ctx: EntityContext): CommandStore {
       });
       for (const f of from)
         if (!canTransitionCommand(f, to)) throw invalidTransition(`campaign ${campaignId} commands`, f, to);
-      return exec.tx(async (tx) => {
+      const moved = await exec.tx(async (tx) => {
         const campaign = await tx.get('SELECT id FROM campaigns WHERE id = ?', [campaignId]);
         if (!campaign) throw notFound('campaign', { campaignId });
         return moveCampaignCommands(ctx, tx, campaignId, from, to, by, detail, ctx.clock.now());
       });
+      await afterBulkWrite(exec, moved);
+      return moved;
     },
   };
   return store;
