@@ -35,7 +35,7 @@ function control(
       sleep: async () => {},
       random: () => 0.5,
     },
-    { runner: { backoffMs: 1000, ...options.runner }, ...options },
+    { ...options, runner: { backoffMs: 1000, ...options.runner } },
   );
 }
 
