@@ -9,7 +9,7 @@ import {
   scalerUnitAttribute,
   unitSymbol,
 } from '@openhes/cosem';
-import { type DlmsData, dateTimeFromData, dateTimeToOctets, fromHex } from '@openhes/dlms';
+import { type DlmsData, dateTimeToOctets, fromHex } from '@openhes/dlms';
 import type { DlmsClientOptions, FrameTrace } from '@openhes/transport';
 import { type CapabilityObject, capabilityObject, roleObject } from '../capabilities.ts';
 import type {
