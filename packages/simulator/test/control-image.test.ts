@@ -35,7 +35,9 @@ function freshMeter(profile = 'is15959-1ph'): number {
 class Meter {
   readonly mm: MeterModel;
   readonly clock = { now: T };
-  constructor(readonly index: number) {
+  readonly index: number;
+  constructor(index: number) {
+    this.index = index;
     this.mm = new MeterModel(truth.meter(index), { now: () => this.clock.now });
   }
   act(method: number, p: DlmsData): number {
