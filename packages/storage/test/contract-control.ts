@@ -375,10 +375,21 @@ export function controlContract(name: string, harness: () => Harness): void {
 
     it('counts a campaign by state and moves its commands in bulk with history and announcements', async () => {
       const meters = [await addMeter(s()), await addMeter(s()), await addMeter(s())];
+      const image = await s().firmware.put(
+        { identifier: 'fw-1', version: '1', deviceProfiles: [], uploadedBy: 'alice' },
+        new Uint8Array([1, 2, 3]),
+      );
+      expect(
+        await failure(
+          s().campaigns.create(campaign({ kind: 'firmware-update', parameters: { imageId: image.id + 1 } }), [
+            meters[0]!.id,
+          ]),
+        ),
+      ).toEqual({ code: 'STORAGE_NOT_FOUND', reason: 'STORAGE_UNKNOWN_FIRMWARE_IMAGE' });
       const c = await s().campaigns.create(
         campaign({
           kind: 'firmware-update',
-          parameters: { imageId: 1 },
+          parameters: { imageId: image.id },
           reason: 'maintenance',
           state: 'awaiting-approval',
         }),
@@ -682,6 +693,20 @@ export function controlContract(name: string, harness: () => Harness): void {
         code: 'STORAGE_CONFLICT',
         reason: 'STORAGE_IMAGE_IN_USE',
       });
+      // A firmware update names a stored image.
+      const update = (imageId: unknown) =>
+        command(m.id, { kind: 'firmware-update', parameters: { imageId }, reason: 'maintenance' });
+      expect(await failure(s().commands.create(update(img.id + 1000)))).toEqual({
+        code: 'STORAGE_NOT_FOUND',
+        reason: 'STORAGE_UNKNOWN_FIRMWARE_IMAGE',
+      });
+      expect(await failure(s().commands.createMany([update(img.id), update(img.id + 1000)]))).toMatchObject({
+        code: 'STORAGE_NOT_FOUND',
+      });
+      expect(await failure(s().commands.create(update('latest')))).toMatchObject({
+        code: 'STORAGE_INVALID_INPUT',
+      });
+      expect((await s().commands.list({ kind: 'firmware-update' })).items.map((x) => x.id)).toEqual([cmd.id]);
       await s().firmware.delete(other.id);
       expect(await s().firmware.get(other.id)).toBeNull();
       await s().commands.transition(cmd.id, 'queued', 'cancelled', 'alice');

@@ -21,6 +21,7 @@ import { checked, notFound } from '../sql/validate.ts';
 import {
   afterBulkWrite,
   badInput,
+  ensureImage,
   ensureMeters,
   insertCommandRun,
   invalidTransition,
@@ -134,6 +135,7 @@ export function createCampaignStore(ctx: EntityContext): CampaignStore {
       const targetJson = checked(() => jsonText('target', c.target));
       const created = await exec.tx(async (tx) => {
         await ensureMeters(tx, ids);
+        await ensureImage(tx, c.kind, c.parameters);
         const now = ctx.clock.now();
         const history = [{ state, at: now, by: c.requestedBy, detail: null }];
         const row = await tx.get(

@@ -238,6 +238,27 @@ export async function ensureMeters(tx: SqlExec, ids: readonly number[]): Promise
   });
 }
 
+/**
+ * A firmware-update names an image that must exist: checked in the command's transaction with
+ * the image row share-locked on PostgreSQL, so a concurrent delete (which locks it first, then
+ * looks for open commands naming it) either sees this command or makes this check fail.
+ */
+export async function ensureImage(
+  tx: SqlExec,
+  kind: string,
+  parameters: Record<string, unknown>,
+  at = '',
+): Promise<void> {
+  if (kind !== 'firmware-update') return;
+  const imageId = parameters.imageId;
+  if (typeof imageId !== 'number' || !Number.isSafeInteger(imageId) || imageId <= 0) {
+    throw badInput(`${at}parameters.imageId`, 'must be the id of a stored firmware image');
+  }
+  const lock = tx.dialect.name === 'postgres' ? ' FOR SHARE' : '';
+  const row = await tx.get(`SELECT id FROM firmware_images WHERE id = ?${lock}`, [imageId]);
+  if (!row) throw notFound('firmware image', { imageId });
+}
+
 /** What the commands of one run share (everything but the meter). */
 export interface CommandTemplate {
   kind: string;
@@ -395,6 +416,7 @@ export function createCommandStore(ctx: EntityContext): CommandStore {
       return exec.tx(async (tx) => {
         await ensureMeters(tx, [c.meterId]);
         if (t.campaignId !== null) await ensureCampaigns(tx, [t.campaignId]);
+        await ensureImage(tx, c.kind, c.parameters);
         const now = ctx.clock.now();
         const history: CommandTransition[] = [{ state: t.state, at: now, by: t.requestedBy, detail: null }];
         const row = await tx.get(
@@ -430,7 +452,7 @@ export function createCommandStore(ctx: EntityContext): CommandStore {
       }
       if (commands.length === 0) return 0;
       // Runs of consecutive commands alike but for the meter (a campaign's are one run).
-      const runs: { t: CommandTemplate; meterIds: number[] }[] = [];
+      const runs: { t: CommandTemplate; meterIds: number[]; first: number }[] = [];
       let lastParams: unknown;
       let lastJson = '';
       checked(() => {
@@ -443,7 +465,7 @@ export function createCommandStore(ctx: EntityContext): CommandStore {
           const t = templateOf(c, lastJson);
           const run = runs.at(-1);
           if (run !== undefined && sameTemplate(run.t, t)) run.meterIds.push(c.meterId);
-          else runs.push({ t, meterIds: [c.meterId] });
+          else runs.push({ t, meterIds: [c.meterId], first: i });
         });
       });
       const created = await exec.tx(async (tx) => {
@@ -453,6 +475,12 @@ export function createCommandStore(ctx: EntityContext): CommandStore {
         );
         const campaigns = runs.map((r) => r.t.campaignId).filter((id): id is number => id !== null);
         await ensureCampaigns(tx, campaigns);
+        const seen = new Set<string>();
+        for (const r of runs) {
+          if (r.t.kind !== 'firmware-update' || seen.has(r.t.parametersJson)) continue;
+          seen.add(r.t.parametersJson);
+          await ensureImage(tx, r.t.kind, JSON.parse(r.t.parametersJson), `commands[${r.first}].`);
+        }
         const now = ctx.clock.now();
         let n = 0;
         for (const r of runs) n += await insertCommandRun(tx, r.t, r.meterIds, now);

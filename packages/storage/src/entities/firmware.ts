@@ -133,7 +133,8 @@ export function createFirmwareStore(ctx: EntityContext): FirmwareImageStore {
     async delete(id) {
       checked(() => validateId('id', id));
       await exec.tx(async (tx) => {
-        const image = await tx.get('SELECT id FROM firmware_images WHERE id = ?', [id]);
+        const lock = d.name === 'postgres' ? ' FOR UPDATE' : '';
+        const image = await tx.get(`SELECT id FROM firmware_images WHERE id = ?${lock}`, [id]);
         if (!image) throw notFound('firmware image', { imageId: id });
         const open = stateList('state', OPEN_COMMAND_STATES);
         const user = await tx.get<{ id: unknown; state: string }>(
