@@ -2,7 +2,6 @@ import {
   type ActivityCalendar,
   ClassId,
   encodeActivityCalendar,
-  parseObis,
   scalerUnitAttribute,
   Unit,
 } from '@openhes/cosem';
