@@ -4,6 +4,7 @@ export * from './control.ts';
 export * from './errors.ts';
 export * from './kinds.ts';
 export * from './operation.ts';
+export * from './operations/index.ts';
 export * from './ports.ts';
 export * from './relay-watch.ts';
 export * from './runner.ts';
