@@ -1,5 +1,6 @@
 import type { DlmsError } from '@openhes/dlms';
 import { attachServerConnection, listenTcp, type ServeDlmsOptions, type TcpServer } from '@openhes/transport';
+import { journalMethods } from '../model/method-counts.ts';
 import { type DeviceProfile, hdlcSetupOf } from '../profiles.ts';
 import { Truth } from '../truth/fleet-truth.ts';
 import { hash32 } from '../truth/hash.ts';
@@ -68,6 +69,8 @@ export interface FleetOptions {
   state?: string;
   /** Counters reserved per state-file write for each meter; default COUNTER_BLOCK. */
   counterBlock?: number;
+  /** Journal of every method invocation the meters execute (model/method-counts.ts), appended. */
+  methodJournal?: string;
 }
 
 export interface FleetStats {
@@ -138,6 +141,7 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
     counterFile?.close();
     throw e;
   }
+  const closeJournal = o.methodJournal === undefined ? undefined : journalMethods(truth, o.methodJournal);
   const linkCounters: LinkCounters = { sent: 0, dropped: 0, corrupted: 0 };
   const delays = new DelayQueue();
   const stats = { connections: 0, sessions: 0, requests: 0, refused: 0, silent: 0, errors: 0 };
@@ -209,6 +213,7 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
     );
   } catch (e) {
     counterFile?.close();
+    closeJournal?.();
     throw e;
   }
 
@@ -242,6 +247,7 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
       await server.close();
       // Nothing sends any more: another fleet may take the state file over.
       counterFile?.close();
+      closeJournal?.();
     },
   };
 }
