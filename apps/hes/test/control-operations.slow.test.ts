@@ -1,0 +1,282 @@
+import type { CalendarSpec, Command } from '@openhes/core';
+import {
+  activeFirmware,
+  buildImage,
+  manualReconnect,
+  methodCount,
+  relayState,
+  setControlMode,
+} from '@openhes/simulator';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { accessSessions, memoryCounters, TwinVault } from '../src/services/control.ts';
+import { type ControlHarness, controlHarness } from './control-harness.ts';
+
+const DISCONNECT = '0.0.96.3.10.255';
+const LIMITER = '0.0.17.0.0.255';
+const CALENDAR = '0.0.13.0.0.255';
+const CLOCK = '0.0.1.0.0.255';
+const IMAGE = '0.0.44.0.0.255';
+
+// 24 consumer meters (12 single-phase, 12 three-phase by the seed) and the transformer's CT meter.
+let h: ControlHarness;
+beforeAll(async () => {
+  h = await controlHarness({ meters: 24, mix: { residential: 0.6, commercial: 0.4 } });
+}, 60_000);
+afterAll(async () => {
+  await h?.close();
+});
+
+const profileOf = (i: number): string => h.fleet.truth.identity(i).profile.id;
+const ofProfile = (id: string): number[] =>
+  Array.from({ length: h.fleet.size }, (_, i) => i).filter((i) => profileOf(i) === id);
+const singlePhase = (): number[] => ofProfile('is15959-1ph');
+const threePhase = (): number[] => ofProfile('is15959-3ph');
+
+async function run(
+  index: number,
+  kind: Command['kind'],
+  parameters: Record<string, unknown> = {},
+): Promise<Command> {
+  let c = await h.control.requestCommand(
+    { kind, meterId: h.idOf(index), parameters, reason: 'test' },
+    h.alice,
+  );
+  if (c.state === 'awaiting-approval') c = await h.control.approveCommand(c.id, h.bob);
+  return h.settled(c.id);
+}
+
+const relay = (i: number) => relayState(h.fleet.truth, i, h.fleet.now());
+const attr = (i: number, obis: string, a: number) =>
+  (h.fleet.truth.attributeAt(i, obis, a, h.fleet.now()) as { value: unknown }).value;
+const state = (i: number) => h.fleet.truth.state(i)!;
+
+describe('meter control end to end against the simulator (the simulated meter’s state is checked)', () => {
+  it('connect and disconnect in each control mode 0–7: allowed transitions done and read back, mode 1/3/5/6 reconnect only arms, mode 0 refused before anything is sent', async () => {
+    const meters = singlePhase().slice(0, 8);
+    expect(meters.length).toBe(8);
+    await Promise.all(
+      meters.map(async (i, mode) => {
+        setControlMode(h.fleet.truth, i, mode);
+        expect(relay(i)).toMatchObject({ output: true, control: 1, mode });
+        const off = await run(i, 'disconnect');
+        if (mode === 0) {
+          expect(off.state).toBe('failed');
+          expect(off.error?.code).toMatch(/MODE_FORBIDS/);
+          expect(methodCount(h.fleet.truth, i, 70, DISCONNECT, 1)).toBe(0);
+          expect(relay(i)).toMatchObject({ output: true, control: 1 });
+          const on = await run(i, 'connect');
+          // Already connected: nothing to send, or refused by the mode; never sent.
+          expect(methodCount(h.fleet.truth, i, 70, DISCONNECT, 2)).toBe(0);
+          expect(relay(i)).toMatchObject({ output: true, control: 1 });
+          expect(['confirmed', 'failed']).toContain(on.state);
+          return;
+        }
+        expect({ mode, state: off.state, error: off.error }).toEqual({
+          mode,
+          state: 'confirmed',
+          error: null,
+        });
+        expect(relay(i)).toMatchObject({ output: false, control: 0 });
+        expect(off.result).toMatchObject({ outputState: false, controlState: 0, controlMode: mode });
+        expect(methodCount(h.fleet.truth, i, 70, DISCONNECT, 1)).toBe(1);
+        const on = await run(i, 'connect');
+        expect({ mode, state: on.state }).toEqual({ mode, state: 'confirmed' });
+        expect(methodCount(h.fleet.truth, i, 70, DISCONNECT, 2)).toBe(1);
+        if ([1, 3, 5, 6].includes(mode)) {
+          expect(on.result).toMatchObject({ armed: true, controlState: 2, outputState: false });
+          expect(relay(i)).toMatchObject({ output: false, control: 2 });
+          // The customer presses the button: connected.
+          expect(manualReconnect(h.fleet.truth, i, h.fleet.now())).toBe(true);
+          expect(relay(i)).toMatchObject({ output: true, control: 1 });
+        } else {
+          expect(on.result).toMatchObject({ armed: false, controlState: 1, outputState: true });
+          expect(relay(i)).toMatchObject({ output: true, control: 1 });
+        }
+      }),
+    );
+  });
+
+  it('a meter without a relay (CT) and an unknown meter are refused at the request, nothing stored', async () => {
+    const ct = h.fleet.size - 1;
+    expect(profileOf(ct)).toBe('is15959-ct');
+    await expect(
+      h.control.requestCommand({ kind: 'disconnect', meterId: h.idOf(ct), reason: 'test' }, h.alice),
+    ).rejects.toMatchObject({ code: 'CONTROL_UNSUPPORTED' });
+    await expect(
+      h.control.requestCommand({ kind: 'disconnect', meterId: 999_999, reason: 'test' }, h.alice),
+    ).rejects.toMatchObject({ code: 'CONTROL_NOT_FOUND' });
+    expect((await h.wired.store.commands.list({ meterId: h.idOf(ct) })).items).toEqual([]);
+  });
+
+  it('load limit, emergency profile activated and cleared: the limiter’s thresholds, group list and emergency state on the meter', async () => {
+    const i = singlePhase()[8]!;
+    const set = await run(i, 'load-limit', {
+      thresholdNormal: 5000,
+      thresholdEmergency: 2000,
+      minOverThresholdSeconds: 60,
+      minUnderThresholdSeconds: 30,
+    });
+    expect(set.state).toBe('confirmed');
+    expect(state(i).limiter).toMatchObject({
+      thresholdNormal: 5000,
+      thresholdEmergency: 2000,
+      minOverSeconds: 60,
+      minUnderSeconds: 30,
+    });
+    const on = await run(i, 'emergency-activate', { profileId: 3, durationSeconds: 3600 });
+    expect(on.state).toBe('confirmed');
+    expect(state(i).limiter?.groupIds).toEqual([3]);
+    expect(state(i).limiter?.emergencyProfile).toMatchObject({ id: 3, durationSeconds: 3600 });
+    expect(attr(i, LIMITER, 10)).toBe(true);
+    const off = await run(i, 'emergency-clear');
+    expect(off.state).toBe('confirmed');
+    expect(state(i).limiter?.groupIds ?? []).toEqual([]);
+    expect(attr(i, LIMITER, 10)).toBe(false);
+  });
+
+  it('time of use: a passive calendar written and activated now becomes the active calendar; an invalid calendar refused; special days refused on a model without the table', async () => {
+    const i = singlePhase()[9]!;
+    const calendar: CalendarSpec = {
+      name: 'TOU2',
+      seasons: [{ name: 'S1', start: '01-01', week: 'W1' }],
+      weeks: [{ name: 'W1', days: [1, 1, 1, 1, 1, 2, 2] }],
+      days: [
+        {
+          id: 1,
+          schedule: [
+            { start: '00:00', tariff: 1 },
+            { start: '18:00', tariff: 2 },
+          ],
+        },
+        { id: 2, schedule: [{ start: '00:00', tariff: 1 }] },
+      ],
+    };
+    const c = await run(i, 'set-calendar', { calendar });
+    expect({ state: c.state, error: c.error }).toEqual({ state: 'confirmed', error: null });
+    const name = attr(i, CALENDAR, 2);
+    expect(new TextDecoder().decode(name as Uint8Array)).toBe('TOU2');
+    const bad = h.control.requestCommand(
+      {
+        kind: 'set-calendar',
+        meterId: h.idOf(i),
+        reason: 'test',
+        parameters: { calendar: { ...calendar, weeks: [{ name: 'W1', days: [1, 1, 1, 1, 1, 9, 2] }] } },
+      },
+      h.alice,
+    );
+    await expect(bad).rejects.toMatchObject({ code: 'CONTROL_INVALID' });
+    // No bundled device profile has a special days table (class 11): refused clearly, nothing written.
+    const days = await run(i, 'set-special-days', { days: [{ date: '12-25', dayId: 2 }] });
+    expect({ state: days.state, code: days.error?.code }).toEqual({
+      state: 'failed',
+      code: 'CONTROL_UNSUPPORTED',
+    });
+    expect(state(i).specialDays).toBeUndefined();
+  });
+
+  it('time: a small drift corrected by shift_time, a large one by setting the clock; time zone and DST written', async () => {
+    const [small, large] = singlePhase().slice(10, 12) as [number, number];
+    const now = h.fleet.now();
+    h.fleet.truth.ensureState(small).clockSyncs.push({ at: now, offsetMs: 120_000 });
+    h.fleet.truth.ensureState(large).clockSyncs.push({ at: now, offsetMs: 3 * 3_600_000 });
+    const [a, b] = await Promise.all([run(small, 'time-sync'), run(large, 'time-sync')]);
+    expect({ a: a.state, b: b.state, ea: a.error, eb: b.error }).toMatchObject({
+      a: 'confirmed',
+      b: 'confirmed',
+    });
+    expect(methodCount(h.fleet.truth, small, 8, CLOCK, 6)).toBe(1);
+    expect(methodCount(h.fleet.truth, large, 8, CLOCK, 6)).toBe(0);
+    for (const i of [small, large]) {
+      const last = state(i).clockSyncs.at(-1)!;
+      expect(Math.abs(last.offsetMs)).toBeLessThan(3000);
+    }
+    const cfg = await run(small, 'clock-config', {
+      timeZoneMinutes: -60,
+      dstEnabled: true,
+      dstDeviationMinutes: 60,
+    });
+    expect(cfg.state).toBe('confirmed');
+    expect(state(small).clock).toMatchObject({ timeZone: -60, dstEnabled: true, dstDeviation: 60 });
+  });
+
+  it('push setup: destination, randomisation and retries written and read back', async () => {
+    const i = threePhase()[0]!;
+    const c = await run(i, 'push-setup', {
+      destination: '127.0.0.1:4999',
+      randomisationSeconds: 30,
+      retries: 2,
+      repetitionDelaySeconds: 10,
+    });
+    expect({ state: c.state, error: c.error }).toEqual({ state: 'confirmed', error: null });
+    expect(Object.values(state(i).pushDestinations ?? {})).toContain('127.0.0.1:4999');
+    expect(Object.values(state(i).push ?? {})[0]).toMatchObject({ randomisationSeconds: 30, retries: 2 });
+  });
+
+  it('firmware: an uploaded image transferred, verified and activated; the meter reports the new identifier and the registry follows', async () => {
+    const i = threePhase()[1]!;
+    const before = activeFirmware(h.fleet.truth, i, h.fleet.now());
+    const image = await h.control.uploadImage(
+      { identifier: 'OS3P-02.00', version: 'OS3P-02.00', deviceProfiles: [profileOf(i)] },
+      buildImage('OS3P-02.00', 3000),
+      h.alice,
+    );
+    const c = await run(i, 'firmware-update', { imageId: image.id });
+    expect({ state: c.state, error: c.error }).toEqual({ state: 'confirmed', error: null });
+    expect(before).not.toBe('OS3P-02.00');
+    expect(activeFirmware(h.fleet.truth, i, h.fleet.now())).toBe('OS3P-02.00');
+    expect(methodCount(h.fleet.truth, i, 18, IMAGE, 1)).toBe(1);
+    expect((await h.wired.store.meters.get(h.idOf(i)))?.firmwareVersion).toBe('OS3P-02.00');
+  });
+
+  it('key rotation, then a normal read with the new keys; the old keys are refused', async () => {
+    const i = threePhase()[2]!;
+    const id = h.idOf(i);
+    const old = new TwinVault();
+    for (const p of ['guek', 'gak', 'lls-password', 'kek'] as const) {
+      const k = await h.wired.vault.get(id, p);
+      if (k !== null) await old.put(id, p, k);
+    }
+    const c = await run(i, 'key-rotation');
+    expect({ state: c.state, error: c.error }).toEqual({ state: 'confirmed', error: null });
+    expect(state(i).keyChanges?.length).toBe(2);
+    const newEk = await h.wired.vault.get(id, 'guek');
+    expect(Buffer.from(newEk!).equals(Buffer.from((await old.get(id, 'guek'))!))).toBe(false);
+    const read = await h.ctx.collection!.acquisition.readNow(id, ['registers']);
+    expect(read.status).toBe('success');
+    expect(read.readingsStored).toBeGreaterThan(0);
+    const withOld = accessSessions({
+      store: {
+        meters: h.wired.store.meters,
+        counters: memoryCounters(),
+        keys: h.wired.store.keys,
+        audit: { append: async () => {} } as never,
+      },
+      vault: old,
+      profiles: h.wired.profiles,
+      options: { connectTimeoutMs: 2000, responseTimeoutMs: 2000 },
+    });
+    await expect(withOld.withMeter(id, { urgent: false }, (d) => d.readClock())).rejects.toBeTruthy();
+  });
+
+  it('a dry-run campaign rehearses on twins: per-meter results, no real meter touched', async () => {
+    const meters = [singlePhase()[9]!, threePhase()[3]!, threePhase()[4]!];
+    const before = meters.map((i) => methodCount(h.fleet.truth, i, 70, DISCONNECT, 1));
+    const campaign = await h.control.requestCampaign(
+      {
+        name: 'rehearsal',
+        kind: 'disconnect',
+        target: { meterIds: meters.map(h.idOf) },
+        reason: 'test',
+        dryRun: true,
+      },
+      h.alice,
+    );
+    expect(campaign).toMatchObject({ dryRun: true, state: 'running', meterCount: 3 });
+    const commands = (await h.wired.store.commands.list({ campaignId: campaign.id })).items;
+    const done = await Promise.all(commands.map((c) => h.settled(c.id)));
+    expect(done.map((c) => c.state)).toEqual(['confirmed', 'confirmed', 'confirmed']);
+    expect(done.every((c) => c.result?.outputState === false)).toBe(true);
+    expect(meters.map((i) => methodCount(h.fleet.truth, i, 70, DISCONNECT, 1))).toEqual(before);
+    expect(meters.map((i) => relay(i).output)).toEqual([true, true, true]);
+  });
+});
