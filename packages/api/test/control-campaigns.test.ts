@@ -3,6 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeControl } from './control-fake.ts';
 import { type Harness, meterRow, startApi } from './helpers.ts';
 
+interface Injected {
+  status: number;
+  // biome-ignore lint/suspicious/noExplicitAny: responses are inspected field by field
+  json: any;
+}
+
 describe('meter-control routes: campaigns', () => {
   let h: Harness;
   const control = new FakeControl();
@@ -11,8 +17,12 @@ describe('meter-control routes: campaigns', () => {
   let viewer: string;
   const e100: number[] = [];
   const e300: number[] = [];
-  // biome-ignore lint/suspicious/noExplicitAny: responses are inspected field by field
-  const call = async (method: string, url: string, token: string | null, body?: unknown): Promise<any> => {
+  const call = async (
+    method: string,
+    url: string,
+    token: string | null,
+    body?: unknown,
+  ): Promise<Injected> => {
     const res = await h.app.inject({
       method: method as 'GET',
       url,

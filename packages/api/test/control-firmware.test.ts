@@ -4,6 +4,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeControl } from './control-fake.ts';
 import { type Harness, meterRow, startApi } from './helpers.ts';
 
+interface Injected {
+  status: number;
+  // biome-ignore lint/suspicious/noExplicitAny: responses are inspected field by field
+  json: any;
+}
+
 const IMAGE = new Uint8Array(4096).map((_, i) => (i * 7 + 3) & 0xff);
 const SHA = createHash('sha256').update(IMAGE).digest('hex');
 
@@ -13,14 +19,13 @@ describe('meter-control routes: firmware images', () => {
   let operator: string;
   let viewer: string;
   let admin: string;
-  // biome-ignore lint/suspicious/noExplicitAny: responses are inspected field by field
   const call = async (
     method: string,
     url: string,
     token: string | null,
     body?: unknown,
     type?: string,
-  ): Promise<any> => {
+  ): Promise<Injected> => {
     const headers: Record<string, string> = token === null ? {} : { authorization: `Bearer ${token}` };
     if (type !== undefined) headers['content-type'] = type;
     const res = await h.app.inject({
@@ -77,7 +82,7 @@ describe('meter-control routes: firmware images', () => {
   it('a hash that does not match is the service’s 400 naming sha256; nothing stored', async () => {
     const before = (await h.store.firmware.list({})).items.length;
     const other = new Uint8Array(IMAGE);
-    other[10] ^= 0xff;
+    other[10] = (other[10] ?? 0) ^ 0xff;
     const res = await upload(`identifier=FW-X&version=9&sha256=${SHA}`, other);
     expect([res.status, res.json.error.code]).toEqual([400, 'VALIDATION_FAILED']);
     expect(res.json.error.detail).toMatchObject({ field: 'sha256', reason: 'CONTROL_INVALID' });
