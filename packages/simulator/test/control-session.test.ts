@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { aesKeyWrap, type DlmsData, dateTimeFromInstant, dateTimeToOctets } from '@openhes/dlms';
 import { DlmsClient } from '@openhes/transport';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +11,7 @@ import {
   imageBlocks,
   manualReconnect,
   methodCount,
+  readMethodJournal,
   setControlBehaviour,
 } from '../src/model/control.ts';
 import type { DeviceProfile } from '../src/profiles.ts';
@@ -251,5 +255,37 @@ describe('control objects over a DLMS session', () => {
       await fresh.end();
     }
     expect(methodCount(fleet.truth, i, 64, '0.0.43.0.3.255', 2)).toBe(2);
+  });
+
+  it('a fleet with methodJournal writes each invocation before answering; readMethodJournal sums it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sim-methods-'));
+    const path = join(dir, 'methods.jsonl');
+    const small = await startFleet({
+      meters: 2,
+      transformers: 1,
+      mix: { residential: 1 },
+      seed: 12,
+      startAt: START,
+      port: 0,
+      tickMs: 0,
+      profiles,
+      clock: () => now,
+      methodJournal: path,
+    });
+    try {
+      const c = await connect(small, 0, 'management');
+      try {
+        await c.action(DC, 70, 1, ZERO);
+        // Written before the answer left: readable while the association is still open.
+        expect(readMethodJournal(path).get(0)?.methods).toEqual({ [`70/${DC}/1`]: 1 });
+        await c.action(DC, 70, 2, ZERO);
+      } finally {
+        await c.end();
+      }
+      expect(readMethodJournal(path).get(0)?.methods).toEqual({ [`70/${DC}/1`]: 1, [`70/${DC}/2`]: 1 });
+    } finally {
+      await small.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
