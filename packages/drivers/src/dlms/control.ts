@@ -91,13 +91,14 @@ export class DlmsSupplyControl implements SupplyControl {
     return this.#act('reconnect', DC.remoteReconnect);
   }
 
+  /** output_state and control_state; control_mode as read once in this session. */
   readDisconnector(): Promise<DisconnectorState> {
-    return this.#op((client) => this.#read(client, true));
+    return this.#op((client) => this.#read(client));
   }
 
   #act(transition: SupplyTransition, method: number): Promise<SupplyOutcome> {
     return this.#op(async (client) => {
-      const before = await this.#read(client, this.#mode === undefined);
+      const before = await this.#read(client);
       const verdict = remoteTransition(before.controlMode, transition, before.controlState);
       if (verdict.kind === 'forbidden')
         throw new DriverError(
@@ -110,14 +111,14 @@ export class DlmsSupplyControl implements SupplyControl {
         );
       if (verdict.kind === 'noop') return { ...before, sent: false };
       await invoke(client, this.#obis, DISCONNECT, method);
-      return { ...(await this.#read(client, false)), sent: true };
+      return { ...(await this.#read(client)), sent: true };
     });
   }
 
-  /** output_state and control_state, with control_mode when asked or not yet known. */
-  async #read(client: DlmsClientPort, withMode: boolean): Promise<DisconnectorState> {
+  /** output_state and control_state, with control_mode the first time in a session. */
+  async #read(client: DlmsClientPort): Promise<DisconnectorState> {
     const attrs = [DC.outputState, DC.controlState];
-    if (withMode || this.#mode === undefined) attrs.push(DC.controlMode);
+    if (this.#mode === undefined) attrs.push(DC.controlMode);
     const values = await readAll(client, this.#obis, DISCONNECT, attrs);
     if (values.length === 2) values.push({ type: 'enum', value: this.#mode ?? 0 });
     const d = decoded(() => decodeDisconnectControl(values));

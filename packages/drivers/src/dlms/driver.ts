@@ -205,7 +205,9 @@ export class DlmsDriver implements MeterDriver {
     if (clock !== undefined) this.clock = new DlmsClockControl(op, clock.obis, p, this.#now);
     const firmware = controllable(p, 'firmware', session);
     if (firmware !== undefined) {
-      const ciphered = session !== undefined && session.policy !== 'none';
+      // Ciphered whenever the association is (HLS-GMAC without a policy runs auth+enc, see options()).
+      const ciphered =
+        session !== undefined && (session.authentication === 'hls-gmac' || session.policy !== 'none');
       this.firmware = new DlmsFirmwareTransfer(op, firmware.obis, () => {
         const client = this.#client;
         if (!client) throw new DriverError(DriverErrorCode.State, 'driver is not open');

@@ -1,5 +1,5 @@
 import type { DlmsData } from '@openhes/dlms';
-import { DlmsError } from '@openhes/dlms';
+import { DlmsError, DlmsErrorCode } from '@openhes/dlms';
 import { DriverError, DriverErrorCode, toDriverError } from '../errors.ts';
 import type { DlmsClientPort } from './client-port.ts';
 
@@ -26,7 +26,7 @@ export async function invoke(
   try {
     return await client.action(obis, classId, method, data);
   } catch (e) {
-    if (e instanceof DlmsError && e.code === 'DLMS_ACCESS_RESULT') {
+    if (e instanceof DlmsError && e.code === DlmsErrorCode.AccessResult) {
       const result = Number(e.detail?.result);
       const resultName = String(e.detail?.resultName ?? result);
       const temporary = result === TEMPORARY_FAILURE;
@@ -51,7 +51,7 @@ export async function write(
   try {
     await client.set(obis, classId, attr, value);
   } catch (e) {
-    if (e instanceof DlmsError && e.code === 'DLMS_ACCESS_RESULT') {
+    if (e instanceof DlmsError && e.code === DlmsErrorCode.AccessResult) {
       throw new DriverError(
         DriverErrorCode.Refused,
         `${classId}/${obis}:${attr} write refused: ${String(e.detail?.resultName)}`,
