@@ -1,9 +1,14 @@
 import {
   csvMeterRows,
   importMeters,
+  isCodedError,
   jsonMeterRows,
   MeterImportError,
   type MeterListRow,
+  type MeterPatch as MeterPatchRecord,
+  type MeterProtocol,
+  type Meter as MeterRecord,
+  type MeterStatus,
   meterRecordProblem,
 } from '@openhes/core';
 import { Type } from 'typebox';
@@ -23,7 +28,59 @@ import {
   MeterPatch,
   ReadNowQuery,
   ReadNowReply,
+  RemoveReply,
 } from './schema.ts';
+
+/** The lifecycle verbs: each moves the meter to one status (the store enforces the transitions). */
+const LIFECYCLE: readonly {
+  verb: string;
+  to: MeterStatus;
+  operationId: string;
+  summary: string;
+  /** The only status the verb starts from, when it is narrower than the lifecycle. */
+  from?: MeterStatus;
+}[] = [
+  {
+    verb: 'commission',
+    to: 'commissioned',
+    operationId: 'commissionMeter',
+    summary: 'registered → commissioned (installed and checked; not read on schedule yet)',
+  },
+  {
+    verb: 'activate',
+    to: 'active',
+    operationId: 'activateMeter',
+    summary: 'registered, commissioned or suspended → active (read by the plans that select it)',
+  },
+  {
+    verb: 'suspend',
+    to: 'suspended',
+    operationId: 'suspendMeter',
+    summary: 'active → suspended (kept, not read on schedule; on-demand reads still allowed)',
+  },
+  {
+    verb: 'resume',
+    to: 'active',
+    from: 'suspended',
+    operationId: 'resumeMeter',
+    summary: 'suspended → active',
+  },
+  {
+    verb: 'decommission',
+    to: 'decommissioned',
+    operationId: 'decommissionMeter',
+    summary: 'Move the meter to decommissioned (final; never read again)',
+  },
+];
+
+/** A refused transition as the API answers it: 409 naming from, to and the allowed statuses. */
+function transitionRefused(e: unknown): never {
+  if (isCodedError(e) && e.detail?.reason === 'STORAGE_INVALID_TRANSITION') {
+    const { from, to, allowed } = e.detail;
+    throw new ApiError(409, ApiErrorCode.InvalidTransition, e.message, { from, to, allowed });
+  }
+  throw e;
+}
 
 const LatestReading = Type.Object({
   channelId: Type.Integer(),
@@ -81,7 +138,7 @@ export function meterRoutes(app: Api, ctx: ApiContext): void {
         operationId: 'importMeters',
         tags: ['meters'],
         summary:
-          'Register meters from a JSON array or CSV; a serial already known is updated from its row (status unchanged)',
+          "Register meters from a JSON array or CSV (the registry's fields or the simulator's export, keys included); new meters are active unless the row says otherwise; a serial already known is updated from its row (status unchanged)",
         body: {
           content: {
             'application/json': { schema: ImportBody },
@@ -109,8 +166,20 @@ export function meterRoutes(app: Api, ctx: ApiContext): void {
         },
       );
       req.audit.target = 'meters';
-      req.audit.detail = { created: result.created, existing: result.updated, failed: result.failed.length };
-      return { created: result.created, existing: result.updated, failed: result.failed, ids: result.ids };
+      // Counts only: the rows may carry keys, which are never echoed or logged.
+      req.audit.detail = {
+        created: result.created,
+        existing: result.updated,
+        failed: result.failed.length,
+        keysStored: result.keysStored,
+      };
+      return {
+        created: result.created,
+        keysStored: result.keysStored,
+        existing: result.updated,
+        failed: result.failed,
+        ids: result.ids,
+      };
     },
   );
 
@@ -135,7 +204,7 @@ export function meterRoutes(app: Api, ctx: ApiContext): void {
         const problem = meterRecordProblem(
           {
             address: b.address ?? current.address,
-            protocol: b.protocol ?? current.protocol,
+            protocol: (b.protocol ?? current.protocol) as MeterProtocol,
             deviceProfile: b.deviceProfile ?? current.deviceProfile,
           },
           ctx.deviceProfiles === undefined ? {} : { profiles: ctx.deviceProfiles },
@@ -146,26 +215,76 @@ export function meterRoutes(app: Api, ctx: ApiContext): void {
             reason: problem.code,
           });
       }
-      const m = await store.meters.update(req.params.id, b);
+      // A protocol given was checked above: one a driver speaks.
+      const m = await store.meters.update(req.params.id, b as MeterPatchRecord);
       ctx.onMeterChange(m);
       return presentMeter(m);
     },
   );
 
-  app.post(
-    '/meters/:id/decommission',
+  for (const step of LIFECYCLE) {
+    app.post(
+      `/meters/:id/${step.verb}`,
+      {
+        schema: {
+          operationId: step.operationId,
+          tags: ['meters'],
+          summary: step.summary,
+          params: IdParams,
+          response: replies(200, Meter),
+        },
+      },
+      async (req) => {
+        const id = req.params.id;
+        req.audit.target = `meter:${id}`;
+        const current = await meterOr404(id);
+        req.audit.detail = { from: current.status, to: step.to };
+        if (step.from !== undefined && current.status !== step.from) {
+          throw new ApiError(
+            409,
+            ApiErrorCode.InvalidTransition,
+            `meter ${id}: only a ${step.from} meter can be resumed (it is ${current.status})`,
+            { from: current.status, to: step.to, allowed: [step.from] },
+          );
+        }
+        let m: MeterRecord;
+        try {
+          m = await store.meters.setStatus(id, step.to);
+        } catch (e) {
+          transitionRefused(e);
+        }
+        ctx.onMeterChange(m);
+        return presentMeter(m);
+      },
+    );
+  }
+
+  app.delete(
+    '/meters/:id',
     {
       schema: {
-        operationId: 'decommissionMeter',
+        operationId: 'removeMeter',
         tags: ['meters'],
-        summary: 'Move the meter to decommissioned (final)',
+        summary:
+          'Remove a meter that never delivered data (no readings, events, collection outcomes or commands), with its keys; else 409 naming what it has (decommission it instead)',
         params: IdParams,
-        response: replies(200, Meter),
+        response: replies(200, RemoveReply),
       },
     },
     async (req) => {
-      req.audit.target = `meter:${req.params.id}`;
-      return presentMeter(await store.meters.setStatus(req.params.id, 'decommissioned'));
+      const id = req.params.id;
+      req.audit.target = `meter:${id}`;
+      const m = await meterOr404(id);
+      req.audit.detail = { serial: m.serial };
+      try {
+        await store.meters.remove(id);
+      } catch (e) {
+        if (isCodedError(e) && e.detail?.reason === 'STORAGE_METER_HAS_DATA')
+          throw new ApiError(409, ApiErrorCode.Conflict, e.message, { has: e.detail.has });
+        throw e;
+      }
+      ctx.onMeterChange(m);
+      return { id, serial: m.serial, removed: true as const };
     },
   );
 
@@ -241,6 +360,7 @@ export function meterRoutes(app: Api, ctx: ApiContext): void {
         const code =
           typeof (e as { code?: unknown }).code === 'string' ? (e as { code: string }).code : 'UNKNOWN';
         const retryable = (e as { retryable?: unknown }).retryable === true;
+        req.audit.detail = { status: 'failed', errorCode: code };
         throw new ApiError(502, ApiErrorCode.ReadFailed, `reading meter ${id} failed (${code})`, {
           code,
           retryable,
@@ -251,6 +371,8 @@ export function meterRoutes(app: Api, ctx: ApiContext): void {
         errorCode: result.errorCode,
         readingsStored: result.readingsStored,
       };
+      // Answered 200 with what happened; audited as what happened (a failed read is no success).
+      if (result.status !== 'success' && result.status !== 'partial') req.audit.outcome = 'failed';
       return { meterId: id, ...result };
     },
   );

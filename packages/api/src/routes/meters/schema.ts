@@ -40,6 +40,9 @@ export const Meter = Type.Object(
     paymentMode: Type.String(),
     servicePointId: NullableInteger,
     sectionId: NullableInteger,
+    firmwareVersion: NullableString,
+    tags: Type.Array(Type.String()),
+    segment: NullableString,
     createdAt: DateTime,
     updatedAt: DateTime,
   },
@@ -58,6 +61,9 @@ export const MeterListQuery = Type.Object(
     protocol: Type.Optional(Protocol),
     deviceProfile: Type.Optional(text()),
     customerClass: Type.Optional(Customer),
+    firmwareVersion: Type.Optional(text(128)),
+    tag: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Meters carrying this tag' })),
+    segment: Type.Optional(text(128)),
     search: Type.Optional(
       Type.String({ minLength: 1, maxLength: 128, description: 'Case-insensitive substring of the serial' }),
     ),
@@ -67,35 +73,67 @@ export const MeterListQuery = Type.Object(
   { additionalProperties: false },
 );
 
-export const NewMeter = Type.Object(
+const Tags = Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 32, uniqueItems: true });
+const secret = (description: string) =>
+  Type.Optional(Type.String({ minLength: 1, maxLength: 256, writeOnly: true, description }));
+
+/**
+ * One row of a meter list, as the one importer (core `importMeters`) takes it from the API and
+ * from `hes meters import`: the registry's fields, or the simulator's export columns
+ * (`host, port, framing, serverAddress, profile, loadClass, systemTitle`, keys), or both.
+ * Unknown columns are refused by the importer with the column named.
+ */
+export const ImportRow = Type.Object(
   {
     serial: text(128),
-    manufacturer: text(),
-    model: text(),
-    deviceProfile: text(),
-    protocol: Protocol,
-    address: text(),
+    manufacturer: Type.Optional(text()),
+    model: Type.Optional(text()),
+    deviceProfile: Type.Optional(text()),
+    protocol: Type.Optional(
+      Type.String({ description: 'dlms-tcp (default), dlms-udp or dlms-hdlc: the protocols with a driver' }),
+    ),
+    address: Type.Optional(text()),
     keyRefs: Type.Optional(KeyRefs),
-    status: Type.Optional(Status),
+    status: Type.Optional(
+      Type.String({
+        description:
+          'Status of a created meter: active (default, read by the plans), registered, commissioned or suspended',
+      }),
+    ),
     customerClass: Type.Optional(Customer),
     tariff: Type.Optional(Type.Union([text(), Type.Null()])),
     paymentMode: Type.Optional(Payment),
     servicePointId: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.Null()])),
     sectionId: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.Null()])),
+    firmwareVersion: Type.Optional(text(128)),
+    tags: Type.Optional(Tags),
+    segment: Type.Optional(text(128)),
+    host: Type.Optional(text()),
+    port: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 65_535 }), Type.String()])),
+    framing: Type.Optional(Type.String({ description: 'wrapper (dlms-tcp) or hdlc (dlms-hdlc)' })),
+    serverAddress: Type.Optional(Type.Union([Type.Integer(), Type.String()])),
+    profile: Type.Optional(text()),
+    loadClass: Type.Optional(Customer),
+    systemTitle: Type.Optional(Type.String({ description: '8 bytes of hex' })),
+    password: secret('LLS password; stored encrypted at once, never returned'),
+    ek: secret('Global unicast encryption key, 16 bytes of hex; stored encrypted at once, never returned'),
+    ak: secret('Authentication key, 16 bytes of hex; stored encrypted at once, never returned'),
+    kek: secret('Master key (KEK), 16 bytes of hex; stored encrypted at once, never returned'),
   },
-  { additionalProperties: false },
+  { additionalProperties: true },
 );
 
-export const ImportBody = Type.Array(NewMeter, { minItems: 1, maxItems: 100_000 });
+export const ImportBody = Type.Array(ImportRow, { minItems: 1, maxItems: 100_000 });
 
 export const ImportCsv = Type.String({
   minLength: 1,
   description:
-    'CSV with a header row naming NewMeter fields (serial, manufacturer, model, deviceProfile, protocol, address, …)',
+    "CSV with a header row naming ImportRow columns: the registry's fields or the simulator's export (hes simulate --export); tags separated by ;",
 });
 
 export const ImportReply = Type.Object({
   created: Type.Integer(),
+  keysStored: Type.Integer({ description: 'Keys and passwords stored encrypted (never returned)' }),
   existing: Type.Integer({
     description: 'Rows whose serial is already registered: updated from the row (status unchanged)',
   }),
@@ -116,7 +154,9 @@ export const MeterPatch = Type.Object(
     manufacturer: Type.Optional(text()),
     model: Type.Optional(text()),
     deviceProfile: Type.Optional(text()),
-    protocol: Type.Optional(Protocol),
+    protocol: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 32, description: 'dlms-tcp, dlms-udp or dlms-hdlc' }),
+    ),
     address: Type.Optional(text()),
     keyRefs: Type.Optional(KeyRefs),
     customerClass: Type.Optional(Customer),
@@ -124,6 +164,9 @@ export const MeterPatch = Type.Object(
     paymentMode: Type.Optional(Payment),
     servicePointId: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.Null()])),
     sectionId: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.Null()])),
+    firmwareVersion: Type.Optional(Type.Union([text(128), Type.Null()])),
+    tags: Type.Optional(Tags),
+    segment: Type.Optional(Type.Union([text(128), Type.Null()])),
   },
   { additionalProperties: false, minProperties: 1 },
 );
@@ -159,4 +202,10 @@ export const ReadNowReply = Type.Object({
   readingsStored: Type.Integer(),
   eventsStored: Type.Integer(),
   durationMs: Type.Number(),
+});
+
+export const RemoveReply = Type.Object({
+  id: Type.Integer(),
+  serial: Type.String(),
+  removed: Type.Literal(true),
 });
