@@ -1,7 +1,8 @@
-import type { Role } from '@openhes/core';
+import type { NewMeter, Role } from '@openhes/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROUTE_ACCESS, roleAllows } from '../src/access.ts';
-import { type Harness, startApi } from './helpers.ts';
+import { type Access, type HttpMethod, ROUTE_ACCESS, roleAllows } from '../src/access.ts';
+import { FakeControl } from './control-fake.ts';
+import { type Harness, meterRow, startApi } from './helpers.ts';
 
 const ROLES: readonly Role[] = ['viewer', 'integration', 'operator', 'admin'];
 const concrete = (url: string): string => url.replace(':id', '999999').replace('*', 'index.html');
@@ -43,5 +44,117 @@ describe('role matrix (from ROUTE_ACCESS)', () => {
     await h.call('POST', '/plans', { token, body: {} });
     const audit = await h.store.audit.list({ actor: 'denied-viewer' });
     expect(audit.items.map((a) => [a.action, a.outcome])).toEqual([['plan.create', 'denied']]);
+  });
+});
+
+/** Meter control (issue 21): the least role of each route, as the issue asks; the matrix above proves the table is enforced. */
+const CONTROL_ROUTES: readonly [HttpMethod, string, Access][] = [
+  ['POST', '/commands', 'operator'],
+  ['GET', '/commands', 'viewer'],
+  ['GET', '/commands/:id', 'viewer'],
+  ['POST', '/commands/:id/approve', 'operator'],
+  ['POST', '/commands/:id/reject', 'operator'],
+  ['POST', '/commands/:id/cancel', 'operator'],
+  ['POST', '/meters/:id/disconnect', 'operator'],
+  ['POST', '/meters/:id/connect', 'operator'],
+  ['POST', '/meters/:id/load-limit', 'operator'],
+  ['POST', '/meters/:id/time-sync', 'operator'],
+  ['POST', '/meters/:id/calendar', 'operator'],
+  ['POST', '/meters/:id/special-days', 'operator'],
+  ['POST', '/meters/:id/firmware', 'operator'],
+  ['POST', '/meters/:id/keys/rotate', 'operator'],
+  ['POST', '/meters/:id/push-setup', 'operator'],
+  ['POST', '/campaigns', 'operator'],
+  ['POST', '/campaigns/preview', 'viewer'],
+  ['GET', '/campaigns', 'viewer'],
+  ['GET', '/campaigns/:id', 'viewer'],
+  ['GET', '/campaigns/:id/commands', 'viewer'],
+  ['POST', '/campaigns/:id/approve', 'operator'],
+  ['POST', '/campaigns/:id/reject', 'operator'],
+  ['POST', '/campaigns/:id/pause', 'operator'],
+  ['POST', '/campaigns/:id/resume', 'operator'],
+  ['POST', '/campaigns/:id/cancel', 'operator'],
+  ['POST', '/firmware/images', 'operator'],
+  ['GET', '/firmware/images', 'viewer'],
+  ['GET', '/firmware/images/:id', 'viewer'],
+  ['DELETE', '/firmware/images/:id', 'admin'],
+];
+
+describe('role matrix: meter control', () => {
+  it('every control route has the least role issue 21 gives it, and every write is audited', () => {
+    const table = ROUTE_ACCESS.filter(
+      (r) =>
+        /^\/(commands|campaigns|firmware)\b/.test(r.url) ||
+        /^\/meters\/:id\/(disconnect|connect|load-limit|time-sync|calendar|special-days|firmware|keys\/rotate|push-setup)$/.test(
+          r.url,
+        ),
+    );
+    expect(table.map((r) => [r.method, r.url, r.access])).toEqual(CONTROL_ROUTES);
+    for (const r of table) {
+      const write = r.method !== 'GET' && r.url !== '/campaigns/preview';
+      expect([r.method, r.url, r.action !== undefined]).toEqual([r.method, r.url, write]);
+    }
+  });
+
+  describe('the two-person rule on top of the role (approver right, not one’s own request)', () => {
+    let h: Harness;
+    const control = new FakeControl();
+    const tokens: Record<string, string> = {};
+    beforeAll(async () => {
+      h = await startApi({ control });
+      control.store = h.store;
+      for (const [name, role, right] of [
+        ['req', 'operator', true],
+        ['op', 'operator', false],
+        ['appr', 'operator', true],
+        ['adm', 'admin', false],
+        ['vwr', 'viewer', true],
+      ] as const) {
+        tokens[name] = await h.tokenFor(role, name);
+        const u = await h.store.users.getByName(name);
+        await h.store.users.setApprover(u!.id, right);
+      }
+      await h.store.meters.create(meterRow(1) as unknown as NewMeter);
+    });
+    afterAll(async () => h.close());
+
+    const post = async (url: string, who: string, body?: unknown) => {
+      const res = await h.app.inject({
+        method: 'POST',
+        url,
+        headers: { authorization: `Bearer ${tokens[who]}` },
+        ...(body === undefined ? {} : { payload: body as Record<string, unknown> }),
+      });
+      return [res.statusCode, res.json().error?.code ?? res.json().state];
+    };
+
+    for (const what of ['command', 'campaign'] as const) {
+      for (const move of ['approve', 'reject'] as const) {
+        it(`${what} ${move}: viewer (even with the right) 403 FORBIDDEN, requester and operator without the right 403 CONTROL_APPROVAL_REFUSED, admin without the right too, approver 200`, async () => {
+          const created =
+            what === 'command'
+              ? await post('/meters/1/keys/rotate', 'req', { reason: 'maintenance' })
+              : await post('/campaigns', 'req', {
+                  name: 'k',
+                  kind: 'key-rotation',
+                  target: { meterIds: [1] },
+                  reason: 'maintenance',
+                });
+          expect(created).toEqual([202, 'awaiting-approval']);
+          const id = (
+            what === 'command'
+              ? await h.store.commands.list({ order: 'desc', limit: 1 })
+              : await h.store.campaigns.list({ order: 'desc', limit: 1 })
+          ).items[0]!.id;
+          const url = `/${what}s/${id}/${move}`;
+          expect(await post(url, 'vwr')).toEqual([403, 'FORBIDDEN']);
+          expect(await post(url, 'req')).toEqual([403, 'CONTROL_APPROVAL_REFUSED']);
+          expect(await post(url, 'op')).toEqual([403, 'CONTROL_APPROVAL_REFUSED']);
+          expect(await post(url, 'adm')).toEqual([403, 'CONTROL_APPROVAL_REFUSED']);
+          const done = move === 'reject' ? 'rejected' : what === 'command' ? 'queued' : 'running';
+          expect(await post(url, 'appr')).toEqual([200, done]);
+        });
+      }
+    }
   });
 });
