@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CommandState, canTransitionCommand, isTerminalCommandState } from '../src/domain/command.ts';
+import {
+  CampaignState,
+  CommandState,
+  canTransitionCampaign,
+  canTransitionCommand,
+  isTerminalCampaignState,
+  isTerminalCommandState,
+} from '../src/domain/command.ts';
 import { canTransitionMeter, MeterStatus } from '../src/domain/meter.ts';
 import { bucketStart } from '../src/domain/reading.ts';
 
@@ -43,7 +50,23 @@ describe('lifecycles', () => {
         if (isTerminalCommandState(from)) expect(canTransitionCommand(from, to)).toBe(false);
       }
     }
-    expect(canTransitionCommand('queued', 'sent')).toBe(true);
-    expect(canTransitionCommand('succeeded', 'queued')).toBe(false);
+    expect(canTransitionCommand('queued', 'sending')).toBe(true);
+    expect(canTransitionCommand('sending', 'queued')).toBe(true);
+    expect(canTransitionCommand('confirmed', 'queued')).toBe(false);
+    // Cancelling a command mid-send is not allowed: the meter may be acting on it.
+    expect(canTransitionCommand('sending', 'cancelled')).toBe(false);
+    expect(canTransitionCommand('awaiting-approval', 'queued')).toBe(true);
+    expect(canTransitionCommand('awaiting-approval', 'sending')).toBe(false);
+  });
+
+  it('campaigns: terminal states have no way out; paused resumes; completed only from running', () => {
+    for (const from of Object.values(CampaignState)) {
+      for (const to of Object.values(CampaignState)) {
+        if (isTerminalCampaignState(from)) expect(canTransitionCampaign(from, to)).toBe(false);
+      }
+    }
+    expect(canTransitionCampaign('paused', 'running')).toBe(true);
+    expect(canTransitionCampaign('paused', 'completed')).toBe(false);
+    expect(canTransitionCampaign('awaiting-approval', 'running')).toBe(true);
   });
 });
