@@ -48,6 +48,11 @@ const MonthDay = Type.String({
   pattern: '^(\\d{4}-)?\\d{2}-\\d{2}$',
   description: 'MM-DD (every year) or YYYY-MM-DD',
 });
+const WindowTime = Type.String({
+  minLength: 1,
+  maxLength: 64,
+  description: 'ISO date-time: with an offset an instant, without one the meter’s local wall time',
+});
 const nonNegative = (description: string) => Type.Number({ minimum: 0, description });
 const seconds = (description: string) => Type.Integer({ minimum: 0, maximum: 31_536_000, description });
 const name = (max = 128) => Type.String({ minLength: 1, maxLength: max });
@@ -204,9 +209,11 @@ const SecurityActivate = Type.Object(
 const PushSetup = Type.Object(
   {
     pushObis: Type.Optional(Obis),
-    destination: Type.Optional(Type.String({ pattern: '^[^\\s:]+:\\d{1,5}$', description: 'host:port' })),
+    destination: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 300, description: 'host:port (IPv6 as [addr]:port)' }),
+    ),
     windows: Type.Optional(
-      Type.Array(Type.Object({ start: DateTime, end: DateTime }, strict), {
+      Type.Array(Type.Object({ start: WindowTime, end: WindowTime }, strict), {
         maxItems: 16,
         description: 'Communication windows',
       }),
