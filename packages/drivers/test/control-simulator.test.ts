@@ -380,9 +380,17 @@ describe('key change and push setup against the simulator', () => {
       const push = d.push!;
       const obis = push.objects[0]!;
       const out = await push.setPushSetup(
-        { destination: '10.0.0.1:4059', randomisationStartInterval: 30, numberOfRetries: 2 },
+        {
+          destination: '10.0.0.1:4059',
+          randomisationStartInterval: 30,
+          numberOfRetries: 2,
+          communicationWindow: [{ start: NOW, end: NOW + 3_600_000 }],
+          repetitionDelay: 60,
+        },
         obis,
       );
+      expect(out.communicationWindow).toHaveLength(1);
+      expect(out.repetitionDelay).toEqual({ kind: 'fixed', seconds: 60 });
       expect(out.sendDestinationAndMethod.destinationText).toBe('10.0.0.1:4059');
       expect(out.randomisationStartInterval).toBe(30);
       expect(out.numberOfRetries).toBe(2);
