@@ -260,18 +260,25 @@ describe('operations against the simulator', () => {
     expect(out.meterPatch).toEqual({ firmwareVersion: 'SIM-OPS-2' });
   });
 
-  it('key rotation: the new authentication key opens the next association, the old is refused', async () => {
+  it('key rotation of both keys: the new keys open the next association, the old are refused', async () => {
     const i = 5;
-    const h = simulated(i, 'key-rotation', { keys: ['authentication'] });
+    const h = simulated(i, 'key-rotation');
     const oldAk = hex(meterRecord(fleet, i).ak);
     await h.run(OPS['key-rotation']);
     const newAk = h.vault.current.get(MemoryVault.key(i + 1, 'gak'));
     expect(newAk).toBeDefined();
     expect(Array.from(newAk ?? [])).not.toEqual(Array.from(oldAk));
     expect(h.vault.pending.size).toBe(0);
+    const newEk = h.vault.current.get(MemoryVault.key(i + 1, 'guek'));
+    expect(Array.from(newEk ?? [])).not.toEqual(Array.from(hex(meterRecord(fleet, i).ek)));
+    expect(h.sessionKeys).toContainEqual({ guek: 'pending' });
     // A normal read with the new keys.
     const reread = simulated(i, 'time-sync');
     reread.vault.current.set(MemoryVault.key(i + 1, 'gak'), newAk as Uint8Array);
+    reread.vault.current.set(
+      MemoryVault.key(i + 1, 'guek'),
+      h.vault.current.get(MemoryVault.key(i + 1, 'guek')) as Uint8Array,
+    );
     await expect(reread.run(OPS['time-sync'])).resolves.toBeDefined();
     // The old key is refused.
     const old = simulated(i, 'time-sync');

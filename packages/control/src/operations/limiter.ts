@@ -83,11 +83,13 @@ export const loadLimit: Operation = async (ctx) => {
 export const emergencyActivate: Operation = async (ctx) => {
   const p = parametersOf<EmergencyActivateParameters>(ctx.command);
   const groupIds = p.groupIds ?? [p.profileId];
-  const startsNow = p.activateAt === undefined || p.activateAt <= ctx.now();
+  const start = p.activateAt ?? ctx.now();
+  // In force now: started, not yet over (a start in the past may already have run out).
+  const inForce = start <= ctx.now() && ctx.now() < start + p.durationSeconds * 1000;
   return inSession(ctx, async (driver) => {
     const v = await limiter(ctx, driver.limiter).activateEmergency({
       profileId: p.profileId,
-      activateAt: p.activateAt ?? ctx.now(),
+      activateAt: start,
       durationSeconds: p.durationSeconds,
       groupIds,
       ...(p.thresholdEmergency !== undefined ? { thresholdEmergency: p.thresholdEmergency } : {}),
@@ -103,7 +105,7 @@ export const emergencyActivate: Operation = async (ctx) => {
       !sameThreshold(p.thresholdEmergency, v.thresholdEmergency, v.scaler)
     )
       mismatch(ctx, 'thresholdEmergency', p.thresholdEmergency, v.thresholdEmergency);
-    if (startsNow && groupIds.includes(p.profileId) && !v.emergencyProfileActive)
+    if (inForce && groupIds.includes(p.profileId) && !v.emergencyProfileActive)
       mismatch(ctx, 'emergencyProfileActive', true, false);
     return { result: view(v) };
   });
