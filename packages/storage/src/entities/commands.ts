@@ -27,7 +27,7 @@ import { cursorNumbers, pageOf } from '../sql/cursor.ts';
 import { type Dialect, num, numOrNull, parseJson, type Row, type SqlExec } from '../sql/exec.ts';
 import { checked, notFound } from '../sql/validate.ts';
 import type { EntityContext } from './context.ts';
-import { commandChangedRow, type OutboxRow, writeOutbox, writeOutboxMany } from './outbox.ts';
+import { commandChangedRow, writeOutbox } from './outbox.ts';
 
 /** Stored as a rank so the due index reads urgent commands first: 0 urgent, 1 normal. */
 export const PRIORITY_RANK: Readonly<Record<CommandPriority, number>> = { urgent: 0, normal: 1 };
@@ -62,11 +62,6 @@ export function jsonAppend(d: Dialect, col: string, param: string): string {
   return d.name === 'sqlite'
     ? `json_insert(${col}, '$[#]', json(${param}))`
     : `${col} || jsonb_build_array(${param}::jsonb)`;
-}
-
-/** SQL: length of the JSON array column `col`. */
-export function jsonLength(d: Dialect, col: string): string {
-  return d.name === 'sqlite' ? `json_array_length(${col})` : `jsonb_array_length(${col})`;
 }
 
 /** SQL: the rows of a JSON array of integers in `param`, as `value` (in array order). */
@@ -343,8 +338,9 @@ function sameTemplate(a: CommandTemplate, b: CommandTemplate): boolean {
 
 /**
  * Moves every command of a campaign that is in one of `from` to `to`, appending the history
- * entry and writing one `command.<to>` announcement each, inside the caller's transaction.
- * Leaving awaiting-approval for queued records `by` as the approver.
+ * entry and writing one `command.<to>` announcement each (the payload `commandChangedRow`
+ * writes, built in SQL so 100,000 moves never travel through JavaScript), inside the caller's
+ * transaction. Leaving awaiting-approval for queued records `by` as the approver.
  */
 export async function moveCampaignCommands(
   ctx: EntityContext,
@@ -358,29 +354,49 @@ export async function moveCampaignCommands(
 ): Promise<number> {
   const d = tx.dialect;
   const entry = JSON.stringify({ state: to, at: now, by, detail });
+  const detailJson = detail === null ? null : JSON.stringify(detail);
   let moved = 0;
   for (const f of new Set(from)) {
     const approve = f === 'awaiting-approval' && to === 'queued';
-    const rows = await tx.all<{ id: unknown; meter_id: unknown; kind: string; n: unknown }>(
-      `UPDATE commands SET state = ?, history = ${jsonAppend(d, 'history', '?')}, updated_at = ${d.t('?')}
-         ${approve ? ', approved_by = ?' : ''}
-       WHERE campaign_id = ? AND state = ?
-       RETURNING id, meter_id, kind, ${jsonLength(d, 'history')} AS n`,
-      approve ? [to, entry, now, by, campaignId, f] : [to, entry, now, campaignId, f],
-    );
-    moved += rows.length;
-    if (rows.length === 0 || !ctx.outbox) continue;
-    const out: OutboxRow[] = rows.map((r) =>
-      commandChangedRow(
-        { id: num(r.id), meterId: num(r.meter_id), kind: r.kind as Command['kind'], state: to },
-        f,
-        by,
-        detail,
-        num(r.n) - 1,
-        now,
-      ),
-    );
-    await writeOutboxMany(ctx, tx, out);
+    const set = `state = ?, history = ${jsonAppend(d, 'history', '?')}, updated_at = ${d.t('?')}${approve ? ', approved_by = ?' : ''}`;
+    const setParams = approve ? [to, entry, now, by] : [to, entry, now];
+    const announce = [`command.${to}`, now, f, to, by, detailJson];
+    if (d.name === 'postgres') {
+      // One statement: the rows moved are the rows announced, whatever runs concurrently.
+      const outbox = ctx.outbox
+        ? `, announced AS (
+            INSERT INTO outbox (id, type, key, at, payload)
+            SELECT 'command:' || id || ':' || (n - 1), ?::text, 'meter:' || meter_id, ${d.t('?')},
+              jsonb_build_object('commandId', id, 'meterId', meter_id, 'kind', kind, 'from', ?::text,
+                'to', ?::text, 'by', ?::text, 'detail', ?::jsonb)
+            FROM moved)`
+        : '';
+      const row = await tx.get<{ n: unknown }>(
+        `WITH moved AS (
+           UPDATE commands SET ${set} WHERE campaign_id = ? AND state = ?
+           RETURNING id, meter_id, kind, jsonb_array_length(history) AS n)${outbox}
+         SELECT count(*) AS n FROM moved`,
+        [...setParams, campaignId, f, ...(ctx.outbox ? announce : [])],
+      );
+      moved += num(row?.n);
+      continue;
+    }
+    // SQLite: one writer holds the transaction, so the rows announced first are the rows moved.
+    if (ctx.outbox) {
+      await tx.run(
+        `INSERT INTO outbox (id, type, key, at, payload)
+         SELECT 'command:' || id || ':' || json_array_length(history), ?, 'meter:' || meter_id, ?,
+           json_object('commandId', id, 'meterId', meter_id, 'kind', kind, 'from', ?, 'to', ?, 'by', ?,
+             'detail', json(?))
+         FROM commands WHERE campaign_id = ? AND state = ? ORDER BY id`,
+        [...announce, campaignId, f],
+      );
+    }
+    moved += await tx.run(`UPDATE commands SET ${set} WHERE campaign_id = ? AND state = ?`, [
+      ...setParams,
+      campaignId,
+      f,
+    ]);
   }
   return moved;
 }

@@ -217,32 +217,6 @@ export async function writeOutbox(
   }
 }
 
-/** Rows per INSERT of `writeOutboxMany` (5 parameters each). */
-const OUTBOX_CHUNK = 500;
-
-/**
- * Writes many rows inside the caller's transaction in multi-row INSERTs: a campaign's bulk
- * move announces each of its (up to 100,000) commands without a statement per command.
- */
-export async function writeOutboxMany(
-  ctx: EntityContext,
-  tx: SqlExec,
-  rows: readonly OutboxRow[],
-): Promise<void> {
-  if (!ctx.outbox) return;
-  const d = tx.dialect;
-  const one = `(?, ?, ?, ${d.t('?')}, ${d.json('?')})`;
-  for (let i = 0; i < rows.length; i += OUTBOX_CHUNK) {
-    const chunk = rows.slice(i, i + OUTBOX_CHUNK);
-    const params: unknown[] = [];
-    for (const r of chunk) params.push(r.id, r.type, r.key, r.at, r.payload);
-    await tx.run(
-      `INSERT INTO outbox (id, type, key, at, payload) VALUES ${chunk.map(() => one).join(', ')}`,
-      params,
-    );
-  }
-}
-
 /** The PostgreSQL outbox sequencer: numbers committed rows in the order they became visible. */
 export const PG_SEQUENCE_OUTBOX = `WITH pending AS (
     SELECT pos, row_number() OVER (ORDER BY pos) AS rn
