@@ -102,6 +102,18 @@ describe('disconnect and connect', () => {
     }
   });
 
+  it('an armed relay (ready_for_reconnection) can be disconnected remotely (transition c)', async () => {
+    for (const mode of [1, 3, 5, 6]) {
+      const h = new Harness('disconnect', { finalRead: false });
+      h.meter.controlMode = mode;
+      h.meter.controlState = 2;
+      h.meter.outputState = false;
+      const out = await h.run(OPERATIONS.disconnect);
+      expect(out.result).toMatchObject({ controlState: 0, sent: true });
+      expect(h.meter.controlState, `mode ${mode}`).toBe(0);
+    }
+  });
+
   it('a meter without a relay is refused clearly, not retried', async () => {
     const h = new Harness('disconnect');
     h.meter.relay = false;
