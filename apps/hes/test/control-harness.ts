@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { knownDeviceProfiles } from '@openhes/acquisition';
+import type { ControlOptions } from '@openhes/control';
 import {
   type Actor,
   type Command,
@@ -44,7 +45,13 @@ export interface ControlHarness {
 
 export async function controlHarness(
   fleetOptions: Partial<FleetOptions> & { meters: number },
-  o: { timeoutMs?: number; concurrency?: number } = {},
+  o: {
+    timeoutMs?: number;
+    concurrency?: number;
+    control?: ControlOptions;
+    /** Something between the head end and the fleet (a proxy): the port meters are imported with. */
+    through?: (fleet: Fleet) => Promise<{ port: number; close(): Promise<void> }>;
+  } = {},
 ): Promise<ControlHarness> {
   const fleet = await startFleet({
     transformers: 1,
@@ -54,6 +61,7 @@ export async function controlHarness(
     background: false,
     ...fleetOptions,
   });
+  const via = await o.through?.(fleet);
   const data = mkdtempSync(join(tmpdir(), 'hes-control-e2e-'));
   const { io, lines } = capture();
   const ms = o.timeoutMs ?? 3000;
@@ -61,7 +69,11 @@ export async function controlHarness(
   try {
     const r = await importMeters(
       { meters: wired.store.meters, vault: wired.vault },
-      parseMeterList([...exportMeters(fleet, 'csv')].join('')),
+      parseMeterList(
+        [...exportMeters(fleet, 'csv')]
+          .join('')
+          .replaceAll(`,${fleet.port},`, via === undefined ? `,${fleet.port},` : `,${via.port},`),
+      ),
       { profiles: knownDeviceProfiles(wired.profiles), defaultStatus: 'active', allOrNothing: true },
     );
     if (r.failed.length > 0) throw new Error(r.failed[0]!.message);
@@ -80,6 +92,7 @@ export async function controlHarness(
     });
   } catch (e) {
     await wired.close();
+    await via?.close();
     await fleet.close();
     throw e;
   }
@@ -114,7 +127,7 @@ export async function controlHarness(
     warn: (e) => io.err(String(e)),
   };
   const collector = await startCollector(ctx);
-  const running = await startControl(ctx);
+  const running = await startControl(ctx, o.control);
   return {
     fleet,
     data,
@@ -142,6 +155,7 @@ export async function controlHarness(
         await collector.stop(1000);
       } finally {
         await wired.close();
+        await via?.close();
         await fleet.close();
         rmSync(data, { recursive: true, force: true });
       }

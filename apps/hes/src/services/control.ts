@@ -1,6 +1,7 @@
 import { commandSessions, MeterAccess, type MeterAccessOptions } from '@openhes/acquisition';
 import {
   type Control,
+  type ControlOptions,
   ControlService,
   createControl,
   type MeterSessions,
@@ -60,23 +61,30 @@ export function controlPortFor(wired: Pick<Wired, 'store' | 'profiles'>): Contro
  * The control service: in a process with the collector, the command runner (sessions through
  * the collector: one per meter, commands before reads), rehearsals on simulated twins, the
  * relay watch on the bus, and the service the API calls; commands a crash left sending are
- * resumed at start. Without the collector, the service alone (see controlPortFor).
+ * resumed at start. Without the collector, the service alone (see controlPortFor). `options`
+ * (runner, throttles, approval threshold) default to createControl's.
  */
-export async function startControl(ctx: ServiceContext): Promise<RunningControl> {
+export async function startControl(
+  ctx: ServiceContext,
+  options: ControlOptions = {},
+): Promise<RunningControl> {
   const { wired, io } = ctx;
   if (ctx.collection === undefined) {
     const service = controlPortFor(wired);
     ctx.control = service;
     return { service, control: undefined, async stop() {} };
   }
-  const control = createControl({
-    store: wired.store,
-    vault: wired.vault,
-    sessions: commandSessions(ctx.collection.collector),
-    twins: simulatorTwins({ store: wired.store, profiles: wired.profiles }),
-    bus: wired.bus,
-    capabilitiesOf: profileCapabilities(wired.profiles),
-  });
+  const control = createControl(
+    {
+      store: wired.store,
+      vault: wired.vault,
+      sessions: commandSessions(ctx.collection.collector),
+      twins: simulatorTwins({ store: wired.store, profiles: wired.profiles }),
+      bus: wired.bus,
+      capabilitiesOf: profileCapabilities(wired.profiles),
+    },
+    options,
+  );
   const { resumed } = await control.start();
   if (resumed > 0) io.out(`control: resuming ${resumed} command(s) left unfinished`);
   ctx.control = control.service;
