@@ -258,6 +258,46 @@ for (const [mode, make] of modes) {
       expect((await store.commands.get(c.id))?.state).toBe('queued');
     });
 
+    it('campaigns, bulk command moves, firmware images, pending keys', async () => {
+      const m = await addMeter(store);
+      const newCampaign = {
+        name: 'full',
+        kind: 'disconnect',
+        target: { meterIds: [m.id] },
+        parameters: {},
+        reason: 'non-payment',
+        requestedBy: 'alice',
+        state: 'awaiting-approval',
+      } as const;
+      await onFullDisk(() => store.campaigns.create(newCampaign, [m.id]));
+      expect((await store.campaigns.list({})).items).toEqual([]);
+      expect((await store.commands.list({ meterId: m.id })).items).toEqual([]);
+      const c = await store.campaigns.create(newCampaign, [m.id]);
+      await onFullDisk(() =>
+        store.commands.transitionCampaignCommands(c.id, ['awaiting-approval'], 'queued', 'bob'),
+      );
+      expect((await store.commands.progress(c.id))['awaiting-approval']).toBe(1);
+      await onFullDisk(() => store.campaigns.transition(c.id, 'awaiting-approval', 'running', 'bob'));
+      expect((await store.campaigns.get(c.id))?.state).toBe('awaiting-approval');
+
+      const image = { identifier: 'fw', version: '1', deviceProfiles: [], uploadedBy: 'alice' };
+      await onFullDisk(() => store.firmware.put(image, new Uint8Array(4096).fill(7)));
+      expect((await store.firmware.list({})).items).toEqual([]);
+
+      const key = {
+        meterId: m.id,
+        purpose: 'guek',
+        kekId: 'kek-1',
+        wrapped: new Uint8Array([1, 2]),
+      } as const;
+      await onFullDisk(() => store.keys.putPending(key));
+      expect(await store.keys.pending(m.id, 'guek')).toBeNull();
+      await store.keys.putPending(key);
+      await onFullDisk(() => store.keys.promote(m.id, 'guek'));
+      expect(await store.keys.current(m.id, 'guek')).toBeNull();
+      expect(await store.keys.pending(m.id, 'guek')).not.toBeNull();
+    });
+
     it('keys: put', async () => {
       const m = await addMeter(store);
       await onFullDisk(() =>
