@@ -1,10 +1,11 @@
-import { verifyPassword } from '../../auth/passwords.ts';
+import { hashPassword, verifyPassword } from '../../auth/passwords.ts';
 import { hashToken, newTokenSecret } from '../../auth/tokens.ts';
 import type { Api, ApiContext } from '../../context.ts';
 import { ApiError, ApiErrorCode } from '../../errors.ts';
 import { iso } from '../../presenters/time.ts';
 import { NoContent, replies } from '../common/schema.ts';
-import { LoginBody, LoginReply, Me } from './schema.ts';
+import { checkPassword, revokeSessions } from '../users/accounts.ts';
+import { LoginBody, LoginReply, Me, PasswordChangeBody, PasswordChangeReply } from './schema.ts';
 
 export function authRoutes(app: Api, ctx: ApiContext): void {
   app.post(
@@ -71,6 +72,59 @@ export function authRoutes(app: Api, ctx: ApiContext): void {
       req.audit.target = `token:${p.tokenId}`;
       await ctx.store.tokens.revoke(p.tokenId);
       return reply.status(204).send(null);
+    },
+  );
+
+  app.post(
+    '/auth/password',
+    {
+      schema: {
+        operationId: 'changePassword',
+        tags: ['auth'],
+        summary:
+          'Change your own password (the current one and a new one of at least 12 characters); your other login sessions end',
+        body: PasswordChangeBody,
+        response: replies(200, PasswordChangeReply),
+      },
+    },
+    async (req) => {
+      const p = req.principal!;
+      const { currentPassword, newPassword } = req.body;
+      req.audit.target = `user:${p.userId}`;
+      // Guessing the current password here counts as failed logins (the same limiter).
+      const wait = ctx.limiter.check(p.name, req.ip).retryAfterMs;
+      if (wait > 0)
+        throw new ApiError(429, ApiErrorCode.RateLimited, 'too many failed attempts; try again later', {
+          retryAfterSeconds: Math.ceil(wait / 1000),
+        });
+      const user = await ctx.store.users.get(p.userId);
+      if (user === null || user.passwordHash === null)
+        throw new ApiError(
+          409,
+          ApiErrorCode.Conflict,
+          `user ${p.name} has no password (token-only principal)`,
+        );
+      if (!(await verifyPassword(user.passwordHash, currentPassword))) {
+        ctx.limiter.failed(p.name, req.ip);
+        throw new ApiError(403, ApiErrorCode.InvalidCredentials, 'currentPassword: wrong password', {
+          field: 'currentPassword',
+        });
+      }
+      checkPassword('newPassword', newPassword);
+      if (newPassword === currentPassword)
+        throw new ApiError(
+          400,
+          ApiErrorCode.ValidationFailed,
+          'newPassword: must differ from the current one',
+          {
+            field: 'newPassword',
+            reason: 'PASSWORD_POLICY',
+          },
+        );
+      await ctx.store.users.setPasswordHash(user.id, await hashPassword(newPassword));
+      const sessionsRevoked = await revokeSessions(ctx.store.tokens, user.id, p.tokenId);
+      req.audit.detail = { sessionsRevoked };
+      return { userId: user.id, sessionsRevoked };
     },
   );
 

@@ -22,3 +22,21 @@ export const LoginReply = Type.Object({
   expiresAt: DateTime,
   user: Me,
 });
+
+export const PasswordChangeBody = Type.Object(
+  {
+    currentPassword: Type.String({ minLength: 1, maxLength: 1024, writeOnly: true }),
+    newPassword: Type.String({
+      minLength: 1,
+      maxLength: 1024,
+      writeOnly: true,
+      description: 'At least 12 characters',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export const PasswordChangeReply = Type.Object({
+  userId: Type.Integer(),
+  sessionsRevoked: Type.Integer({ description: 'Your other login sessions, ended by the change' }),
+});

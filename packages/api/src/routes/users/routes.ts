@@ -1,3 +1,4 @@
+import type { User as UserRecord } from '@openhes/core';
 import { hashPassword } from '../../auth/passwords.ts';
 import { hashToken, newTokenSecret } from '../../auth/tokens.ts';
 import type { Api, ApiContext } from '../../context.ts';
@@ -5,6 +6,7 @@ import { ApiError, ApiErrorCode, notFound } from '../../errors.ts';
 import { presentAudit, presentToken, presentUser } from '../../presenters/records.ts';
 import { instant, instantOr } from '../../presenters/time.ts';
 import { IdParams, NoContent, PageOf, replies } from '../common/schema.ts';
+import { checkPassword, enabledAdmins, resetPassword } from './accounts.ts';
 import {
   AuditEntry,
   AuditQuery,
@@ -12,10 +14,14 @@ import {
   NewTokenBody,
   NewUserBody,
   PageQuery,
+  PasswordResetBody,
+  PasswordResetReply,
   Token,
   User,
   UserPatch,
 } from './schema.ts';
+
+const present = (u: UserRecord) => ({ ...presentUser(u), approver: u.approver });
 
 const page = (q: { limit?: number; cursor?: string }) => ({
   ...(q.limit === undefined ? {} : { limit: q.limit }),
@@ -37,7 +43,7 @@ export function userRoutes(app: Api, ctx: ApiContext): void {
     },
     async (req) => {
       const p = await store.users.list(page(req.query));
-      return { items: p.items.map(presentUser), nextCursor: p.nextCursor };
+      return { items: p.items.map(present), nextCursor: p.nextCursor };
     },
   );
 
@@ -53,13 +59,14 @@ export function userRoutes(app: Api, ctx: ApiContext): void {
       if (await store.users.getByName(b.name)) {
         throw new ApiError(409, ApiErrorCode.Conflict, `user ${b.name} exists`);
       }
+      if (b.password !== undefined) checkPassword('password', b.password);
       const u = await store.users.create({
         name: b.name,
         displayName: b.displayName ?? b.name,
         role: b.role,
         passwordHash: b.password === undefined ? null : await hashPassword(b.password),
       });
-      return reply.status(201).send(presentUser(u));
+      return reply.status(201).send(present(u));
     },
   );
 
@@ -69,7 +76,8 @@ export function userRoutes(app: Api, ctx: ApiContext): void {
       schema: {
         operationId: 'updateUser',
         tags: ['admin'],
-        summary: 'Disable or re-enable a user (a disabled user’s tokens stop working)',
+        summary:
+          'Disable or re-enable a user (a disabled user’s tokens stop working), change the role, grant or withdraw the approver right; the last enabled admin stays one',
         params: IdParams,
         body: UserPatch,
         response: replies(200, User),
@@ -77,13 +85,77 @@ export function userRoutes(app: Api, ctx: ApiContext): void {
     },
     async (req) => {
       const id = req.params.id;
+      const b = req.body;
       req.audit.target = `user:${id}`;
-      req.audit.detail = { disabled: req.body.disabled };
-      if (id === req.principal?.userId && req.body.disabled) {
+      const user = await store.users.get(id);
+      if (!user) throw notFound(`user ${id}`);
+      req.audit.detail = {
+        name: user.name,
+        ...(b.disabled === undefined ? {} : { disabled: b.disabled }),
+        ...(b.role === undefined ? {} : { role: { from: user.role, to: b.role } }),
+        ...(b.approver === undefined ? {} : { approver: { from: user.approver, to: b.approver } }),
+      };
+      if (id === req.principal?.userId && b.disabled) {
         throw new ApiError(409, ApiErrorCode.Conflict, 'an administrator cannot disable their own user');
       }
-      if (!(await store.users.get(id))) throw notFound(`user ${id}`);
-      return presentUser(await store.users.setDisabled(id, req.body.disabled));
+      const losesAdmin =
+        user.role === 'admin' && !user.disabled && (b.disabled === true || (b.role ?? 'admin') !== 'admin');
+      if (losesAdmin) {
+        const admins = await enabledAdmins(store.users);
+        if (admins.every((a) => a.id === id)) {
+          throw new ApiError(
+            409,
+            ApiErrorCode.Conflict,
+            `user ${user.name} is the last enabled admin: make another user admin first`,
+            { reason: 'LAST_ADMIN' },
+          );
+        }
+      }
+      let u = user;
+      if (b.role !== undefined && b.role !== u.role) u = await store.users.setRole(id, b.role);
+      if (b.approver !== undefined && b.approver !== u.approver)
+        u = await store.users.setApprover(id, b.approver);
+      if (b.disabled !== undefined && b.disabled !== u.disabled)
+        u = await store.users.setDisabled(id, b.disabled);
+      return present(u);
+    },
+  );
+
+  app.post(
+    '/users/:id/password',
+    {
+      schema: {
+        operationId: 'resetUserPassword',
+        tags: ['admin'],
+        summary:
+          "Set a user's password (the one given) or a generated one-time password returned once; ends the user's login sessions",
+        params: IdParams,
+        body: PasswordResetBody,
+        response: replies(200, PasswordResetReply),
+      },
+      // No body at all asks for a generated password, as `{}` does.
+      preValidation: async (req) => {
+        req.body ??= {};
+      },
+    },
+    async (req) => {
+      const id = req.params.id;
+      req.audit.target = `user:${id}`;
+      const user = await store.users.get(id);
+      if (!user) throw notFound(`user ${id}`);
+      const r = await resetPassword(store, id, req.body?.password);
+      // Never the password itself.
+      req.audit.detail = {
+        name: user.name,
+        generated: r.generated !== null,
+        sessionsRevoked: r.sessionsRevoked,
+      };
+      return {
+        userId: id,
+        name: user.name,
+        oneTimePassword: r.generated,
+        sessionsRevoked: r.sessionsRevoked,
+      };
     },
   );
 

@@ -26,7 +26,39 @@ export const NewUserBody = Type.Object(
   { additionalProperties: false },
 );
 
-export const UserPatch = Type.Object({ disabled: Type.Boolean() }, { additionalProperties: false });
+export const UserPatch = Type.Object(
+  {
+    disabled: Type.Optional(Type.Boolean({ description: 'A disabled user’s tokens stop working' })),
+    role: Type.Optional(RoleSchema),
+    approver: Type.Optional(
+      Type.Boolean({ description: "The approver right: may approve another user's command or campaign" }),
+    ),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+
+export const PasswordResetBody = Type.Object(
+  {
+    password: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 1024,
+        writeOnly: true,
+        description: `The new password (at least ${MIN_PASSWORD_LENGTH} characters); omit for a generated one-time password`,
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const PasswordResetReply = Type.Object({
+  userId: Type.Integer(),
+  name: Type.String(),
+  oneTimePassword: Type.Union([Type.String(), Type.Null()], {
+    description: 'The generated password, shown in this answer only; null when the request gave one',
+  }),
+  sessionsRevoked: Type.Integer({ description: "The user's login sessions ended by the reset" }),
+});
 
 export const User = Type.Object({
   id: Type.Integer(),
@@ -34,6 +66,7 @@ export const User = Type.Object({
   displayName: Type.String(),
   role: Type.String(),
   disabled: Type.Boolean(),
+  approver: Type.Boolean(),
   hasPassword: Type.Boolean(),
   createdAt: DateTime,
 });
