@@ -220,6 +220,32 @@ export function controlContract(name: string, harness: () => Harness): void {
       });
     });
 
+    it('lets exactly one of many concurrent runners take a command; concurrent uploads keep one image', async () => {
+      const m = await addMeter(s());
+      const c = await s().commands.create(command(m.id));
+      const tries = await Promise.allSettled(
+        Array.from({ length: 8 }, (_, i) =>
+          s().commands.transition(c.id, 'queued', 'sending', `runner-${i}`, { attempts: 1 }),
+        ),
+      );
+      const won = tries.filter((t) => t.status === 'fulfilled');
+      expect(won).toHaveLength(1);
+      for (const t of tries) {
+        if (t.status === 'rejected') expect((t.reason as StorageError).code).toBe('STORAGE_CONFLICT');
+      }
+      const got = await s().commands.get(c.id);
+      expect(got?.history.map((x) => x.state)).toEqual(['queued', 'sending']);
+      expect(got?.attempts).toBe(1);
+      const sending = (await outbox(s())).filter((x) => x.type === 'command.sending');
+      expect(sending.map((x) => x.id)).toEqual([`command:${c.id}:1`]);
+
+      const data = new Uint8Array(50_000).fill(9);
+      const meta = { identifier: 'fw', version: '1', deviceProfiles: [], uploadedBy: 'alice' };
+      const images = await Promise.all(Array.from({ length: 4 }, () => s().firmware.put(meta, data)));
+      expect(new Set(images.map((x) => x.id)).size).toBe(1);
+      expect((await s().firmware.list({})).items).toHaveLength(1);
+    });
+
     it('lists commands by filters in either order, never an empty page with a next cursor', async () => {
       const [a, b] = [await addMeter(s()), await addMeter(s())];
       const ids: number[] = [];
