@@ -62,15 +62,16 @@ export const ROUTE_ACCESS: readonly RouteAccess[] = [
   { method: 'GET', url: '/audit', access: 'admin' },
 
   { method: 'GET', url: '/metrics', access: 'viewer' },
-  { method: 'GET', url: '/openapi.json', access: 'viewer' },
-  { method: 'GET', url: '/docs', access: 'viewer' },
-  { method: 'GET', url: '/docs/', access: 'viewer' },
-  { method: 'GET', url: '/docs/*', access: 'viewer' },
-  { method: 'GET', url: '/docs/static/*', access: 'viewer' },
-  { method: 'GET', url: '/docs/json', access: 'viewer' },
-  { method: 'GET', url: '/docs/yaml', access: 'viewer' },
-  { method: 'GET', url: '/docs/static/index.html', access: 'viewer' },
-  { method: 'GET', url: '/docs/static/swagger-initializer.js', access: 'viewer' },
+  // The documentation holds no data: a browser opens it without a token (data routes keep theirs).
+  { method: 'GET', url: '/openapi.json', access: 'public' },
+  { method: 'GET', url: '/docs', access: 'public' },
+  { method: 'GET', url: '/docs/', access: 'public' },
+  { method: 'GET', url: '/docs/*', access: 'public' },
+  { method: 'GET', url: '/docs/static/*', access: 'public' },
+  { method: 'GET', url: '/docs/json', access: 'public' },
+  { method: 'GET', url: '/docs/yaml', access: 'public' },
+  { method: 'GET', url: '/docs/static/index.html', access: 'public' },
+  { method: 'GET', url: '/docs/static/swagger-initializer.js', access: 'public' },
 
   // Meter control (issue 21). Writes audit the request as accepted or refused (the state it
   // left the command or campaign in); the control service audits what the meter did.
