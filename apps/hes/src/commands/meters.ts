@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { AcquisitionErrorCode, knownDeviceProfiles, resyncAudit } from '@openhes/acquisition';
-import { importMeters, parseMeterList } from '@openhes/core';
+import { importMeters, MeterStatus, parseMeterList } from '@openhes/core';
 import type { Command } from 'commander';
 import { ExitCode, type Io } from '../io.ts';
 import { type Wired, wire } from '../wire.ts';
@@ -60,7 +60,6 @@ export function registerMetersCommands(program: Command, io: Io): void {
       ctx = await openContext(o);
       const r = await importMeters({ meters: ctx.store.meters, vault: ctx.vault }, rows, {
         profiles: knownDeviceProfiles(ctx.profiles),
-        defaultStatus: 'active',
         allOrNothing: true,
       });
       if (r.failed.length > 0) {
@@ -72,6 +71,62 @@ export function registerMetersCommands(program: Command, io: Io): void {
       io.out(
         `imported ${rows.length} meters: ${r.created} created, ${r.updated} updated, ${r.keysStored} keys stored encrypted`,
       );
+    } catch (e) {
+      if (e instanceof ExitCode) throw e;
+      failure(io, e);
+    } finally {
+      await ctx?.close();
+    }
+  });
+
+  dataOptions(
+    meters
+      .command('set-status')
+      .description(
+        `move a meter through its lifecycle (${Object.values(MeterStatus).join(', ')}): registered → commissioned/active → suspended ⇄ active → decommissioned; only active meters are read on schedule; audited`,
+      )
+      .argument('<id>', 'meter id')
+      .argument('<status>', 'the new status')
+      .option('--actor <name>', 'who asks, for the audit log (default: cli:<login name>)'),
+  ).action(async (idText: string, status: string, o: DataOptions & { actor?: string }) => {
+    const id = Number(idText);
+    if (!Number.isSafeInteger(id) || id < 1)
+      failure(io, new Error(`meter id must be a positive integer, got "${idText}"`));
+    if (!Object.values(MeterStatus).includes(status as MeterStatus))
+      failure(
+        io,
+        new Error(`status must be one of ${Object.values(MeterStatus).join(', ')}, got "${status}"`),
+      );
+    const actor = o.actor ?? `cli:${cliUser()}`;
+    let ctx: HesContext | undefined;
+    try {
+      ctx = await openContext(o);
+      const before = await ctx.store.meters.get(id);
+      if (before === null)
+        throw Object.assign(new Error(`meter ${id} does not exist`), {
+          code: AcquisitionErrorCode.UnknownMeter,
+        });
+      const detail = { via: 'cli', serial: before.serial, from: before.status, to: status };
+      try {
+        const m = await ctx.store.meters.setStatus(id, status as MeterStatus);
+        await ctx.store.audit.append({
+          actor,
+          action: 'meter.set-status',
+          target: `meter:${id}`,
+          outcome: 'succeeded',
+          detail,
+        });
+        io.out(`meter ${id} (${m.serial}): ${before.status} → ${m.status}`);
+      } catch (e) {
+        await ctx.store.audit.append({
+          actor,
+          action: 'meter.set-status',
+          target: `meter:${id}`,
+          outcome: 'failed',
+          detail,
+        });
+        throw e;
+      }
     } catch (e) {
       if (e instanceof ExitCode) throw e;
       failure(io, e);
