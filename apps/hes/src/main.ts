@@ -9,6 +9,7 @@ import { registerReadCommand } from './commands/read.ts';
 import { registerReadMeterCommand } from './commands/read-meter.ts';
 import { registerSimulateCommand } from './commands/simulate.ts';
 import { registerStartCommand } from './commands/start.ts';
+import { registerUsersCommands } from './commands/users.ts';
 import { ExitCode, type Io, processIo } from './io.ts';
 
 // For command modules that still import these from here; new code imports './io.ts'.
@@ -32,6 +33,7 @@ export function buildProgram(io: Io): Command {
   registerCommandCommands(program, io);
   registerCampaignCommands(program, io);
   registerFirmwareCommands(program, io);
+  registerUsersCommands(program, io);
   return program;
 }
 
