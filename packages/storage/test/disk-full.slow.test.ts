@@ -15,7 +15,7 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { NewReadingPlan, Store } from '@openhes/core';
+import type { NewCampaign, NewReadingPlan, Store } from '@openhes/core';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StorageError } from '../src/errors.ts';
@@ -260,7 +260,7 @@ for (const [mode, make] of modes) {
 
     it('campaigns, bulk command moves, firmware images, pending keys', async () => {
       const m = await addMeter(store);
-      const newCampaign = {
+      const newCampaign: NewCampaign = {
         name: 'full',
         kind: 'disconnect',
         target: { meterIds: [m.id] },
@@ -268,7 +268,7 @@ for (const [mode, make] of modes) {
         reason: 'non-payment',
         requestedBy: 'alice',
         state: 'awaiting-approval',
-      } as const;
+      };
       await onFullDisk(() => store.campaigns.create(newCampaign, [m.id]));
       expect((await store.campaigns.list({})).items).toEqual([]);
       expect((await store.commands.list({ meterId: m.id })).items).toEqual([]);
