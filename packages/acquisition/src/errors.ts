@@ -8,9 +8,13 @@ export const AcquisitionErrorCode = {
   InvalidMeterList: 'ACQ_INVALID_METER_LIST',
   /** A reading plan is invalid. */
   InvalidPlan: 'ACQ_INVALID_PLAN',
-  /** The meter is unknown or has no usable device profile. */
+  /** The meter does not exist (a stored meter whose record is unusable is ACQ_METER_RECORD_INVALID). */
   UnknownMeter: 'ACQ_UNKNOWN_METER',
-  /** The meter's stored record is one no driver can use (address, protocol, device profile). */
+  /**
+   * The meter's stored record is one no driver can use: `detail.field` (address, protocol,
+   * deviceProfile) and `detail.reason` (IMPORT_BAD_ADDRESS, IMPORT_NO_DRIVER,
+   * IMPORT_UNKNOWN_PROFILE) name it; the message starts with the field.
+   */
   MeterRecordInvalid: 'ACQ_METER_RECORD_INVALID',
   /** A scheduled task was skipped because the meter is flagged and backing off. */
   MeterFlagged: 'ACQ_METER_FLAGGED',

@@ -25,10 +25,29 @@ export function parseMeterAddress(address: string): MeterEndpoint {
     return parseDlmsAddress(address);
   } catch (e) {
     if (!isCodedError(e)) throw e;
-    throw new AcquisitionError(AcquisitionErrorCode.MeterRecordInvalid, e.message, {
-      detail: { field: 'address' },
+    throw new AcquisitionError(AcquisitionErrorCode.MeterRecordInvalid, `address: ${e.message}`, {
+      detail: { field: 'address', reason: e.code },
     });
   }
+}
+
+/**
+ * A stored meter checked by the import's rule (`meterRecordProblem`) before any session: the
+ * endpoint to dial, or ACQ_METER_RECORD_INVALID naming the field and the cause
+ * (`detail.reason`: IMPORT_BAD_ADDRESS, IMPORT_NO_DRIVER, IMPORT_UNKNOWN_PROFILE), never a
+ * transport error seconds later nor ACQ_UNKNOWN_METER (kept for a meter that does not exist).
+ */
+export function usableMeterEndpoint(meter: Meter, profiles: ReadonlyMap<string, unknown>): MeterEndpoint {
+  const problem = meterRecordProblem(meter, { profiles: new Set(profiles.keys()) });
+  if (problem !== undefined)
+    throw new AcquisitionError(
+      AcquisitionErrorCode.MeterRecordInvalid,
+      `meter ${meter.id}: ${problem.message}`,
+      {
+        detail: { meterId: meter.id, field: problem.field, reason: problem.code },
+      },
+    );
+  return parseMeterAddress(meter.address);
 }
 
 /** The device profiles as the meter importer checks them (id → manufacturer). */
