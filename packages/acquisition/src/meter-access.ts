@@ -27,7 +27,7 @@ import {
 import type { DriverKeys } from './collector.ts';
 import { AcquisitionError, AcquisitionErrorCode } from './errors.ts';
 import { receivedCounterKey } from './push-listener.ts';
-import { parseMeterAddress } from './registry.ts';
+import { usableMeterEndpoint } from './registry.ts';
 
 /** The unicast tx counter of a meter's global key, reserved in blocks through the store. */
 export function storeCounterSource(counters: InvocationCounterStore, meterId: number): CounterSource {
@@ -201,7 +201,7 @@ export class MeterAccess {
     const meter = await this.#store.meters.get(meterId);
     if (meter === null)
       throw new AcquisitionError(AcquisitionErrorCode.UnknownMeter, `meter ${meterId} does not exist`);
-    const endpoint = parseMeterAddress(meter.address);
+    const endpoint = usableMeterEndpoint(meter, this.#profiles);
     const o = this.#options;
     return {
       meterId,
