@@ -151,11 +151,16 @@ export interface ReadingStore {
   completeness(query: CompletenessQuery): Promise<Page<CompletenessRow>>;
 }
 
+/** Order of a time-ordered list: `asc` oldest first (default), `desc` newest first. */
+export type ListOrder = 'asc' | 'desc';
+
 export interface EventQuery extends PageRequest {
   meterId?: number;
   from?: Instant;
   to?: Instant;
   category?: EventCategory;
+  /** By ts then id; a cursor continues in the order it was issued for. */
+  order?: ListOrder;
 }
 
 export interface EventStore {
@@ -170,6 +175,8 @@ export interface CollectionQuery extends PageRequest {
   status?: CollectionStatus;
   from?: Instant;
   to?: Instant;
+  /** By startedAt then id; a cursor continues in the order it was issued for. */
+  order?: ListOrder;
 }
 
 export interface CollectionStore {
