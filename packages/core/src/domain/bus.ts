@@ -57,3 +57,16 @@ export interface CommandChangedPayload {
   by: string;
   detail: Record<string, unknown> | null;
 }
+
+/** Payload of `campaign.<state>`: one per state change of a campaign (its creation included). */
+export interface CampaignChangedPayload {
+  campaignId: number;
+  kind: string;
+  /** `requested` for the creation. */
+  from: string;
+  to: string;
+  by: string;
+  meterCount: number;
+  dryRun: boolean;
+  detail: Record<string, unknown> | null;
+}

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   type Campaign,
+  type CampaignChangedPayload,
   type CampaignState,
   type Command,
   type CommandChangedPayload,
@@ -155,19 +156,6 @@ export function commandChangedRow(
     at,
     payload: JSON.stringify(payload),
   };
-}
-
-/** Payload of `campaign.<state>`: one per state change of a campaign (its creation included). */
-export interface CampaignChangedPayload {
-  campaignId: number;
-  kind: string;
-  /** `requested` for the creation. */
-  from: string;
-  to: string;
-  by: string;
-  meterCount: number;
-  dryRun: boolean;
-  detail: Record<string, unknown> | null;
 }
 
 /** `campaign.<state>`, keyed by the campaign; the id names it and the index in its history. */
