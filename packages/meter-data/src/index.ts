@@ -1,0 +1,2 @@
+// Meter data: validation, estimation and editing (vee/), tariffs and billing (billing/), prepayment (prepayment/).
+export {};
