@@ -473,13 +473,22 @@ export function storeContract(name: string, harness: () => Harness): void {
 
     it('upgrades a previous schema keeping its data', async () => {
       const old = await h.open({ migrateTo: 1 });
-      const m = await addMeter(old);
+      // Written as the version-1 schema holds it (today's meter store reads later columns);
+      // `disconnected` was a status then, a supply state now (migration 7 makes it active).
+      const epoch = name === 'sqlite' ? '0' : 'to_timestamp(0)';
+      await h.exec(
+        `INSERT INTO meters (serial, manufacturer, model, device_profile, protocol, address, key_refs, status,
+           customer_class, payment_mode, created_at, updated_at)
+         VALUES ('OLD-1', 'ACME', 'AM550', 'acme-am550', 'dlms-tcp', '127.0.0.1:4059', '{}', 'disconnected',
+           'residential', 'postpaid', ${epoch}, ${epoch})`,
+      );
+      const m = { id: 1, serial: 'OLD-1' };
       const c = await old.channels.ensure(m.id, energy);
       await old.readings.ingest({ id: 'old', readings: dayOf(c.id, 0) });
       await old.close();
       const store = await h.open();
       try {
-        expect((await store.meters.get(m.id))?.serial).toBe(m.serial);
+        expect(await store.meters.get(m.id)).toMatchObject({ serial: m.serial, status: 'active', tags: [] });
         expect(
           (await store.readings.series({ channelId: c.id, from: T0, to: T0 + DAY + 1 })).items,
         ).toHaveLength(96);
