@@ -5,6 +5,7 @@ import {
   CollectionStatus,
   type CollectionStore,
   type EventStore,
+  type ListOrder,
   type MeterEvent,
   type NewAuditEntry,
   type NewMeterEvent,
@@ -16,6 +17,7 @@ import {
   validateInstant,
   validateText,
 } from '@openhes/core';
+import { StorageError, StorageErrorCode } from '../errors.ts';
 import { cursorNumbers, pageOf } from '../sql/cursor.ts';
 import { bytes, num, parseJson, type Row } from '../sql/exec.ts';
 import { checked, notFound } from '../sql/validate.ts';
@@ -31,6 +33,51 @@ async function checkMeters(ctx: EntityContext, ids: readonly number[]): Promise<
   if (rows.length === unique.length) return;
   const found = new Set(rows.map((r) => num(r.id)));
   throw notFound('meter', { meterId: unique.find((id) => !found.has(id)) });
+}
+
+/** How a time-ordered list is walked: `asc` (default) oldest first, `desc` newest first. */
+interface OrderPlan {
+  sql: 'ASC' | 'DESC';
+  /** Comparison of a row's key with the cursor's: rows after it in this order. */
+  cmp: '>' | '<';
+  /** The cursor key of an item: [time, id], plus a marker for `desc` (a cursor keeps its order). */
+  key(k: readonly [number, number]): number[];
+}
+
+function listOrder(order: ListOrder | undefined): OrderPlan {
+  if (order !== undefined && order !== 'asc' && order !== 'desc') {
+    throw new StorageError(StorageErrorCode.InvalidInput, `order must be asc or desc, got ${String(order)}`, {
+      detail: { field: 'order' },
+    });
+  }
+  return order === 'desc'
+    ? { sql: 'DESC', cmp: '<', key: ([t, id]) => [t, id, 1] }
+    : { sql: 'ASC', cmp: '>', key: ([t, id]) => [t, id] };
+}
+
+/** The [time, id] a cursor continues after; a cursor of the other order is refused. */
+function cursorAfter(cursor: string | null | undefined, o: OrderPlan): number[] | null {
+  const arity = o.sql === 'DESC' ? 3 : 2;
+  let key: number[] | null;
+  try {
+    key = cursorNumbers(cursor, arity);
+  } catch (e) {
+    let other: number[] | null = null;
+    try {
+      other = cursorNumbers(cursor, arity === 3 ? 2 : 3);
+    } catch {
+      throw e;
+    }
+    if (other !== null) {
+      throw new StorageError(
+        StorageErrorCode.InvalidInput,
+        `the cursor was issued for order ${arity === 3 ? 'asc' : 'desc'}; use the same order to continue`,
+        { detail: { reason: 'STORAGE_BAD_CURSOR', field: 'cursor' } },
+      );
+    }
+    throw e;
+  }
+  return key === null ? null : [key[0]!, key[1]!];
 }
 
 export function createEventStore(ctx: EntityContext): EventStore {
@@ -100,7 +147,6 @@ export function createEventStore(ctx: EntityContext): EventStore {
 
     async list(q) {
       const limit = checked(() => pageLimit(q.limit));
-      const after = cursorNumbers(q.cursor, 2);
       const where: string[] = [];
       const params: unknown[] = [];
       if (q.meterId !== undefined) {
@@ -119,16 +165,19 @@ export function createEventStore(ctx: EntityContext): EventStore {
         where.push(`ts < ${d.t('?')}`);
         params.push(q.to);
       }
+      const o = listOrder(q.order);
+      const after = cursorAfter(q.cursor, o);
       if (after) {
-        where.push(`(ts > ${d.t('?')} OR (ts = ${d.t('?')} AND id > ?))`);
+        where.push(`(ts ${o.cmp} ${d.t('?')} OR (ts = ${d.t('?')} AND id ${o.cmp} ?))`);
         params.push(after[0], after[0], after[1]);
       }
       params.push(limit + 1);
       const rows = await exec.all(
-        `SELECT ${cols} FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ts, id LIMIT ?`,
+        `SELECT ${cols} FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+         ORDER BY ts ${o.sql}, id ${o.sql} LIMIT ?`,
         params,
       );
-      return pageOf(rows.map(toEvent), limit, (e) => [e.ts, e.id]);
+      return pageOf(rows.map(toEvent), limit, (e) => o.key([e.ts, e.id]));
     },
   };
 }
@@ -158,7 +207,8 @@ export function createCollectionStore(ctx: EntityContext): CollectionStore {
 
     async list(q) {
       const limit = checked(() => pageLimit(q.limit));
-      const after = cursorNumbers(q.cursor, 2);
+      const o = listOrder(q.order);
+      const after = cursorAfter(q.cursor, o);
       const where: string[] = [];
       const params: unknown[] = [];
       for (const [col, v] of [
@@ -179,17 +229,17 @@ export function createCollectionStore(ctx: EntityContext): CollectionStore {
         params.push(q.to);
       }
       if (after) {
-        where.push(`(started_at > ${d.t('?')} OR (started_at = ${d.t('?')} AND id > ?))`);
+        where.push(`(started_at ${o.cmp} ${d.t('?')} OR (started_at = ${d.t('?')} AND id ${o.cmp} ?))`);
         params.push(after[0], after[0], after[1]);
       }
       params.push(limit + 1);
       const rows = await exec.all(
         `SELECT ${cols} FROM collection_outcomes ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-         ORDER BY started_at, id LIMIT ?`,
+         ORDER BY started_at ${o.sql}, id ${o.sql} LIMIT ?`,
         params,
       );
       const items = rows.map((r) => ({
-        key: [num(r.started_at), num(r.id)] as const,
+        key: o.key([num(r.started_at), num(r.id)]),
         outcome: {
           meterId: num(r.meter_id),
           taskId: r.task_id as string,
