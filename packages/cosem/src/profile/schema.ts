@@ -202,6 +202,11 @@ export interface MeterSpec {
   utcOffsetMinutes: number;
   ctRatio?: number;
   ptRatio?: number;
+  /**
+   * The communication module runs on its own battery: the meter still answers (and reads 0 V,
+   * 0 W, 0 Hz) while its supply is off. Default false: an unpowered meter does not answer.
+   */
+  batteryBackedModem?: boolean;
 }
 
 export interface Quirks {

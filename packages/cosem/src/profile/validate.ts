@@ -225,6 +225,8 @@ function checkMeter(m: unknown, fail: Fail): void {
   for (const k of METER_STRINGS) if (typeof m[k] !== 'string') fail(`meter.${k}`, `meter.${k} missing`);
   for (const k of ['ctOperated', 'relay'] as const)
     if (typeof m[k] !== 'boolean') fail(`meter.${k}`, `meter.${k} missing`);
+  if (m.batteryBackedModem !== undefined && typeof m.batteryBackedModem !== 'boolean')
+    fail('meter.batteryBackedModem', 'meter.batteryBackedModem must be true or false');
   if (m.phases !== 1 && m.phases !== 3) fail('meter.phases', `meter.phases ${String(m.phases)}`);
   for (const k of ['ctRatio', 'ptRatio'] as const)
     if (m[k] !== undefined && !(typeof m[k] === 'number' && m[k] > 0))
