@@ -1,18 +1,124 @@
-// Bundles the `hes` command into one ES module for deployment without tsx.
-import { build } from 'esbuild';
+// Bundles the `hes` command into one CommonJS file, apps/hes/dist/hes.cjs, which
+// apps/hes/bin/hes.mjs loads through a V8 code cache (see there): `hes` then starts without
+// compiling TypeScript. Run by `npm ci` / `npm install` (the root `prepare` script) and by
+// `npm run build`.
+//
+//   node scripts/build.mjs [--outdir DIR] [--optional]
+//
+// Beside the bundle it writes hes.inputs.json: the source files the bundle was built from
+// (relative to the bundle's directory), so that bin/hes.mjs can tell a bundle older than the
+// sources and run the sources instead. --optional: exit 0 with a notice when esbuild is not
+// installed (an install without devDependencies; `hes` then runs its sources through tsx).
+//
+// Not bundled (left to Node's resolution at run time, by a path relative to the bundle so that
+// a package nested in a workspace's node_modules is found too):
+// - native add-ons: better-sqlite3, @node-rs/argon2, pg-native (optional, pg requires it lazily);
+// - packages that read their own files through __dirname: @fastify/swagger (its package.json)
+//   and @fastify/swagger-ui (the /docs page's static files);
+// - pg and pg-copy-streams, which load pg-native lazily.
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-await build({
-  entryPoints: ['apps/hes/src/cli.ts'],
-  outfile: 'apps/hes/dist/hes.mjs',
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const optional = args.includes('--optional');
+const outIdx = args.indexOf('--outdir');
+const outdir = resolve(outIdx >= 0 && args[outIdx + 1] ? args[outIdx + 1] : join(root, 'apps/hes/dist'));
+
+let esbuild;
+try {
+  esbuild = await import('esbuild');
+} catch (e) {
+  if (!optional) throw e;
+  console.error(
+    'hes build: esbuild is not installed (no devDependencies?); `hes` will run its TypeScript sources through tsx',
+  );
+  process.exit(0);
+}
+
+const EXTERNAL = [
+  'better-sqlite3',
+  '@node-rs/argon2',
+  'pg',
+  'pg-native',
+  'pg-copy-streams',
+  '@fastify/swagger',
+  '@fastify/swagger-ui',
+];
+
+/** Externals as paths relative to the bundle, resolved from the importing file. */
+const externals = {
+  name: 'hes-externals',
+  setup(build) {
+    const filter = new RegExp(
+      `^(${EXTERNAL.map((p) => p.replace(/[/\\^$*+?.()|[\]{}-]/g, '\\$&')).join('|')})$`,
+    );
+    build.onResolve({ filter }, async (a) => {
+      if (a.pluginData === 'hes-externals') return undefined;
+      const r = await build.resolve(a.path, {
+        // The bundle require()s them: resolve by their "require" export condition.
+        kind: 'require-call',
+        resolveDir: a.resolveDir,
+        importer: a.importer,
+        pluginData: 'hes-externals',
+      });
+      // Not installed (pg-native is optional): leave the bare name to the run-time require.
+      if (r.errors.length > 0 || !isAbsolute(r.path)) return { path: a.path, external: true };
+      let rel = relative(outdir, r.path).split(sep).join('/');
+      if (!rel.startsWith('.')) rel = `./${rel}`;
+      return { path: rel, external: true };
+    });
+  },
+};
+
+mkdirSync(outdir, { recursive: true });
+const tag = `${process.pid}.${randomUUID().slice(0, 8)}`;
+const tmpBundle = join(outdir, `.hes.cjs.${tag}`);
+const result = await esbuild.build({
+  entryPoints: [join(root, 'apps/hes/src/main.ts')],
+  outfile: tmpBundle,
   bundle: true,
   platform: 'node',
   target: 'node20',
-  format: 'esm',
-  sourcemap: true,
-  packages: 'bundle',
-  external: ['better-sqlite3', 'pg', 'pg-copy-streams', 'pg-native', '@node-rs/argon2'],
-  banner: {
-    js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
-  },
-  logLevel: 'info',
+  format: 'cjs',
+  // The sources are ES modules: import.meta.url is the bundle's own URL once bundled.
+  define: { 'import.meta.url': '__hesImportMetaUrl' },
+  banner: { js: "const __hesImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+  plugins: [externals],
+  metafile: true,
+  logLevel: 'warning',
 });
+
+const inputs = Object.keys(result.metafile.inputs)
+  .filter((f) => !f.includes('node_modules/') && !f.startsWith('<'))
+  .map((f) => relative(outdir, resolve(root, f)).split(sep).join('/'))
+  .sort();
+const bundle = join(outdir, 'hes.cjs');
+renameSync(tmpBundle, bundle);
+const manifest = join(outdir, 'hes.inputs.json');
+const tmpManifest = join(outdir, `.hes.inputs.json.${tag}`);
+writeFileSync(tmpManifest, `${JSON.stringify({ bundle: 'hes.cjs', inputs }, null, 1)}\n`);
+renameSync(tmpManifest, manifest);
+// A code cache belongs to one bundle: drop the old one (bin/hes.mjs also checks its key).
+rmSync(join(outdir, 'hes.cjs.cache'), { force: true });
+
+const size = statSync(bundle).size;
+console.error(
+  `hes build: ${relative(process.cwd(), bundle) || bundle} (${(size / 1024 / 1024).toFixed(1)} MB, ${inputs.length} source files)`,
+);
+
+// Warm the code cache once (`hes --help` through the new bundle), so the first real command
+// starts fast too. Only for the bundle bin/hes.mjs loads by default.
+if (outdir === join(root, 'apps/hes/dist')) {
+  try {
+    execFileSync(process.execPath, [join(root, 'apps/hes/bin/hes.mjs'), '--help'], {
+      env: { ...process.env, HES_CLI: 'bundle' },
+      stdio: 'ignore',
+    });
+  } catch {
+    console.error('hes build: warning: `hes --help` through the new bundle failed');
+  }
+}
