@@ -21,6 +21,65 @@ export function validateInstant(field: string, ts: unknown): Instant {
   return ts;
 }
 
+/**
+ * The texts the head end takes for an instant (API queries and bodies, CLI options), as a
+ * regular expression source: an ISO 8601 / RFC 3339 date-time with `Z` or an offset
+ * (`+05:30`, `+0530`), or a date alone (`2025-01-31`, that day's 00:00 UTC). A space
+ * before the offset's digits stands for `+`: in a URL query an unescaped `+` arrives as a space.
+ * A date-time without a zone is refused (whose local time would it be?).
+ */
+export const INSTANT_TEXT_PATTERN =
+  '^\\d{4}-\\d{2}-\\d{2}(?:[Tt]\\d{2}:\\d{2}(?::\\d{2}(?:\\.\\d{1,9})?)?(?:[Zz]|[+\\- ]\\d{2}:?\\d{2}))?$';
+
+const INSTANT_TEXT = new RegExp(INSTANT_TEXT_PATTERN);
+const INSTANT_PARTS =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(?:([Zz])|([+\- ])(\d{2}):?(\d{2})))?$/;
+
+/** How {@link parseInstantText} wants an instant written, for messages. */
+export const INSTANT_TEXT_HINT =
+  'an ISO 8601 date-time with Z or an offset (2025-01-31T10:00:00Z, 2025-01-31T15:30:00+05:30) or a date (2025-01-31, 00:00 UTC)';
+
+/**
+ * An instant from its text (see {@link INSTANT_TEXT_PATTERN}): calendar fields are checked
+ * (no 31 April, no 24:00), fractions beyond milliseconds are cut. Throws a ValidationError
+ * naming `field` otherwise.
+ */
+export function parseInstantText(field: string, text: unknown): Instant {
+  const bad = (why: string): ValidationError =>
+    new ValidationError(CoreErrorCode.InvalidValue, field, `${why}; expected ${INSTANT_TEXT_HINT}`, {
+      value: typeof text === 'string' ? text.slice(0, 64) : String(text),
+    });
+  if (typeof text !== 'string' || !INSTANT_TEXT.test(text)) {
+    if (typeof text === 'string' && /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(text))
+      throw bad(`${JSON.stringify(text)} has no time zone`);
+    throw bad(`${JSON.stringify(typeof text === 'string' ? text.slice(0, 64) : text)} is not an instant`);
+  }
+  const m = INSTANT_PARTS.exec(text)!;
+  const n = (i: number): number => (m[i] === undefined ? 0 : Number(m[i]));
+  const [year, month, day, hour, minute, second] = [n(1), n(2), n(3), n(4), n(5), n(6)];
+  const ms = m[7] === undefined ? 0 : Number(m[7].slice(0, 3).padEnd(3, '0'));
+  const local = Date.UTC(year, month - 1, day, hour, minute, second, ms);
+  const check = new Date(local);
+  if (
+    month < 1 ||
+    check.getUTCFullYear() !== year ||
+    check.getUTCMonth() !== month - 1 ||
+    check.getUTCDate() !== day ||
+    hour > 23 ||
+    minute > 59 ||
+    second > 59
+  )
+    throw bad(`${JSON.stringify(text)} is not a calendar date and time`);
+  let offsetMinutes = 0;
+  if (m[9] !== undefined) {
+    const oh = n(10);
+    const om = n(11);
+    if (oh > 23 || om > 59) throw bad(`${JSON.stringify(text)} has an offset out of range`);
+    offsetMinutes = (m[9] === '-' ? -1 : 1) * (oh * 60 + om);
+  }
+  return local - offsetMinutes * 60_000;
+}
+
 export function validateRange(range: TimeRange, field = 'range'): TimeRange {
   validateInstant(`${field}.from`, range.from);
   if (typeof range.to !== 'number' || !Number.isInteger(range.to) || range.to < range.from) {
