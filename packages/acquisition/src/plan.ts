@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type NewReadingPlan, READ_KINDS, type ReadingPlan } from '@openhes/core';
+import { type NewReadingPlan, planSelects, READ_KINDS, type ReadingPlan } from '@openhes/core';
 import { Cron } from 'croner';
 import { AcquisitionError, AcquisitionErrorCode } from './errors.ts';
 
@@ -33,13 +33,16 @@ export function checkPlan(p: Partial<NewReadingPlan> | null | undefined, where =
   checkCron(p.cron, where);
   if (!Array.isArray(p.reads) || p.reads.length === 0 || p.reads.some((r) => !READ_KINDS.includes(r)))
     throw invalid(`${where}: reads must be some of ${READ_KINDS.join(', ')}`);
+  const meters = p.meters ?? 'all';
+  if (meters !== 'all' && (typeof meters !== 'object' || meters === null))
+    throw invalid(`${where}: meters must be "all" or {profiles, ids}`);
   const windowSeconds = p.windowSeconds ?? 0;
   if (!Number.isInteger(windowSeconds) || windowSeconds < 0) throw invalid(`${where}: windowSeconds`);
   return {
     name: p.name,
     cron: p.cron,
     reads: p.reads,
-    meters: p.meters ?? 'all',
+    meters,
     windowSeconds,
     enabled: p.enabled ?? true,
   };
@@ -98,14 +101,15 @@ export function spreadOffsetMs(plan: string, meterId: number, windowSeconds: num
   return Math.floor((h.readUInt32BE(0) / 0x100000000) * windowSeconds * 1000);
 }
 
+/**
+ * Whether a plan's selector takes a meter: core's one meaning ({@link planSelects}) — the
+ * criteria given combine with AND, a list matches any of its values.
+ */
 export function selects(
   selector: NewReadingPlan['meters'],
   meter: { id: number; deviceProfile: string },
 ): boolean {
-  if (selector === 'all') return true;
-  if (selector.ids !== undefined && !selector.ids.includes(meter.id)) return false;
-  if (selector.profiles !== undefined && !selector.profiles.includes(meter.deviceProfile)) return false;
-  return true;
+  return planSelects(selector, meter);
 }
 
 /** The next `count` run times of a plan after `from`. */
