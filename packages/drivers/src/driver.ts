@@ -312,6 +312,25 @@ export interface FirmwareTransfer {
   verifyImage(): Promise<void>;
   /** Method 4. */
   activateImage(): Promise<void>;
+  /**
+   * The active firmware identifier as text, read from the firmware version object the device
+   * profile names (an object with source `firmware`, else 1.0.0.2.0.255). Absent when the model
+   * has none: activation is then confirmed by image_transfer_status and image_to_activate_info.
+   */
+  readonly readActiveFirmware?: () => Promise<string>;
+  /**
+   * Timed activation: writes the image activation schedule (single-action schedule
+   * 0.0.15.0.2.255, attribute 4 execution_time) to `at` in the meter's local time, rounded up to
+   * a whole second, reads it back (DRIVER_READBACK_MISMATCH) and returns the instant it holds;
+   * the meter runs image_activate then (a verified image only). A time not in the future:
+   * DRIVER_INVALID, nothing sent. Absent when the model has no such schedule (activate in time
+   * with activateImage instead).
+   */
+  readonly scheduleActivation?: (at: Instant) => Promise<Instant>;
+  /** The instant the image activation schedule holds; undefined when it is empty. Present with scheduleActivation. */
+  readonly readActivationSchedule?: () => Promise<Instant | undefined>;
+  /** Empties the image activation schedule (nothing will be activated by it). Present with scheduleActivation. */
+  readonly cancelActivationSchedule?: () => Promise<void>;
 }
 
 /** key_id of global_key_transfer (security setup, class 64). */

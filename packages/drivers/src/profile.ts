@@ -28,6 +28,10 @@ export interface ProfileObject {
   /** Scaler of the value attribute as the model defines it (used for pushes). */
   scaler?: number;
   unit?: string;
+  /** What the value attribute holds (cosem's ObjectSpec.source), e.g. `firmware` for the firmware version object. */
+  source?: string;
+  /** What the object is for, in the profile's words (e.g. "image activation"). */
+  note?: string;
   profile?: {
     kind: string;
     capturePeriod: number;
@@ -180,6 +184,30 @@ export function eventLogObjects(p: DriverProfile): EventLogObject[] {
     out.push({ key, object: o, log, category: log.category ?? LOG_CATEGORY[key] ?? 'other' });
   }
   return out;
+}
+
+/** The active firmware identifier's usual object (IS 15959, Blue Book: 1.0.0.2.0.255, a data object). */
+export const FIRMWARE_VERSION_OBIS = '1.0.0.2.0.255';
+/** The single-action schedule that activates a transferred image (IS 15959, device-profiles.md §1.2). */
+export const IMAGE_ACTIVATION_SCHEDULE_OBIS = '0.0.15.0.2.255';
+
+/**
+ * The object holding the active firmware identifier: the data or register object the profile
+ * marks with source `firmware`, else a data object at 1.0.0.2.0.255; undefined when neither.
+ */
+export function firmwareVersionObject(p: DriverProfile): ProfileObject | undefined {
+  const value = (o: ProfileObject) => o.class === ClassId.Data || o.class === ClassId.Register;
+  return (
+    p.objects.find((o) => value(o) && o.source === 'firmware') ??
+    p.objects.find((o) => o.class === ClassId.Data && o.obis === FIRMWARE_VERSION_OBIS)
+  );
+}
+
+/** The image activation schedule (single-action schedule 0.0.15.0.2.255) when the model has it. */
+export function imageActivationSchedule(p: DriverProfile): ProfileObject | undefined {
+  return p.objects.find(
+    (o) => o.class === ClassId.SingleActionSchedule && o.obis === IMAGE_ACTIVATION_SCHEDULE_OBIS,
+  );
 }
 
 export function pushSetups(p: DriverProfile): ProfileObject[] {

@@ -34,6 +34,8 @@ const IMAGE = '0.0.44.0.0.255';
 const SECURITY = '0.0.43.0.0.255';
 const PUSH = '0.0.25.9.0.255';
 const LOAD = '1.0.99.1.0.255';
+const FIRMWARE_VERSION = '1.0.0.2.0.255';
+const IMAGE_SCHEDULE = '0.0.15.0.2.255';
 const POWER = '1.0.1.7.0.255';
 
 const obisText = (b: Uint8Array) => Array.from(b).join('.');
@@ -102,6 +104,8 @@ class ControlMeter implements ObjectModel {
     put(18, IMAGE, 5, bool(true));
     put(18, IMAGE, 6, enm(1));
     put(18, IMAGE, 7, arr());
+    put(1, FIRMWARE_VERSION, 2, { type: 'visible-string', value: 'FW-1.0' });
+    put(22, IMAGE_SCHEDULE, 4, arr());
     put(64, SECURITY, 2, enm(3));
     put(64, SECURITY, 3, enm(0));
     put(64, SECURITY, 4, octets(new Uint8Array(8)));
@@ -187,6 +191,8 @@ const PROFILE: DriverProfile = {
     { class: 20, obis: CALENDAR },
     { class: 11, obis: SPECIAL_DAYS },
     { class: 18, obis: IMAGE },
+    { class: 1, obis: FIRMWARE_VERSION },
+    { class: 22, obis: IMAGE_SCHEDULE },
     { class: 64, obis: SECURITY },
     { class: 40, obis: PUSH },
     {
@@ -311,6 +317,48 @@ describe('control parameters on the wire (control-objects.md §10)', () => {
     // 1,001 bytes at 200 per block: 6 blocks, the last one 1 byte.
     expect(imageBlockCount(1001, 200)).toBe(6);
     expect(1001 - 5 * 200).toBe(1);
+  });
+
+  it('the active firmware identifier is GET 1.0.0.2.0.255 attribute 2, its visible-string as text', async () => {
+    const { driver, sent } = await wire();
+    expect(await driver.firmware!.readActiveFirmware!()).toBe('FW-1.0');
+    // GET-Request-Normal: class 1, 1.0.0.2.0.255, attribute 2, no access selection.
+    expect(noInvoke(apdus(sent, 0xc0).at(-1)!)).toBe('C0 01 00 01 01 00 00 02 00 FF 02 00');
+  });
+
+  it("timed activation: SET 0.0.15.0.2.255 attribute 4 = [{time, date}] in the meter's local time, read back", async () => {
+    const { driver, meter, sent } = await wire();
+    const at = T0 + 3_600_000 + 250; // 05:00:00.25 UTC on Wednesday 2026-11-25, rounded up to 05:00:01
+    const held = await driver.firmware!.scheduleActivation!(at);
+    expect(held).toBe(T0 + 3_601_000);
+    // array(1) of structure(2): time 05:00:01.00, date 2026-11-25 day of week 3 (utcOffsetMinutes 0).
+    expect(noInvoke(sets(sent)[0]!)).toBe(
+      'C1 01 00 16 00 00 0F 00 02 FF 04 00 01 01 02 02 09 04 05 00 01 00 09 05 07 EA 0B 19 03',
+    );
+    expect(await driver.firmware!.readActivationSchedule!()).toBe(T0 + 3_601_000);
+    // What the meter holds, not an echo: a meter keeping another time is a read-back mismatch.
+    meter.set = (_ctx, _a, _v) => 0;
+    await expect(driver.firmware!.scheduleActivation!(T0 + 7_200_000)).rejects.toMatchObject({
+      code: 'DRIVER_READBACK_MISMATCH',
+    });
+    await driver.firmware!.cancelActivationSchedule!().catch(() => undefined);
+  });
+
+  it('an activation time not in the future is DRIVER_INVALID and nothing is written', async () => {
+    const { driver, sent } = await wire();
+    await expect(driver.firmware!.scheduleActivation!(T0)).rejects.toMatchObject({
+      code: 'DRIVER_INVALID',
+      retryable: false,
+    });
+    expect(sets(sent)).toHaveLength(0);
+  });
+
+  it('cancelling empties execution_time (SET attribute 4 = array of 0)', async () => {
+    const { driver, sent } = await wire();
+    await driver.firmware!.scheduleActivation!(T0 + 60_000);
+    await driver.firmware!.cancelActivationSchedule!();
+    expect(noInvoke(sets(sent)[1]!)).toBe('C1 01 00 16 00 00 0F 00 02 FF 04 00 01 00');
+    expect(await driver.firmware!.readActivationSchedule!()).toBeUndefined();
   });
 
   it('the transferred-blocks bitmap is decoded MSB first; the first missing block is attr 4', async () => {

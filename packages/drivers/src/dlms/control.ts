@@ -37,6 +37,14 @@ import { DriverError, DriverErrorCode } from '../errors.ts';
 import type { DlmsClientPort } from './client-port.ts';
 import { type DlmsOperation, decoded, encoded, invoke, mismatch, protocol, readAll, write } from './ops.ts';
 
+/** The disconnector's mode rules (cosem's), for layers that import drivers but not cosem. */
+export {
+  ARMING_MODES,
+  DIRECT_RECONNECT_MODES,
+  type RemoteTransition,
+  remoteTransition,
+  type TransitionVerdict,
+} from '@openhes/cosem';
 export type { DlmsOperation } from './ops.ts';
 
 const DISCONNECT = ClassId.DisconnectControl;

@@ -32,6 +32,8 @@ import {
   chooseAssociation,
   type DriverProfile,
   eventLogObjects,
+  firmwareVersionObject,
+  imageActivationSchedule,
   instantaneousObjects,
   type MeterSecrets,
   type ProfileAssociation,
@@ -54,7 +56,7 @@ import type { ModelCache } from './model-cache.ts';
 import { readProfileRows, rowsToValues } from './profile-read.ts';
 import { DlmsPushConfiguration } from './push-setup.ts';
 import { DlmsTariffProgramming } from './tariff.ts';
-import { meterDateTime, sameMeterTime } from './time.ts';
+import { meterDateTime, meterInstant, sameMeterTime } from './time.ts';
 
 const CLOCK_OBIS = '0.0.1.0.0.255';
 /** Items per GET-with-list request: keeps requests and responses well inside small meter PDUs. */
@@ -208,11 +210,24 @@ export class DlmsDriver implements MeterDriver {
       // Ciphered whenever the association is (HLS-GMAC without a policy runs auth+enc, see options()).
       const ciphered =
         session !== undefined && (session.authentication === 'hls-gmac' || session.policy !== 'none');
-      this.firmware = new DlmsFirmwareTransfer(op, firmware.obis, () => {
-        const client = this.#client;
-        if (!client) throw new DriverError(DriverErrorCode.State, 'driver is not open');
-        return maxImageBlockSize(client.info?.serverMaxReceivePduSize ?? 0, ciphered);
-      });
+      const version = firmwareVersionObject(p);
+      const schedule = imageActivationSchedule(p);
+      this.firmware = new DlmsFirmwareTransfer(
+        op,
+        firmware.obis,
+        () => {
+          const client = this.#client;
+          if (!client) throw new DriverError(DriverErrorCode.State, 'driver is not open');
+          return maxImageBlockSize(client.info?.serverMaxReceivePduSize ?? 0, ciphered);
+        },
+        {
+          ...(version === undefined ? {} : { version: { obis: version.obis, classId: version.class } }),
+          ...(schedule === undefined ? {} : { activationSchedule: schedule.obis }),
+          meterTime,
+          instantOf: (dt) => meterInstant(dt, p),
+          now: this.#now,
+        },
+      );
     }
     const keys = controllable(p, 'keys', session);
     if (keys !== undefined) this.keys = new DlmsKeyChange(op, keys.obis);
