@@ -35,6 +35,12 @@ export interface AcquisitionPort {
 /** What a counter resync read from the meter and set (routes/security). */
 export type CounterResyncResult = CounterResync;
 
+/**
+ * The text a device profile gives an event: by the meter's device profile, the event log's
+ * OBIS code (dotted, as stored) and the code; undefined when the profile does not know it.
+ */
+export type EventTextLookup = (deviceProfile: string, log: string, code: number) => string | undefined;
+
 export interface ApiContext {
   store: Store;
   acquisition: AcquisitionPort | undefined;
@@ -44,6 +50,8 @@ export interface ApiContext {
   deviceProfiles: ReadonlySet<string> | undefined;
   /** Where secrets of imported meters go; imports carrying secrets are refused without it. */
   vault: SecretVault | undefined;
+  /** Event texts of the device profiles; events are listed without text when absent. */
+  eventText: EventTextLookup | undefined;
   /** Announces a meter created or updated through the API (bus `meter.changed`). */
   onMeterChange(meter: Meter): void;
   /** Announces a plan created, replaced or deleted through the API (bus `plan.changed`). */
