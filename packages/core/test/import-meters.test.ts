@@ -41,6 +41,9 @@ function fakes() {
         paymentMode: 'postpaid',
         servicePointId: null,
         sectionId: null,
+        firmwareVersion: null,
+        tags: [],
+        segment: null,
         ...m,
         id: nextId++,
         createdAt: 0,
@@ -56,7 +59,7 @@ function fakes() {
     },
   } as unknown as MeterStore;
   const secrets = new Map<string, Uint8Array[]>();
-  const vault: SecretVault = {
+  const vault = {
     kekId: 'test',
     async put(meterId: number, purpose: KeyPurpose, secret: Uint8Array) {
       const k = `${meterId}/${purpose}`;
@@ -68,7 +71,7 @@ function fakes() {
     async get(meterId: number, purpose: KeyPurpose) {
       return secrets.get(`${meterId}/${purpose}`)?.at(-1) ?? null;
     },
-  };
+  } as unknown as SecretVault;
   return { meters, store, vault, secrets };
 }
 

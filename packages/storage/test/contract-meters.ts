@@ -1,4 +1,4 @@
-import type { Store } from '@openhes/core';
+import type { Meter, Store } from '@openhes/core';
 import { expect, it } from 'vitest';
 import { StorageError } from '../src/errors.ts';
 import { addMeter, failure, T0 } from './helpers.ts';
@@ -6,7 +6,7 @@ import { addMeter, failure, T0 } from './helpers.ts';
 /** The meter registry of issue 13: labels, filtered paging, lifecycle refusals, targets, removal. */
 export function meterContract(s: () => Store): void {
   it('stores firmware version, tags and segment and pages filters over matching rows only', async () => {
-    const made = [];
+    const made: Meter[] = [];
     for (let i = 0; i < 24; i++) {
       made.push(
         await addMeter(s(), {
