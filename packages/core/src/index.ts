@@ -17,3 +17,4 @@ export * from './services/reading-ingest.ts';
 export * from './usecases/import-meters.ts';
 export * from './usecases/meter-address.ts';
 export * from './validation.ts';
+export * from './domain/vee.ts';
