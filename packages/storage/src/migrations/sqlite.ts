@@ -371,4 +371,80 @@ CREATE TABLE meter_keys_pending (
 ) WITHOUT ROWID;
 `,
   },
+  {
+    version: 9,
+    name: 'VEE: exceptions, day summaries, edits, final marks',
+    sql: `
+CREATE TABLE vee_exceptions (
+  id INTEGER PRIMARY KEY,
+  meter_id INTEGER NOT NULL REFERENCES meters(id),
+  channel_id INTEGER NOT NULL REFERENCES channels(id),
+  rule TEXT NOT NULL,
+  ts_from INTEGER NOT NULL,
+  ts_to INTEGER NOT NULL,
+  day TEXT NOT NULL,
+  group_id TEXT NOT NULL,
+  quality_code TEXT NOT NULL,
+  detail TEXT,
+  status TEXT NOT NULL,
+  resolution TEXT,
+  note TEXT,
+  resolved_by TEXT,
+  resolved_at INTEGER,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  UNIQUE (channel_id, ts_from, rule)
+);
+CREATE INDEX vee_exceptions_meter ON vee_exceptions (meter_id, id);
+CREATE INDEX vee_exceptions_status ON vee_exceptions (status, id);
+CREATE TABLE vee_days (
+  channel_id INTEGER NOT NULL REFERENCES channels(id),
+  day TEXT NOT NULL,
+  meter_id INTEGER NOT NULL REFERENCES meters(id),
+  group_id TEXT NOT NULL,
+  day_start INTEGER NOT NULL,
+  day_end INTEGER NOT NULL,
+  expected INTEGER NOT NULL,
+  actual INTEGER NOT NULL,
+  estimated INTEGER NOT NULL,
+  edited INTEGER NOT NULL,
+  missing INTEGER NOT NULL,
+  suspect INTEGER NOT NULL,
+  exceptions INTEGER NOT NULL,
+  validated INTEGER NOT NULL,
+  validated_d1 INTEGER NOT NULL,
+  validated_d2 INTEGER NOT NULL,
+  validated_final INTEGER NOT NULL,
+  first_run_at INTEGER NOT NULL,
+  last_run_at INTEGER NOT NULL,
+  PRIMARY KEY (channel_id, day)
+) WITHOUT ROWID;
+CREATE INDEX vee_days_meter ON vee_days (meter_id, day);
+CREATE INDEX vee_days_group ON vee_days (group_id, day);
+CREATE INDEX vee_days_day ON vee_days (day);
+CREATE TABLE vee_edits (
+  id INTEGER PRIMARY KEY,
+  meter_id INTEGER NOT NULL REFERENCES meters(id),
+  channel_id INTEGER NOT NULL REFERENCES channels(id),
+  ts INTEGER NOT NULL,
+  old_value REAL,
+  new_value REAL NOT NULL,
+  version INTEGER NOT NULL,
+  reason TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  at INTEGER NOT NULL
+);
+CREATE INDEX vee_edits_channel ON vee_edits (channel_id, ts, id);
+CREATE TABLE vee_locks (
+  id INTEGER PRIMARY KEY,
+  channel_id INTEGER NOT NULL REFERENCES channels(id),
+  ts_from INTEGER NOT NULL,
+  ts_to INTEGER NOT NULL,
+  label TEXT NOT NULL,
+  locked_by TEXT NOT NULL,
+  locked_at INTEGER NOT NULL
+);
+CREATE INDEX vee_locks_channel ON vee_locks (channel_id, ts_from);
+`,
+  },
 ];
