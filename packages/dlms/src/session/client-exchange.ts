@@ -102,6 +102,11 @@ export class ClientExchange<T> implements Exchange<T> {
     }
   }
 
+  /** Ends the exchange without its response (ClientSession.abandon). */
+  abandon(): void {
+    this.end();
+  }
+
   private end(): void {
     if (this.finished) return;
     this.finished = true;

@@ -35,6 +35,11 @@ export interface OperationContext {
   negotiated(feature: 'block-get' | 'block-set' | 'block-action' | 'gbt' | 'multiple-references'): boolean;
   /** Largest plain request that still fits the server's max receive PDU once protected. */
   requestLimit(): number;
+  /**
+   * Confirmed requests sent in this association and not answered yet, the current one
+   * included: 1 unless earlier requests were abandoned without their answer.
+   */
+  outstandingRequests(): number;
 }
 
 export type OpResult<R> = { next: Uint8Array } | { done: R };
@@ -51,16 +56,35 @@ export function accessResultError(service: string, result: number, name: string)
   });
 }
 
-function checkInvokeId(apdu: XdlmsApdu, invokeIdAndPriority: number): void {
-  if (!('invokeIdAndPriority' in apdu)) return;
-  const got = apdu.invokeIdAndPriority & 0x0f;
+type InvokeIdCheck = (apdu: XdlmsApdu, sink: EventSink) => void;
+
+/**
+ * Each response of one operation must carry the request's invoke-id. Field tolerance: a
+ * meter answering with another invoke-id while this request is the only one outstanding can
+ * only be answering it, so the response is accepted with a warning (once per operation);
+ * with several requests outstanding it may answer another one and is refused.
+ */
+function invokeIdCheck(ctx: OperationContext, invokeIdAndPriority: number): InvokeIdCheck {
   const want = invokeIdAndPriority & 0x0f;
-  if (got !== want) {
-    throw protocolError(`response invoke-id ${got} does not match request invoke-id ${want}`, {
-      invokeId: got,
-      expected: want,
-    });
-  }
+  let warned = false;
+  return (apdu, sink) => {
+    if (!('invokeIdAndPriority' in apdu)) return;
+    const got = apdu.invokeIdAndPriority & 0x0f;
+    if (got === want) return;
+    const outstanding = ctx.outstandingRequests();
+    if (outstanding > 1) {
+      throw protocolError(
+        `response invoke-id ${got} does not match request invoke-id ${want} (${outstanding} requests outstanding)`,
+        { invokeId: got, expected: want, outstanding },
+      );
+    }
+    if (warned) return;
+    warned = true;
+    sink.warn(
+      SessionWarning.InvokeIdMismatch,
+      `${apdu.type} with invoke-id ${got} accepted for request invoke-id ${want}, the only request outstanding`,
+    );
+  };
 }
 
 function unexpected(apdu: XdlmsApdu, what: string): DlmsError {
@@ -125,6 +149,7 @@ function failed(result: number, resultName: string): ListResult<never> {
 /** GET (normal), following GetResponseWithDatablock with GetRequestNext. */
 export function getOperation(ctx: OperationContext, ref: AttributeRef): Operation<ListResult<DlmsData>> {
   const iip = ctx.invokeIdAndPriority();
+  const checkInvokeId = invokeIdCheck(ctx, iip);
   const blocks = new BlockCollector();
   return {
     start: () =>
@@ -136,7 +161,7 @@ export function getOperation(ctx: OperationContext, ref: AttributeRef): Operatio
         ...(ref.access === undefined ? {} : { accessSelection: ref.access }),
       }),
     step(apdu, sink) {
-      checkInvokeId(apdu, iip);
+      checkInvokeId(apdu, sink);
       if (apdu.type !== 'get-response' || apdu.choice === 'with-list') throw unexpected(apdu, 'get-response');
       if (apdu.choice === 'normal') return { done: fromGetDataResult(apdu.result) };
       const block = apdu.result;
@@ -176,6 +201,7 @@ export function getListOperation(
   refs: readonly AttributeRef[],
 ): Operation<ListResult<DlmsData>[]> {
   const iip = ctx.invokeIdAndPriority();
+  const checkInvokeId = invokeIdCheck(ctx, iip);
   const blocks = new BlockCollector();
   return {
     start: () =>
@@ -186,7 +212,7 @@ export function getListOperation(
         attributeDescriptorList: refs.map(attributeWithSelection),
       }),
     step(apdu, sink) {
-      checkInvokeId(apdu, iip);
+      checkInvokeId(apdu, sink);
       if (apdu.type !== 'get-response' || apdu.choice === 'normal') throw unexpected(apdu, 'get-response');
       if (apdu.choice === 'with-list') {
         if (apdu.result.length !== refs.length) {
@@ -226,6 +252,7 @@ function setResultOf(result: number): ListResult<undefined> {
 /** SET (normal), or with-first-datablock/with-datablock when the request does not fit. */
 export function setOperation(ctx: OperationContext, item: SetItem): Operation<ListResult<undefined>> {
   const iip = ctx.invokeIdAndPriority();
+  const checkInvokeId = invokeIdCheck(ctx, iip);
   const { ref, value } = item;
   const selection = ref.access === undefined ? {} : { accessSelection: ref.access };
   const normal = encodeXdlmsApdu({
@@ -270,8 +297,8 @@ export function setOperation(ctx: OperationContext, item: SetItem): Operation<Li
   };
   return {
     start: () => (blockwise ? nextBlock() : normal),
-    step(apdu) {
-      checkInvokeId(apdu, iip);
+    step(apdu, sink) {
+      checkInvokeId(apdu, sink);
       if (apdu.type !== 'set-response') throw unexpected(apdu, 'set-response');
       switch (apdu.choice) {
         case 'normal':
@@ -295,6 +322,7 @@ export function setListOperation(
   items: readonly SetItem[],
 ): Operation<ListResult<undefined>[]> {
   const iip = ctx.invokeIdAndPriority();
+  const checkInvokeId = invokeIdCheck(ctx, iip);
   return {
     start: () =>
       encodeXdlmsApdu({
@@ -304,8 +332,8 @@ export function setListOperation(
         attributeDescriptorList: items.map((i) => attributeWithSelection(i.ref)),
         valueList: items.map((i) => i.value),
       }),
-    step(apdu) {
-      checkInvokeId(apdu, iip);
+    step(apdu, sink) {
+      checkInvokeId(apdu, sink);
       if (
         apdu.type !== 'set-response' ||
         (apdu.choice !== 'with-list' && apdu.choice !== 'last-datablock-with-list')
@@ -336,6 +364,7 @@ export function actionOperation(
   item: ActionItem,
 ): Operation<ListResult<DlmsData | undefined>> {
   const iip = ctx.invokeIdAndPriority();
+  const checkInvokeId = invokeIdCheck(ctx, iip);
   const descriptor = methodDescriptor(item.ref);
   const normal = encodeXdlmsApdu({
     type: 'action-request',
@@ -379,7 +408,7 @@ export function actionOperation(
   return {
     start: () => (blockwise ? nextBlock() : normal),
     step(apdu, sink) {
-      checkInvokeId(apdu, iip);
+      checkInvokeId(apdu, sink);
       if (apdu.type !== 'action-response') throw unexpected(apdu, 'action-response');
       switch (apdu.choice) {
         case 'normal':
@@ -420,6 +449,7 @@ export function actionListOperation(
   items: readonly ActionItem[],
 ): Operation<ListResult<DlmsData | undefined>[]> {
   const iip = ctx.invokeIdAndPriority();
+  const checkInvokeId = invokeIdCheck(ctx, iip);
   return {
     start: () =>
       encodeXdlmsApdu({
@@ -429,8 +459,8 @@ export function actionListOperation(
         cosemMethodDescriptorList: items.map((i) => methodDescriptor(i.ref)),
         methodInvocationParameters: items.map((i) => i.params ?? { type: 'null-data' }),
       }),
-    step(apdu) {
-      checkInvokeId(apdu, iip);
+    step(apdu, sink) {
+      checkInvokeId(apdu, sink);
       if (apdu.type !== 'action-response' || apdu.choice !== 'with-list') {
         throw unexpected(apdu, 'action-response-with-list');
       }

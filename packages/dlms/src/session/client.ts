@@ -95,6 +95,9 @@ export type ClientState = 'idle' | 'associating' | 'associated' | 'released';
 
 const PLAIN_ALLOWED_IN_CIPHERED = new Set([0xd8, 0x0e, 0x60, 0x61, 0x62, 0x63]);
 
+/** Abandoned requests remembered at most; the oldest is forgotten beyond this. */
+const MAX_UNANSWERED = 8;
+
 type Feature = Parameters<OperationContext['negotiated']>[0];
 
 /** Conformance bit behind each feature an operation asks about. */
@@ -118,7 +121,15 @@ export class ClientSession {
   private readonly security: SecurityContext | undefined;
   private readonly hooks: SessionHooks;
   private invokeId = 0;
+  /** Invoke-id of the request sent last (the open exchange's current request). */
+  private lastInvokeId = -1;
+  /**
+   * Invoke-ids of abandoned requests the server has not answered yet, oldest first. New
+   * requests avoid them, so a late answer is told apart from the current one.
+   */
+  private readonly unanswered = new Set<number>();
   private busy = false;
+  private current: ClientExchange<unknown> | undefined;
   private dedicatedKey: Uint8Array | undefined;
   /** Shared by every exchange of this session: it holds no per-exchange state. */
   private readonly channel: ExchangeChannel;
@@ -154,12 +165,15 @@ export class ClientSession {
 
   private readonly operationContext: OperationContext = {
     invokeIdAndPriority: () => {
-      const id = this.invokeId;
-      this.invokeId = (this.invokeId + 1) & 0x0f;
+      let id = this.invokeId;
+      while (this.unanswered.has(id)) id = (id + 1) & 0x0f;
+      this.invokeId = (id + 1) & 0x0f;
+      this.lastInvokeId = id;
       return 0xc0 | id;
     },
     negotiated: (feature) => this.negotiatedBit(FEATURE_MASK[feature]),
     requestLimit: () => this.serverMaxPdu() - (this.ciphering ? CIPHER_OVERHEAD : 0),
+    outstandingRequests: () => this.unanswered.size + 1,
   };
 
   private serverMaxPdu(): number {
@@ -171,6 +185,7 @@ export class ClientSession {
     if (this.busy) throw protocolError('another exchange is still in progress');
     const exchange = new ClientExchange<T>(this.channel, first, acse, handler);
     this.busy = true;
+    this.current = exchange as ClientExchange<unknown>;
     return exchange;
   }
 
@@ -268,10 +283,48 @@ export class ClientSession {
     return this.open(op.start(), false, (raw, sink) => {
       const plain = isNotificationTag(raw[0]) ? this.tracedPlain(raw, sink) : this.unwrap(raw, sink);
       const note = notificationEvent(plain, plain !== raw);
-      if (note === undefined) return op.step(this.decodeResponse(plain, sink), sink);
-      sink.push(note);
-      return { wait: true };
+      if (note !== undefined) {
+        sink.push(note);
+        return { wait: true };
+      }
+      const apdu = this.decodeResponse(plain, sink);
+      if (this.lateAnswer(apdu, sink)) return { wait: true };
+      return op.step(apdu, sink);
     });
+  }
+
+  /** An answer to an abandoned request, recognised by its invoke-id: dropped with a warning. */
+  private lateAnswer(apdu: XdlmsApdu, sink: EventSink): boolean {
+    if (!('invokeIdAndPriority' in apdu)) return false;
+    const id = apdu.invokeIdAndPriority & 0x0f;
+    if (id === this.lastInvokeId || !this.unanswered.delete(id)) return false;
+    sink.warn(SessionWarning.LateResponse, `late ${apdu.type} to abandoned request invoke-id ${id} dropped`);
+    return true;
+  }
+
+  /**
+   * Stops waiting for the open exchange's response without ending the association (e.g.
+   * after a response timeout, when the caller means to go on): the exchange fails any APDU
+   * fed to it afterwards and a new one may start. The abandoned request stays outstanding
+   * until its answer comes (recognised by its invoke-id and dropped); meanwhile a response
+   * with a foreign invoke-id is refused rather than tolerated. Abandoning the association or
+   * release exchange forgets the association, as `reset` does.
+   */
+  abandon(): void {
+    const exchange = this.current;
+    if (!this.busy || exchange === undefined || exchange.finished) return;
+    if (this.state !== 'associated') {
+      exchange.abandon();
+      this.reset();
+      return;
+    }
+    if (this.lastInvokeId >= 0) {
+      this.unanswered.delete(this.lastInvokeId);
+      this.unanswered.add(this.lastInvokeId);
+      if (this.unanswered.size > MAX_UNANSWERED)
+        this.unanswered.delete(this.unanswered.values().next().value!);
+    }
+    exchange.abandon();
   }
 
   // ---- association -------------------------------------------------------------------------
@@ -292,6 +345,7 @@ export class ClientSession {
       ? generateChallenge(s.challengeLength ?? DEFAULT_CHALLENGE_LENGTH, sec!.random)
       : undefined;
     const aarq = buildAarq(s, sec, this.ciphering, this.dedicatedKey, ctos);
+    this.unanswered.clear();
     let hlsInvokeId = -1;
     const exchange = this.open<AssociationInfo>(aarq, true, (raw, sink) => {
       if (hlsInvokeId < 0) {
@@ -320,7 +374,8 @@ export class ClientSession {
           }),
         };
       }
-      return { done: this.onHlsReply(this.decodeResponse(this.unwrap(raw, sink), sink), hlsInvokeId, ctos!) };
+      const reply = this.decodeResponse(this.unwrap(raw, sink), sink);
+      return { done: this.onHlsReply(reply, hlsInvokeId, ctos!, sink) };
     });
     this.state = 'associating';
     const original = exchange.receive.bind(exchange);
@@ -387,13 +442,19 @@ export class ClientSession {
     return v.value;
   }
 
-  private onHlsReply(apdu: XdlmsApdu, invokeId: number, ctos: Uint8Array): AssociationInfo {
+  private onHlsReply(apdu: XdlmsApdu, invokeId: number, ctos: Uint8Array, sink: EventSink): AssociationInfo {
     const sec = this.security!;
     if (apdu.type !== 'action-response' || apdu.choice !== 'normal') {
       throw protocolError(`expected the reply_to_HLS_authentication response, got ${apdu.type}`);
     }
-    if ((apdu.invokeIdAndPriority & 0x0f) !== invokeId)
-      throw protocolError('reply_to_HLS invoke-id mismatch');
+    const got = apdu.invokeIdAndPriority & 0x0f;
+    if (got !== invokeId) {
+      // Pass 3 is the only request of a new association: the answer can only be its own.
+      sink.warn(
+        SessionWarning.InvokeIdMismatch,
+        `reply_to_HLS_authentication response with invoke-id ${got} accepted for request invoke-id ${invokeId}, the only request outstanding`,
+      );
+    }
     const r = apdu.singleResponse;
     const p = r.returnParameters;
     if (r.result !== 0 || p === undefined || p.choice !== 'data' || p.data.type !== 'octet-string') {
@@ -416,14 +477,25 @@ export class ClientSession {
     return singleResult(this.service(only(() => getOperation(this.operationContext, ref))), 'get');
   }
 
-  /** GET-with-list, split so each request fits; one GET per attribute without multiple-references. */
+  /**
+   * GET-with-list, split so each request fits; one GET per attribute without
+   * multiple-references. A single attribute (a list of one, or a run of one after the split)
+   * always goes as GET-Request-Normal, as other clients send it: a with-list of one is legal
+   * but some meter stacks mis-encode its answer.
+   */
   getList(refs: readonly AttributeRef[]): Exchange<ListResult<DlmsData>[]> {
     const ctx = this.operationContext;
     if (!ctx.negotiated('multiple-references')) {
       return this.service(sequence(refs.map((ref) => single(() => getOperation(ctx, ref)))));
     }
     const chunks = chunkBySize(refs, getListSize, ctx.requestLimit());
-    return this.service(sequence(chunks.map((c) => () => getListOperation(ctx, c))));
+    return this.service(
+      sequence(
+        chunks.map((c) =>
+          c.length === 1 ? single(() => getOperation(ctx, c[0]!)) : () => getListOperation(ctx, c),
+        ),
+      ),
+    );
   }
 
   set(ref: AttributeRef, value: DlmsData): Exchange<void> {
@@ -431,6 +503,7 @@ export class ClientSession {
     return singleResult(this.service(op), 'set') as Exchange<void>;
   }
 
+  /** SET-with-list split to fit; a run of one item goes as SET-Request-Normal (datablocks if too big). */
   setList(items: readonly SetItem[]): Exchange<ListResult<undefined>[]> {
     const ctx = this.operationContext;
     const limit = ctx.requestLimit();
@@ -441,9 +514,7 @@ export class ClientSession {
     return this.service(
       sequence(
         chunks.map((c) =>
-          c.length === 1 && setListSize(c[0]!) + 9 > limit
-            ? single(() => setOperation(ctx, c[0]!))
-            : () => setListOperation(ctx, c),
+          c.length === 1 ? single(() => setOperation(ctx, c[0]!)) : () => setListOperation(ctx, c),
         ),
       ),
     );
@@ -454,13 +525,20 @@ export class ClientSession {
     return singleResult(this.service(only(() => actionOperation(this.operationContext, item))), 'action');
   }
 
+  /** ACTION-with-list split to fit; a run of one item goes as ACTION-Request-Normal. */
   actionList(items: readonly ActionItem[]): Exchange<ListResult<DlmsData | undefined>[]> {
     const ctx = this.operationContext;
     if (!ctx.negotiated('multiple-references')) {
       return this.service(sequence(items.map((item) => single(() => actionOperation(ctx, item)))));
     }
     const chunks = chunkBySize(items, actionListSize, ctx.requestLimit());
-    return this.service(sequence(chunks.map((c) => () => actionListOperation(ctx, c))));
+    return this.service(
+      sequence(
+        chunks.map((c) =>
+          c.length === 1 ? single(() => actionOperation(ctx, c[0]!)) : () => actionListOperation(ctx, c),
+        ),
+      ),
+    );
   }
 
   // ---- release -----------------------------------------------------------------------------
@@ -498,5 +576,6 @@ export class ClientSession {
     this.state = 'idle';
     this.info = undefined;
     this.busy = false;
+    this.unanswered.clear();
   }
 }

@@ -14,6 +14,13 @@ export const SessionWarning = {
   ReleaseExceptionResponse: 'RELEASE_EXCEPTION_RESPONSE',
   /** The release response could not be decoded; released anyway. */
   ReleaseMalformed: 'RELEASE_MALFORMED',
+  /**
+   * The response carried another invoke-id than the request, which was the only one
+   * outstanding: it can only answer that request and was accepted (warned once per request).
+   */
+  InvokeIdMismatch: 'INVOKE_ID_MISMATCH',
+  /** A late answer to an abandoned request (recognised by its invoke-id) was dropped. */
+  LateResponse: 'LATE_RESPONSE',
 } as const;
 export type SessionWarning = (typeof SessionWarning)[keyof typeof SessionWarning];
 

@@ -227,6 +227,53 @@ describe('services', () => {
     for (const req of requests) expect(req.length).toBeLessThanOrEqual(64);
   });
 
+  it('one attribute goes as GET-Request-Normal even with multiple-references negotiated', () => {
+    const pair = associated();
+    expect(pair.client.info?.conformance['multiple-references']).toBe(true);
+    const before = pair.wire.toServer.length;
+    expect(pair.ok(pair.client.getList([REGISTER_VALUE]))).toEqual([
+      { ok: true, value: { type: 'double-long-unsigned', value: 5009 } },
+    ]);
+    const denied = associated({ server: { key: 'public' } });
+    expect(denied.ok(denied.client.getList([REGISTER_SCALER]))).toMatchObject([
+      { ok: false, resultName: 'read-write-denied' },
+    ]);
+    expect(pair.ok(pair.client.getList([REGISTER_VALUE, CLOCK])).map((r) => r.ok)).toEqual([true, true]);
+    const requests = pair.wire.toServer.slice(before).map((b) => [b[0], b[1]]);
+    expect(requests).toEqual([
+      [0xc0, 1],
+      [0xc0, 3],
+    ]);
+  });
+
+  it('a run of one left by the split goes as GET-Request-Normal too', () => {
+    const pair = associated({ server: { maxReceivePduSize: 64 } });
+    const before = pair.wire.toServer.length;
+    const refs = Array.from({ length: 6 }, () => REGISTER_VALUE);
+    expect(pair.ok(pair.client.getList(refs)).every((r) => r.ok)).toBe(true);
+    const requests = pair.wire.toServer.slice(before);
+    const counts = requests.map((b) => (b[1] === 3 ? b[3]! : 1));
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(6);
+    for (const b of requests) expect(b[1] === 1 || (b[1] === 3 && b[3]! > 1)).toBe(true);
+    expect(requests.some((b) => b[1] === 1)).toBe(true);
+  });
+
+  it('one SET or ACTION in a list goes as the normal request', () => {
+    const pair = associated();
+    const before = pair.wire.toServer.length;
+    pair.ok(pair.client.setList([{ ref: DISCONNECT_STATE, value: { type: 'enum', value: 2 } }]));
+    const state = { classId: 70, obis: Uint8Array.of(0, 0, 96, 3, 10, 255), attributeId: 3 };
+    expect(pair.model.get({}, state)).toEqual({ type: 'enum', value: 2 });
+    const acted = pair.ok(
+      pair.client.actionList([{ ref: ECHO_METHOD, params: { type: 'unsigned', value: 4 } }]),
+    );
+    expect(acted).toEqual([{ ok: true, value: { type: 'unsigned', value: 4 } }]);
+    expect(pair.wire.toServer.slice(before).map((b) => [b[0], b[1]])).toEqual([
+      [0xc1, 1],
+      [0xc3, 1],
+    ]);
+  });
+
   it('without multiple-references a list becomes one GET per attribute', () => {
     const pair = associated({ serverConformance: ['get', 'set', 'action'] });
     const before = pair.wire.toServer.length;
@@ -267,13 +314,16 @@ describe('services', () => {
     expect(pair.model.lastAccess).toEqual([access]);
   });
 
-  it('mismatched invoke-id is a protocol error', () => {
+  it('mismatched invoke-id with several requests outstanding is a protocol error', () => {
     const pair = associated();
+    pair.client.get(REGISTER_VALUE);
+    pair.client.abandon();
     const ex = pair.client.get(CLOCK);
     const answer = pair.server.receive(ex.send).send[0]!.slice();
     answer[2] = (answer[2]! & 0xf0) | ((answer[2]! + 1) & 0x0f);
     const step = ex.receive(answer);
     expect(step.status === 'failed' ? step.error.code : step.status).toBe(DlmsErrorCode.Protocol);
+    expect(step.status === 'failed' ? step.error.detail?.outstanding : undefined).toBe(2);
   });
 
   it('unknown APDU tags and malformed requests are answered with ExceptionResponse', () => {

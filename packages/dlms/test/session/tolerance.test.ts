@@ -12,9 +12,11 @@ import {
   CLOCK,
   EK,
   makePair,
+  type Pair,
   type PairOptions,
   PROFILE_BUFFER,
   profileRows,
+  REGISTER_VALUE,
   SERVER_TITLE,
 } from './fixtures.ts';
 
@@ -24,6 +26,21 @@ function associated(serverConformance?: PairOptions['serverConformance']) {
   const pair = makePair(serverConformance === undefined ? {} : { serverConformance });
   pair.ok(pair.client.associate());
   return pair;
+}
+
+/** The same response with another invoke-id (byte 2 of a get/set/action response). */
+function otherInvokeId(apdu: Uint8Array): Uint8Array {
+  const out = apdu.slice();
+  out[2] = (out[2]! & 0xf0) | ((out[2]! + 1) & 0x0f);
+  return out;
+}
+
+function warningCodes(events: readonly { type: string; code?: string }[]): string[] {
+  return events.flatMap((e) => (e.type === 'warning' && e.code !== undefined ? [e.code] : []));
+}
+
+function clockAddress(): Parameters<Pair['model']['get']>[1] {
+  return { classId: CLOCK.classId, obis: Uint8Array.of(0, 0, 1, 0, 0, 255), attributeId: CLOCK.attributeId };
 }
 
 describe('tolerances for real meters', () => {
@@ -45,6 +62,67 @@ describe('tolerances for real meters', () => {
       step = ex.receive(encodeXdlmsApdu(blocks[i]!));
     }
     expect(step.status === 'done' ? step.result : step.status).toEqual(profileRows(1, 40));
+  });
+
+  it('wrong invoke-id with the only request outstanding: accepted, warned once per request', () => {
+    const pair = associated();
+    const ex = pair.client.get(PROFILE_BUFFER);
+    let answers = 0;
+    let warned = 0;
+    let step = ex.receive(otherInvokeId(pair.server.receive(ex.send).send[0]!));
+    for (;;) {
+      answers++;
+      warned += warningCodes(step.events).filter((c) => c === SessionWarning.InvokeIdMismatch).length;
+      if (step.status !== 'send') break;
+      step = ex.receive(otherInvokeId(pair.server.receive(step.send).send[0]!));
+    }
+    expect(answers).toBeGreaterThan(1);
+    expect(step.status === 'done' ? step.result : step.status).toEqual(profileRows());
+    expect(warned).toBe(1);
+  });
+
+  it('HLS pass 3 answered with another invoke-id: associated with a warning', () => {
+    const pair = makePair({ server: { authentication: 'hls-gmac', key: 'manager' } });
+    const ex = pair.client.associate();
+    const pass3 = ex.receive(pair.server.receive(ex.send).send[0]!);
+    expect(pass3.status).toBe('send');
+    if (pass3.status !== 'send') return;
+    const step = ex.receive(otherInvokeId(pair.server.receive(pass3.send).send[0]!));
+    expect(step.status).toBe('done');
+    expect(warningCodes(step.events)).toEqual([SessionWarning.InvokeIdMismatch]);
+    expect(pair.client.state).toBe('associated');
+    expect(pair.server.state).toBe('associated');
+  });
+
+  it('abandoned request: its late answer is dropped, a foreign invoke-id is not tolerated meanwhile', () => {
+    const pair = associated();
+    const first = pair.client.get(REGISTER_VALUE);
+    const late = pair.server.receive(first.send).send[0]!;
+    pair.client.abandon();
+    expect(first.receive(late).status).toBe('failed');
+    const second = pair.client.get(CLOCK);
+    expect(second.send[2]! & 0x0f).not.toBe(first.send[2]! & 0x0f);
+    const dropped = second.receive(late);
+    expect(dropped.status).toBe('wait');
+    expect(warningCodes(dropped.events)).toEqual([SessionWarning.LateResponse]);
+    const answer = pair.server.receive(second.send).send[0]!;
+    const step = second.receive(answer);
+    expect(step.status === 'done' ? step.result : step.status).toEqual(pair.model.get({}, clockAddress()));
+    // Answered: back to one outstanding, so a wrong invoke-id is tolerated again.
+    const third = pair.client.get(CLOCK);
+    const wrong = third.receive(otherInvokeId(pair.server.receive(third.send).send[0]!));
+    expect(wrong.status).toBe('done');
+  });
+
+  it('abandoned request never answered: a foreign invoke-id fails the next request', () => {
+    const pair = associated();
+    pair.client.get(REGISTER_VALUE);
+    pair.client.abandon();
+    const ex = pair.client.get(CLOCK);
+    const answer = pair.server.receive(ex.send).send[0]!.slice();
+    answer[2] = (answer[2]! & 0xf0) | ((ex.send[2]! + 5) & 0x0f);
+    const step = ex.receive(answer);
+    expect(step.status === 'failed' ? step.error.detail : step.status).toMatchObject({ outstanding: 2 });
   });
 
   it('trailing bytes after the data: value kept, warning recorded', () => {
