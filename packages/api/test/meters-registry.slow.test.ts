@@ -125,6 +125,13 @@ describe('meter registry over the API (issue 13)', () => {
     ]);
     expect(res.json.failed[0].message).toContain('no driver for modbus');
     expect(res.text).not.toContain('nothex');
+    const long = 'ab'.repeat(150);
+    const refused = await h.call('POST', '/meters/import', {
+      token: operator,
+      body: [{ serial: 'J0009', profile: 'is15959-1ph', host: 'h', port: 1, ek: long }],
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.text).not.toContain(long.slice(0, 40));
     const j = await h.call('GET', '/meters?tag=pilot', { token: viewer });
     expect(j.json.items).toMatchObject([
       { serial: 'J0001', status: 'active', tags: ['pilot'], segment: 'dc-1', firmwareVersion: '1.0.4' },
