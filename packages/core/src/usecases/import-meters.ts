@@ -119,6 +119,7 @@ const IGNORED_COLUMNS = [
   'securitySuite',
   'pushProtection',
   'pushClientSap',
+  'deviationConvention',
 ] as const;
 const KNOWN_COLUMNS: ReadonlySet<string> = new Set<string>([
   ...REGISTRY_COLUMNS,
