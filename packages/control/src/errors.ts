@@ -30,6 +30,11 @@ export const ControlErrorCode = {
   WrongState: 'CONTROL_WRONG_STATE',
   /** Session failure (link, timeout) — retried. */
   Link: 'CONTROL_LINK',
+  /**
+   * Not a failure: the meter will act by itself at a time (e.g. a scheduled image activation);
+   * the command goes back to the queue until `retryAt` without counting an attempt.
+   */
+  Waiting: 'CONTROL_WAITING',
   Internal: 'CONTROL_INTERNAL',
 } as const;
 export type ControlErrorCode = (typeof ControlErrorCode)[keyof typeof ControlErrorCode];
@@ -40,14 +45,21 @@ export interface ControlErrorOptions extends CodedErrorOptions {
    * The runner reads the meter's state before anything is sent again.
    */
   outcomeUnknown?: boolean;
+  /**
+   * Run the command again not before this instant (ms): a wait the operation asks for, not a
+   * failure (the runner requeues without counting an attempt and frees the runner slot).
+   */
+  retryAt?: number;
 }
 
 export class ControlError extends CodedError {
   readonly outcomeUnknown: boolean;
+  readonly retryAt: number | undefined;
 
   constructor(kind: ErrorKind, code: ControlErrorCode, message: string, options: ControlErrorOptions = {}) {
     super(kind, code, message, options);
     this.name = 'ControlError';
     this.outcomeUnknown = options.outcomeUnknown ?? false;
+    this.retryAt = options.retryAt;
   }
 }

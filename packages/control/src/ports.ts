@@ -20,7 +20,11 @@ export interface SessionOptions {
  * the driver's (`DriverError`: code, retryable) or the collector's (`code`, `retryable`).
  */
 export interface MeterSessions {
-  withMeter<T>(meterId: number, options: SessionOptions, work: (driver: MeterDriver) => Promise<T>): Promise<T>;
+  withMeter<T>(
+    meterId: number,
+    options: SessionOptions,
+    work: (driver: MeterDriver) => Promise<T>,
+  ): Promise<T>;
 }
 
 /**

@@ -79,6 +79,8 @@ export interface RunnerOptions {
 interface Failure {
   error: CommandError & { detail?: Record<string, unknown> };
   retryable: boolean;
+  /** A wait the operation asked for (ControlError.retryAt): requeued until then, no attempt counted. */
+  retryAt?: number;
 }
 
 function failureOf(e: unknown): Failure {
@@ -86,6 +88,7 @@ function failureOf(e: unknown): Failure {
     return {
       error: { code: e.code, message: e.message, ...(e.detail === undefined ? {} : { detail: e.detail }) },
       retryable: e.retryable || e.outcomeUnknown,
+      ...(e.retryAt === undefined ? {} : { retryAt: e.retryAt }),
     };
   const x = e as { code?: unknown; retryable?: unknown; message?: unknown; detail?: unknown } | null;
   if (e instanceof Error && typeof x?.code === 'string')
@@ -582,6 +585,17 @@ export class CommandRunner {
     const now = this.#deps.clock.now();
     if (command.deadline !== null && now >= command.deadline) {
       await this.#expire(command, 'sending', f.error);
+      return;
+    }
+    if (f.retryAt !== undefined) {
+      // The meter acts by itself at a time (a scheduled activation): no slot is held meanwhile,
+      // and the wait is not an attempt. After a restart the operation asks to wait again.
+      await this.#deps.store.commands.transition(command.id, 'sending', 'queued', this.#name, {
+        attempts: Math.max(0, command.attempts - 1),
+        error: null,
+        detail: { waiting: true, until: f.retryAt, reason: f.error.message },
+      });
+      this.#notBefore.set(command.id, f.retryAt);
       return;
     }
     if (f.retryable && command.attempts < this.#maxAttempts) {

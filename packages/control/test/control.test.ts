@@ -27,12 +27,15 @@ function sessionsOn(relays: Map<number, Relay>): MeterSessions {
         readRegisters: async () => [],
         supply: {
           readDisconnector: async () => r.state(),
+          // As the driver's: the state read first, nothing sent when the relay is already there.
           disconnect: async () => {
+            if (r.controlState === 0) return { ...r.state(), sent: false };
             r.disconnects++;
             r.controlState = 0;
             return { ...r.state(), sent: true };
           },
           reconnect: async () => {
+            if (r.controlState === 1) return { ...r.state(), sent: false };
             r.reconnects++;
             r.controlState = 1;
             return { ...r.state(), sent: true };

@@ -51,6 +51,7 @@ export type Request =
   | 'image_block_transfer'
   | 'image_verify'
   | 'image_activate'
+  | 'image_schedule'
   | 'global_key_transfer'
   | 'security_activate';
 
@@ -156,6 +157,12 @@ export class FakeMeter {
   /** The meter restarts on activation: the link drops after image_activate. */
   restartsOnActivate = false;
   offersActiveFirmware = true;
+  /** The meter has an image activation schedule (single-action schedule 0.0.15.0.2.255). */
+  offersSchedule = false;
+  /** The schedule runs image_activate at its time (false: a meter whose schedule never fires). */
+  scheduleRuns = true;
+  /** execution_time the schedule holds. */
+  scheduledActivation: number | undefined = undefined;
 
   // security
   keys: Record<'gak' | 'guek', Uint8Array> = {
@@ -231,8 +238,19 @@ export class FakeMeter {
     );
   }
 
+  /** The schedule runs once at its time, on a verified image only. */
+  settleSchedule(): void {
+    const at = this.scheduledActivation;
+    if (at === undefined || !this.scheduleRuns || this.meterTime() < at) return;
+    this.scheduledActivation = undefined;
+    if (this.imageStatus !== 3) return;
+    this.imageStatus = 6;
+    this.activeFirmware = this.versions.get(latin1(this.imageIdentifier)) ?? 'unknown';
+  }
+
   /** A status read while the meter verifies or activates. */
   readStatus(): ImageTransferStatus {
+    this.settleSchedule();
     if (this.imageStatus === 2 || this.imageStatus === 5) {
       if (this.#busyLeft > 0) this.#busyLeft--;
       else if (this.imageStatus === 2) this.imageStatus = this.imageVerifies() ? 3 : 4;
@@ -388,184 +406,210 @@ export function fakeDriver(meter: FakeMeter, meterId: number): MeterDriver {
     },
   };
 
-  const driver: MeterDriver & { firmware: typeof firmware & { readActiveFirmware?: () => Promise<string> } } =
-    {
-      meterId,
-      stats: { requests: 0, bytesIn: 0, bytesOut: 0 },
-      open: async () => undefined,
-      close: async () => undefined,
-      readRegisters: async () =>
-        m.request('readRegisters', () => [
-          {
-            channel: { obis: '1.0.1.8.0.255', kind: 'register', unit: 'Wh', scaler: 0 } as never,
-            ts: m.time.now(),
-            value: 123_456,
+  const driver: MeterDriver = {
+    meterId,
+    stats: { requests: 0, bytesIn: 0, bytesOut: 0 },
+    open: async () => undefined,
+    close: async () => undefined,
+    readRegisters: async () =>
+      m.request('readRegisters', () => [
+        {
+          channel: { obis: '1.0.1.8.0.255', kind: 'register', unit: 'Wh', scaler: 0 } as never,
+          ts: m.time.now(),
+          value: 123_456,
+        },
+      ]),
+    readInstantaneous: async () => [],
+    readProfile: async () => [],
+    readEvents: async () => [],
+    readClock: async () => m.request('read', reading),
+    setClock: async (at) => {
+      m.method('set_time', () => {
+        m.offsetMs = at - m.time.now();
+      });
+    },
+    ...(m.relay
+      ? {
+          supply: {
+            readDisconnector: async () => m.request('read', state),
+            disconnect: async (): Promise<SupplyOutcome> => {
+              const s = state();
+              if (m.controlMode === 0) throw forbids('disconnect');
+              if (s.controlState === 0) return { ...s, sent: false };
+              m.method('remote_disconnect', () => {
+                m.controlState = 0;
+                m.outputState = false;
+              });
+              return { ...state(), sent: true };
+            },
+            reconnect: async (): Promise<SupplyOutcome> => {
+              const s = state();
+              const arms = [1, 3, 5, 6].includes(m.controlMode);
+              if (m.controlMode === 0) throw forbids('reconnect');
+              if (s.controlState === 1 || (s.controlState === 2 && arms)) return { ...s, sent: false };
+              m.method('remote_reconnect', () => {
+                m.controlState = arms ? 2 : 1;
+                m.outputState = !arms;
+              });
+              return { ...state(), sent: true };
+            },
           },
-        ]),
-      readInstantaneous: async () => [],
-      readProfile: async () => [],
-      readEvents: async () => [],
-      readClock: async () => m.request('read', reading),
-      setClock: async (at) => {
+        }
+      : {}),
+    limiter: {
+      readLimiter: async () => view().raw,
+      setLimiter: async () => view().raw,
+      readLimits: async () => view(),
+      setLimits: async (s) => {
+        if (m.limiterIgnoresWrites) return view();
+        if (s.thresholdNormal !== undefined) m.limiter.thresholdNormal = raw(s.thresholdNormal);
+        if (s.thresholdEmergency !== undefined) m.limiter.thresholdEmergency = raw(s.thresholdEmergency);
+        if (s.minOverThresholdDuration !== undefined) m.limiter.minOver = s.minOverThresholdDuration;
+        if (s.minUnderThresholdDuration !== undefined) m.limiter.minUnder = s.minUnderThresholdDuration;
+        return view();
+      },
+      activateEmergency: async (a) => {
+        if (a.thresholdEmergency !== undefined) m.limiter.thresholdEmergency = raw(a.thresholdEmergency);
+        m.limiter.profile = { id: a.profileId, activation: a.activateAt, duration: a.durationSeconds };
+        m.limiter.groupIds = [...(a.groupIds ?? [a.profileId])];
+        return view();
+      },
+      clearEmergency: async () => {
+        m.limiter.groupIds = [];
+        return view();
+      },
+    },
+    tariff: {
+      readActiveCalendar: async () => structuredClone(m.active as ActivityCalendar),
+      readPassiveCalendar: async () => structuredClone(m.passive as ActivityCalendar),
+      programCalendar: async (calendar, activation) => {
+        const kept = {
+          ...structuredClone(calendar),
+          seasonProfile: calendar.seasonProfile.slice(0, m.seasonCapacity),
+        };
+        m.passive = kept;
+        if (activation.kind === 'now') m.active = structuredClone(kept);
+        else m.activationTime = activation.time;
+        return {
+          passive: structuredClone(m.passive),
+          active: structuredClone(m.active ?? kept),
+          activationTime:
+            typeof m.activationTime === 'number'
+              ? dateTime(m.activationTime)
+              : (m.activationTime ?? dateTime(0)),
+        };
+      },
+      ...(m.specialDays !== null
+        ? {
+            setSpecialDays: async (days: readonly SpecialDay[]) => {
+              m.specialDays = structuredClone([...days]);
+              return structuredClone(m.specialDays);
+            },
+            readSpecialDays: async () => structuredClone(m.specialDays ?? []),
+          }
+        : {}),
+    },
+    clock: {
+      readClockState: async () =>
+        ({ ...m.clockSettings, time: dateTime(m.meterTime()), meterTime: m.meterTime() }) as never,
+      shiftTime: async (seconds) => {
+        if (Math.abs(seconds) > 900)
+          throw new DriverError(DriverErrorCode.Invalid, 'shift_time outside ±900 s');
+        m.method('shift_time', () => {
+          m.offsetMs += seconds * 1000;
+        });
+        return reading();
+      },
+      setTime: async (at) => {
         m.method('set_time', () => {
           m.offsetMs = at - m.time.now();
         });
+        return reading();
       },
-      ...(m.relay
+      setClockSettings: async (s) => {
+        m.clockSettings = { ...m.clockSettings, ...structuredClone(s) };
+        return { ...m.clockSettings, time: dateTime(m.meterTime()), meterTime: m.meterTime() } as never;
+      },
+    },
+    firmware: {
+      ...firmware,
+      ...(m.offersActiveFirmware
         ? {
-            supply: {
-              readDisconnector: async () => m.request('read', state),
-              disconnect: async (): Promise<SupplyOutcome> => {
-                const s = state();
-                if (m.controlMode === 0) throw forbids('disconnect');
-                if (s.controlState === 0) return { ...s, sent: false };
-                m.method('remote_disconnect', () => {
-                  m.controlState = 0;
-                  m.outputState = false;
-                });
-                return { ...state(), sent: true };
-              },
-              reconnect: async (): Promise<SupplyOutcome> => {
-                const s = state();
-                const arms = [1, 3, 5, 6].includes(m.controlMode);
-                if (m.controlMode === 0) throw forbids('reconnect');
-                if (s.controlState === 1 || (s.controlState === 2 && arms)) return { ...s, sent: false };
-                m.method('remote_reconnect', () => {
-                  m.controlState = arms ? 2 : 1;
-                  m.outputState = !arms;
-                });
-                return { ...state(), sent: true };
-              },
+            readActiveFirmware: async () =>
+              m.request('read', () => {
+                m.settleSchedule();
+                return m.activeFirmware;
+              }),
+          }
+        : {}),
+      ...(m.offersSchedule
+        ? {
+            scheduleActivation: async (at: number) => {
+              const held = Math.ceil(at / 1000) * 1000;
+              if (held <= m.meterTime()) throw new DriverError(DriverErrorCode.Invalid, 'not in the future');
+              m.method('image_schedule', () => {
+                m.scheduledActivation = held;
+              });
+              return held;
+            },
+            readActivationSchedule: async () => m.request('read', () => m.scheduledActivation),
+            cancelActivationSchedule: async () => {
+              m.method('image_schedule', () => {
+                m.scheduledActivation = undefined;
+              });
             },
           }
         : {}),
-      limiter: {
-        readLimiter: async () => view().raw,
-        setLimiter: async () => view().raw,
-        readLimits: async () => view(),
-        setLimits: async (s) => {
-          if (m.limiterIgnoresWrites) return view();
-          if (s.thresholdNormal !== undefined) m.limiter.thresholdNormal = raw(s.thresholdNormal);
-          if (s.thresholdEmergency !== undefined) m.limiter.thresholdEmergency = raw(s.thresholdEmergency);
-          if (s.minOverThresholdDuration !== undefined) m.limiter.minOver = s.minOverThresholdDuration;
-          if (s.minUnderThresholdDuration !== undefined) m.limiter.minUnder = s.minUnderThresholdDuration;
-          return view();
-        },
-        activateEmergency: async (a) => {
-          if (a.thresholdEmergency !== undefined) m.limiter.thresholdEmergency = raw(a.thresholdEmergency);
-          m.limiter.profile = { id: a.profileId, activation: a.activateAt, duration: a.durationSeconds };
-          m.limiter.groupIds = [...(a.groupIds ?? [a.profileId])];
-          return view();
-        },
-        clearEmergency: async () => {
-          m.limiter.groupIds = [];
-          return view();
-        },
+    },
+    keys: {
+      transferKey: async () => {
+        throw new DriverError(DriverErrorCode.Unsupported, 'wrapped transfer not modelled');
       },
-      tariff: {
-        readActiveCalendar: async () => structuredClone(m.active as ActivityCalendar),
-        readPassiveCalendar: async () => structuredClone(m.passive as ActivityCalendar),
-        programCalendar: async (calendar, activation) => {
-          const kept = {
-            ...structuredClone(calendar),
-            seasonProfile: calendar.seasonProfile.slice(0, m.seasonCapacity),
-          };
-          m.passive = kept;
-          if (activation.kind === 'now') m.active = structuredClone(kept);
-          else m.activationTime = activation.time;
-          return {
-            passive: structuredClone(m.passive),
-            active: structuredClone(m.active ?? kept),
-            activationTime:
-              typeof m.activationTime === 'number'
-                ? dateTime(m.activationTime)
-                : (m.activationTime ?? dateTime(0)),
-          };
-        },
-        ...(m.specialDays !== null
-          ? {
-              setSpecialDays: async (days: readonly SpecialDay[]) => {
-                m.specialDays = structuredClone([...days]);
-                return structuredClone(m.specialDays);
-              },
-              readSpecialDays: async () => structuredClone(m.specialDays ?? []),
-            }
-          : {}),
+      changeKey: async (key, newKey, kek) => {
+        const name = keyName[key];
+        if (name === null) throw new DriverError(DriverErrorCode.Invalid, `key ${key} not rotated here`);
+        m.method('global_key_transfer', () => {
+          if (!same(kek, m.kek)) throw new DriverError(DriverErrorCode.Refused, 'key unwrap failed');
+          if (m.ignoresKeyTransfer) return;
+          m.keys[name] = Uint8Array.from(newKey);
+          if (name === 'guek') m.ic = 0;
+        });
       },
-      clock: {
-        readClockState: async () =>
-          ({ ...m.clockSettings, time: dateTime(m.meterTime()), meterTime: m.meterTime() }) as never,
-        shiftTime: async (seconds) => {
-          if (Math.abs(seconds) > 900)
-            throw new DriverError(DriverErrorCode.Invalid, 'shift_time outside ±900 s');
-          m.method('shift_time', () => {
-            m.offsetMs += seconds * 1000;
-          });
-          return reading();
-        },
-        setTime: async (at) => {
-          m.method('set_time', () => {
-            m.offsetMs = at - m.time.now();
-          });
-          return reading();
-        },
-        setClockSettings: async (s) => {
-          m.clockSettings = { ...m.clockSettings, ...structuredClone(s) };
-          return { ...m.clockSettings, time: dateTime(m.meterTime()), meterTime: m.meterTime() } as never;
-        },
+      activateSecurity: async (policy) => {
+        m.method('security_activate', () => {
+          m.policy = policy;
+        });
       },
-      firmware: m.offersActiveFirmware
-        ? { ...firmware, readActiveFirmware: async () => m.activeFirmware }
-        : firmware,
-      keys: {
-        transferKey: async () => {
-          throw new DriverError(DriverErrorCode.Unsupported, 'wrapped transfer not modelled');
-        },
-        changeKey: async (key, newKey, kek) => {
-          const name = keyName[key];
-          if (name === null) throw new DriverError(DriverErrorCode.Invalid, `key ${key} not rotated here`);
-          m.method('global_key_transfer', () => {
-            if (!same(kek, m.kek)) throw new DriverError(DriverErrorCode.Refused, 'key unwrap failed');
-            if (m.ignoresKeyTransfer) return;
-            m.keys[name] = Uint8Array.from(newKey);
-            if (name === 'guek') m.ic = 0;
-          });
-        },
-        activateSecurity: async (policy) => {
-          m.method('security_activate', () => {
-            m.policy = policy;
-          });
-        },
-        readSecuritySetup: async () => ({
-          policy: m.policy,
-          suite: 0,
-          clientSystemTitle: new Uint8Array(8),
-          serverSystemTitle: new Uint8Array(8),
-        }),
+      readSecuritySetup: async () => ({
+        policy: m.policy,
+        suite: 0,
+        clientSystemTitle: new Uint8Array(8),
+        serverSystemTitle: new Uint8Array(8),
+      }),
+    },
+    push: {
+      objects: ['0.0.25.9.0.255', '0.4.25.9.0.255'],
+      readPushSetup: async () => structuredClone(m.push),
+      setPushSetup: async (s: PushSettings) => {
+        const p = m.push;
+        if (typeof s.destination === 'string') {
+          p.sendDestinationAndMethod.destinationText = s.destination;
+          p.sendDestinationAndMethod.destination = Uint8Array.from(s.destination, (c) => c.charCodeAt(0));
+        }
+        if (s.communicationWindow !== undefined)
+          p.communicationWindow = s.communicationWindow.map((w) => ({
+            start: typeof w.start === 'number' ? dateTime(w.start) : w.start,
+            end: typeof w.end === 'number' ? dateTime(w.end) : w.end,
+          }));
+        if (s.randomisationStartInterval !== undefined)
+          p.randomisationStartInterval = s.randomisationStartInterval;
+        if (s.numberOfRetries !== undefined) p.numberOfRetries = s.numberOfRetries;
+        if (typeof s.repetitionDelay === 'number')
+          p.repetitionDelay = { kind: 'fixed', seconds: s.repetitionDelay };
+        return structuredClone(p);
       },
-      push: {
-        objects: ['0.0.25.9.0.255', '0.4.25.9.0.255'],
-        readPushSetup: async () => structuredClone(m.push),
-        setPushSetup: async (s: PushSettings) => {
-          const p = m.push;
-          if (typeof s.destination === 'string') {
-            p.sendDestinationAndMethod.destinationText = s.destination;
-            p.sendDestinationAndMethod.destination = Uint8Array.from(s.destination, (c) => c.charCodeAt(0));
-          }
-          if (s.communicationWindow !== undefined)
-            p.communicationWindow = s.communicationWindow.map((w) => ({
-              start: typeof w.start === 'number' ? dateTime(w.start) : w.start,
-              end: typeof w.end === 'number' ? dateTime(w.end) : w.end,
-            }));
-          if (s.randomisationStartInterval !== undefined)
-            p.randomisationStartInterval = s.randomisationStartInterval;
-          if (s.numberOfRetries !== undefined) p.numberOfRetries = s.numberOfRetries;
-          if (typeof s.repetitionDelay === 'number')
-            p.repetitionDelay = { kind: 'fixed', seconds: s.repetitionDelay };
-          return structuredClone(p);
-        },
-      },
-    };
+    },
+  };
   return driver;
 }
 
@@ -696,6 +740,8 @@ export class Harness {
   readonly stored: unknown[] = [];
   readonly progressLog: Record<string, unknown>[] = [];
   readonly sessionKeys: (SessionKeys | undefined)[] = [];
+  /** retryAt of every wait an operation asked for. */
+  readonly waits: number[] = [];
   command: Command;
 
   constructor(kind: CommandKind, parameters: Record<string, unknown> = {}) {
@@ -789,8 +835,15 @@ export class Harness {
       try {
         return await this.attempt(op);
       } catch (e) {
-        const retryable = (e as { retryable?: boolean }).retryable === true;
-        if (!retryable || this.command.attempts >= max) throw e;
+        const { retryable, retryAt } = e as { retryable?: boolean; retryAt?: number };
+        if (retryAt !== undefined) {
+          // As the runner: a wait, not an attempt; the command comes back at retryAt.
+          this.waits.push(retryAt);
+          this.command = { ...this.command, attempts: this.command.attempts - 1 };
+          this.time.t = Math.max(this.time.t, retryAt);
+          continue;
+        }
+        if (retryable !== true || this.command.attempts >= max) throw e;
         this.reconnect();
       }
     }

@@ -55,8 +55,8 @@ describe('disconnect and connect', () => {
     expect(h.meter.count('remote_disconnect')).toBe(1);
     expect(h.stored).toHaveLength(1);
     expect(out.result).toMatchObject({ controlState: 0, outputState: false, sent: true, finalRead: 1 });
-    // The marker was saved before the method.
-    expect(h.progressLog[0]).toEqual({ step: 'disconnect-sending' });
+    // The marker was saved before the method, after the final read it records.
+    expect(h.progressLog[0]).toEqual({ step: 'disconnect-sending', finalRead: 1 });
   });
 
   it('disconnect without a final read stores nothing', async () => {
@@ -128,9 +128,26 @@ describe('disconnect and connect', () => {
     const first = await failure(h.attempt(OPERATIONS.disconnect));
     expect([first.code, first.retryable, first.outcomeUnknown]).toEqual(['CONTROL_LINK', true, true]);
     h.reconnect();
+    const reads = h.meter.seen.get('read') ?? 0;
     const out = await h.attempt(OPERATIONS.disconnect);
     expect(h.meter.count('remote_disconnect')).toBe(1);
-    expect(out.result).toMatchObject({ controlState: 0, sent: false, resumed: true });
+    expect(out.result).toMatchObject({ controlState: 0, sent: false, resumed: true, finalRead: 1 });
+    // The driver's own pre-read decided: no separate readDisconnector, no second final read.
+    expect(h.meter.seen.get('read') ?? 0).toBe(reads);
+    expect(h.meter.seen.get('readRegisters')).toBe(1);
+    expect(h.stored).toHaveLength(1);
+  });
+
+  it('after an unknown outcome whose method never arrived, the resumed attempt sends it once, without a second final read', async () => {
+    const h = new Harness('disconnect');
+    h.meter.faults.push({ request: 'remote_disconnect', when: 'before' });
+    const first = await failure(h.attempt(OPERATIONS.disconnect));
+    expect(first.outcomeUnknown).toBe(true);
+    h.reconnect();
+    const out = await h.attempt(OPERATIONS.disconnect);
+    expect(out.result).toMatchObject({ controlState: 0, sent: true, resumed: true, finalRead: 1 });
+    expect([h.meter.count('remote_disconnect'), h.meter.controlState]).toEqual([1, 0]);
+    expect(h.meter.seen.get('readRegisters')).toBe(1);
   });
 
   it('after a drop before the method reached the meter, the next attempt sends it once', async () => {
@@ -454,6 +471,74 @@ describe('firmware', () => {
     await h.run(fast['firmware-update']);
     expect(h.time.now()).toBeGreaterThanOrEqual(at);
     expect(h.meter.activeFirmware).toBe('2.0');
+  });
+
+  it('a meter with an activation schedule: written after verification, the command waits in the queue (no slot, no attempt), the meter activates by itself', async () => {
+    const h = harness();
+    h.meter.offersSchedule = true;
+    const at = h.time.now() + 6 * 3_600_000;
+    h.command.parameters.activateAt = at;
+    const first = await failure(h.attempt(fast['firmware-update']));
+    expect([first.code, first.retryable, first.retryAt]).toEqual(['CONTROL_WAITING', true, at + 60_000]);
+    // Verified and scheduled on the meter; not activated, nothing slept in process.
+    expect([h.meter.imageStatus, h.meter.scheduledActivation, h.meter.activeFirmware]).toEqual([
+      3,
+      at,
+      '1.0',
+    ]);
+    expect(h.time.now()).toBeLessThan(at);
+    expect(h.command.progress).toMatchObject({ step: 'activation-scheduled', scheduledAt: at });
+    // Picked up again too early (a restart): it waits again without opening a session.
+    const sessions = h.meter.sessions;
+    const early = await failure(h.attempt(fast['firmware-update']));
+    expect(early.retryAt).toBe(at + 60_000);
+    expect(h.meter.sessions).toBe(sessions);
+    h.time.t = at + 60_000;
+    const out = await h.attempt(fast['firmware-update']);
+    expect(out.result).toMatchObject({
+      confirmedBy: 'identifier',
+      activatedBy: 'meter-schedule',
+      scheduledAt: at,
+    });
+    expect(out.meterPatch).toEqual({ firmwareVersion: '2.0' });
+    expect(h.meter.count('image_activate')).toBe(0);
+    expect(h.meter.count('image_transfer_initiate')).toBe(1);
+    expect(h.meter.count('image_block_transfer')).toBe(BLOCKS);
+  });
+
+  it('a schedule that did not run by its time and grace is emptied and the image activated by the method, once', async () => {
+    const h = harness();
+    h.meter.offersSchedule = true;
+    h.meter.scheduleRuns = false;
+    const at = h.time.now() + 3_600_000;
+    h.command.parameters.activateAt = at;
+    const out = await h.run(fast['firmware-update']);
+    expect(h.waits).toEqual([at + 60_000]);
+    expect(h.meter.scheduledActivation).toBeUndefined();
+    expect(h.meter.count('image_activate')).toBe(1);
+    expect(h.meter.activeFirmware).toBe('2.0');
+    expect(out.result).toMatchObject({ confirmedBy: 'identifier', activatedBy: 'image-activate' });
+  });
+
+  it('without a schedule on the meter (or with it turned off) the operation waits in process', async () => {
+    const off = createOperations({
+      firmware: { pollIntervalMs: 1000, restartWaitMs: 1000, useMeterSchedule: false },
+    });
+    for (const [offers, ops] of [
+      [false, fast],
+      [true, off],
+    ] as const) {
+      const h = harness();
+      h.meter.offersSchedule = offers;
+      const at = h.time.now() + 3_600_000;
+      h.command.parameters.activateAt = at;
+      const out = await h.run(ops['firmware-update']);
+      expect(h.waits).toEqual([]);
+      expect(h.meter.count('image_schedule')).toBe(0);
+      expect(h.meter.count('image_activate')).toBe(1);
+      expect(h.time.now()).toBeGreaterThanOrEqual(at);
+      expect(out.result).not.toHaveProperty('scheduledAt');
+    }
   });
 
   it('without an identifier read the activation is confirmed by status 6 and image_to_activate_info', async () => {

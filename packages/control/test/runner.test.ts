@@ -128,6 +128,49 @@ describe('runner', () => {
     );
   });
 
+  it('a wait the operation asks for (retryAt) requeues without an error or an attempt, frees the slot, and holds it until then', async () => {
+    const meterId = await addMeter(t.store);
+    const other = await addMeter(t.store);
+    let calls = 0;
+    const op: Operation = async (ctx) => {
+      if (ctx.meter.id === other) return { result: { other: true } };
+      calls++;
+      const until = ctx.command.progress?.until as number | undefined;
+      if (until === undefined || ctx.now() < until) {
+        const retryAt = until ?? ctx.now() + 3_600_000;
+        await ctx.saveProgress({ until: retryAt });
+        throw new ControlError(ErrorKind.busy, ControlErrorCode.Waiting, 'the meter acts at its time', {
+          retryable: true,
+          retryAt,
+        });
+      }
+      return { result: { done: true } };
+    };
+    // maxAttempts 1: a wait counted as an attempt would end the command failed.
+    const c = control(op, { runner: { maxAttempts: 1, concurrency: 1 } });
+    const cmd = await c.service.requestCommand(
+      { kind: 'time-sync', meterId, reason: 'test', deadline: t.clock.now() + 7_200_000 },
+      alice,
+    );
+    await c.runner.drain();
+    expect(await t.store.commands.get(cmd.id)).toMatchObject({ state: 'queued', attempts: 0, error: null });
+    expect((await t.store.commands.get(cmd.id))?.history.at(-1)).toMatchObject({
+      state: 'queued',
+      detail: { waiting: true, until: t.clock.now() + 3_600_000 },
+    });
+    // The one slot is free for other work meanwhile.
+    const b = await c.service.requestCommand({ kind: 'time-sync', meterId: other, reason: 'test' }, alice);
+    await c.runner.drain();
+    expect((await t.store.commands.get(b.id))?.state).toBe('confirmed');
+    t.clock.advance(1_800_000);
+    await c.runner.drain();
+    expect(calls).toBe(1);
+    t.clock.advance(1_800_000);
+    await c.runner.drain();
+    expect(await t.store.commands.get(cmd.id)).toMatchObject({ state: 'confirmed', attempts: 1 });
+    expect(calls).toBe(2);
+  });
+
   it('gives up after maxAttempts retryable failures', async () => {
     const meterId = await addMeter(t.store);
     const c = control(

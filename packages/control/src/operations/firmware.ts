@@ -6,6 +6,7 @@ import {
   type ImageTransferState,
   type ImageTransferStatus,
   isDriverError,
+  missingBlocks,
 } from '@openhes/drivers';
 import { ControlError, ControlErrorCode } from '../errors.ts';
 import type { Operation, OperationContext, OperationOutcome } from '../operation.ts';
@@ -31,6 +32,14 @@ export interface FirmwareOptions {
   restartWaitMs?: number;
   /** Blocks between two saves of the blocks-sent count (default 64). */
   progressEveryBlocks?: number;
+  /**
+   * A timed activation through the meter's image activation schedule is checked this long
+   * after its time (the meter's clock may lag; default 60 s). Until then the command waits in
+   * the queue, holding no runner slot.
+   */
+  scheduleGraceMs?: number;
+  /** Use the meter's image activation schedule where the driver offers it (default true); else wait in process. */
+  useMeterSchedule?: boolean;
 }
 
 const Status = {
@@ -45,15 +54,12 @@ const Status = {
 } as const;
 
 /**
- * Reads the meter's active firmware identifier, when the driver offers it (the firmware
- * identifier object of the device profile). Without it the activation is confirmed by
+ * The meter's active firmware identifier, when the driver offers it (the firmware version
+ * object of the device profile). Without it the activation is confirmed by
  * image_transfer_status 6 and image_to_activate_info naming the image.
  */
-type ActiveFirmwareReader = { readActiveFirmware?: () => Promise<string> };
-
 async function activeFirmware(fw: FirmwareTransfer): Promise<string | undefined> {
-  const reader = fw as FirmwareTransfer & ActiveFirmwareReader;
-  return reader.readActiveFirmware === undefined ? undefined : reader.readActiveFirmware();
+  return fw.readActiveFirmware === undefined ? undefined : fw.readActiveFirmware();
 }
 
 function failure(
@@ -68,15 +74,25 @@ function failure(
   });
 }
 
-/** The blocks still to send: from the bitmap when it agrees with attribute 4, else attribute 4 alone. */
-export function missingBlocks(st: ImageTransferState, blockCount: number): number[] {
+/**
+ * The blocks still to send: the bitmap's gaps (cosem's missingBlocks) when its first gap is
+ * attribute 4, else attribute 4 alone (a meter whose two attributes disagree).
+ */
+function blocksToSend(st: ImageTransferState, blockCount: number): number[] {
   const first = st.firstMissingBlock;
   if (first >= blockCount) return [];
-  const received = new Set(st.transferredBlocks);
-  for (let i = 0; i < first; i++) if (!received.has(i)) return [first];
-  const out: number[] = [];
-  for (let i = first; i < blockCount; i++) if (!received.has(i)) out.push(i);
-  return out.length === 0 ? [first] : out;
+  const missing = missingBlocks(st.transferredBlocks, blockCount);
+  return missing[0] === first ? missing : [first];
+}
+
+/** The command waits in the queue until the meter's scheduled activation has run. */
+function waitForSchedule(meterId: number, scheduledAt: number, retryAt: number): ControlError {
+  return new ControlError(
+    ErrorKind.busy,
+    ControlErrorCode.Waiting,
+    `meter ${meterId}: image activation scheduled on the meter for ${new Date(scheduledAt).toISOString()}`,
+    { detail: { scheduledAt }, retryable: true, retryAt },
+  );
 }
 
 function isTemporaryFailure(e: unknown): boolean {
@@ -119,7 +135,8 @@ async function load(ctx: OperationContext, imageId: number): Promise<Loaded> {
   return { image, bytes, sha256 };
 }
 
-type Stage = { done: OperationOutcome } | { stage: 'activate' };
+/** After stage A: done, or activate (the image's status when known: 3 = verified). */
+type Stage = { done: OperationOutcome } | { stage: 'activate'; status?: ImageTransferStatus };
 
 /**
  * Image transfer, verification, activation, confirmation by the active identifier.
@@ -132,6 +149,8 @@ export function firmwareUpdate(options: FirmwareOptions = {}): Operation {
   const activationTimeoutMs = options.activationTimeoutMs ?? 60_000;
   const restartWaitMs = options.restartWaitMs ?? 30_000;
   const every = options.progressEveryBlocks ?? 64;
+  const graceMs = options.scheduleGraceMs ?? 60_000;
+  const useSchedule = options.useMeterSchedule ?? true;
 
   return async (ctx) => {
     const p = parametersOf<FirmwareUpdateParameters>(ctx.command);
@@ -140,6 +159,13 @@ export function firmwareUpdate(options: FirmwareOptions = {}): Operation {
     const ours = progress.sha256 === sha256;
     let blocksSent = ours && typeof progress.blocksSent === 'number' ? progress.blocksSent : 0;
     let blockCount = 0;
+    const scheduledAt =
+      ours && progress.step === 'activation-scheduled' && typeof progress.scheduledAt === 'number'
+        ? progress.scheduledAt
+        : undefined;
+    // The meter activates by itself at its time: nothing to do (and no session) until then.
+    if (scheduledAt !== undefined && ctx.now() < scheduledAt + graceMs)
+      throw waitForSchedule(ctx.meter.id, scheduledAt, scheduledAt + graceMs);
 
     const poll = async (
       fw: FirmwareTransfer,
@@ -209,7 +235,7 @@ export function firmwareUpdate(options: FirmwareOptions = {}): Operation {
       let lastFirst = -1;
       for (;;) {
         st = await fw.readImageTransfer();
-        const missing = missingBlocks(st, blockCount);
+        const missing = blocksToSend(st, blockCount);
         if (missing.length === 0) break;
         stuck = st.firstMissingBlock === lastFirst ? stuck + 1 : 0;
         if (stuck >= 5)
@@ -225,7 +251,7 @@ export function firmwareUpdate(options: FirmwareOptions = {}): Operation {
       await ctx.saveProgress({ step: 'verifying', blocksSent });
     };
 
-    const verify = async (fw: FirmwareTransfer): Promise<void> => {
+    const verify = async (fw: FirmwareTransfer): Promise<ImageTransferStatus> => {
       try {
         await fw.verifyImage();
       } catch (e) {
@@ -248,29 +274,55 @@ export function firmwareUpdate(options: FirmwareOptions = {}): Operation {
             status: s,
           },
         );
+      return s;
+    };
+
+    const prepare = async (fw: FirmwareTransfer): Promise<Stage> => {
+      const active = await activeFirmware(fw);
+      if (active === image.version)
+        return { done: confirmed(active, ours ? 'identifier' : 'already-active') };
+      const st = await fw.readImageTransfer();
+      if (ours && (progress.step === 'activating' || scheduledAt !== undefined)) return { stage: 'activate' };
+      if (ours && progress.initiated === true) {
+        if (st.status === Status.verifyFailed) await verifyFailed(fw);
+        if (st.status === Status.verified || st.status === Status.activating)
+          return { stage: 'activate', status: st.status };
+        if (st.status === Status.verifying) return { stage: 'activate', status: await verify(fw) };
+      }
+      const resume = ours && progress.initiated === true && st.status === Status.initiated;
+      await transfer(fw, resume, st);
+      const status = await verify(fw);
+      await ctx.saveProgress({ step: 'verified', blocksSent });
+      return { stage: 'activate', status };
+    };
+
+    /**
+     * A verified image to activate later, on a meter with an activation schedule: written in
+     * the same session; the command then waits in the queue. A meter refusing the schedule
+     * leaves the in-process wait.
+     */
+    const schedule = async (fw: FirmwareTransfer, stage: Stage): Promise<number | undefined> => {
+      const at = p.activateAt;
+      if (!useSchedule || at === undefined || at <= ctx.now() || fw.scheduleActivation === undefined) return;
+      if (!('stage' in stage) || stage.status !== Status.verified) return;
+      try {
+        const held = await fw.scheduleActivation(at);
+        await ctx.saveProgress({ step: 'activation-scheduled', scheduledAt: held, blocksSent });
+        return held;
+      } catch (e) {
+        if (isDriverError(e) && (e.code === DriverErrorCode.Refused || e.code === DriverErrorCode.Invalid))
+          return;
+        throw e;
+      }
     };
 
     const stageA = async (): Promise<Stage> =>
       inSession(ctx, async (driver): Promise<Stage> => {
         const fw = need(driver.firmware, ctx.meter.id, 'no image transfer');
-        const active = await activeFirmware(fw);
-        if (active === image.version)
-          return { done: confirmed(active, ours ? 'identifier' : 'already-active') };
-        const st = await fw.readImageTransfer();
-        if (ours && progress.step === 'activating') return { stage: 'activate' };
-        if (ours && progress.initiated === true) {
-          if (st.status === Status.verifyFailed) await verifyFailed(fw);
-          if (st.status === Status.verified || st.status === Status.activating) return { stage: 'activate' };
-          if (st.status === Status.verifying) {
-            await verify(fw);
-            return { stage: 'activate' };
-          }
-        }
-        const resume = ours && progress.initiated === true && st.status === Status.initiated;
-        await transfer(fw, resume, st);
-        await verify(fw);
-        await ctx.saveProgress({ step: 'verified', blocksSent });
-        return { stage: 'activate' };
+        const stage = await prepare(fw);
+        const held = await schedule(fw, stage);
+        if (held !== undefined) throw waitForSchedule(ctx.meter.id, held, held + graceMs);
+        return stage;
       });
 
     const confirmed = (active: string | undefined, by: string): OperationOutcome => ({
@@ -280,30 +332,38 @@ export function firmwareUpdate(options: FirmwareOptions = {}): Operation {
         version: image.version,
         activeFirmware: active ?? image.version,
         confirmedBy: by,
+        ...(scheduledAt === undefined
+          ? {}
+          : { scheduledAt, activatedBy: activateSent ? 'image-activate' : 'meter-schedule' }),
         blocksSent,
         ...(blockCount > 0 ? { blockCount } : {}),
       },
       meterPatch: { firmwareVersion: image.version },
     });
 
+    let activateSent = false;
     let stage: Stage;
     try {
       stage = await stageA();
     } catch (e) {
-      if (blocksSent > 0) await ctx.saveProgress({ blocksSent }).catch(() => undefined);
+      if (blocksSent > 0 && !(e instanceof ControlError && e.retryAt !== undefined))
+        await ctx.saveProgress({ blocksSent }).catch(() => undefined);
       throw controlError(e);
     }
     if ('done' in stage) return stage.done;
 
+    // No schedule on the meter: wait here until the activation time.
     if (p.activateAt !== undefined && p.activateAt > ctx.now()) await ctx.sleep(p.activateAt - ctx.now());
 
-    let activateSent = false;
     let restarted = false;
     try {
       await inSession(ctx, async (driver) => {
         const fw = need(driver.firmware, ctx.meter.id, 'no image transfer');
         let s = await fw.readImageStatus();
         if (s === Status.verified) {
+          // A schedule that did not run by its time (and grace) is emptied before activating here.
+          if (scheduledAt !== undefined && fw.cancelActivationSchedule !== undefined)
+            await fw.cancelActivationSchedule();
           await ctx.saveProgress({ step: 'activating' });
           activateSent = true;
           try {

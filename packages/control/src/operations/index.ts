@@ -8,8 +8,9 @@ import { pushSetup } from './push.ts';
 import { connect, disconnect } from './supply.ts';
 import { setCalendar, setSpecialDays } from './tariff.ts';
 
+/** cosem's image block arithmetic, through drivers (control imports core and drivers only). */
+export { imageBlockCount, missingBlocks } from '@openhes/drivers';
 export { boundaryWait, DEFAULT_CAPTURE_PERIOD_SECONDS } from './clock.ts';
-export { missingBlocks } from './firmware.ts';
 export { ROTATED_KEYS } from './keys.ts';
 export { ARMING_MODES } from './supply.ts';
 export { controlError } from './support.ts';

@@ -1,10 +1,10 @@
 import type { DisconnectParameters } from '@openhes/core';
-import type { DisconnectorState, SupplyControl } from '@openhes/drivers';
+import { ARMING_MODES, type DisconnectorState, type SupplyControl } from '@openhes/drivers';
 import type { Operation, OperationContext, OperationOutcome } from '../operation.ts';
 import { inSession, need, notConfirmed, parametersOf, progressOf, sending } from './support.ts';
 
-/** Control modes in which remote_reconnect only arms the relay (ready_for_reconnection). */
-export const ARMING_MODES: readonly number[] = [1, 3, 5, 6];
+/** Control modes in which remote_reconnect only arms the relay (cosem's, through drivers). */
+export { ARMING_MODES } from '@openhes/drivers';
 
 function isDisconnected(s: DisconnectorState): boolean {
   return s.controlState === 0 && !s.outputState;
@@ -16,7 +16,7 @@ function isConnected(s: DisconnectorState): boolean {
 
 /** Armed: a remote reconnect in a mode that arms left the relay open, waiting for the button. */
 function isArmed(s: DisconnectorState): boolean {
-  return s.controlState === 2 && !s.outputState;
+  return s.controlState === 2 && !s.outputState && ARMING_MODES.has(s.controlMode);
 }
 
 function stateResult(s: DisconnectorState): Record<string, unknown> {
@@ -29,67 +29,55 @@ function relay(ctx: OperationContext, supply: SupplyControl | undefined): Supply
 
 /**
  * Final register read (stored as readings), remote_disconnect, state read back; one session.
- * After an attempt whose outcome is unknown the state is read first and nothing is resent
- * when the meter is already disconnected.
+ * The driver reads the state before the method and sends nothing when the meter is already
+ * disconnected (`sent: false`), so an attempt after an unknown outcome just asks again: the
+ * final read, stored before the marker, is not repeated.
  */
 export const disconnect: Operation = async (ctx) => {
   const p = parametersOf<DisconnectParameters>(ctx.command);
-  const maybeSent = progressOf(ctx.command).step === 'disconnect-sending';
+  const progress = progressOf(ctx.command);
+  const resumed = typeof progress.step === 'string' && progress.step.startsWith('disconnect-');
   return inSession(ctx, async (driver): Promise<OperationOutcome> => {
     const supply = relay(ctx, driver.supply);
-    if (maybeSent) {
-      const now = await supply.readDisconnector();
-      if (isDisconnected(now)) {
-        await ctx.saveProgress({ step: 'disconnect-confirmed' });
-        return { result: { ...stateResult(now), sent: false, resumed: true } };
-      }
-    }
-    let finalRead: number | null = null;
-    if (p.finalRead !== false) {
+    let finalRead: number | null =
+      resumed && typeof progress.finalRead === 'number' ? progress.finalRead : null;
+    if (!resumed && p.finalRead !== false) {
       const values = await driver.readRegisters();
       await ctx.storeReadings(values);
       finalRead = values.length;
     }
-    await ctx.saveProgress({ step: 'disconnect-sending' });
+    if (!resumed) await ctx.saveProgress({ step: 'disconnect-sending', finalRead });
     const out = await sending(() => supply.disconnect());
-    await ctx.saveProgress({ step: 'disconnect-sent' });
+    await ctx.saveProgress({ step: out.sent ? 'disconnect-sent' : 'disconnect-confirmed' });
     if (!isDisconnected(out))
       throw notConfirmed(
         `meter ${ctx.meter.id}: the disconnector reads ${describe(out)} after remote_disconnect`,
-        {
-          ...stateResult(out),
-        },
+        stateResult(out),
       );
-    return { result: { ...stateResult(out), sent: out.sent, finalRead } };
+    return { result: { ...stateResult(out), sent: out.sent, finalRead, ...(resumed ? { resumed } : {}) } };
   });
 };
 
 /**
  * remote_reconnect, state read back. In modes 1, 3, 5, 6 the relay is only armed
- * (control_state 2, output_state false): confirmed with `armed: true`.
+ * (control_state 2, output_state false): confirmed with `armed: true`. The driver sends
+ * nothing when the relay is already connected (or armed in such a mode), which is also how an
+ * attempt after an unknown outcome finds out.
  */
 export const connect: Operation = async (ctx) => {
-  const maybeSent = progressOf(ctx.command).step === 'connect-sending';
+  const step = progressOf(ctx.command).step;
+  const resumed = typeof step === 'string' && step.startsWith('connect-');
   return inSession(ctx, async (driver): Promise<OperationOutcome> => {
     const supply = relay(ctx, driver.supply);
-    if (maybeSent) {
-      const now = await supply.readDisconnector();
-      if (isConnected(now) || (isArmed(now) && ARMING_MODES.includes(now.controlMode))) {
-        await ctx.saveProgress({ step: 'connect-confirmed' });
-        return { result: { ...stateResult(now), armed: isArmed(now), sent: false, resumed: true } };
-      }
-    }
-    await ctx.saveProgress({ step: 'connect-sending' });
+    if (!resumed) await ctx.saveProgress({ step: 'connect-sending' });
     const out = await sending(() => supply.reconnect());
-    await ctx.saveProgress({ step: 'connect-sent' });
-    if (isConnected(out)) return { result: { ...stateResult(out), armed: false, sent: out.sent } };
-    if (isArmed(out) && ARMING_MODES.includes(out.controlMode))
-      return { result: { ...stateResult(out), armed: true, sent: out.sent } };
+    await ctx.saveProgress({ step: out.sent ? 'connect-sent' : 'connect-confirmed' });
+    const extra = { sent: out.sent, ...(resumed ? { resumed } : {}) };
+    if (isConnected(out)) return { result: { ...stateResult(out), armed: false, ...extra } };
+    if (isArmed(out)) return { result: { ...stateResult(out), armed: true, ...extra } };
     throw notConfirmed(
       `meter ${ctx.meter.id}: the disconnector reads ${describe(out)} after remote_reconnect`,
-      {
-        ...stateResult(out),
-      },
+      stateResult(out),
     );
   });
 };
