@@ -143,19 +143,21 @@ function withDeviationSign(table: ProfileTable, sign: DeviationSign): ProfileTab
 
 /**
  * A load profile between two instants (range_descriptor on the clock column) or between two
- * entries (entry_descriptor, from 1; `toEntry` 0 = last), with capture objects, names, units
+ * entries (entry_descriptor, from 1; `toEntry` 0 = last), or its whole buffer without
+ * selective access when `range` is undefined, with capture objects, names, units
  * and scalers. Capture objects and scalers are read once per profile and `cache`; date-times
  * are read with the meter's deviation sign convention.
  */
 export async function readProfileTable(
   reader: ProfileReader,
   obis: string | Uint8Array,
-  range: ProfileRange,
+  range: ProfileRange | undefined,
   cache: Map<string, unknown> = new Map(),
   sign: DeviationSign = 'standard',
 ): Promise<ProfileTable> {
   const shape = await shapeOf(reader, obis, cache);
   if (shape.captureObjects.length === 0) return { columns: [], rows: [] };
-  const buffer = await reader.get(obis, PROFILE_GENERIC, 2, profileAccess(shape.captureObjects, range));
+  const access = range === undefined ? undefined : profileAccess(shape.captureObjects, range);
+  const buffer = await reader.get(obis, PROFILE_GENERIC, 2, access);
   return withDeviationSign(decodeProfileBuffer(buffer, shape.captureObjects, shape.scalers), sign);
 }
