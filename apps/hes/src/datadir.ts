@@ -19,6 +19,7 @@ import {
 import { createServer } from 'node:net';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
+import { CodedError, ErrorKind } from '@openhes/core';
 
 /**
  * The data directory of a `hes` process: who may write it (one head end at a time, through
@@ -318,4 +319,42 @@ export function masterKeyWarning(
   if (keyFile !== undefined || (env.HES_MASTER_KEY ?? '') !== '' || (env.HES_MASTER_KEY_FILE ?? '') !== '')
     return undefined;
   return `the master key is kept in the data directory (${join(resolve(data), 'master.key')}): a copy of the directory carries the key with the secrets it protects; set HES_MASTER_KEY or --master-key-file to a key kept elsewhere`;
+}
+
+/** `--data` names no existing head-end store, for a command that only works on one (kind not-found). */
+export class NoStoreError extends CodedError {
+  constructor(message: string, code: 'HES_NO_DATA_DIR' | 'HES_NO_STORE', data: string) {
+    super(ErrorKind.notFound, code, message, { detail: { field: '--data', data } });
+    this.name = 'NoStoreError';
+  }
+}
+
+/**
+ * Throws NoStoreError unless `dir` is a directory holding the embedded store (`hes.db`): the
+ * check of every command that only reads or changes an existing store (read-meter, collect,
+ * meters set-status/resync, command, campaign, firmware …), so that a mistyped `--data` is
+ * named instead of silently creating an empty store there. Only `hes start` and
+ * `hes meters import` create a data directory. Nothing to check with `--pg` (PostgreSQL).
+ */
+export function requireExistingStore(dir: string, pg?: string): void {
+  if (pg !== undefined) return;
+  const data = resolve(dir);
+  let st: ReturnType<typeof statSync>;
+  try {
+    st = statSync(data);
+  } catch {
+    throw new NoStoreError(
+      `--data ${dir}: the data directory ${data} does not exist (\`hes start\` or \`hes meters import\` creates one; is the path right?)`,
+      'HES_NO_DATA_DIR',
+      data,
+    );
+  }
+  if (!st.isDirectory())
+    throw new NoStoreError(`--data ${dir}: ${data} is not a directory`, 'HES_NO_DATA_DIR', data);
+  if (!existsSync(join(data, 'hes.db')))
+    throw new NoStoreError(
+      `--data ${dir}: no head-end store in ${data} (no hes.db; \`hes start\` or \`hes meters import\` creates one; is the path right?)`,
+      'HES_NO_STORE',
+      data,
+    );
 }
