@@ -3,6 +3,7 @@ import { userInfo } from 'node:os';
 import { AcquisitionErrorCode, knownDeviceProfiles, resyncAudit } from '@openhes/acquisition';
 import { importMeters, MeterStatus, parseMeterList } from '@openhes/core';
 import type { Command } from 'commander';
+import { requireExistingStore } from '../datadir.ts';
 import { ExitCode, type Io } from '../io.ts';
 import { type Wired, wire } from '../wire.ts';
 
@@ -17,10 +18,12 @@ export interface DataOptions {
 export type HesContext = Wired;
 
 /** The store (SQLite in the data directory, or PostgreSQL), the secret vault and the device profiles. */
-export function openContext(
+export async function openContext(
   o: DataOptions,
   timeouts: { connectMs?: number; responseMs?: number; maxResponseMs?: number } = {},
+  create = false,
 ): Promise<HesContext> {
+  if (!create) requireExistingStore(o.data, o.pg);
   return wire({
     data: o.data,
     ...(o.pg === undefined ? {} : { pg: o.pg }),
@@ -57,7 +60,7 @@ export function registerMetersCommands(program: Command, io: Io): void {
     let ctx: HesContext | undefined;
     try {
       const rows = parseMeterList(readFileSync(file, 'utf8'));
-      ctx = await openContext(o);
+      ctx = await openContext(o, {}, true);
       const r = await importMeters({ meters: ctx.store.meters, vault: ctx.vault }, rows, {
         profiles: knownDeviceProfiles(ctx.profiles),
         allOrNothing: true,
