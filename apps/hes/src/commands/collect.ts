@@ -7,6 +7,7 @@ import {
   type DataDirLock,
   lockDataDir,
   masterKeyWarning,
+  requireExistingStore,
   secureDataDir,
 } from '../datadir.ts';
 import { ExitCode, type Io } from '../io.ts';
@@ -96,6 +97,8 @@ export function registerCollectCommand(program: Command, io: Io): void {
         throw new Error(`--push-port must be 0…65535, got '${o.pushPort}'`);
       // Every check before the first write: the lock (embedded store), the push port, the store.
       const warn = (m: string): void => io.err(`hes: warning: ${m}`);
+      // Collect works on the meters of an existing store: a mistyped --data is named, not created.
+      requireExistingStore(o.data, o.pg);
       if (o.pg === undefined) lock = lockDataDir(o.data, 'collect', warn);
       if (pushPort !== undefined) await assertPortFree('push', o.host, pushPort, true);
       secureDataDir(o.data, warn);
