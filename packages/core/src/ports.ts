@@ -570,5 +570,6 @@ export interface Store {
   readonly plans: PlanStore;
   readonly health: MeterHealthStore;
   readonly outbox: OutboxStore;
+  readonly vee: import('./domain/vee.ts').VeeStore;
   close(): Promise<void>;
 }
