@@ -9,6 +9,7 @@ import { createOutboxStore } from './outbox.ts';
 import { createPlanStore } from './plans.ts';
 import { createAuditStore, createCollectionStore, createEventStore } from './records.ts';
 import { createCounterStore, createKeyStore, createTokenStore, createUserStore } from './security.ts';
+import { createVeeStore } from './vee.ts';
 
 /** What each engine builds itself: readings (its own tables and bulk path) and maintenance. */
 export type EngineStores = Pick<Store, 'readings' | 'maintenance' | 'close'>;
@@ -38,6 +39,7 @@ export function assembleStore(ctx: EntityContext, engine: EngineStores): Store {
     plans: createPlanStore(ctx),
     health: createHealthStore(ctx),
     outbox: createOutboxStore(ctx),
+    vee: createVeeStore(ctx),
     close: engine.close,
   };
 }
