@@ -60,6 +60,7 @@ function observedStore(store: Store, onOutcome: (o: CollectionOutcome) => void):
     plans: store.plans,
     health: store.health,
     outbox: store.outbox,
+    vee: store.vee,
     close: () => store.close(),
   };
 }
