@@ -1,5 +1,6 @@
 // The loopback meter shared with the transport tests (clock, registers, profile, disconnect).
-import { servedBy, TestMeter } from '@openhes/testkit/meters';
+import type { AttributeAddress, DlmsData } from '@openhes/dlms';
+import { PROFILE_ROWS, servedBy, TestMeter } from '@openhes/testkit/meters';
 import { type DlmsServer, listenTcp, serveDlms } from '@openhes/transport';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultClassFor, parseAttributeSpec } from '../src/commands/read.ts';
@@ -12,7 +13,17 @@ const TITLE = '4D4D4D0000000001';
 let wrapper: DlmsServer;
 let hdlc: DlmsServer;
 let udp: DlmsServer;
-const meter = new TestMeter();
+/** The test meter, remembering the selective access of every profile buffer read. */
+class RecordingMeter extends TestMeter {
+  readonly profileReads: { access: AttributeAddress['access'] }[] = [];
+
+  override get(ctx: unknown, a: AttributeAddress): DlmsData | number {
+    if (a.classId === 7 && a.attributeId === 2) this.profileReads.push({ access: a.access });
+    return super.get(ctx, a);
+  }
+}
+
+const meter = new RecordingMeter();
 
 beforeAll(async () => {
   const sessionFor = () => servedBy(meter);
@@ -100,6 +111,47 @@ describe('hes read', () => {
       '1.0.1.8.0.255',
       '1.0.32.7.0.255',
     ]);
+  });
+
+  it('reads a whole profile without a range: one buffer GET without selective access', async () => {
+    const before = meter.profileReads.length;
+    const r = await runHes(['read', ...at(wrapper), '--json', '--profile', '1.0.99.1.0.255']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const t = JSON.parse(r.stdout);
+    expect(t.rows.length).toBe(PROFILE_ROWS);
+    expect(meter.profileReads.slice(before)).toEqual([{ access: undefined }]);
+  });
+
+  it('refuses half a range and row options without --profile', async () => {
+    const half = await runHes([
+      'read',
+      ...at(wrapper),
+      '--profile',
+      '1.0.99.1.0.255',
+      '--from',
+      '2024-01-02',
+    ]);
+    expect(half.status).toBe(2);
+    expect(half.stderr).toContain('--from and --to go together');
+    const both = await runHes([
+      'read',
+      ...at(wrapper),
+      '--profile',
+      '1.0.99.1.0.255',
+      '--entries',
+      '1-2',
+      '--from',
+      '2024-01-02',
+      '--to',
+      '2024-01-03',
+    ]);
+    expect(both.status).toBe(2);
+    const stray = await runHes(['read', ...at(wrapper), '--entries', '1-2', '0.0.1.0.0.255']);
+    expect(stray.status).toBe(2);
+    expect(stray.stderr).toContain('give --profile');
+    const badObis = await runHes(['read', ...at(wrapper), '--profile', 'nope']);
+    expect(badObis.status).toBe(2);
   });
 
   it('lists the object list', async () => {

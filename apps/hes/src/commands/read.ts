@@ -136,19 +136,34 @@ function scalerAttributeOf(s: AttributeSpec): number | undefined {
   return scalerUnitAttribute(s.classId, s.attr);
 }
 
-function parseRange(o: ReadOptions): ProfileRange {
+/**
+ * The rows of `--profile` to read: a time range, an entry range, or undefined for the whole
+ * buffer (a GET without selective access, which every meter must serve).
+ */
+function parseRange(o: ReadOptions): ProfileRange | undefined {
   if (o.entries !== undefined) {
+    if (o.from !== undefined || o.to !== undefined)
+      throw new UsageError('--entries and --from/--to exclude each other');
     const m = /^(\d+)-(\d*)$/.exec(o.entries);
     if (!m) throw new UsageError(`--entries must look like 1-96 (or 100- for "to the last")`);
     return { fromEntry: Number(m[1]), toEntry: m[2] === '' ? 0 : Number(m[2]) };
   }
+  if (o.from === undefined && o.to === undefined) return undefined;
   if (o.from === undefined || o.to === undefined)
-    throw new UsageError('--profile needs --from and --to, or --entries');
+    throw new UsageError('--from and --to go together (or give neither for the whole buffer)');
   const from = new Date(o.from);
   const to = new Date(o.to);
   if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()))
     throw new UsageError('--from and --to must be ISO 8601 times');
   return { from, to };
+}
+
+function profileObis(text: string): string {
+  try {
+    return formatObis(parseObis(text));
+  } catch {
+    throw new UsageError(`--profile '${text}' is not an OBIS code`);
+  }
 }
 
 function linkOptions(o: ReadOptions, clientSap: number): ClientLinkOptions {
@@ -398,9 +413,12 @@ async function run(io: Io, specs: string[], o: ReadOptions): Promise<void> {
   const systemTitle = hexOption('--system-title', o.systemTitle, 8);
   const classOverride = o.class === undefined ? undefined : int('--class', o.class, 1, 0xffff);
   const attributes = specs.map((s) => parseAttributeSpec(s, classOverride));
-  const range = o.profile === undefined ? undefined : parseRange(o);
+  if (o.profile === undefined && (o.from !== undefined || o.to !== undefined || o.entries !== undefined))
+    throw new UsageError('--from, --to and --entries select rows of --profile: give --profile');
+  const profile =
+    o.profile === undefined ? undefined : { obis: profileObis(o.profile), range: parseRange(o) };
   const sign = deviationSignOption(o.deviationSign);
-  if (attributes.length === 0 && range === undefined && !o.objects) {
+  if (attributes.length === 0 && profile === undefined && !o.objects) {
     throw new UsageError('nothing to read: give OBIS codes, --profile or --objects');
   }
   let security: ClientSecurityOptions | undefined;
@@ -444,9 +462,9 @@ async function run(io: Io, specs: string[], o: ReadOptions): Promise<void> {
   let failed = 0;
   try {
     if (attributes.length > 0) failed += await readAttributes(io, client, attributes, o.json === true, sign);
-    if (range !== undefined) {
-      const obis = formatObis(parseObis(o.profile!));
-      printProfile(io, obis, await readProfileTable(client, obis, range, new Map(), sign), o.json === true);
+    if (profile !== undefined) {
+      const table = await readProfileTable(client, profile.obis, profile.range, new Map(), sign);
+      printProfile(io, profile.obis, table, o.json === true);
     }
     if (o.objects) printObjects(io, await readObjectList(client), o.json === true);
   } finally {
@@ -482,7 +500,10 @@ export function registerReadCommand(program: Command, io: Io): void {
       'read the counter from this Data object over the public client first and use the next value',
     )
     .option('--class <id>', 'interface class for OBIS codes given without one')
-    .option('--profile <obis>', 'read this load profile (profile generic buffer)')
+    .option(
+      '--profile <obis>',
+      'read this load profile (profile generic buffer); without --from/--to or --entries the whole buffer',
+    )
     .option('--from <iso>', 'profile range start (ISO 8601)')
     .option('--to <iso>', 'profile range end (ISO 8601)')
     .option('--entries <a-b>', 'profile entries a..b (from 1; "a-" = to the last)')
