@@ -6,6 +6,7 @@ import {
   type FleetStats,
   type LinkProfile,
   meterAddress,
+  metersUnder,
   type ProfileMix,
   parseDuration,
   startFleet,
@@ -84,6 +85,38 @@ function linkProfile(o: SimulateOptions): Partial<LinkProfile> {
   };
 }
 
+/** Where the meters answer, as the export lists them. */
+function describeAddressing(fleet: Fleet): string {
+  const last = fleet.size - 1;
+  return fleet.addressing === 'address'
+    ? `simulating ${fleet.size} meters on ${fleet.host}:${fleet.port} (tcp), one address per meter: ${meterAddress(0)} … ${meterAddress(last)}`
+    : `simulating ${fleet.size} meters on ${fleet.host}:${fleet.port} (tcp), one port per meter on ${fleet.host}: ${fleet.portOf(0)} … ${fleet.portOf(last)}${fleet.size > 1 && fleet.portOf(last) - fleet.portOf(0) !== last ? ' (each meter’s in the export)' : ''}`;
+}
+
+const hhmm = (t: number): string => new Date(t).toISOString().slice(11, 16);
+
+/** The seeded supply interruptions of the next day: their meters do not answer meanwhile. */
+function describeInterruptions(fleet: Fleet): string[] {
+  const from = fleet.now();
+  const to = from + 86_400_000;
+  const topo = fleet.truth.topology;
+  const found: string[] = [];
+  for (let tr = 0; tr < topo.transformers; tr++) {
+    const meters = metersUnder(fleet.truth, { transformer: tr }).length;
+    for (const w of fleet.truth.transformerOutages(tr)) {
+      if (w.to <= from || w.from >= to) continue;
+      found.push(
+        `transformer ${tr} ${new Date(w.from).toISOString().slice(0, 10)} ${hhmm(w.from)}–${hhmm(w.to)} UTC (${meters} meters)`,
+      );
+    }
+  }
+  if (found.length === 0) return [];
+  const shown = found.slice(0, 5).join(', ');
+  return [
+    `  supply interruptions (background) in the next 24 h: ${shown}${found.length > 5 ? `, and ${found.length - 5} more` : ''}; meanwhile those meters answer only with a battery-backed modem, and they log the failure and the restore`,
+  ];
+}
+
 function describeFleet(fleet: Fleet, o: SimulateOptions): string[] {
   const byProfile = new Map<string, number>();
   for (let i = 0; i < fleet.size; i++) {
@@ -92,13 +125,14 @@ function describeFleet(fleet: Fleet, o: SimulateOptions): string[] {
   }
   const topo = fleet.truth.topology;
   return [
-    `simulating ${fleet.size} meters on ${fleet.host}:${fleet.port} (tcp), one address per meter: ${meterAddress(0)} … ${meterAddress(fleet.size - 1)}`,
+    describeAddressing(fleet),
     ...[...byProfile].map(([p, n]) => `  ${p}: ${n}`),
     `  topology: ${topo.consumers} consumers, ${topo.transformers} transformers (each with its own meter), ${Math.ceil(topo.transformers / topo.transformersPerFeeder)} feeders`,
     `  clients: public SAP 16 (no security), reader SAP 32 (LLS), management SAP 48 (HLS-GMAC, auth+enc); keys in the export`,
     `  clock: starts ${new Date(fleet.truth.startAt).toISOString()}, speed ×${o.speed}; seed ${o.seed}`,
     `  link: latency ${o.latency} ± ${o.jitter}, loss ${o.loss}, corrupt ${o.corrupt}, silent ${o.silent}, refused ${o.refused}, slow ${o.slow}`,
     `  pushes: ${o.pushTo ?? 'off'} (ciphered as each push setup declares, keys in the export); scenarios: ${o.scenario ?? 'none'}; background events: ${o.background ? 'on' : 'off'}`,
+    ...(o.background ? describeInterruptions(fleet) : []),
   ];
 }
 
@@ -139,8 +173,12 @@ export function registerSimulateCommand(program: Command, io: Io): void {
     .option('--seed <n>', 'fleet seed', '7')
     .option('--speed <x>', 'simulated seconds per real second', '1')
     .option('--start <iso>', 'simulated start instant (default now)')
-    .option('--host <address>', 'listening address (0.0.0.0 answers on every 127.a.b.c)', '0.0.0.0')
-    .option('--port <n>', 'listening port (0 = any)', '4059')
+    .option(
+      '--host <address>',
+      'listening address: 0.0.0.0 answers on every 127.a.b.c (an address per meter, one port); a loopback address such as 127.0.0.1 gives each meter its own port there (--port, --port + 1, …); the export lists what is listened on',
+      '0.0.0.0',
+    )
+    .option('--port <n>', 'listening port, the first meter’s with a specific --host (0 = any free)', '4059')
     .option('--latency <d>', 'mean response delay', '0ms')
     .option('--jitter <d>', '± spread of the delay', '0ms')
     .option('--loss <p>', 'share of responses lost', '0%')

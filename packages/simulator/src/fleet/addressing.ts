@@ -22,3 +22,15 @@ export function meterIndexOf(address: string): number | undefined {
   if (a < 1 || a > 254 || b > 255 || c < 1 || c > 254) return undefined;
   return ((a - 1) * 256 + b) * 254 + (c - 1);
 }
+
+/** A listening address that takes every local address (so every 127.a.b.c on one socket). */
+export function isWildcardAddress(host: string): boolean {
+  return host === '' || host === '0.0.0.0' || /^(?:0{0,4}:){2,7}0{0,4}$/.test(host);
+}
+
+/** A loopback address: 127/8 (also IPv4-mapped) or ::1. */
+export function isLoopbackAddress(address: string): boolean {
+  return (
+    /^(?:::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/i.test(address) || /^(?:0{0,4}:){2,7}0{0,3}1$/.test(address)
+  );
+}

@@ -37,6 +37,13 @@ export interface MeterRecord {
    */
   pushProtection: string;
   pushClientSap: number;
+  /**
+   * The sign of the deviation field in the meter's date-time values (clock, capture times,
+   * profile stamps): `utc-minus-local` as the Blue Book defines it (an IST meter writes −330),
+   * or `local-minus-utc` as many IS 15959 meters write it (+330). The profile's
+   * quirks.deviationLocalMinusUtc.
+   */
+  deviationConvention: 'utc-minus-local' | 'local-minus-utc';
 }
 
 function associationsOf(p: DeviceProfile): string {
@@ -56,11 +63,12 @@ function pushProtectionOf(p: DeviceProfile): string {
 export function meterRecord(fleet: Fleet, index: number): MeterRecord {
   const m = fleet.truth.identity(index);
   const s = issuedSecrets(m);
+  const at = fleet.endpoint(index);
   return {
     id: index,
     serial: serialOf(m),
-    host: fleet.address(index),
-    port: fleet.port,
+    host: at.host,
+    port: at.port,
     framing: m.profile.framing,
     serverAddress: m.profile.serverAddress,
     profile: m.profile.id,
@@ -77,6 +85,8 @@ export function meterRecord(fleet: Fleet, index: number): MeterRecord {
     securitySuite: 0,
     pushProtection: pushProtectionOf(m.profile),
     pushClientSap: PUSH_CLIENT_SAP,
+    deviationConvention:
+      m.profile.quirks.deviationLocalMinusUtc === true ? 'local-minus-utc' : 'utc-minus-local',
   };
 }
 
@@ -101,6 +111,7 @@ const COLUMNS: (keyof MeterRecord)[] = [
   'securitySuite',
   'pushProtection',
   'pushClientSap',
+  'deviationConvention',
 ];
 
 /** The meter list as CSV (header + one line per meter) or JSON lines, streamed in chunks. */

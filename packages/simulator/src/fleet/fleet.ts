@@ -1,5 +1,11 @@
 import type { DlmsError } from '@openhes/dlms';
-import { attachServerConnection, listenTcp, type ServeDlmsOptions, type TcpServer } from '@openhes/transport';
+import {
+  attachServerConnection,
+  listenTcp,
+  type ServeDlmsOptions,
+  type TcpServer,
+  type TcpTransport,
+} from '@openhes/transport';
 import { journalMethods } from '../model/method-counts.ts';
 import { type DeviceProfile, hdlcSetupOf } from '../profiles.ts';
 import { Truth } from '../truth/fleet-truth.ts';
@@ -8,7 +14,7 @@ import { parseScenarios, type ScenarioSpec } from '../truth/scenarios.ts';
 import type { Instant } from '../truth/time.ts';
 import type { ProfileMix } from '../truth/topology.ts';
 import { systemTitleOf } from '../truth/values.ts';
-import { meterAddress, meterIndexOf } from './addressing.ts';
+import { isLoopbackAddress, isWildcardAddress, meterAddress, meterIndexOf } from './addressing.ts';
 import { CounterFile, UNICAST_KEY } from './counter-file.ts';
 import {
   DelayQueue,
@@ -33,12 +39,16 @@ export interface FleetOptions {
   startAt?: Date | Instant;
   /**
    * Listening address; default 0.0.0.0, the only address on which one socket answers on every
-   * 127.a.b.c (Linux matches a listener's exact address otherwise). The fleet serves loopback
-   * only all the same: a connection addressed outside 127/8 has no meter and is closed before a
-   * byte is read (tested by hes's datadir test through a non-loopback address of the host).
+   * 127.a.b.c (Linux matches a listener's exact address otherwise): meter i answers on
+   * meterAddress(i) at `port` (addressing 'address'). The fleet serves loopback only all the
+   * same: a connection addressed outside 127/8 has no meter and is closed before a byte is read
+   * (tested by hes's datadir test through a non-loopback address of the host).
+   * A specific loopback address (127.0.0.1, ::1; e.g. where only 127.0.0.1 exists) gives each
+   * meter its own port there instead (addressing 'port'): meter i on `port + i`, or on a free
+   * port of its own with port 0. A specific address that is not loopback is refused.
    */
   host?: string;
-  /** 0 = any free port. */
+  /** 0 = any free port (each meter's own with a specific host). */
   port?: number;
   link?: Partial<LinkProfile>;
   /** Shorthands for link.latencyMs, link.jitterMs and link.loss. */
@@ -89,14 +99,33 @@ export interface FleetStats {
   simulatedNow: Instant;
 }
 
+/** Where a client dials one meter. */
+export interface MeterEndpoint {
+  host: string;
+  port: number;
+}
+
 export interface Fleet {
   readonly truth: Truth;
+  /** The address listened on. */
   readonly host: string;
+  /** The port listened on (addressing 'address'); meter 0's port (addressing 'port'). */
   readonly port: number;
   readonly size: number;
+  /**
+   * How a client reaches meter i: 'address' — one socket on a wildcard address, meter i on
+   * loopback address meterAddress(i) at `port`; 'port' — a specific loopback address `host`,
+   * meter i on a port of its own there.
+   */
+  readonly addressing: 'address' | 'port';
   /** Simulated now (true time). */
   now(): Instant;
+  /** The address meter `index` answers on (and pushes from). */
   address(index: number): string;
+  /** The port meter `index` answers on. */
+  portOf(index: number): number;
+  /** address and port of meter `index`: what the export lists. */
+  endpoint(index: number): MeterEndpoint;
   stats(): FleetStats;
   /** Runs the push scheduler up to now; resolves when the pushes went out. */
   tick(): Promise<void>;
@@ -126,6 +155,14 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
     ...(o.profiles === undefined ? {} : { profiles: o.profiles }),
     ...(o.pushTo === undefined ? {} : { pushDestination: `${o.pushTo.host}:${o.pushTo.port}` }),
   });
+  const host = o.host ?? '0.0.0.0';
+  const byPort = !isWildcardAddress(host);
+  const basePort = o.port ?? 4059;
+  if (byPort && basePort !== 0 && basePort + truth.size - 1 > 65_535) {
+    throw new RangeError(
+      `host ${host} gives each meter its own port: ports ${basePort}…${basePort + truth.size - 1} do not exist (take a lower port, port 0 for free ones, or host 0.0.0.0 for one port and an address per meter)`,
+    );
+  }
   const link: LinkProfile = {
     ...IDEAL_LINK,
     ...(o.latency === undefined ? {} : { latencyMs: o.latency }),
@@ -145,7 +182,11 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
   const linkCounters: LinkCounters = { sent: 0, dropped: 0, corrupted: 0 };
   const delays = new DelayQueue();
   const stats = { connections: 0, sessions: 0, requests: 0, refused: 0, silent: 0, errors: 0 };
-  const pushes = new PushScheduler(truth, o.pushTo, now, o.pushBlocks ?? false, counters);
+  /** Listeners of the 'port' addressing, one per meter. */
+  const perMeter: TcpServer[] = [];
+  const sourceAddress = (meter: number): string =>
+    byPort ? (perMeter[meter]?.host ?? host) : meterAddress(meter);
+  const pushes = new PushScheduler(truth, o.pushTo, now, o.pushBlocks ?? false, counters, sourceAddress);
   const hooks = {
     now,
     onPush: (meter: number, setup: string) => pushes.pushNow(meter, setup),
@@ -156,13 +197,12 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
     return rng / 0x100000000;
   };
 
-  const serveOptions = (profile: DeviceProfile): ServeDlmsOptions => ({
+  /** How meter `index`'s connection is served (the connection decided whose meter it reached). */
+  const serveOptions = (profile: DeviceProfile, index: number): ServeDlmsOptions => ({
     transport: 'tcp',
     port: 0,
     link: linkOf(profile),
     sessionFor: (info) => {
-      const index = meterIndexOf(info.localAddress);
-      if (index === undefined || index >= truth.size) return undefined;
       if (info.serverAddress.logical !== profile.serverAddress) return undefined;
       stats.sessions++;
       const session = servedSession(
@@ -179,39 +219,79 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
     },
   });
 
-  let server: TcpServer;
-  try {
-    server = await listenTcp(
-      { host: o.host ?? '0.0.0.0', port: o.port ?? 4059, inactivityTimeoutMs: o.idleTimeoutMs ?? 120_000 },
-      (t) => {
-        stats.connections++;
-        const local = t.local.slice(0, t.local.lastIndexOf(':'));
-        const index = meterIndexOf(local);
-        if (index === undefined || index >= truth.size) {
-          void t.close();
-          return;
-        }
-        const m = truth.meter(index);
-        const ml = meterLink(seed, index, link);
-        const dead = m.effects.deadFrom !== undefined && m.effects.deadFrom <= now();
-        if (ml.behaviour === 'refused') {
-          stats.refused++;
-          void t.close();
-          return;
-        }
-        if (ml.behaviour === 'silent' || dead) stats.silent++;
-        const wrapped = new EmulatedTransport(
-          t,
-          dead ? { ...ml, behaviour: 'silent' } : ml,
-          link,
-          linkCounters,
-          random,
-          delays,
-        );
-        attachServerConnection(wrapped, serveOptions(m.profile));
+  /** A connection to meter `index` (undefined: the dialled address names none). */
+  const onConnection = (t: TcpTransport, index: number | undefined): void => {
+    stats.connections++;
+    if (index === undefined || index >= truth.size) {
+      void t.close();
+      return;
+    }
+    const m = truth.meter(index);
+    const ml = meterLink(seed, index, link);
+    if (ml.behaviour === 'refused') {
+      stats.refused++;
+      void t.close();
+      return;
+    }
+    // A meter that does not answer now (dead, or unpowered without a battery-backed modem) never
+    // answers on this connection; one that does stops while its supply is off, and a connection
+    // that outlived a supply failure is gone (the modem restarted).
+    const openedAt = now();
+    const off = !m.answersAt(openedAt);
+    if (ml.behaviour === 'silent' || off) stats.silent++;
+    const wrapped = new EmulatedTransport(
+      t,
+      off ? { ...ml, behaviour: 'silent' } : ml,
+      link,
+      linkCounters,
+      random,
+      delays,
+      () => {
+        const at = now();
+        if (!m.answersAt(at)) return 'swallow';
+        return m.modemRestartedIn(openedAt, at) ? 'close' : 'pass';
       },
     );
+    attachServerConnection(wrapped, serveOptions(m.profile, index));
+  };
+
+  const listenOptions = { inactivityTimeoutMs: o.idleTimeoutMs ?? 120_000 };
+  let server: TcpServer;
+  try {
+    if (!byPort) {
+      server = await listenTcp({ ...listenOptions, host, port: basePort }, (t) =>
+        onConnection(t, meterIndexOf(t.local.slice(0, t.local.lastIndexOf(':')))),
+      );
+    } else {
+      for (let i = 0; i < truth.size; i++) {
+        const port = basePort === 0 ? 0 : basePort + i;
+        perMeter.push(
+          await listenTcp({ ...listenOptions, host, port }, (t) => onConnection(t, i)).catch((e: unknown) => {
+            throw new Error(
+              `host ${host}: meter ${i} cannot listen on port ${port === 0 ? '(any)' : port}: ${e instanceof Error ? e.message : String(e)}`,
+              { cause: e },
+            );
+          }),
+        );
+        if (i === 0 && !isLoopbackAddress(perMeter[0]!.host))
+          throw new RangeError(
+            `host ${host} is not a loopback address: the simulated meters answer on loopback only (127.0.0.1, ::1, or 0.0.0.0 for an address per meter)`,
+          );
+      }
+      const first = perMeter[0]!;
+      server = {
+        host: first.host,
+        port: first.port,
+        get connections() {
+          return perMeter.reduce((n, x) => n + x.connections, 0);
+        },
+        close: async () => {
+          await Promise.all(perMeter.map((x) => x.close()));
+        },
+      };
+    }
   } catch (e) {
+    await Promise.all(perMeter.map((x) => x.close()));
     counterFile?.close();
     closeJournal?.();
     throw e;
@@ -228,8 +308,14 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
     host: server.host,
     port: server.port,
     size: truth.size,
+    addressing: byPort ? 'port' : 'address',
     now,
-    address: meterAddress,
+    address: (index) => (byPort ? (perMeter[index] ?? server).host : meterAddress(index)),
+    portOf: (index) => (byPort ? (perMeter[index] ?? server).port : server.port),
+    endpoint: (index) =>
+      byPort
+        ? { host: (perMeter[index] ?? server).host, port: (perMeter[index] ?? server).port }
+        : { host: meterAddress(index), port: server.port },
     stats: () => ({
       meters: truth.size,
       openConnections: server.connections,

@@ -34,6 +34,13 @@ export const IDEAL_LINK: LinkProfile = {
 
 export type LinkBehaviour = 'normal' | 'silent' | 'refused';
 
+/**
+ * Asked, for each chunk that reaches the meter, what the meter does with it now: `pass` it on,
+ * `swallow` it (the meter is off: no answer), or `close` the connection (it did not survive
+ * the modem's restart).
+ */
+export type LinkGate = () => 'pass' | 'swallow' | 'close';
+
 export interface MeterLink {
   behaviour: LinkBehaviour;
   latencyMs: number;
@@ -171,6 +178,7 @@ export class EmulatedTransport implements Transport {
   /** Frames not yet on the wire, in order; the first is waiting out its delay or being written. */
   private readonly frames: Frame[] = [];
   private busy = false;
+  private readonly gate: LinkGate | undefined;
 
   constructor(
     inner: Transport,
@@ -179,7 +187,9 @@ export class EmulatedTransport implements Transport {
     counters: LinkCounters,
     random: () => number,
     delays: DelayQueue = sharedDelays,
+    gate?: LinkGate,
   ) {
+    this.gate = gate;
     this.inner = inner;
     this.kind = inner.kind;
     this.link = link;
@@ -266,7 +276,10 @@ export class EmulatedTransport implements Transport {
 
   onData(listener: (chunk: Uint8Array) => void): void {
     this.inner.onData((chunk) => {
-      if (this.link.behaviour === 'normal') listener(chunk);
+      if (this.link.behaviour !== 'normal') return;
+      const g = this.gate?.() ?? 'pass';
+      if (g === 'pass') listener(chunk);
+      else if (g === 'close') void this.inner.close();
     });
   }
 

@@ -63,7 +63,9 @@ export function metersUnder(truth: Truth, target: Target): number[] {
 /**
  * Sends what meters push on their own: alarm DataNotifications (last gasp when the supply
  * fails, first breath when it returns, tamper) and the daily snapshot at a per-meter offset
- * within the hour after local midnight. Driven by ticks, not per-meter timers.
+ * within the hour after local midnight. Driven by ticks, not per-meter timers. A meter that
+ * does not answer at the push's instant (unpowered without a battery-backed modem, or dead)
+ * sends nothing then, except the last gasp its reserve sends as the supply fails.
  */
 export class PushScheduler {
   sent = 0;
@@ -79,6 +81,7 @@ export class PushScheduler {
 
   private readonly blocks: boolean;
   private readonly counters: CounterStore;
+  private readonly sourceAddress: (meter: number) => string;
 
   constructor(
     truth: Truth,
@@ -86,7 +89,10 @@ export class PushScheduler {
     now: () => Instant,
     blocks = false,
     counters: CounterStore = new CounterStore(),
+    /** The address meter i pushes from (the one it answers on); default meterAddress(i). */
+    sourceAddress: (meter: number) => string = meterAddress,
   ) {
+    this.sourceAddress = sourceAddress;
     this.blocks = blocks;
     this.counters = counters;
     this.truth = truth;
@@ -106,7 +112,7 @@ export class PushScheduler {
     this.truth.scenarios.forEach((s, n) => {
       if (s.kind === 'outage') {
         const end = s.at + s.durationMs;
-        if (within(s.at)) for (const i of metersUnder(this.truth, s.target)) this.alarm(i, s.at, 85);
+        if (within(s.at)) for (const i of metersUnder(this.truth, s.target)) this.alarm(i, s.at, 85, true);
         if (within(end)) for (const i of metersUnder(this.truth, s.target)) this.alarm(i, end, 86);
       } else if (s.kind === 'tamper' && s.at + DAY > from && s.at <= to) {
         const topo = this.truth.topology;
@@ -121,7 +127,7 @@ export class PushScheduler {
       for (let tr = 0; tr < this.truth.topology.transformers; tr++) {
         for (const w of this.truth.transformerOutages(tr)) {
           if (within(w.from))
-            for (const i of metersUnder(this.truth, { transformer: tr })) this.alarm(i, w.from, 85);
+            for (const i of metersUnder(this.truth, { transformer: tr })) this.alarm(i, w.from, 85, true);
           if (within(w.to))
             for (const i of metersUnder(this.truth, { transformer: tr })) this.alarm(i, w.to, 86);
         }
@@ -163,20 +169,30 @@ export class PushScheduler {
     }
   }
 
-  private alarm(meter: number, at: Instant, bit: number): void {
+  /** An alarm push; `lastGasp`: sent from the reserve as the supply fails (the meter is already off). */
+  private alarm(meter: number, at: Instant, bit: number, lastGasp = false): void {
     const m = this.truth.meter(meter);
     const setup = m.profile.objects.find((o) => o.push?.kind === 'alarm');
     if (setup === undefined) return;
-    this.enqueue(meter, setup.obis, at, at, (body) => {
-      if (body.type !== 'structure') return body;
-      const i = setup.push!.objects.findIndex((r) => r[1] === ESW);
-      if (i < 0) return body;
-      const bits = [...eswBits(m, at), bit];
-      const bytes = new Uint8Array(16);
-      for (const b of bits) bytes[b >> 3] = bytes[b >> 3]! | (0x80 >> (b & 7));
-      body.value[i] = { type: 'bit-string', value: { length: 128, bytes } };
-      return body;
-    });
+    if (lastGasp && !m.answersAt(at - 1)) return;
+    this.enqueue(
+      meter,
+      setup.obis,
+      at,
+      at,
+      (body) => {
+        if (body.type !== 'structure') return body;
+        const i = setup.push!.objects.findIndex((r) => r[1] === ESW);
+        if (i < 0) return body;
+        const bits = [...eswBits(m, at), bit];
+        const bytes = new Uint8Array(16);
+        for (const b of bits) bytes[b >> 3] = bytes[b >> 3]! | (0x80 >> (b & 7));
+        body.value[i] = { type: 'bit-string', value: { length: 128, bytes } };
+        return body;
+      },
+      undefined,
+      lastGasp,
+    );
   }
 
   /** Push setup method 1 (or a test) asks for a push now. */
@@ -193,8 +209,11 @@ export class PushScheduler {
     edit?: (b: DlmsData) => DlmsData,
     /** A row stamped by the meter's clock (daily, block push): values at its capture instant. */
     row?: { stamp: Instant; periodMs?: number },
+    /** Sent even though the meter does not answer at `at` (the last gasp). */
+    whileOff = false,
   ): void {
     const m = this.truth.meter(meter);
+    if (!whileOff && !m.answersAt(at)) return;
     const own = destinationOf(m.state?.pushDestinations?.[setupObis]);
     const target = this.target ?? (own === undefined ? undefined : { ...own, transport: 'tcp' as const });
     if (target === undefined) return;
@@ -225,7 +244,7 @@ export class PushScheduler {
             transport: target.transport ?? 'tcp',
             host: own?.host ?? target.host,
             port: own?.port ?? target.port,
-            localAddress: meterAddress(meter),
+            localAddress: this.sourceAddress(meter),
             sourceWPort: serverAddress,
             destinationWPort: PUSH_CLIENT_SAP,
             connectTimeoutMs: 5_000,

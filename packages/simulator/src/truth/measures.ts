@@ -4,16 +4,24 @@ import { inWindow, overlapMs } from './scenarios.ts';
 import type { EventLogKey, RecordedEvent } from './state.ts';
 import { DAY, type Instant, localDate, localParts, MINUTE, STEP_MS } from './time.ts';
 
-/** Phase voltage (V) in step k, before the per-minute ripple; 0 while the supply is off. */
-export function stepVoltage(m: MeterTruth, k: number, phase: number): number {
-  const t = k * STEP_MS;
-  if (inWindow(m.effects.outages, t)) return 0;
+/**
+ * Phase voltage (V) the supply gives in step k while it is on, sags and swells as at t (an
+ * instant in the step), before the per-minute ripple.
+ */
+function supplyVoltage(m: MeterTruth, k: number, phase: number, t: Instant): number {
   const s = m.step(k);
   const load = (s.trueWh * 0.004) / m.pMax;
   const ripple = 0.012 * (unit(m.salt, Stream.voltage, k, phase) - 0.5);
   let v = m.profile.meter.nominalVoltage * (1 + m.vTransformer + m.vMeter + ripple - 0.03 * load);
   for (const w of m.effects.voltage) if (t >= w.from && t < w.to) v *= w.factor;
   return v;
+}
+
+/** Phase voltage (V) of step k as blocks average it: as at the step's start, 0 if the supply was off then. */
+export function stepVoltage(m: MeterTruth, k: number, phase: number): number {
+  const t = k * STEP_MS;
+  if (inWindow(m.effects.outages, t)) return 0;
+  return supplyVoltage(m, k, phase, t);
 }
 
 export interface Instantaneous {
@@ -31,25 +39,35 @@ export function gridFrequency(seed: number, t: Instant): number {
   return 50 + 0.16 * (unit(seed, Stream.frequency, Math.floor(t / MINUTE)) - 0.5);
 }
 
-/** Instantaneous values at t, consistent with the energy of the step containing t. */
+/**
+ * Instantaneous values at t, consistent with the energy of the step containing t and with the
+ * supply at t itself: while an interruption covers t every value is 0 (and the meter answers
+ * only if its modem is battery-backed, MeterTruth.answersAt); otherwise the supply voltage and
+ * frequency are there, whatever the step's start saw. Power is the load's draw while supplied:
+ * the step's energy over the part of the step it was supplied.
+ */
 export function instantaneous(m: MeterTruth, t: Instant): Instantaneous {
   const k = Math.floor(t / STEP_MS);
   const s = m.step(k);
   const minute = Math.floor(t / MINUTE);
-  const on = !inWindow(m.effects.outages, t);
+  const on = m.poweredAt(t);
   const closed = m.relayConnectedAt(t);
-  const active = on && closed ? s.wh * 0.004 : 0;
+  const from = k * STEP_MS;
+  const supplied = on && closed ? m.onFraction(from, from + STEP_MS) : 0;
+  const active = supplied > 0 ? (s.wh * 0.004) / supplied : 0;
   const pf = active > 0 && s.vah > 0 ? s.wh / s.vah : 1;
   const apparent = active / pf;
   const phases = m.profile.meter.phases;
   const voltage: [number, number, number] = [0, 0, 0];
   const current: [number, number, number] = [0, 0, 0];
   for (let p = 0; p < phases; p++) {
-    const v = on ? stepVoltage(m, k, p) * (1 + 0.003 * (unit(m.salt, Stream.instant, minute, p) - 0.5)) : 0;
+    const v = on
+      ? supplyVoltage(m, k, p, t) * (1 + 0.003 * (unit(m.salt, Stream.instant, minute, p) - 0.5))
+      : 0;
     voltage[p] = v;
     current[p] = v > 0 ? (apparent * m.phaseShare[p]!) / v : 0;
   }
-  const trueActive = on && closed ? s.trueWh * 0.004 : 0;
+  const trueActive = supplied > 0 ? (s.trueWh * 0.004) / supplied : 0;
   const neutral =
     phases === 1
       ? voltage[0] > 0

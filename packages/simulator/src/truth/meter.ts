@@ -4,7 +4,7 @@ import { dayRates } from './calendar.ts';
 import { type DayInfo, dayInfo } from './days.ts';
 import { between, hash32, Stream, unit } from './hash.ts';
 import type { ScenarioSpec } from './scenarios.ts';
-import { effectsFor, type MeterEffects, overlapMs, type Window } from './scenarios.ts';
+import { effectsFor, inWindow, type MeterEffects, overlapMs, type Window } from './scenarios.ts';
 import { shapeWatts } from './shapes.ts';
 import type { MeterState } from './state.ts';
 import { type Instant, STEP_MS, STEPS_PER_DAY } from './time.ts';
@@ -211,6 +211,31 @@ export class MeterTruth {
   poweredFraction(from: Instant, to: Instant): number {
     const out = this.effects.outages;
     return out.length === 0 ? 1 : 1 - overlapMs(out, from, to) / (to - from);
+  }
+
+  /** Whether the supply reaches the meter at t: no interruption window covers t. */
+  poweredAt(t: Instant): boolean {
+    return !inWindow(this.effects.outages, t);
+  }
+
+  /**
+   * Whether the meter answers its communication port at t: it is alive (not dead) and either
+   * powered or its modem runs on its own battery (the profile's meter.batteryBackedModem).
+   */
+  answersAt(t: Instant): boolean {
+    const dead = this.effects.deadFrom;
+    if (dead !== undefined && t >= dead) return false;
+    return this.profile.meter.batteryBackedModem === true || this.poweredAt(t);
+  }
+
+  /**
+   * Whether the modem lost its supply in (from, to]: a connection open at `from` did not survive
+   * (the modem restarted). Never for a battery-backed modem.
+   */
+  modemRestartedIn(from: Instant, to: Instant): boolean {
+    if (this.profile.meter.batteryBackedModem === true) return false;
+    for (const w of this.effects.outages) if (w.from > from && w.from <= to) return true;
+    return false;
   }
 
   /** Fraction of [from, to) the load was supplied (relay closed and grid up). */

@@ -67,7 +67,11 @@ export const BACKGROUND_DAYS = 400;
 /**
  * Everyday grid life, seeded: about one supply interruption per transformer every 50 days
  * (5 min to 2 h), and per meter one low-voltage spell every 50 days and a magnet tamper
- * every 1000 days.
+ * every 1000 days. The fleet comes up with the grid up: an interruption in progress at
+ * `startAt` ends there (its failure stays in the history, the supply returns at the start),
+ * one that would begin exactly then is dropped. Without this a fleet started during one of the
+ * seeded interruptions (the same instants for every fleet of a seed) met a user with a share
+ * of its meters unpowered from the first read.
  */
 export function backgroundOutages(seed: number, transformer: number, startAt: Instant): Window[] {
   const out: Window[] = [];
@@ -78,7 +82,12 @@ export function backgroundOutages(seed: number, transformer: number, startAt: In
     const from =
       d * DAY + Math.floor(unit(seed, Stream.backgroundEvent + 100, transformer, d) * 1440) * MINUTE;
     const minutes = 5 + Math.floor(unit(seed, Stream.backgroundEvent + 200, transformer, d) * 115);
-    out.push({ from, to: from + minutes * MINUTE });
+    const to = from + minutes * MINUTE;
+    if (from <= startAt && startAt < to) {
+      if (from < startAt) out.push({ from, to: startAt });
+      continue;
+    }
+    out.push({ from, to });
   }
   return out;
 }
