@@ -290,6 +290,24 @@ export class ControlService implements ControlPort {
     return v;
   }
 
+  /**
+   * A firmware update activated at a later time needs its deadline after that time: one
+   * before it is refused (`activateAt`), and the default runs from the activation time.
+   */
+  #timedDeadline(
+    kind: CommandKind,
+    parameters: Record<string, unknown>,
+    requested: unknown,
+    deadline: number | null,
+  ): number | null {
+    const at = kind === 'firmware-update' ? parameters.activateAt : undefined;
+    if (typeof at !== 'number') return deadline;
+    if (requested === undefined && deadline !== null) return Math.max(deadline, at + this.#deadlineMs);
+    if (deadline !== null && deadline <= at)
+      throw invalid('activateAt', 'must be before the deadline', { activateAt: at, deadline });
+    return deadline;
+  }
+
   async #twoPersonRule(actor: Actor, requestedBy: string, what: string, id: number): Promise<void> {
     if (actor.name === requestedBy)
       throw new ControlError(
@@ -328,7 +346,12 @@ export class ControlService implements ControlPort {
       const kind = request.kind;
       const reason = reasonOf(request.reason);
       const priority = priorityOf(request.priority);
-      const deadline = this.#deadlineOf(request.deadline, this.#clock.now() + this.#deadlineMs);
+      const deadline = this.#timedDeadline(
+        kind,
+        parameters,
+        request.deadline,
+        this.#deadlineOf(request.deadline, this.#clock.now() + this.#deadlineMs),
+      );
       const meter = await this.#meter(request.meterId);
       this.#requireCapability(meter, kind);
       const state = ALWAYS_APPROVED_KINDS.includes(kind) ? 'awaiting-approval' : 'queued';
@@ -455,7 +478,12 @@ export class ControlService implements ControlPort {
       const reason = reasonOf(request.reason);
       const priority = priorityOf(request.priority);
       const throttle = throttleOf(request.throttle);
-      const deadline = this.#deadlineOf(request.deadline, null);
+      const deadline = this.#timedDeadline(
+        kind,
+        parameters,
+        request.deadline,
+        this.#deadlineOf(request.deadline, null),
+      );
       const dryRun = request.dryRun ?? false;
       if (typeof dryRun !== 'boolean') throw invalid('dryRun', 'must be a boolean');
       const target = targetOf(request.target);

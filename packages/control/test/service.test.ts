@@ -113,6 +113,52 @@ describe('commands', () => {
     ).toMatchObject({ state: 'queued' });
   });
 
+  it('a firmware update activated later gets its default deadline from the activation time; a deadline before it is refused', async () => {
+    const meterId = await addMeter(t.store);
+    const image = await service.uploadImage(
+      { identifier: 'FW-3', version: '3.0', deviceProfiles: [] },
+      new Uint8Array([3, 2, 1]),
+      alice,
+    );
+    const imageId = image.id;
+    const now = t.clock.now();
+    const activateAt = now + 8 * 3_600_000;
+    const c = await service.requestCommand(
+      { kind: 'firmware-update', meterId, reason: 'maintenance', parameters: { imageId, activateAt } },
+      alice,
+    );
+    expect(c.deadline).toBe(activateAt + 3_600_000);
+    await expect(
+      service.requestCommand(
+        {
+          kind: 'firmware-update',
+          meterId,
+          reason: 'maintenance',
+          parameters: { imageId, activateAt },
+          deadline: activateAt - 1,
+        },
+        alice,
+      ),
+    ).rejects.toMatchObject({ code: 'CONTROL_INVALID', detail: { field: 'activateAt' } });
+    const explicit = await service.requestCommand(
+      {
+        kind: 'firmware-update',
+        meterId,
+        reason: 'maintenance',
+        parameters: { imageId, activateAt },
+        deadline: activateAt + 60_000,
+      },
+      alice,
+    );
+    expect(explicit.deadline).toBe(activateAt + 60_000);
+    // Without activateAt the default stays an hour from now.
+    const plain = await service.requestCommand(
+      { kind: 'firmware-update', meterId, reason: 'maintenance', parameters: { imageId } },
+      alice,
+    );
+    expect(plain.deadline).toBe(now + 3_600_000);
+  });
+
   it('two-person rule: a firmware command waits; the requester and a non-approver are refused, an approver approves', async () => {
     const meterId = await addMeter(t.store);
     const image = await service.uploadImage(
