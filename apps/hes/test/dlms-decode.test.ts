@@ -1,9 +1,11 @@
+import { decodeRlre, encodeAare, encodeAarq, fromHex, toHex } from '@openhes/dlms';
 import {
   apduVectors as apdu,
   hdlcVectors as hdlc,
   type Suite0File,
   type Suite0Vector,
   suite0Vectors,
+  vectorNamed,
 } from '@openhes/testkit/vectors';
 import { describe, expect, it } from 'vitest';
 import { runHes } from './helpers.ts';
@@ -89,6 +91,78 @@ describe('hes dlms decode', () => {
     ]);
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('DLMS_AUTH_FAILED');
+  });
+
+  describe('ciphered AARQ/AARE user-information: the system title comes from the AP title', () => {
+    const keys = ['--ek', suite0Vectors.common.encryptionKey, '--ak', suite0Vectors.common.authenticationKey];
+    // Golden ciphered user-information (Green Book suite 0) in ACSE APDUs whose AP title
+    // carries the sender's system title.
+    const initiate = vectorNamed(suite0Vectors, 'AARQ user-information: glo-initiate-request (0x21)');
+    const aarq = toHex(
+      encodeAarq({
+        applicationContextName: 3,
+        callingApTitle: fromHex(initiate.systemTitle),
+        userInformation: fromHex(initiate.userInformation!),
+      }),
+    );
+    const rlre = vectorNamed(suite0Vectors, 'RLRE carrying glo-initiate-response (0x28)');
+    const aare = toHex(
+      encodeAare({
+        applicationContextName: 3,
+        result: 0,
+        resultSourceDiagnostic: { source: 'acse-service-user', value: 0 },
+        respondingApTitle: fromHex(rlre.systemTitle),
+        userInformation: decodeRlre(fromHex(rlre.apdu!)).userInformation!,
+      }),
+    );
+
+    it('AARQ: the keys alone open the glo-initiate-request (calling-AP-title)', async () => {
+      const r = await runHes(['dlms', 'decode', '--json', ...keys, aarq]);
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      const ui = JSON.parse(r.stdout).apdu.userInformation;
+      expect(ui.apdu).toBe('glo-initiate-request');
+      expect(ui.systemTitle).toBe(initiate.systemTitle);
+      expect(ui.systemTitleFrom).toBe('calling-AP-title');
+      expect(ui.plaintext).toBe(initiate.plaintext);
+      expect(ui.deciphered.apdu).toBe('InitiateRequest');
+      expect(ui.deciphered.fields.dedicatedKey).toBe('00112233445566778899AABBCCDDEEFF');
+    });
+
+    it('AARE: the keys alone open the glo-initiate-response (responding-AP-title)', async () => {
+      const r = await runHes(['dlms', 'decode', ...keys, aare]);
+      expect(r.status).toBe(0);
+      expect(r.stdout).toContain('systemTitleFrom: responding-AP-title');
+      expect(r.stdout).toContain(`plaintext: ${rlre.plaintext!.replace(/(..)(?!$)/g, '$1 ')}`);
+      expect(r.stdout).toContain('apdu: InitiateResponse');
+    });
+
+    it('the APDU title wins over a wrong --system-title; without one the output asks for it', async () => {
+      const wrong = await runHes([
+        'dlms',
+        'decode',
+        '--json',
+        ...keys,
+        '--system-title',
+        '00'.repeat(8),
+        aarq,
+      ]);
+      expect(wrong.status).toBe(0);
+      expect(JSON.parse(wrong.stdout).apdu.userInformation.deciphered.apdu).toBe('InitiateRequest');
+      const bare = await runHes(['dlms', 'decode', '--json', ...keys, rlre.apdu!]);
+      expect(bare.status).toBe(0);
+      expect(JSON.parse(bare.stdout).apdu.userInformation.note).toContain('--system-title');
+      const given = await runHes([
+        'dlms',
+        'decode',
+        '--json',
+        ...keys,
+        '--system-title',
+        rlre.systemTitle,
+        rlre.apdu!,
+      ]);
+      expect(JSON.parse(given.stdout).apdu.userInformation.plaintext).toBe(rlre.plaintext);
+    });
   });
 
   it('decodes a wrapper PDU', async () => {

@@ -55,7 +55,11 @@ export function registerDlmsCommands(program: Command, io: Io): void {
     .option('--json', 'print JSON instead of text')
     .option('--ek <hex>', 'encryption key (global unicast), 16 bytes hex')
     .option('--ak <hex>', 'authentication key, 16 bytes hex')
-    .option('--system-title <hex>', "sender's system title for glo-/ded- APDUs, 8 bytes hex")
+    .option(
+      '--system-title <hex>',
+      "sender's system title for glo-/ded- APDUs, 8 bytes hex (not needed for an AARQ/AARE: " +
+        'their calling/responding AP title is used)',
+    )
     .option('--dedicated-key <hex>', 'dedicated key for ded- APDUs, 16 bytes hex')
     .action(async (hexParts: string[], opts: DecodeOptions) => {
       const keys: InspectKeys = {

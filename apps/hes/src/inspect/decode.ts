@@ -27,7 +27,10 @@ import {
 export interface InspectKeys {
   ek?: Uint8Array;
   ak?: Uint8Array;
-  /** Sender's system title for glo-/ded- APDUs (general-* carry their own). */
+  /**
+   * Sender's system title for glo-/ded- APDUs (general-* carry their own, and the ciphered
+   * user-information of an AARQ/AARE is opened with its calling/responding AP title).
+   */
   systemTitle?: Uint8Array;
   /** Dedicated key, tried for ded- APDUs. */
   dedicatedKey?: Uint8Array;
@@ -41,6 +44,8 @@ export interface InspectedApdu {
   security?: string;
   invocationCounter?: number;
   systemTitle?: Uint8Array;
+  /** Where `systemTitle` came from when not from the APDU's own header (e.g. calling-AP-title). */
+  systemTitleFrom?: string;
   plaintext?: Uint8Array;
   deciphered?: InspectedApdu;
   note?: string;
@@ -62,11 +67,31 @@ function hexTag(tag: number): string {
   return `0x${tag.toString(16).padStart(2, '0').toUpperCase()}`;
 }
 
-function withUserInformation(fields: { userInformation?: Uint8Array }, keys: InspectKeys): unknown {
+const SYSTEM_TITLE_LENGTH = 8;
+
+/**
+ * The user-information of an ACSE APDU, deciphered when keys allow. `apTitle` is the sender's
+ * AP title the APDU carries (AARQ calling-AP-title, AARE responding-AP-title): it is the
+ * system title the ciphered xDLMS APDU was protected under, so the keys alone suffice.
+ */
+function withUserInformation(
+  fields: { userInformation?: Uint8Array },
+  keys: InspectKeys,
+  apTitle?: { field: string; value: Uint8Array | undefined },
+): unknown {
   if (!fields.userInformation) return undefined;
   const ui = decodeUserInformation(fields.userInformation);
   if (ui.kind !== 'ciphered') return ui;
-  return inspectApdu(ui.raw, keys);
+  const title = apTitle?.value;
+  if (title === undefined || title.length !== SYSTEM_TITLE_LENGTH || isGeneralCiphering(ui.raw[0]!)) {
+    return inspectApdu(ui.raw, keys);
+  }
+  const inner = inspectApdu(ui.raw, { ...keys, systemTitle: title });
+  return { ...inner, systemTitle: title, systemTitleFrom: apTitle!.field };
+}
+
+function isGeneralCiphering(tag: number): boolean {
+  return tag === CipheredApduTag.generalGloCiphering || tag === CipheredApduTag.generalDedCiphering;
 }
 
 /** Decodes one bare APDU of any kind, deciphering it when keys allow. */
@@ -78,7 +103,13 @@ export function inspectApdu(bytes: Uint8Array, keys: InspectKeys = {}): Inspecte
     switch (tag) {
       case 0x60: {
         const f = decodeAarq(bytes);
-        return { apdu: acse, tag: hexTag(tag), fields: f, userInformation: withUserInformation(f, keys) };
+        const title = { field: 'calling-AP-title', value: f.callingApTitle };
+        return {
+          apdu: acse,
+          tag: hexTag(tag),
+          fields: f,
+          userInformation: withUserInformation(f, keys, title),
+        };
       }
       case 0x61: {
         const f = decodeAare(bytes);
@@ -87,7 +118,10 @@ export function inspectApdu(bytes: Uint8Array, keys: InspectKeys = {}): Inspecte
           tag: hexTag(tag),
           fields: f,
           note: describeAssociationResult(f),
-          userInformation: withUserInformation(f, keys),
+          userInformation: withUserInformation(f, keys, {
+            field: 'responding-AP-title',
+            value: f.respondingApTitle,
+          }),
         };
       }
       case 0x62: {
@@ -126,6 +160,10 @@ function inspectCiphered(bytes: Uint8Array, keys: InspectKeys): InspectedApdu {
     out.note = 'ciphered: give --ek (and --ak) to decipher';
     return out;
   }
+  if (header.systemTitle === undefined && keys.systemTitle === undefined) {
+    out.note = "ciphered: give --system-title (the sender's) to decipher";
+    return out;
+  }
   const sk: SecurityKeys = { ek, ak: keys.ak ?? new Uint8Array(16) };
   const opened = decipherApdu(bytes, { keys: sk, systemTitle: keys.systemTitle });
   out.plaintext = opened.plaintext;
@@ -149,7 +187,7 @@ function cipheredName(tag: number): string {
 function readCipheredHeader(bytes: Uint8Array): { sc: number; ic: number; systemTitle?: Uint8Array } {
   const r = new ByteReader(bytes, 1);
   let systemTitle: Uint8Array | undefined;
-  if (bytes[0] === CipheredApduTag.generalGloCiphering || bytes[0] === CipheredApduTag.generalDedCiphering) {
+  if (isGeneralCiphering(bytes[0]!)) {
     systemTitle = r.take(r.axdrLength(), 'system-title');
   }
   const length = r.axdrLength();
