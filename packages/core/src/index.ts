@@ -18,3 +18,4 @@ export * from './usecases/import-meters.ts';
 export * from './usecases/meter-address.ts';
 export * from './validation.ts';
 export * from './domain/vee.ts';
+export * from './domain/billing.ts';
