@@ -571,5 +571,6 @@ export interface Store {
   readonly health: MeterHealthStore;
   readonly outbox: OutboxStore;
   readonly vee: import('./domain/vee.ts').VeeStore;
+  readonly billing: import('./domain/billing.ts').BillingStore;
   close(): Promise<void>;
 }
