@@ -447,4 +447,37 @@ CREATE TABLE vee_locks (
 CREATE INDEX vee_locks_channel ON vee_locks (channel_id, ts_from);
 `,
   },
+  {
+    version: 10,
+    name: 'billing: tariffs (revisions) and bills (immutable versions)',
+    sql: `
+CREATE TABLE billing_tariffs (
+  id TEXT NOT NULL,
+  revision INTEGER NOT NULL,
+  doc TEXT NOT NULL,
+  retired INTEGER NOT NULL,
+  created_by TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (id, revision)
+) WITHOUT ROWID;
+CREATE TABLE billing_bills (
+  id INTEGER PRIMARY KEY,
+  meter_id INTEGER NOT NULL REFERENCES meters(id),
+  cycle TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  latest INTEGER NOT NULL,
+  group_id TEXT NOT NULL,
+  tariff_id TEXT NOT NULL,
+  tariff_revision INTEGER NOT NULL,
+  estimated INTEGER NOT NULL,
+  total INTEGER NOT NULL,
+  data_version TEXT NOT NULL,
+  doc TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  UNIQUE (meter_id, cycle, version)
+);
+CREATE INDEX billing_bills_cycle ON billing_bills (cycle, meter_id, version);
+CREATE INDEX billing_bills_group ON billing_bills (group_id, cycle);
+`,
+  },
 ];
