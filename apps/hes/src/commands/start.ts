@@ -1,6 +1,8 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { flagUnusableMeters } from '@openhes/acquisition';
 import type { Store } from '@openhes/core';
-import { type Fleet, parseDuration } from '@openhes/simulator';
+import { exportMeters, type Fleet, parseDuration } from '@openhes/simulator';
 import type { Command } from 'commander';
 import {
   assertPortFree,
@@ -21,6 +23,9 @@ import { type RunningPush, startPush } from '../services/push.ts';
 import { type RunningScheduler, startScheduler } from '../services/scheduler.ts';
 import { importPlanFile, type Wired, wire } from '../wire.ts';
 import { addLimitOptions, type LimitOptions, limitWireOptions } from './limits.ts';
+
+/** The demo's meter list (the simulator's export, with credentials) in the data directory. */
+export const DEMO_METER_LIST = 'demo-meters.csv';
 
 export interface StartOptions extends LimitOptions {
   data: string;
@@ -180,6 +185,10 @@ export async function startHeadEnd(
         ...(tcp === undefined ? {} : { pushTo: { host: '127.0.0.1', port: tcp, transport: 'tcp' as const } }),
       });
       fleet = demo.fleet;
+      // The simulator's own list of the demo meters, with their passwords and keys, for the
+      // field tools (`hes read --host …`): the store keeps the keys encrypted and never shows them.
+      const demoList = join(wired.data, DEMO_METER_LIST);
+      writeFileSync(demoList, [...exportMeters(fleet, 'csv')].join(''), { mode: 0o600 });
       // The demo's state files (written by demo.ts and the simulator) are the owner's only too.
       secureDataDir(wired.data, () => {});
       io.out(
@@ -187,6 +196,7 @@ export async function startHeadEnd(
           ? `demo: ${fleet.size} simulated meters on port ${fleet.port}, already in the store`
           : `demo: ${fleet.size} simulated meters on port ${fleet.port}, imported ${demo.imported} (keys encrypted)`,
       );
+      io.out(`demo: the meter list with addresses, passwords and keys is ${demoList}`);
       await ensureDemoPlan(wired.store.plans);
     }
     if (services.has('scheduler')) scheduler = await startScheduler(ctx);
