@@ -1,5 +1,8 @@
 import type { CampaignThrottle, Clock, CommandKind, EventBus, Meter, SecretVault } from '@openhes/core';
+import type { DriverProfile } from '@openhes/drivers';
+import { profileCapabilities } from './kinds.ts';
 import type { Operation } from './operation.ts';
+import type { OperationOptions } from './operations/index.ts';
 import type { MeterSessions, TwinProvider } from './ports.ts';
 import { RelayWatch, type RelayWatchOptions } from './relay-watch.ts';
 import { CommandRunner, type RunnerOptions, type RunnerStore } from './runner.ts';
@@ -15,8 +18,13 @@ export interface ControlDeps {
   twins?: TwinProvider;
   /** With a bus, relay changes nobody ordered become events of the head end's own (RelayWatch). */
   bus?: EventBus;
-  /** What a meter can do (see `profileCapabilities`); undefined: not knowable. */
+  /** What a meter can do (see `profileCapabilities`); undefined: not knowable. Default: from `profiles`. */
   capabilitiesOf?: (meter: Meter) => ReadonlySet<string> | undefined;
+  /**
+   * The loaded device profiles by id (drivers' loadDriverProfiles): with them, what a meter can
+   * do and the operations' per-meter options default from its model (see profileOperationOptions).
+   */
+  profiles?: ReadonlyMap<string, DriverProfile>;
   clock?: Clock;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
@@ -27,6 +35,11 @@ export interface ControlOptions extends ControlServiceOptions {
   relay?: RelayWatchOptions;
   /** Defaults of campaign throttles and the budget of single commands (CampaignThrottle defaults). */
   throttle?: CampaignThrottle;
+  /**
+   * createOperations' options (createControl only): firmware timings, the capture period and
+   * counter reset per meter, new key material. Unset per-meter ones come from `profiles`.
+   */
+  operationOptions?: OperationOptions;
 }
 
 export interface Control {
@@ -61,11 +74,13 @@ export function assembleControl(
     },
     { ...(options.throttle === undefined ? {} : { throttle: options.throttle }), ...options.runner },
   );
+  const capabilitiesOf =
+    deps.capabilitiesOf ?? (deps.profiles === undefined ? undefined : profileCapabilities(deps.profiles));
   const service = new ControlService(
     {
       store: deps.store,
       clock,
-      ...(deps.capabilitiesOf === undefined ? {} : { capabilitiesOf: deps.capabilitiesOf }),
+      ...(capabilitiesOf === undefined ? {} : { capabilitiesOf }),
       onWork: () => runner.wake(),
     },
     options,

@@ -6,6 +6,7 @@ export * from './kinds.ts';
 export * from './operation.ts';
 export * from './operations/index.ts';
 export * from './ports.ts';
+export * from './profile-options.ts';
 export * from './relay-watch.ts';
 export * from './runner.ts';
 export * from './service.ts';

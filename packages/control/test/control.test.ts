@@ -1,4 +1,4 @@
-import type { MeterDriver } from '@openhes/drivers';
+import { loadDriverProfiles, type MeterDriver } from '@openhes/drivers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createControl } from '../src/control.ts';
 import type { MeterSessions } from '../src/index.ts';
@@ -84,6 +84,25 @@ describe('createControl with the operations', () => {
       result: { outputState: true },
     });
     expect([relays.get(meterId)!.disconnects, relays.get(meterId)!.reconnects]).toEqual([1, 1]);
+  });
+
+  it('with the device profiles, a meter whose model has no disconnector is refused at request time', async () => {
+    const ct = await addMeter(t.store, { deviceProfile: 'is15959-ct' });
+    const ph = await addMeter(t.store, { deviceProfile: 'is15959-1ph' });
+    const relays = new Map([[ph, new Relay()]]);
+    const control = createControl({
+      store: t.store,
+      vault: {} as never,
+      sessions: sessionsOn(relays),
+      clock: t.clock,
+      profiles: loadDriverProfiles(),
+    });
+    await expect(
+      control.service.requestCommand({ kind: 'disconnect', meterId: ct, reason: 'test' }, alice),
+    ).rejects.toMatchObject({ code: 'CONTROL_UNSUPPORTED' });
+    await control.service.requestCommand({ kind: 'disconnect', meterId: ph, reason: 'test' }, alice);
+    await control.runner.drain();
+    expect(relays.get(ph)!.disconnects).toBe(1);
   });
 
   it('killed after remote_disconnect left: the restarted runner reads the relay and does not send it again', async () => {

@@ -85,6 +85,11 @@ export interface DriverProfile {
     deviationLocalMinusUtc?: boolean;
     /** The meter refuses range_descriptor on its load profiles: read by entries. */
     noRangeAccess?: boolean;
+    /**
+     * Key purposes (core's KeyPurpose: 'guek', 'gak' …) whose change makes the meter restart its
+     * own invocation counter; default DEFAULT_COUNTER_RESET_KEYS (the unicast encryption key).
+     */
+    counterResetsOnKeyChange?: readonly string[];
   };
   /** Control roles (disconnect, limiter, calendar …) and the association allowed to use them; see controlObject. */
   control?: ControlSection;
@@ -184,6 +189,20 @@ export function eventLogObjects(p: DriverProfile): EventLogObject[] {
     out.push({ key, object: o, log, category: log.category ?? LOG_CATEGORY[key] ?? 'other' });
   }
   return out;
+}
+
+/** The block load profile's capture period in seconds; undefined when the model has none (or says 0). */
+export function blockCapturePeriodSeconds(p: DriverProfile): number | undefined {
+  const s = profileObject(p, 'block')?.profile?.capturePeriod;
+  return s !== undefined && s > 0 ? s : undefined;
+}
+
+/** Meters commonly restart their invocation counter when the unicast encryption key changes. */
+export const DEFAULT_COUNTER_RESET_KEYS: readonly string[] = ['guek'];
+
+/** Key purposes whose change restarts the meter's invocation counter (the profile's quirk, else the default). */
+export function counterResetKeys(p: DriverProfile): readonly string[] {
+  return p.quirks.counterResetsOnKeyChange ?? DEFAULT_COUNTER_RESET_KEYS;
 }
 
 /** The active firmware identifier's usual object (IS 15959, Blue Book: 1.0.0.2.0.255, a data object). */
