@@ -1,4 +1,5 @@
 import type { Store } from '@openhes/core';
+import { createBillingStore } from './billing.ts';
 import { createCampaignStore } from './campaigns.ts';
 import { createCommandStore } from './commands.ts';
 import type { EntityContext } from './context.ts';
@@ -40,6 +41,7 @@ export function assembleStore(ctx: EntityContext, engine: EngineStores): Store {
     health: createHealthStore(ctx),
     outbox: createOutboxStore(ctx),
     vee: createVeeStore(ctx),
+    billing: createBillingStore(ctx),
     close: engine.close,
   };
 }
