@@ -12,7 +12,7 @@ export function clientOptions(fleet: Fleet, meter: number, role: Role, counter =
   const s = issuedSecrets(m);
   const sap = SAP[role];
   return {
-    transport: { kind: 'tcp', host: fleet.address(meter), port: fleet.port },
+    transport: { kind: 'tcp', ...fleet.endpoint(meter) },
     link:
       m.profile.framing === 'wrapper'
         ? { kind: 'wrapper', clientWPort: sap, serverWPort: m.profile.serverAddress }
