@@ -38,6 +38,8 @@ const IMAGE_TRANSFER = '0.0.44.0.0.255';
 const OPS = createOperations({ firmware: { pollIntervalMs: 10, restartWaitMs: 10 } });
 
 let fleet: Fleet;
+/** The simulated meters' clock: stands still at NOW unless a test lets it follow its harness. */
+let simNow: () => number = () => NOW;
 /** Our invocation counter per simulated meter: it only rises, across the tests' sessions. */
 const txCounters = new Map<number, number>();
 
@@ -50,7 +52,7 @@ beforeAll(async () => {
     startAt: NOW,
     port: 0,
     tickMs: 0,
-    realNow: () => 0,
+    clock: () => simNow(),
   });
 });
 
@@ -258,6 +260,39 @@ describe('operations against the simulator', () => {
     expect(out.result.blocksSent).toBe(counts.received);
     expect(activeFirmware(fleet.truth, i, NOW)).toBe('SIM-OPS-2');
     expect(out.meterPatch).toEqual({ firmwareVersion: 'SIM-OPS-2' });
+  });
+
+  it("firmware activated later through the meter's schedule: the command waits in the queue, the meter activates by itself, confirmed by identifier", async () => {
+    const with18 = metersWith(18);
+    const i = with18.filter((x) => x !== with18[0] && x !== 5).at(-1) as number;
+    const bytes = buildImage('SIM-OPS-3', 1200);
+    const h = simulated(i, 'firmware-update', { imageId: 1 });
+    h.images.add('SIM-OPS-3', 'SIM-OPS-3', bytes);
+    const before = activeFirmware(fleet.truth, i, NOW);
+    const at = NOW + 2 * 3_600_000;
+    h.command.parameters.activateAt = at;
+    simNow = () => h.time.now();
+    try {
+      const first = await h.attempt(OPS['firmware-update']).catch((e: unknown) => e as ControlError);
+      expect(first).toMatchObject({ code: 'CONTROL_WAITING', retryAt: at + 60_000 });
+      // Verified and scheduled on the meter, nothing activated yet, no time spent waiting.
+      expect(h.time.now()).toBeLessThan(at);
+      expect(activeFirmware(fleet.truth, i, h.time.now())).toBe(before);
+      h.time.t = at + 60_000;
+      h.command = { ...h.command, attempts: 0 };
+      const out = await h.attempt(OPS['firmware-update']);
+      expect(out.result).toMatchObject({
+        confirmedBy: 'identifier',
+        activatedBy: 'meter-schedule',
+        scheduledAt: at,
+      });
+      expect(out.meterPatch).toEqual({ firmwareVersion: 'SIM-OPS-3' });
+      expect(activeFirmware(fleet.truth, i, h.time.now())).toBe('SIM-OPS-3');
+      expect(methodCount(fleet.truth, i, 18, IMAGE_TRANSFER, 4)).toBe(0);
+      expect(methodCount(fleet.truth, i, 18, IMAGE_TRANSFER, 1)).toBe(1);
+    } finally {
+      simNow = () => NOW;
+    }
   });
 
   it('key rotation of both keys: the new keys open the next association, the old are refused', async () => {
