@@ -48,6 +48,11 @@ export interface TariffPeriod {
   importRate: DecimalString;
   /** Credit per exported kWh (net metering); default "0". */
   exportRate?: DecimalString;
+  /**
+   * The meter's own tariff register (rate 1..8 of 1.0.1.8.x / 1.0.2.8.x) this period
+   * accumulates in, for the cross-check of our interval sums; omitted: not checked.
+   */
+  meterRate?: number;
 }
 
 export interface FixedCharge {
