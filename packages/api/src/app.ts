@@ -1,12 +1,19 @@
 import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
-import { type TypeBoxTypeProvider, TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
+import swaggerUi, { type FastifySwaggerUiOptions } from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { BusMessage, Clock, ControlPort, EventBus, SecretVault, Store } from '@openhes/core';
 import Fastify, { type FastifyBaseLogger, type FastifyServerOptions } from 'fastify';
 import type { FailedAuthOptions } from './auth/failed-auth.ts';
 import { LoginLimiter, type LoginLimitOptions } from './auth/rate-limit.ts';
-import type { AcquisitionPort, Api, ApiContext } from './context.ts';
-import { ApiError, ApiErrorCode, badPathReason, parseJsonBody, toHttpError } from './errors.ts';
+import type { AcquisitionPort, Api, ApiContext, EventTextLookup } from './context.ts';
+import {
+  ApiError,
+  ApiErrorCode,
+  badPathReason,
+  parseJsonBody,
+  toHttpError,
+  validatorCompiler,
+} from './errors.ts';
 import { guardRoutes, installHooks } from './hooks.ts';
 import { createMetrics, type MetricsRegistry } from './metrics.ts';
 import { authRoutes } from './routes/auth/routes.ts';
@@ -31,6 +38,8 @@ export interface BuildApiOptions {
   deviceProfiles?: ReadonlySet<string>;
   /** Where meter secrets of an import go (password, ek, ak, kek columns); without it they are refused. */
   vault?: SecretVault;
+  /** The device profiles' text for an event code (see presenters/events.ts eventTextLookup). */
+  eventText?: EventTextLookup;
   clock?: Clock;
   /** A pino-compatible logger, or Fastify logger options; off by default. */
   logger?: FastifyBaseLogger | FastifyServerOptions['logger'];
@@ -53,7 +62,55 @@ export interface BuildApiOptions {
 
 export const API_VERSION = '0.1.0';
 
+const API_DESCRIPTION = [
+  'Head-end system for smart electricity meters.',
+  '',
+  '**Access.** This document, /docs and /health, /ready and POST /auth/login need no token; every',
+  'other route needs a bearer token. On this page: open POST /auth/login, "Try it out" with your',
+  'username and password, and the page keeps the token it returns and sends it with every call',
+  '(Authorize shows it; it survives a reload; POST /auth/logout drops it).',
+  '',
+  '**Times.** Every time parameter takes an ISO 8601 date-time with `Z` or an offset',
+  '(`2025-01-31T15:30:00+05:30`; in a URL write `+` as `%2B` — an unescaped `+` reads as a space,',
+  'which is taken as `+` too) or a date alone (`2025-01-31`, 00:00 UTC). A date-time without a',
+  'zone is refused. Ranges are half-open, [from, to); `to` before `from` is refused. Times in',
+  'answers are UTC.',
+  '',
+  '**Errors.** Every 4xx/5xx answer is `{error: {code, message, detail?}}`; a refused field is named',
+  'in the message (`querystring/category must be one of: …`) and in `detail.errors`.',
+].join('\n');
+
+/**
+ * Swagger UI options of /docs. The response interceptor runs in the page: a successful
+ * POST /auth/login hands its token to the page's bearer authorization, a logout drops it.
+ * It is serialised as source into the page's initializer, where `ui` is the Swagger UI
+ * instance (hence built from text: it refers to the page's scope, not this module's).
+ */
+const DOCS_UI_CONFIG = {
+  persistAuthorization: true,
+  displayRequestDuration: true,
+  responseInterceptor: new Function(
+    'res',
+    `try {
+      var url = String(res && res.url || '');
+      if (res && res.ok && /\\/auth\\/login([?#]|$)/.test(url)) {
+        var body = res.body || (typeof res.text === 'string' ? JSON.parse(res.text) : null);
+        if (body && typeof body.token === 'string') ui.preauthorizeApiKey('bearer', body.token);
+      } else if (res && res.ok && /\\/auth\\/logout([?#]|$)/.test(url)) {
+        ui.authActions.logout(['bearer']);
+      }
+    } catch (e) {}
+    return res;`,
+  ) as NonNullable<FastifySwaggerUiOptions['uiConfig']>['responseInterceptor'],
+};
+
 const systemClock: Clock = { now: () => Date.now() };
+
+/** The properties a route's body schema requires (an empty body is refused naming them). */
+function requiredBodyFields(schema: unknown): string[] {
+  const required = (schema as { required?: unknown } | undefined)?.required;
+  return Array.isArray(required) ? required.filter((r): r is string => typeof r === 'string') : [];
+}
 
 /** `trustProxy` as Fastify takes it; see {@link BuildApiOptions.trustProxy}. */
 export function parseTrustProxy(value: boolean | number | string | undefined): boolean | number | string[] {
@@ -90,6 +147,7 @@ export async function buildApi(options: BuildApiOptions): Promise<Api> {
     control: options.control,
     deviceProfiles: options.deviceProfiles,
     vault: options.vault,
+    eventText: options.eventText,
     onMeterChange: (m) => announce('meter.changed', `meter:${m.id}`, { meterId: m.id, serial: m.serial }),
     onPlanChange: (id) => announce('plan.changed', `plan:${id}`, { planId: id }),
     clock,
@@ -106,7 +164,7 @@ export async function buildApi(options: BuildApiOptions): Promise<Api> {
     bodyLimit: options.bodyLimit ?? 16 * 2 ** 20,
   })
     .withTypeProvider<TypeBoxTypeProvider>()
-    .setValidatorCompiler(TypeBoxValidatorCompiler);
+    .setValidatorCompiler(validatorCompiler);
 
   app.setErrorHandler((e, req, reply) => {
     const { status, body } = toHttpError(e);
@@ -119,9 +177,9 @@ export async function buildApi(options: BuildApiOptions): Promise<Api> {
       .send({ error: { code: ApiErrorCode.RouteNotFound, message: `no route ${req.method} ${req.url}` } }),
   );
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, text, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, text, done) => {
     try {
-      done(null, parseJsonBody(text as string));
+      done(null, parseJsonBody(text as string, requiredBodyFields(req.routeOptions.schema?.body)));
     } catch (e) {
       done(e as Error, undefined);
     }
@@ -141,17 +199,20 @@ export async function buildApi(options: BuildApiOptions): Promise<Api> {
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
-      info: {
-        title: 'OpenHES API',
-        version: API_VERSION,
-        description:
-          'Head-end system for smart electricity meters. Every route but /health and /auth/login needs a bearer token.',
+      info: { title: 'OpenHES API', version: API_VERSION, description: API_DESCRIPTION },
+      components: {
+        securitySchemes: {
+          bearer: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'A token from POST /auth/login (or POST /tokens); the docs page takes it by itself',
+          },
+        },
       },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: DOCS_UI_CONFIG });
 
   systemRoutes(app, ctx);
   authRoutes(app, ctx);

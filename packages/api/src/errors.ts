@@ -1,4 +1,5 @@
-import { ErrorKind, isCodedError } from '@openhes/core';
+import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
+import { ErrorKind, INSTANT_TEXT_HINT, INSTANT_TEXT_PATTERN, isCodedError } from '@openhes/core';
 
 /**
  * Stable codes of the HTTP API. Errors of lower layers are mapped by their port-level `kind`
@@ -59,6 +60,7 @@ interface FastifyLikeError {
   code?: unknown;
   statusCode?: unknown;
   validation?: unknown;
+  validationContext?: unknown;
   message?: unknown;
 }
 
@@ -121,7 +123,14 @@ const FORBIDDEN_KEY = '__proto__';
  * anywhere, or `constructor` holding `prototype`) is refused by name instead of being called
  * "not valid JSON". Text that does not parse is BAD_REQUEST_BODY.
  */
-export function parseJsonBody(text: string): unknown {
+export function parseJsonBody(text: string, required: readonly string[] = []): unknown {
+  if (text === '' && required.length > 0) {
+    // An empty body where an object is expected: name what it must carry, as for `{}`.
+    const message = `body must have required properties ${required.join(', ')} (the body is empty)`;
+    throw new ApiError(400, ApiErrorCode.ValidationFailed, message, {
+      errors: [{ field: 'body', message: `must have required properties ${required.join(', ')}` }],
+    });
+  }
   if (text === '')
     throw new ApiError(400, ApiErrorCode.BadBody, 'the body is empty but content-type is JSON');
   let value: unknown;
@@ -168,6 +177,166 @@ function body(code: string, message: string, detail?: Record<string, unknown>): 
   return { error: detail === undefined ? { code, message } : { code, message, detail } };
 }
 
+/** One schema validation issue as the validator reports it (TypeBox, Ajv-shaped). */
+interface ValidationIssue {
+  keyword?: unknown;
+  instancePath?: unknown;
+  schemaPath?: unknown;
+  params?: unknown;
+  message?: unknown;
+}
+
+/** One refused field of a request: where, why, and for enumerations the values allowed. */
+export interface FieldProblem {
+  field: string;
+  message: string;
+  allowed?: unknown[];
+}
+
+const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+const paramsOf = (i: ValidationIssue): Record<string, unknown> =>
+  typeof i.params === 'object' && i.params !== null ? (i.params as Record<string, unknown>) : {};
+
+/** The message of one issue, said for a person (an instant's pattern as the forms taken). */
+function issueMessage(i: ValidationIssue): string {
+  const p = paramsOf(i);
+  switch (i.keyword) {
+    case 'pattern':
+      return p.pattern === INSTANT_TEXT_PATTERN ? `must be ${INSTANT_TEXT_HINT}` : str(i.message);
+    case 'enum':
+      return `must be one of: ${(Array.isArray(p.allowedValues) ? p.allowedValues : []).map(String).join(', ')}`;
+    case 'const':
+      return `must be ${JSON.stringify(p.allowedValue)}`;
+    case 'additionalProperties': {
+      const extra = p.additionalProperties ?? p.additionalProperty;
+      return extra === undefined ? str(i.message) : `must not have the property "${String(extra)}"`;
+    }
+    default:
+      return str(i.message) || 'is invalid';
+  }
+}
+
+/** The schema node a validator's `#/a/b/0` schema path points at. */
+function schemaAt(schema: unknown, path: string): unknown {
+  let node = schema;
+  for (const key of path.replace(/^#\/?/, '').split('/')) {
+    if (key === '') continue;
+    if (typeof node !== 'object' || node === null) return undefined;
+    node = (node as Record<string, unknown>)[key.replaceAll('~1', '/').replaceAll('~0', '~')];
+  }
+  return node;
+}
+
+/**
+ * A union of constants (how the schemas write enumerations) fails with one `const` issue per
+ * value, and the validator stops after a few issues, so the list would be cut short: its
+ * issues become one `enum` issue with every allowed value, read from the schema itself.
+ */
+export function enumIssues(schema: unknown, issues: readonly ValidationIssue[]): ValidationIssue[] {
+  const unions = new Map<string, unknown[] | null>();
+  const allowedOf = (path: string): unknown[] | null => {
+    if (!unions.has(path)) {
+      const anyOf = (schemaAt(schema, path) as { anyOf?: unknown } | undefined)?.anyOf;
+      const members = Array.isArray(anyOf) ? anyOf : [];
+      const consts = members.map((m) =>
+        typeof m === 'object' && m !== null && 'const' in m ? m.const : undefined,
+      );
+      unions.set(path, members.length > 0 && consts.every((c) => c !== undefined) ? consts : null);
+    }
+    return unions.get(path) ?? null;
+  };
+  const out: ValidationIssue[] = [];
+  const done = new Set<string>();
+  for (const i of issues) {
+    const sp = str(i.schemaPath);
+    const m = /^(.*)\/anyOf\/\d+$/.exec(sp);
+    const union = i.keyword === 'const' && m ? m[1]! : i.keyword === 'anyOf' ? sp : null;
+    const allowed = union === null ? null : allowedOf(union);
+    if (union === null || allowed === null) {
+      out.push(i);
+      continue;
+    }
+    const key = `${str(i.instancePath)} ${union}`;
+    if (done.has(key)) continue;
+    done.add(key);
+    out.push({
+      keyword: 'enum',
+      instancePath: i.instancePath,
+      schemaPath: union,
+      params: { allowedValues: allowed },
+      message: 'must be equal to one of the allowed values',
+    });
+  }
+  return out;
+}
+
+/** TypeBox validation whose enumeration issues list every allowed value once ({@link enumIssues}). */
+export const validatorCompiler: typeof TypeBoxValidatorCompiler = (route) => {
+  const validate = TypeBoxValidatorCompiler(route);
+  return (value) => {
+    const r = validate(value) as { value?: unknown; error?: unknown };
+    if (!Array.isArray(r.error)) return r;
+    return { error: enumIssues(route.schema, r.error as ValidationIssue[]) };
+  };
+};
+
+/**
+ * Schema issues as one problem per field: an enumeration (a union of constants or an enum)
+ * lists its allowed values once instead of one "must be equal to constant" per value; a union
+ * of other forms says what each form wanted; an instant names the forms taken.
+ */
+export function fieldProblems(context: string, issues: readonly ValidationIssue[]): FieldProblem[] {
+  const branchesOf = (anyOf: ValidationIssue) => {
+    const prefix = `${str(anyOf.schemaPath)}/anyOf/`;
+    return issues.filter((i) => str(i.schemaPath).startsWith(prefix));
+  };
+  const inBranch = new Set<ValidationIssue>();
+  for (const i of issues) if (i.keyword === 'anyOf') for (const b of branchesOf(i)) inBranch.add(b);
+  const out: FieldProblem[] = [];
+  const seen = new Set<string>();
+  for (const i of issues) {
+    if (inBranch.has(i)) continue;
+    const path = str(i.instancePath);
+    const field = `${context}${path}`;
+    let problem: FieldProblem;
+    if (i.keyword === 'anyOf') {
+      const branches = branchesOf(i);
+      const consts = branches.filter((b) => b.keyword === 'const' && str(b.instancePath) === path);
+      const enums = branches.filter((b) => b.keyword === 'enum' && str(b.instancePath) === path);
+      if (branches.length > 0 && consts.length + enums.length === branches.length) {
+        const allowed = [
+          ...new Set([
+            ...consts.map((b) => paramsOf(b).allowedValue),
+            ...enums.flatMap((b) => {
+              const v = paramsOf(b).allowedValues;
+              return Array.isArray(v) ? v : [];
+            }),
+          ]),
+        ];
+        problem = { field, message: `must be one of: ${allowed.map(String).join(', ')}`, allowed };
+      } else {
+        const forms = branches.map((b) => {
+          const sub = str(b.instancePath).slice(path.length);
+          const m = b.keyword === 'type' ? `must be ${String(paramsOf(b).type)}` : issueMessage(b);
+          return sub === '' ? m.replace(/^must be /, '') : `${sub.slice(1)} ${m}`;
+        });
+        problem = { field, message: `must be ${[...new Set(forms)].join(', or ') || 'valid'}` };
+      }
+    } else {
+      const p = paramsOf(i);
+      problem =
+        i.keyword === 'enum' && Array.isArray(p.allowedValues)
+          ? { field, message: issueMessage(i), allowed: p.allowedValues }
+          : { field, message: issueMessage(i) };
+    }
+    const key = `${problem.field} ${problem.message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(problem);
+  }
+  return out;
+}
+
 /** The only place where errors of any layer become HTTP statuses. */
 export function toHttpError(e: unknown): HttpError {
   if (e instanceof ApiError) return { status: e.status, body: body(e.code, e.message, e.detail) };
@@ -194,7 +363,13 @@ export function toHttpError(e: unknown): HttpError {
   }
   const f = (typeof e === 'object' && e !== null ? e : {}) as FastifyLikeError;
   const message = typeof f.message === 'string' ? f.message : 'error';
-  if (Array.isArray(f.validation)) return { status: 400, body: body(ApiErrorCode.ValidationFailed, message) };
+  if (Array.isArray(f.validation)) {
+    const context = typeof f.validationContext === 'string' ? f.validationContext : 'request';
+    const errors = fieldProblems(context, f.validation as ValidationIssue[]);
+    if (errors.length === 0) return { status: 400, body: body(ApiErrorCode.ValidationFailed, message) };
+    const text = errors.map((e) => `${e.field} ${e.message}`).join('; ');
+    return { status: 400, body: body(ApiErrorCode.ValidationFailed, text, { errors }) };
+  }
   const mapped = typeof f.code === 'string' ? FASTIFY_BODY_ERRORS[f.code] : undefined;
   if (mapped) return { status: mapped[0], body: body(mapped[1], message) };
   if (typeof f.code === 'string' && PATH_ERRORS.has(f.code)) {

@@ -75,6 +75,9 @@ export function installHooks(app: Api, ctx: ApiContext, failedAuth: Partial<Fail
   app.addHook('onRequest', async (req) => {
     req.startedAt = performance.now();
     req.audit = {};
+    // No route matched: the not-found handler answers 404 naming the path (a missing token
+    // does not hide a typo such as /auth/login/ behind 401 "bearer token required").
+    if (req.routeOptions.url === undefined) return;
     const rule = ruleOf(req);
     const access = rule?.access ?? 'viewer';
     if (access === 'public') return;

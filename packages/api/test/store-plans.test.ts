@@ -26,7 +26,8 @@ describe('plans and meters written through the API', () => {
         name: 'hourly',
         cron: '0 * * * *',
         reads: ['registers'],
-        meters: { ids: [1] },
+        // Meter ids must name stored meters (issue 13); a profile selector needs none stored.
+        meters: { profiles: ['is15959-1ph'] },
         windowSeconds: 0,
         enabled: true,
       };

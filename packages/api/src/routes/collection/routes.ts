@@ -2,8 +2,8 @@ import { CollectionStatus } from '@openhes/core';
 import { Type } from 'typebox';
 import type { Api, ApiContext } from '../../context.ts';
 import { presentOutcome } from '../../presenters/records.ts';
-import { instantOr, iso } from '../../presenters/time.ts';
-import { Cursor, DateTime, Limit, PageOf, replies } from '../common/schema.ts';
+import { iso, queryRange, refuseBackwards } from '../../presenters/time.ts';
+import { Cursor, DateTime, Limit, Order, PageOf, replies, Timestamp } from '../common/schema.ts';
 import { successRate } from './commands.ts';
 
 const OutcomeQuery = Type.Object(
@@ -13,6 +13,7 @@ const OutcomeQuery = Type.Object(
     status: Type.Optional(Type.Union(Object.values(CollectionStatus).map((s) => Type.Literal(s)))),
     from: Type.Optional(DateTime),
     to: Type.Optional(DateTime),
+    order: Type.Optional(Order),
     limit: Type.Optional(Limit),
     cursor: Type.Optional(Cursor),
   },
@@ -22,8 +23,8 @@ const OutcomeQuery = Type.Object(
 const Outcome = Type.Object({
   meterId: Type.Integer(),
   taskId: Type.String(),
-  startedAt: DateTime,
-  finishedAt: DateTime,
+  startedAt: Timestamp,
+  finishedAt: Timestamp,
   status: Type.String(),
   errorCode: Type.Union([Type.String(), Type.Null()]),
   readingsStored: Type.Integer(),
@@ -32,15 +33,15 @@ const Outcome = Type.Object({
 
 const RateQuery = Type.Object(
   {
-    from: Type.Optional(Type.String({ format: 'date-time', description: 'Default: 24 h before `to`' })),
-    to: Type.Optional(Type.String({ format: 'date-time', description: 'Default: now' })),
+    from: Type.Optional(DateTime),
+    to: Type.Optional(DateTime),
   },
   { additionalProperties: false },
 );
 
 const Rate = Type.Object({
-  from: DateTime,
-  to: DateTime,
+  from: Timestamp,
+  to: Timestamp,
   outcomes: Type.Integer(),
   byStatus: Type.Object({
     success: Type.Integer(),
@@ -62,6 +63,7 @@ export function collectionRoutes(app: Api, ctx: ApiContext): void {
       schema: {
         operationId: 'listCollectionOutcomes',
         tags: ['acquisition'],
+        summary: 'Collection outcomes with from <= startedAt < to, oldest first (order=desc: newest first)',
         querystring: OutcomeQuery,
         response: replies(200, PageOf(Outcome)),
       },
@@ -72,8 +74,8 @@ export function collectionRoutes(app: Api, ctx: ApiContext): void {
         ...(q.meterId === undefined ? {} : { meterId: q.meterId }),
         ...(q.taskId === undefined ? {} : { taskId: q.taskId }),
         ...(q.status === undefined ? {} : { status: q.status }),
-        ...(q.from === undefined ? {} : { from: instantOr(q.from) }),
-        ...(q.to === undefined ? {} : { to: instantOr(q.to) }),
+        ...queryRange(q.from, q.to),
+        ...(q.order === undefined ? {} : { order: q.order }),
         ...(q.limit === undefined ? {} : { limit: q.limit }),
         ...(q.cursor === undefined ? {} : { cursor: q.cursor }),
       });
@@ -88,13 +90,16 @@ export function collectionRoutes(app: Api, ctx: ApiContext): void {
         operationId: 'fleetSuccessRate',
         tags: ['acquisition'],
         summary: "The fleet's read success rate over outcomes started in [from, to)",
+        description: '`to` defaults to now, `from` to 24 h before `to`.',
         querystring: RateQuery,
         response: replies(200, Rate),
       },
     },
     async (req) => {
-      const to = instantOr(req.query.to) ?? ctx.clock.now();
-      const from = instantOr(req.query.from) ?? to - 86_400_000;
+      const given = queryRange(req.query.from, req.query.to);
+      const to = given.to ?? ctx.clock.now();
+      const from = given.from ?? to - 86_400_000;
+      refuseBackwards(from, to);
       return { from: iso(from), to: iso(to), ...(await successRate(ctx.store.collection, from, to)) };
     },
   );

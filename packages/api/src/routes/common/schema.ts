@@ -1,3 +1,4 @@
+import { INSTANT_TEXT_PATTERN } from '@openhes/core';
 import { type TSchema, Type } from 'typebox';
 
 export const ErrorResponse = Type.Object(
@@ -11,7 +12,24 @@ export const ErrorResponse = Type.Object(
   { title: 'Error' },
 );
 
-export const DateTime = Type.String({ format: 'date-time', description: 'ISO 8601 instant, UTC' });
+/**
+ * An instant as requests give it: an ISO 8601 date-time with `Z` or an offset (`+05:30`; in a
+ * URL query an unescaped `+` arrives as a space and is taken as `+`) or a date alone (00:00
+ * UTC). Parse it with presenters/time.ts `instant` (core's parseInstantText), never Date.parse.
+ */
+export const DateTime = Type.String({
+  pattern: INSTANT_TEXT_PATTERN,
+  maxLength: 64,
+  description:
+    'ISO 8601 date-time with Z or an offset (2025-01-31T15:30:00+05:30), or a date (2025-01-31 = 00:00 UTC)',
+  examples: ['2025-01-31T15:30:00+05:30', '2025-01-31'],
+});
+/** An instant as answers give it: ISO 8601, UTC, milliseconds. */
+export const Timestamp = Type.String({ format: 'date-time', description: 'ISO 8601 instant, UTC' });
+/** Order of a time-ordered list. */
+export const Order = Type.Union([Type.Literal('asc'), Type.Literal('desc')], {
+  description: 'asc: oldest first (default); desc: newest first. A cursor continues in its own order.',
+});
 export const NullableDateTime = Type.Union([DateTime, Type.Null()]);
 export const NullableString = Type.Union([Type.String(), Type.Null()]);
 export const NullableInteger = Type.Union([Type.Integer(), Type.Null()]);

@@ -3,7 +3,8 @@ import type { Api, ApiContext } from '../../context.ts';
 import { notFound } from '../../errors.ts';
 import { presentPlan } from '../../presenters/records.ts';
 import { IdParams, NoContent, replies } from '../common/schema.ts';
-import { Plan, PlanBody } from './schema.ts';
+import { Plan, PlanBody, SELECTION_RULE } from './schema.ts';
+import { checkPlanBody, selectionsOf } from './selection.ts';
 
 export function planRoutes(app: Api, ctx: ApiContext): void {
   const { store } = ctx;
@@ -14,10 +15,15 @@ export function planRoutes(app: Api, ctx: ApiContext): void {
       schema: {
         operationId: 'listPlans',
         tags: ['plans'],
+        summary: 'Reading plans, each with how many active meters it selects now',
         response: replies(200, Type.Object({ items: Type.Array(Plan) })),
       },
     },
-    async () => ({ items: (await store.plans.list()).map(presentPlan) }),
+    async () => {
+      const plans = await store.plans.list();
+      const selections = await selectionsOf(ctx, plans);
+      return { items: plans.map((p, i) => presentPlan(p, selections[i]!)) };
+    },
   );
 
   app.get(
@@ -26,19 +32,31 @@ export function planRoutes(app: Api, ctx: ApiContext): void {
     async (req) => {
       const p = await store.plans.get(req.params.id);
       if (!p) throw notFound(`plan ${req.params.id}`);
-      return presentPlan(p);
+      const [selection] = await selectionsOf(ctx, [p]);
+      return presentPlan(p, selection!);
     },
   );
 
   app.post(
     '/plans',
-    { schema: { operationId: 'createPlan', tags: ['plans'], body: PlanBody, response: replies(201, Plan) } },
+    {
+      schema: {
+        operationId: 'createPlan',
+        tags: ['plans'],
+        summary: 'A reading plan; invalid cron, unknown profiles and meter ids are refused naming the field',
+        description: `${SELECTION_RULE} The answer says how many active meters the plan selects, with a note when none.`,
+        body: PlanBody,
+        response: replies(201, Plan),
+      },
+    },
     async (req, reply) => {
+      await checkPlanBody(ctx, req.body);
       const p = await store.plans.create(req.body);
       req.audit.target = `plan:${p.id}`;
       req.audit.detail = { name: p.name, cron: p.cron };
       ctx.onPlanChange(p.id);
-      return reply.status(201).send(presentPlan(p));
+      const [selection] = await selectionsOf(ctx, [p]);
+      return reply.status(201).send(presentPlan(p, selection!));
     },
   );
 
@@ -48,6 +66,7 @@ export function planRoutes(app: Api, ctx: ApiContext): void {
       schema: {
         operationId: 'replacePlan',
         tags: ['plans'],
+        description: SELECTION_RULE,
         params: IdParams,
         body: PlanBody,
         response: replies(200, Plan),
@@ -55,11 +74,13 @@ export function planRoutes(app: Api, ctx: ApiContext): void {
     },
     async (req) => {
       req.audit.target = `plan:${req.params.id}`;
+      await checkPlanBody(ctx, req.body);
       const p = await store.plans.replace(req.params.id, req.body);
       if (!p) throw notFound(`plan ${req.params.id}`);
       req.audit.detail = { name: p.name, cron: p.cron, enabled: p.enabled };
       ctx.onPlanChange(p.id);
-      return presentPlan(p);
+      const [selection] = await selectionsOf(ctx, [p]);
+      return presentPlan(p, selection!);
     },
   );
 

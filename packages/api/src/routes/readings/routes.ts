@@ -1,14 +1,13 @@
 import type { Api, ApiContext } from '../../context.ts';
-import { ApiError, ApiErrorCode, notFound } from '../../errors.ts';
+import { notFound } from '../../errors.ts';
 import { presentPoint, presentReading } from '../../presenters/records.ts';
-import { instant } from '../../presenters/time.ts';
+import { instant, refuseBackwards } from '../../presenters/time.ts';
 import { IdParams, replies } from '../common/schema.ts';
-import { AggregateQuery, AggregateReply, SeriesQuery, SeriesReply } from './schema.ts';
+import { AGGREGATE_DESCRIPTION, AggregateQuery, AggregateReply, SeriesQuery, SeriesReply } from './schema.ts';
 
 function range(from: string, to: string): { from: number; to: number } {
-  const r = { from: instant(from), to: instant(to) };
-  if (r.to < r.from)
-    throw new ApiError(400, ApiErrorCode.ValidationFailed, 'querystring/to must not be before from');
+  const r = { from: instant(from, 'querystring/from'), to: instant(to, 'querystring/to') };
+  refuseBackwards(r.from, r.to);
   return r;
 }
 
@@ -54,8 +53,8 @@ export function readingRoutes(app: Api, ctx: ApiContext): void {
       schema: {
         operationId: 'readingAggregate',
         tags: ['readings'],
-        summary:
-          'UTC buckets (15m, hour, day, month) starting in [from, to); readings stamped with the interval end',
+        summary: 'UTC buckets (15m, hour, day, month) starting in [from, to)',
+        description: AGGREGATE_DESCRIPTION,
         params: IdParams,
         querystring: AggregateQuery,
         response: replies(200, AggregateReply),
@@ -63,7 +62,7 @@ export function readingRoutes(app: Api, ctx: ApiContext): void {
     },
     async (req) => {
       const { id } = req.params;
-      await channelOr404(id);
+      const channel = await channelOr404(id);
       const { bucket, fn } = req.query;
       const points = await store.readings.aggregate({
         channelId: id,
@@ -71,7 +70,13 @@ export function readingRoutes(app: Api, ctx: ApiContext): void {
         fn,
         ...range(req.query.from, req.query.to),
       });
-      return { channelId: id, bucket, fn, points: points.map(presentPoint) };
+      return {
+        channelId: id,
+        bucket,
+        fn,
+        unit: channel.unit,
+        points: points.map((p) => presentPoint(p, bucket, fn, channel.scaler)),
+      };
     },
   );
 }

@@ -1,6 +1,6 @@
 import { AggregateFn, Bucket } from '@openhes/core';
 import { Type } from 'typebox';
-import { Cursor, DateTime, Limit, PageOf } from '../common/schema.ts';
+import { Cursor, DateTime, Limit, PageOf, Timestamp } from '../common/schema.ts';
 
 export const SeriesQuery = Type.Object(
   {
@@ -24,20 +24,44 @@ export const AggregateQuery = Type.Object(
 );
 
 export const Reading = Type.Object({
-  ts: DateTime,
-  value: Type.Number(),
+  ts: Timestamp,
+  value: Type.Number({
+    description: 'In the channel’s unit, without floating-point noise (15 significant digits)',
+  }),
   quality: Type.Integer({ description: 'Bit set: 1 validated, 2 estimated, 4 edited, 8 suspect; 0 raw' }),
   reasons: Type.Array(Type.String()),
   source: Type.String(),
   version: Type.Integer(),
-  receivedAt: DateTime,
+  receivedAt: Timestamp,
 });
 
 export const SeriesReply = Type.Intersect([Type.Object({ channelId: Type.Integer() }), PageOf(Reading)]);
+
+export const AGGREGATE_DESCRIPTION = [
+  'Buckets are UTC; one point per bucket that holds readings, for buckets starting in [from, to).',
+  '',
+  '**Interval-ending convention.** Readings are stamped with the end of the interval they',
+  'measure (the energy of 00:00–00:15 is at 00:15), so the bucket [bucketStart, bucketEnd) holds',
+  'the readings with bucketStart < ts <= bucketEnd: the reading at 00:00 belongs to the previous',
+  'day, the one at 24:00 to this day.',
+  '',
+  '**Rounding.** sum, min and max are given at the channel’s resolution (10^scaler of the channel,',
+  'e.g. 0.1 V); avg with three more decimal places (249.825 V, never 249.82500000000002).',
+].join('\n');
 
 export const AggregateReply = Type.Object({
   channelId: Type.Integer(),
   bucket: Type.String(),
   fn: Type.String(),
-  points: Type.Array(Type.Object({ bucketStart: DateTime, value: Type.Number(), count: Type.Integer() })),
+  unit: Type.String({ description: 'Unit of the values (the channel’s)' }),
+  points: Type.Array(
+    Type.Object({
+      bucketStart: Timestamp,
+      bucketEnd: Timestamp,
+      value: Type.Number({
+        description: 'sum/min/max at the channel’s resolution, avg with three more decimal places',
+      }),
+      count: Type.Integer({ description: 'Readings in the bucket' }),
+    }),
+  ),
 });
