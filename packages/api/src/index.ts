@@ -17,4 +17,5 @@ export type { AcquisitionPort, Api, OnDemandResult } from './context.ts';
 export { ApiError, ApiErrorCode, toHttpError } from './errors.ts';
 export { createMetrics, type HesMetrics, type MetricsRegistry } from './metrics.ts';
 export { generateOpenApi, openApiJson } from './openapi.ts';
+export { eventTextLookup, type ProfileEventNames } from './presenters/events.ts';
 export { enabledAdmins, passwordResetAudit, resetPassword } from './routes/users/accounts.ts';
