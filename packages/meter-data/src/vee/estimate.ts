@@ -1,0 +1,172 @@
+import { EstimationMethod, type Instant } from '@openhes/core';
+import type { EstimationParams } from './config.ts';
+import { type Grid, SlotKind, slotOf } from './series.ts';
+import type { RegisterPoint } from './validate.ts';
+import { dayType, zoneOffset } from './zone.ts';
+
+export interface Estimate {
+  ts: Instant;
+  value: number;
+  method: EstimationMethod;
+}
+
+export interface EstimationInput {
+  grid: Grid;
+  params: EstimationParams;
+  timeZone: string;
+  /** Slots that must not be estimated (final marks). */
+  locked: Uint8Array;
+  /** Days (index into grid.days) not usable as like-day history: outages, clock flags. */
+  flaggedDays: readonly boolean[];
+  /** Cumulative register reads of the same quantity (any order). */
+  register: readonly RegisterPoint[] | null;
+  /** Older days to draw like days from (complete, validated history), oldest first. */
+  history: Grid | null;
+  historyFlagged: readonly boolean[];
+}
+
+/** Minute of the local day an interval end falls in (its start minute, so 00:15 → 0). */
+function localMinute(t: Instant, intervalMs: number, timeZone: string): number {
+  const start = t - intervalMs;
+  const local = start + zoneOffset(start, timeZone);
+  return Math.floor((((local % 86_400_000) + 86_400_000) % 86_400_000) / 60_000);
+}
+
+/** A day of a grid is usable history when every slot holds real data and no flag is set. */
+function usableDays(g: Grid, flagged: readonly boolean[]): boolean[] {
+  return g.days.map((_, di) => {
+    if (flagged[di]) return false;
+    for (let i = g.dayFirst[di]!; i < g.dayFirst[di + 1]!; i++) {
+      const k = g.kind[i];
+      if (k !== SlotKind.real && k !== SlotKind.edited) return false;
+    }
+    return g.dayFirst[di + 1]! > g.dayFirst[di]!;
+  });
+}
+
+/**
+ * Fills the gaps of a grid (slots holding nothing), in the order of meter-data-rules.md §1.3:
+ * linear interpolation for gaps up to `linearMaxMs` between two values; otherwise the
+ * interval-by-interval average of the N nearest earlier like days (same day type, complete,
+ * no outage or estimate); where register reads on the grid bracket the gap and nothing else is
+ * missing between them, the shape is scaled to the register delta (spread evenly — a daily
+ * flat average for a whole day — when there is no shape). A gap with none of these stays a gap.
+ */
+export function estimateGaps(input: EstimationInput): Estimate[] {
+  const { grid: g, params } = input;
+  const n = g.ts.length;
+  const out: Estimate[] = [];
+  if (!params.enabled || n === 0) return out;
+  const I = g.intervalMs;
+  const present = (i: number) => i >= 0 && i < n && g.kind[i] !== SlotKind.none;
+
+  // Like-day sources: the run's own days and the older history, usable ones only.
+  const sources: { grid: Grid; di: number; type: string; start: Instant }[] = [];
+  const collect = (src: Grid | null, flagged: readonly boolean[]) => {
+    if (src === null) return;
+    usableDays(src, flagged).forEach((ok, di) => {
+      if (ok)
+        sources.push({ grid: src, di, type: dayType(src.days[di]!.dayOfWeek), start: src.days[di]!.start });
+    });
+  };
+  collect(input.history, input.historyFlagged);
+  collect(g, input.flaggedDays);
+  const profileCache = new Map<number, Map<number, number> | null>();
+  const likeDayProfile = (di: number): Map<number, number> | null => {
+    if (profileCache.has(di)) return profileCache.get(di)!;
+    const d = g.days[di]!;
+    const type = dayType(d.dayOfWeek);
+    const lookback = d.start - params.likeDayLookbackDays * 86_400_000;
+    const picks = sources
+      .filter((s) => s.type === type && s.start < d.start && s.start >= lookback)
+      .sort((a, b) => b.start - a.start)
+      .slice(0, params.likeDays);
+    let profile: Map<number, number> | null = null;
+    if (picks.length === params.likeDays) {
+      const sum = new Map<number, { s: number; c: number }>();
+      for (const p of picks) {
+        for (let i = p.grid.dayFirst[p.di]!; i < p.grid.dayFirst[p.di + 1]!; i++) {
+          const m = localMinute(p.grid.ts[i]!, I, input.timeZone);
+          const e = sum.get(m) ?? { s: 0, c: 0 };
+          e.s += p.grid.values[i]!;
+          e.c++;
+          sum.set(m, e);
+        }
+      }
+      profile = new Map([...sum].map(([m, e]) => [m, e.s / e.c]));
+    }
+    profileCache.set(di, profile);
+    return profile;
+  };
+  const regs = [...(input.register ?? [])].sort((a, b) => a.ts - b.ts);
+  const firstStart = g.ts[0]! - I;
+
+  let i = 0;
+  while (i < n) {
+    if (g.kind[i] !== SlotKind.none || input.locked[i]) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j + 1 < n && g.kind[j + 1] === SlotKind.none && !input.locked[j + 1]) j++;
+    const len = j - i + 1;
+    let shape: number[] | null = null;
+    let method: EstimationMethod = EstimationMethod.linear;
+    if (len * I <= params.linearMaxMs && present(i - 1) && present(j + 1)) {
+      const a = g.values[i - 1]!;
+      const b = g.values[j + 1]!;
+      shape = Array.from({ length: len }, (_, k) => a + ((b - a) * (k + 1)) / (len + 1));
+    } else {
+      const vals: number[] = [];
+      for (let k = i; k <= j; k++) {
+        const prof = likeDayProfile(g.day[k]!);
+        const v = prof?.get(localMinute(g.ts[k]!, I, input.timeZone));
+        if (v === undefined) break;
+        vals.push(v);
+      }
+      if (vals.length === len) {
+        shape = vals;
+        method = EstimationMethod.likeDay;
+      }
+    }
+    // Register reads bracketing the gap on the grid, with nothing else missing between them.
+    if (params.scaleToRegister && regs.length > 1) {
+      const gapStart = g.ts[i]! - I;
+      const gapEnd = g.ts[j]!;
+      let r1: (typeof regs)[number] | undefined;
+      let r2: (typeof regs)[number] | undefined;
+      for (const r of regs) {
+        if (r.ts <= gapStart && r.ts >= firstStart && (r.ts - firstStart) % I === 0) r1 = r;
+        if (r.ts >= gapEnd && r2 === undefined && (r.ts - firstStart) % I === 0) r2 = r;
+      }
+      if (r1 !== undefined && r2 !== undefined && r2.value >= r1.value) {
+        const s1 = r1.ts === firstStart ? -1 : slotOf(g, r1.ts);
+        const s2 = slotOf(g, r2.ts);
+        let known = 0;
+        let complete = s2 >= 0;
+        for (let k = s1 + 1; complete && k <= s2; k++) {
+          if (k >= i && k <= j) continue;
+          if (g.kind[k] === SlotKind.none) complete = false;
+          else known += g.values[k]!;
+        }
+        const target = r2.value - r1.value - known;
+        if (complete && target >= 0) {
+          const total = shape?.reduce((x, y) => x + y, 0) ?? 0;
+          if (shape !== null && total > 0) {
+            shape = shape.map((v) => (v * target) / total);
+            method = EstimationMethod.registerScaled;
+          } else {
+            shape = Array.from({ length: len }, () => target / len);
+            const wholeDay = g.ts[i]! - I === g.days[g.day[i]!]!.start && g.ts[j] === g.days[g.day[j]!]!.end;
+            method = wholeDay ? EstimationMethod.dailyFlat : EstimationMethod.registerScaled;
+          }
+        }
+      }
+    }
+    if (shape !== null) {
+      for (let k = 0; k < len; k++) out.push({ ts: g.ts[i + k]!, value: shape[k]!, method });
+    }
+    i = j + 1;
+  }
+  return out;
+}

@@ -1,0 +1,469 @@
+import {
+  type Channel,
+  type Clock,
+  type Instant,
+  type Meter,
+  normalizeObis,
+  QualityFlag,
+  type Reading,
+  type ReadingInput,
+  type Store,
+  type VeeChannelRunWrite,
+} from '@openhes/core';
+import { type ChannelGroup, groupFor, isImportChannel, registerObisOf } from './config.ts';
+import { VeeError } from './errors.ts';
+import { type Estimate, estimateGaps } from './estimate.ts';
+import { estimateReasons, LATE_REAL_REASON } from './quality.ts';
+import { type Grid, makeGrid, SlotKind, slotOf } from './series.ts';
+import {
+  type MeterEventLite,
+  type RegisterPoint,
+  slotContaining,
+  type ValidationResult,
+  validateChannel,
+} from './validate.ts';
+import { daysCovering } from './zone.ts';
+
+const DAY_MS = 86_400_000;
+const PAGE = 10_000;
+
+/** The ports a VEE run needs. */
+export type VeeStorePorts = Pick<Store, 'meters' | 'channels' | 'readings' | 'events' | 'vee'>;
+
+export interface VeeDeps {
+  store: VeeStorePorts;
+  clock: Clock;
+  groups: readonly ChannelGroup[];
+  /**
+   * Slots later than `now − dueAfterMs` after the channel's newest real value are not due yet
+   * (data not collected so far): neither missing nor estimated. Default one day.
+   */
+  dueAfterMs?: number;
+}
+
+export interface VeeRunRange {
+  /** Local days holding interval ends in (from, to] of each meter's zone are run whole. */
+  from: Instant;
+  to: Instant;
+  /** Default: every meter not decommissioned. */
+  meterIds?: readonly number[];
+}
+
+export interface VeeRunReport {
+  meters: number;
+  channels: number;
+  /** Interval slots examined (expected over the days run). */
+  slots: number;
+  /** Real values found. */
+  values: number;
+  /** Slots without any value before estimation (explicit gaps found). */
+  gaps: number;
+  estimated: number;
+  /** Estimates made current again by a late real value kept aside as a conflict. */
+  lateReal: number;
+  exceptionsOpened: number;
+  exceptionsCleared: number;
+  /** Findings of this run by rule (informational ones included). */
+  byRule: Record<string, number>;
+}
+
+export function emptyReport(): VeeRunReport {
+  return {
+    meters: 0,
+    channels: 0,
+    slots: 0,
+    values: 0,
+    gaps: 0,
+    estimated: 0,
+    lateReal: 0,
+    exceptionsOpened: 0,
+    exceptionsCleared: 0,
+    byRule: {},
+  };
+}
+
+async function allReadings(
+  store: VeeStorePorts,
+  channelId: number,
+  from: Instant,
+  to: Instant,
+  versions: 'latest' | 'all' = 'latest',
+): Promise<Reading[]> {
+  const out: Reading[] = [];
+  let cursor: string | null = null;
+  do {
+    const page = await store.readings.series({ channelId, from, to, limit: PAGE, cursor, versions });
+    for (const r of page.items) out.push(r);
+    cursor = page.nextCursor;
+  } while (cursor !== null);
+  return out;
+}
+
+async function meterEvents(store: VeeStorePorts, meterId: number, from: Instant, to: Instant) {
+  const out: MeterEventLite[] = [];
+  let cursor: string | null = null;
+  do {
+    const page = await store.events.list({ meterId, from, to, limit: PAGE, cursor });
+    for (const e of page.items) out.push({ ts: e.ts, category: e.category, code: e.code });
+    cursor = page.nextCursor;
+  } while (cursor !== null);
+  return out;
+}
+
+/** Fills a grid from current readings; returns the instants that are not on it. */
+function fill(g: Grid, readings: readonly Reading[]): Instant[] {
+  const off: Instant[] = [];
+  for (const r of readings) {
+    const i = slotOf(g, r.ts);
+    if (i < 0) {
+      if (r.ts > g.ts[0]! - g.intervalMs && r.ts <= g.ts[g.ts.length - 1]!) off.push(r.ts);
+      continue;
+    }
+    g.values[i] = r.value;
+    g.kind[i] =
+      r.quality & QualityFlag.edited
+        ? SlotKind.edited
+        : r.quality & QualityFlag.estimated
+          ? SlotKind.estimated
+          : SlotKind.real;
+  }
+  return off;
+}
+
+function isRealReading(r: Reading): boolean {
+  return r.source !== 'estimate' && (r.quality & (QualityFlag.estimated | QualityFlag.edited)) === 0;
+}
+
+/**
+ * Runs VEE over whole customer-local days for the given meters: validation of every covered
+ * channel, estimation of its gaps as new reading versions (never overwriting a value), late
+ * real data made current over estimates, and the findings and day summaries stored.
+ */
+export async function runVee(deps: VeeDeps, range: VeeRunRange): Promise<VeeRunReport> {
+  if (!Number.isSafeInteger(range.from)) throw VeeError.invalid('from', 'from must be an instant (epoch ms)');
+  if (!Number.isSafeInteger(range.to) || range.to <= range.from) {
+    throw VeeError.invalid('to', 'to must be an instant after from');
+  }
+  const report = emptyReport();
+  if (range.meterIds !== undefined) {
+    for (const id of range.meterIds) {
+      const meter = await deps.store.meters.get(id);
+      if (meter === null) throw VeeError.notFound('meter', { meterId: id });
+      await runMeter(deps, meter, range.from, range.to, report);
+    }
+    return report;
+  }
+  let cursor: string | null = null;
+  do {
+    const page = await deps.store.meters.list({ limit: 1000, cursor });
+    for (const meter of page.items) {
+      if (meter.status !== 'decommissioned') await runMeter(deps, meter, range.from, range.to, report);
+    }
+    cursor = page.nextCursor;
+  } while (cursor !== null);
+  return report;
+}
+
+/** VEE for one meter over the local days holding (from, to]. */
+export async function runMeter(
+  deps: VeeDeps,
+  meter: Meter,
+  from: Instant,
+  to: Instant,
+  report: VeeRunReport = emptyReport(),
+): Promise<VeeRunReport> {
+  const group = groupFor(deps.groups, meter);
+  const days = daysCovering(from, to, group.timeZone);
+  if (days.length === 0) return report;
+  const channels = await deps.store.channels.forMeter(meter.id);
+  const wanted = new Set(group.channels);
+  const obisOf = (c: Channel) => {
+    try {
+      return normalizeObis('obis', c.obis);
+    } catch {
+      return '';
+    }
+  };
+  const energy = channels.filter((c) => c.kind === 'interval' && wanted.has(obisOf(c)));
+  report.meters++;
+  if (energy.length === 0) return report;
+  const start = days[0]!.start;
+  const end = days[days.length - 1]!.end;
+  const lookback = group.estimation.likeDayLookbackDays * DAY_MS;
+  const events = await meterEvents(deps.store, meter.id, start - lookback, end + 1);
+  const statusChannel = channels.find((c) => obisOf(c) === group.validation.meterFlag.statusObis);
+  let status: Map<number, number> | null = null;
+  if (statusChannel !== undefined && group.validation.meterFlag.enabled) {
+    status = new Map();
+    for (const r of await allReadings(deps.store, statusChannel.id, start + 1, end + 1))
+      status.set(r.ts, r.value);
+  }
+  for (const channel of energy) {
+    await runChannel(deps, meter, group, channel, channels, days, events, status, report);
+  }
+  return report;
+}
+
+async function runChannel(
+  deps: VeeDeps,
+  meter: Meter,
+  group: ChannelGroup,
+  channel: Channel,
+  channels: readonly Channel[],
+  days: ReturnType<typeof daysCovering>,
+  events: readonly MeterEventLite[],
+  status: Map<number, number> | null,
+  report: VeeRunReport,
+): Promise<void> {
+  const { store } = deps;
+  const now = deps.clock.now();
+  const I = group.intervalSeconds * 1000;
+  const start = days[0]!.start;
+  const end = days[days.length - 1]!.end;
+  const g = makeGrid(days, I);
+  const n = g.ts.length;
+  const current = await allReadings(store, channel.id, start + 1, end + 1);
+  const offGrid = fill(g, current);
+  report.channels++;
+  report.slots += n;
+
+  // Late real data kept aside (a push never replaces what is stored) over an estimate: VEE
+  // makes it current, so real data always supersedes an estimate.
+  const locks = await store.vee.locks(channel.id, start + 1, end);
+  const locked = new Uint8Array(n);
+  for (const l of locks) {
+    for (let i = 0; i < n; i++) if (g.ts[i]! >= l.from && g.ts[i]! <= l.to) locked[i] = 1;
+  }
+  if (g.kind.some((k) => k === SlotKind.estimated)) {
+    const all = await allReadings(store, channel.id, start + 1, end + 1, 'all');
+    const newest = new Map<number, Reading>();
+    const conflicts = new Map<number, Reading[]>();
+    for (const r of all) {
+      if (r.version >= 1) {
+        const cur = newest.get(r.ts);
+        if (cur === undefined || r.version > cur.version) newest.set(r.ts, r);
+      } else {
+        const list = conflicts.get(r.ts) ?? [];
+        list.push(r);
+        conflicts.set(r.ts, list);
+      }
+    }
+    const promote: ReadingInput[] = [];
+    for (const [ts, list] of conflicts) {
+      const cur = newest.get(ts);
+      const i = slotOf(g, ts);
+      if (cur === undefined || i < 0 || locked[i] || isRealReading(cur)) continue;
+      const real = list
+        .filter(isRealReading)
+        .sort((a, b) => b.receivedAt - a.receivedAt || a.version - b.version)[0];
+      if (real === undefined) continue;
+      promote.push({
+        channelId: channel.id,
+        ts,
+        value: real.value,
+        quality: 0,
+        reasons: [LATE_REAL_REASON],
+        source: real.source,
+      });
+      g.values[i] = real.value;
+      g.kind[i] = SlotKind.real;
+    }
+    if (promote.length > 0) {
+      await store.readings.ingest({
+        id: `vee:late:${channel.id}:${start}:${now}`,
+        readings: promote,
+        onDifferent: 'supersede',
+      });
+      report.lateReal += promote.length;
+    }
+  }
+
+  // Register reads and what the rules need.
+  const registerChannel = channels.find(
+    (c) => c.kind === 'register' && normalizeOr(c.obis) === registerObisOf(normalizeOr(channel.obis)),
+  );
+  let registerPoints: RegisterPoint[] | null = null;
+  if (registerChannel !== undefined) {
+    registerPoints = (await allReadings(store, registerChannel.id, start, end + 1)).map((r) => ({
+      ts: r.ts,
+      value: r.value,
+    }));
+  }
+  let newest = Number.NEGATIVE_INFINITY;
+  for (let i = n - 1; i >= 0; i--) {
+    if (g.kind[i] === SlotKind.real || g.kind[i] === SlotKind.edited) {
+      newest = g.ts[i]!;
+      break;
+    }
+  }
+  const dueUntil = Math.max(newest, now - (deps.dueAfterMs ?? DAY_MS));
+  const input = {
+    meterId: meter.id,
+    channelId: channel.id,
+    group,
+    grid: g,
+    channel: {
+      intervalSeconds: channel.intervalSeconds,
+      unit: channel.unit,
+      isImport: isImportChannel(normalizeOr(channel.obis)),
+    },
+    register:
+      registerChannel === undefined || registerPoints === null
+        ? null
+        : { channelId: registerChannel.id, points: registerPoints },
+    status,
+    events,
+    offGrid,
+    dueUntil,
+  };
+  for (let i = 0; i < n; i++) {
+    if (g.kind[i] === SlotKind.real || g.kind[i] === SlotKind.edited) report.values++;
+    else if (g.kind[i] === SlotKind.none && g.ts[i]! <= dueUntil) report.gaps++;
+  }
+  let result: ValidationResult = validateChannel(input);
+
+  // Estimation of the gaps that are due and not final.
+  const estimable = new Uint8Array(n);
+  let gaps = false;
+  for (let i = 0; i < n; i++) {
+    estimable[i] = locked[i] || g.ts[i]! > dueUntil ? 1 : 0;
+    if (!estimable[i] && g.kind[i] === SlotKind.none) gaps = true;
+  }
+  let estimates: Estimate[] = [];
+  if (gaps && group.estimation.enabled) {
+    let history: Grid | null = null;
+    let historyFlagged: boolean[] = [];
+    if (needsHistory(g, estimable, group)) {
+      const hDays = daysCovering(
+        start - group.estimation.likeDayLookbackDays * DAY_MS,
+        start,
+        group.timeZone,
+      ).filter((d) => d.end <= start);
+      if (hDays.length > 0) {
+        history = makeGrid(hDays, I);
+        fill(history, await allReadings(store, channel.id, hDays[0]!.start + 1, start + 1));
+        historyFlagged = hDays.map(() => false);
+        for (const e of events) {
+          if (!group.validation.eventFlag.categories.includes(e.category)) continue;
+          const i = slotContaining(history, e.ts);
+          if (i >= 0) historyFlagged[history.day[i]!] = true;
+        }
+      }
+    }
+    estimates = estimateGaps({
+      grid: g,
+      params: group.estimation,
+      timeZone: group.timeZone,
+      locked: estimable,
+      flaggedDays: result.flaggedDays,
+      register: registerPoints,
+      history,
+      historyFlagged,
+    });
+    if (estimates.length > 0) {
+      const readings: ReadingInput[] = estimates.map((e) => ({
+        channelId: channel.id,
+        ts: e.ts,
+        value: e.value,
+        quality: QualityFlag.estimated,
+        reasons: estimateReasons(e.method),
+        source: 'estimate',
+      }));
+      for (let k = 0; k < readings.length; k += 5000) {
+        await store.readings.ingest({
+          id: `vee:est:${channel.id}:${start}:${now}:${k}`,
+          readings: readings.slice(k, k + 5000),
+          onDifferent: 'supersede',
+        });
+      }
+      for (const e of estimates) {
+        const i = slotOf(g, e.ts);
+        g.values[i] = e.value;
+        g.kind[i] = SlotKind.estimated;
+      }
+      report.estimated += estimates.length;
+      // Estimates are validated again (CA-VEE §3.6): the sum check sees them.
+      result = validateChannel(input);
+    }
+  }
+
+  // Day summaries and the findings, stored in one transaction per channel.
+  const summaries: VeeChannelRunWrite['days'][number][] = days.map((d, di) => {
+    let actual = 0;
+    let estimated = 0;
+    let edited = 0;
+    let missing = 0;
+    let suspect = 0;
+    for (let i = g.dayFirst[di]!; i < g.dayFirst[di + 1]!; i++) {
+      const k = g.kind[i];
+      if (k === SlotKind.real) actual++;
+      else if (k === SlotKind.edited) {
+        actual++;
+        edited++;
+      } else if (k === SlotKind.estimated) estimated++;
+      else missing++;
+      if (result.suspect[i] && k !== SlotKind.none) suspect++;
+    }
+    const exceptions = result.exceptions.filter((e) => e.day === d.day).length;
+    return {
+      meterId: meter.id,
+      channelId: channel.id,
+      groupId: group.id,
+      day: d.day,
+      dayStart: d.start,
+      dayEnd: d.end,
+      expected: g.dayFirst[di + 1]! - g.dayFirst[di]!,
+      actual,
+      estimated,
+      edited,
+      missing,
+      suspect,
+      exceptions,
+      validated: actual + estimated - suspect,
+    };
+  });
+  for (const e of result.exceptions) report.byRule[e.rule] = (report.byRule[e.rule] ?? 0) + 1;
+  for (const e of result.registerExceptions) report.byRule[e.rule] = (report.byRule[e.rule] ?? 0) + 1;
+  const saved = await store.vee.saveRun({
+    channelId: channel.id,
+    from: start + 1,
+    to: end + 1,
+    exceptions: result.exceptions,
+    days: summaries,
+    finalDays: group.finalDays,
+  });
+  report.exceptionsOpened += saved.opened;
+  report.exceptionsCleared += saved.cleared;
+  if (registerChannel !== undefined) {
+    const r = await store.vee.saveRun({
+      channelId: registerChannel.id,
+      from: start + 1,
+      to: end + 1,
+      exceptions: result.registerExceptions,
+      days: [],
+      finalDays: group.finalDays,
+    });
+    report.exceptionsOpened += r.opened;
+    report.exceptionsCleared += r.cleared;
+  }
+}
+
+function normalizeOr(obis: string): string {
+  try {
+    return normalizeObis('obis', obis);
+  } catch {
+    return '';
+  }
+}
+
+/** Whether a gap is longer than linear interpolation takes (like days are then needed). */
+function needsHistory(g: Grid, skip: Uint8Array, group: ChannelGroup): boolean {
+  let len = 0;
+  for (let i = 0; i < g.ts.length; i++) {
+    if (g.kind[i] === SlotKind.none && !skip[i]) {
+      len++;
+      if (len * g.intervalMs > group.estimation.linearMaxMs) return true;
+    } else len = 0;
+  }
+  return false;
+}

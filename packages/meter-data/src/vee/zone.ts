@@ -1,0 +1,128 @@
+import type { Instant } from '@openhes/core';
+import { VeeError } from './errors.ts';
+
+/** A customer-local day: its date and the UTC instants of its start and end (23, 24 or 25 h). */
+export interface LocalDay {
+  day: string;
+  start: Instant;
+  end: Instant;
+  /** 1 = Monday … 7 = Sunday. */
+  dayOfWeek: number;
+}
+
+const formats = new Map<string, Intl.DateTimeFormat>();
+
+function formatOf(timeZone: string): Intl.DateTimeFormat {
+  let f = formats.get(timeZone);
+  if (f === undefined) {
+    try {
+      f = new Intl.DateTimeFormat('en-US', {
+        timeZone,
+        hourCycle: 'h23',
+        year: 'numeric',
+        month: '2-digit',
+        day: '2-digit',
+        hour: '2-digit',
+        minute: '2-digit',
+        second: '2-digit',
+      });
+    } catch {
+      throw VeeError.invalid(
+        'timeZone',
+        `unknown time zone ${JSON.stringify(timeZone)} (an IANA name, e.g. Europe/Berlin)`,
+      );
+    }
+    formats.set(timeZone, f);
+  }
+  return f;
+}
+
+/** Checks an IANA zone name; throws a VeeError naming the field otherwise. */
+export function checkTimeZone(timeZone: string, field = 'timeZone'): string {
+  if (typeof timeZone !== 'string' || timeZone === '')
+    throw VeeError.invalid(field, `${field} must be an IANA zone`);
+  try {
+    formatOf(timeZone);
+  } catch {
+    throw VeeError.invalid(
+      field,
+      `unknown time zone ${JSON.stringify(timeZone)} (an IANA name, e.g. Europe/Berlin)`,
+    );
+  }
+  return timeZone;
+}
+
+/** The wall-clock time of `t` in the zone, as if it were UTC (epoch ms). */
+function wallClock(t: Instant, timeZone: string): number {
+  const parts = formatOf(timeZone).formatToParts(new Date(t));
+  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
+  return Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
+}
+
+/** Offset of the zone at `t` in ms (local = UTC + offset). */
+export function zoneOffset(t: Instant, timeZone: string): number {
+  return wallClock(Math.floor(t / 1000) * 1000, timeZone) - Math.floor(t / 1000) * 1000;
+}
+
+const DAY_MS = 86_400_000;
+
+function dateOf(wall: number): string {
+  return new Date(wall).toISOString().slice(0, 10);
+}
+
+/** The local date of instant `t`. */
+export function localDate(t: Instant, timeZone: string): string {
+  return dateOf(t + zoneOffset(t, timeZone));
+}
+
+/** UTC instant of local midnight starting `day` (YYYY-MM-DD). */
+export function localMidnight(day: string, timeZone: string): Instant {
+  const wall = Date.parse(`${day}T00:00:00Z`);
+  if (!Number.isFinite(wall)) throw VeeError.invalid('day', `not a day YYYY-MM-DD: ${day}`);
+  let t = wall - zoneOffset(wall, timeZone);
+  // Two passes settle the offset on either side of a transition.
+  for (let i = 0; i < 2; i++) t = wall - zoneOffset(t, timeZone);
+  return t;
+}
+
+export function nextDate(day: string, n = 1): string {
+  return dateOf(Date.parse(`${day}T00:00:00Z`) + n * DAY_MS);
+}
+
+export function localDay(day: string, timeZone: string): LocalDay {
+  const start = localMidnight(day, timeZone);
+  const end = localMidnight(nextDate(day), timeZone);
+  const dow = new Date(Date.parse(`${day}T00:00:00Z`)).getUTCDay();
+  return { day, start, end, dayOfWeek: dow === 0 ? 7 : dow };
+}
+
+/**
+ * The local days holding interval ends in (from, to]: interval readings are stamped with the
+ * interval end, so the value at local midnight belongs to the day before.
+ */
+export function daysCovering(from: Instant, to: Instant, timeZone: string): LocalDay[] {
+  if (to <= from) return [];
+  const out: LocalDay[] = [];
+  let day = localDate(from, timeZone);
+  let d = localDay(day, timeZone);
+  if (d.end <= from) {
+    day = nextDate(day);
+    d = localDay(day, timeZone);
+  }
+  while (d.start < to) {
+    out.push(d);
+    day = nextDate(day);
+    d = localDay(day, timeZone);
+  }
+  return out;
+}
+
+/** Intervals of `intervalMs` a local day should hold (92 / 96 / 100 for 15 min on DST days). */
+export function expectedIntervals(d: LocalDay, intervalMs: number): number {
+  return Math.round((d.end - d.start) / intervalMs);
+}
+
+/** Day type for like-day matching: workday, saturday, sunday. */
+export function dayType(dayOfWeek: number): 'workday' | 'saturday' | 'sunday' {
+  return dayOfWeek === 7 ? 'sunday' : dayOfWeek === 6 ? 'saturday' : 'workday';
+}
