@@ -1,2 +1,3 @@
 // Meter data: validation, estimation and editing (vee/), tariffs and billing (billing/), prepayment (prepayment/).
 export {};
+export * from './vee/index.ts';
