@@ -1,4 +1,4 @@
-import { buildApi, ensureAdminUser } from '@openhes/api';
+import { buildApi, ensureAdminUser, eventTextLookup } from '@openhes/api';
 import { drawSocketsFrom } from '@openhes/transport';
 import type { RunningService, ServiceContext } from './context.ts';
 import { diskWatchFor, withDiskReadiness } from './maintenance.ts';
@@ -26,6 +26,7 @@ export async function startApi(ctx: ServiceContext, env: NodeJS.ProcessEnv): Pro
     store: withDiskReadiness(wired.store, diskWatchFor(ctx, env)),
     bus: wired.bus,
     vault: wired.vault,
+    eventText: eventTextLookup(wired.profiles),
     ...(ctx.collection === undefined ? {} : { acquisition: ctx.collection.acquisition }),
     ...(ctx.control === undefined ? {} : { control: ctx.control }),
     metrics: wired.metrics,
