@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { openStore } from '../src/index.ts';
 import { storeContract } from './contract.ts';
 import { controlContract } from './contract-control.ts';
+import { veeContract } from './contract-vee.ts';
 import type { Harness } from './helpers.ts';
 
 function sqliteHarness(): Harness {
@@ -25,3 +26,4 @@ function sqliteHarness(): Harness {
 
 storeContract('sqlite', sqliteHarness);
 controlContract('sqlite', sqliteHarness);
+veeContract('sqlite', sqliteHarness);
