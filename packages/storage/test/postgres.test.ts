@@ -1,8 +1,10 @@
 import { storeContract } from './contract.ts';
 import { controlContract } from './contract-control.ts';
+import { veeContract } from './contract-vee.ts';
 import { pgConcurrency } from './pg-concurrency.ts';
 import { pgHarness } from './pg-harness.ts';
 
 storeContract('postgres', pgHarness);
 pgConcurrency(pgHarness);
 controlContract('postgres', pgHarness);
+veeContract('postgres', pgHarness);
