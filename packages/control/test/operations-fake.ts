@@ -161,6 +161,8 @@ export class FakeMeter {
   offersSchedule = false;
   /** The schedule runs image_activate at its time (false: a meter whose schedule never fires). */
   scheduleRuns = true;
+  /** How the meter answers a schedule write: keeps it, refuses it, or keeps another time (read back differs). */
+  scheduleAnswer: 'ok' | 'refused' | 'other-time' = 'ok';
   /** execution_time the schedule holds. */
   scheduledActivation: number | undefined = undefined;
 
@@ -548,8 +550,12 @@ export function fakeDriver(meter: FakeMeter, meterId: number): MeterDriver {
               const held = Math.ceil(at / 1000) * 1000;
               if (held <= m.meterTime()) throw new DriverError(DriverErrorCode.Invalid, 'not in the future');
               m.method('image_schedule', () => {
-                m.scheduledActivation = held;
+                if (m.scheduleAnswer === 'refused')
+                  throw new DriverError(DriverErrorCode.Refused, 'execution_time write refused');
+                m.scheduledActivation = m.scheduleAnswer === 'other-time' ? held + 3_600_000 : held;
               });
+              if (m.scheduleAnswer === 'other-time')
+                throw new DriverError(DriverErrorCode.ReadbackMismatch, 'execution_time read back differs');
               return held;
             },
             readActivationSchedule: async () => m.request('read', () => m.scheduledActivation),

@@ -520,6 +520,33 @@ describe('firmware', () => {
     expect(out.result).toMatchObject({ confirmedBy: 'identifier', activatedBy: 'image-activate' });
   });
 
+  it('a meter refusing the schedule, or holding another time, is activated by the method after the in-process wait; no wrong schedule is left', async () => {
+    for (const answer of ['refused', 'other-time'] as const) {
+      const h = harness();
+      h.meter.offersSchedule = true;
+      h.meter.scheduleAnswer = answer;
+      const at = h.time.now() + 3_600_000;
+      h.command.parameters.activateAt = at;
+      const out = await h.run(fast['firmware-update']);
+      expect(h.waits, answer).toEqual([]);
+      expect(h.meter.scheduledActivation, answer).toBeUndefined();
+      expect(h.meter.count('image_activate'), answer).toBe(1);
+      expect(h.time.now()).toBeGreaterThanOrEqual(at);
+      expect(out.result).toMatchObject({ confirmedBy: 'identifier' });
+    }
+  });
+
+  it("the wait ends before the command's deadline when the deadline comes within the grace", async () => {
+    const h = harness();
+    h.meter.offersSchedule = true;
+    const at = h.time.now() + 3_600_000;
+    h.command.parameters.activateAt = at;
+    h.command = { ...h.command, deadline: at + 20_000 };
+    const out = await h.run(fast['firmware-update']);
+    expect(h.waits).toEqual([at + 19_000]);
+    expect(out.result).toMatchObject({ activatedBy: 'meter-schedule' });
+  });
+
   it('without a schedule on the meter (or with it turned off) the operation waits in process', async () => {
     const off = createOperations({
       firmware: { pollIntervalMs: 1000, restartWaitMs: 1000, useMeterSchedule: false },

@@ -164,8 +164,14 @@ export function firmwareUpdate(options: FirmwareOptions = {}): Operation {
         ? progress.scheduledAt
         : undefined;
     // The meter activates by itself at its time: nothing to do (and no session) until then.
-    if (scheduledAt !== undefined && ctx.now() < scheduledAt + graceMs)
-      throw waitForSchedule(ctx.meter.id, scheduledAt, scheduledAt + graceMs);
+    // Looked at again after the grace, but before the command's deadline.
+    const dueAfter = (at: number): number => {
+      const deadline = ctx.command.deadline;
+      const due = at + graceMs;
+      return deadline === null ? due : Math.max(at, Math.min(due, deadline - 1000));
+    };
+    if (scheduledAt !== undefined && ctx.now() < dueAfter(scheduledAt))
+      throw waitForSchedule(ctx.meter.id, scheduledAt, dueAfter(scheduledAt));
 
     const poll = async (
       fw: FirmwareTransfer,
@@ -299,7 +305,7 @@ export function firmwareUpdate(options: FirmwareOptions = {}): Operation {
     /**
      * A verified image to activate later, on a meter with an activation schedule: written in
      * the same session; the command then waits in the queue. A meter refusing the schedule
-     * leaves the in-process wait.
+     * leaves the in-process wait; one holding another time than written has it emptied first.
      */
     const schedule = async (fw: FirmwareTransfer, stage: Stage): Promise<number | undefined> => {
       const at = p.activateAt;
@@ -310,8 +316,12 @@ export function firmwareUpdate(options: FirmwareOptions = {}): Operation {
         await ctx.saveProgress({ step: 'activation-scheduled', scheduledAt: held, blocksSent });
         return held;
       } catch (e) {
-        if (isDriverError(e) && (e.code === DriverErrorCode.Refused || e.code === DriverErrorCode.Invalid))
+        if (!isDriverError(e)) throw e;
+        if (e.code === DriverErrorCode.ReadbackMismatch) {
+          await fw.cancelActivationSchedule?.();
           return;
+        }
+        if (e.code === DriverErrorCode.Refused || e.code === DriverErrorCode.Invalid) return;
         throw e;
       }
     };
@@ -321,7 +331,7 @@ export function firmwareUpdate(options: FirmwareOptions = {}): Operation {
         const fw = need(driver.firmware, ctx.meter.id, 'no image transfer');
         const stage = await prepare(fw);
         const held = await schedule(fw, stage);
-        if (held !== undefined) throw waitForSchedule(ctx.meter.id, held, held + graceMs);
+        if (held !== undefined) throw waitForSchedule(ctx.meter.id, held, dueAfter(held));
         return stage;
       });
 
