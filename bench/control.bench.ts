@@ -54,6 +54,7 @@ const SAMPLES = arg('samples', 20);
 const FW_METERS = arg('fw-meters', Math.min(1000, METERS));
 const IMAGE_KB = arg('image-kb', 200);
 const SEED = 7;
+const PROGRESS_MS = arg('progress-ms', 10_000);
 const TICK_MS = 10;
 
 /** utime + stime of another process, in seconds. */
@@ -242,6 +243,9 @@ const since = (a: typeof wire) => ({
 
 const UNFINISHED = ['requested', 'awaiting-approval', 'queued', 'sending'] as const;
 
+/** What the collector is doing, for the progress lines. */
+let collectorState = (): string => '';
+
 async function settledCampaign(store: Store, id: number, label: string): Promise<CampaignProgress> {
   const t0 = performance.now();
   let last = performance.now();
@@ -249,10 +253,10 @@ async function settledCampaign(store: Store, id: number, label: string): Promise
     const p = await store.commands.progress(id);
     const open = UNFINISHED.reduce((n, s) => n + p[s], 0);
     if (open === 0) return p;
-    if (performance.now() - last > 10_000) {
+    if (performance.now() - last > PROGRESS_MS) {
       last = performance.now();
       console.log(
-        `  ${label} ${fmt((performance.now() - t0) / 1000)} s: confirmed ${fmt(p.confirmed)} failed ${fmt(p.failed)} sending ${fmt(p.sending)} queued ${fmt(p.queued)}`,
+        `  ${label} ${fmt((performance.now() - t0) / 1000)} s: confirmed ${fmt(p.confirmed)} failed ${fmt(p.failed)} sending ${fmt(p.sending)} queued ${fmt(p.queued)}${collectorState()}`,
       );
     }
     await new Promise((r) => setTimeout(r, 200));
@@ -354,6 +358,7 @@ async function main(): Promise<void> {
       return driver;
     };
     const collector = createCollector(store, access, { collector: { concurrency: CONCURRENCY } });
+
     const control = createControl(
       {
         store,
@@ -367,6 +372,8 @@ async function main(): Promise<void> {
       },
     );
     await control.start();
+    collectorState = () =>
+      ` | runner in flight ${fmt(control.runner.inFlight)} | collector sessions ${fmt(collector.progress.running)}, waiting ${fmt(collector.progress.queued)}`;
 
     // 1. Disconnect then reconnect of every meter.
     const cpu0 = process.cpuUsage();
