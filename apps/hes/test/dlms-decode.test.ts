@@ -1,4 +1,14 @@
-import { decodeRlre, encodeAare, encodeAarq, fromHex, toHex } from '@openhes/dlms';
+import {
+  decodeRlre,
+  encodeAare,
+  encodeAarq,
+  encodeRlre,
+  encodeXdlmsApdu,
+  entryDescriptor,
+  fromHex,
+  rangeDescriptor,
+  toHex,
+} from '@openhes/dlms';
 import {
   apduVectors as apdu,
   hdlcVectors as hdlc,
@@ -162,6 +172,234 @@ describe('hes dlms decode', () => {
         rlre.apdu!,
       ]);
       expect(JSON.parse(given.stdout).apdu.userInformation.plaintext).toBe(rlre.plaintext);
+    });
+  });
+
+  describe('every enumeration the standard names is named', () => {
+    const json = async (hex: string) => {
+      const r = await runHes(['dlms', 'decode', '--json', hex]);
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      return JSON.parse(r.stdout).apdu;
+    };
+    const clock = { classId: 8, instanceId: Uint8Array.of(0, 0, 1, 0, 0, 255), attributeId: 2, dataIndex: 0 };
+    const profile = { classId: 7, instanceId: Uint8Array.of(1, 0, 99, 1, 0, 255), attributeId: 2 };
+    const at = (hex: string) => ({ type: 'octet-string' as const, value: fromHex(hex) });
+
+    it('release reasons of RLRQ and RLRE', async () => {
+      expect((await json(vectorNamed(apdu, 'RLRQ, reason normal').hex)).fields.reason).toBe('normal (0)');
+      expect((await json(toHex(encodeRlre({ reason: 1 })))).fields.reason).toBe('not-finished (1)');
+      expect((await json(toHex(encodeRlre({ reason: 30 })))).fields.reason).toBe('user-defined (30)');
+    });
+
+    it('association result, diagnostic, vaa-name and the user-information tag of an AARE', async () => {
+      const accepted = await json(vectorNamed(apdu, 'AARE, accepted').hex);
+      expect(accepted.fields.result).toBe('accepted (0)');
+      expect(accepted.fields.resultSourceDiagnostic).toEqual({
+        source: 'acse-service-user',
+        value: 'null (0)',
+      });
+      expect(accepted.userInformation.tag).toBe('initiateResponse (0x08)');
+      expect(accepted.userInformation.value.vaaName).toBe('logical-name (0x0007)');
+      const rejected = await json(
+        toHex(
+          encodeAare({
+            applicationContextName: 1,
+            result: 1,
+            resultSourceDiagnostic: { source: 'acse-service-user', value: 13 },
+          }),
+        ),
+      );
+      expect(rejected.fields.result).toBe('rejected-permanent (1)');
+      expect(rejected.fields.resultSourceDiagnostic.value).toBe('authentication-failure (13)');
+    });
+
+    it('a ConfirmedServiceError value', async () => {
+      expect((await json('0E010601')).fields).toEqual({
+        service: 'initiateError',
+        serviceError: 'initiate',
+        value: 'dlms-version-too-low (1)',
+      });
+    });
+
+    it('class, attribute and method of descriptors', async () => {
+      const get = await json(vectorNamed(apdu, 'GetRequestNormal').hex);
+      expect(get.fields.cosemAttributeDescriptor).toMatchObject({
+        classId: 'Data (1)',
+        attributeId: 'value (2)',
+      });
+      const act = await json(
+        toHex(
+          encodeXdlmsApdu({
+            type: 'action-request',
+            choice: 'normal',
+            invokeIdAndPriority: 0xc1,
+            cosemMethodDescriptor: {
+              classId: 70,
+              instanceId: Uint8Array.of(0, 0, 96, 3, 10, 255),
+              methodId: 1,
+            },
+            methodInvocationParameters: { type: 'integer', value: 0 },
+          }),
+        ),
+      );
+      expect(act.fields.cosemMethodDescriptor).toMatchObject({
+        classId: 'Disconnect control (70)',
+        methodId: 'remote_disconnect (1)',
+      });
+    });
+
+    it('the access selector of a profile buffer, with its range or entry descriptor spelled out', async () => {
+      const range = await json(
+        toHex(
+          encodeXdlmsApdu({
+            type: 'get-request',
+            choice: 'normal',
+            invokeIdAndPriority: 0xc1,
+            cosemAttributeDescriptor: profile,
+            accessSelection: rangeDescriptor({
+              restrictingObject: clock,
+              fromValue: at('07E80101FF000000008000FF'),
+              toValue: at('07E80102FF000000008000FF'),
+              selectedValues: [],
+            }),
+          }),
+        ),
+      );
+      const sel = range.fields.accessSelection;
+      expect(sel.accessSelector).toBe('range-descriptor (1)');
+      expect(sel.rangeDescriptor.restrictingObject).toMatchObject({
+        classId: 'Clock (8)',
+        instanceId: '0.0.1.0.0.255 (Clock)',
+        attributeId: 'time (2)',
+      });
+      expect(sel.rangeDescriptor.fromValue.dateTime).toMatch(/^2024-01-01/);
+      const entries = await json(
+        toHex(
+          encodeXdlmsApdu({
+            type: 'get-request',
+            choice: 'with-list',
+            invokeIdAndPriority: 0xc1,
+            attributeDescriptorList: [
+              { cosemAttributeDescriptor: profile },
+              {
+                cosemAttributeDescriptor: profile,
+                accessSelection: entryDescriptor({
+                  fromEntry: 1,
+                  toEntry: 96,
+                  fromSelectedValue: 1,
+                  toSelectedValue: 0,
+                }),
+              },
+            ],
+          }),
+        ),
+      );
+      const second = entries.fields.attributeDescriptorList[1].accessSelection;
+      expect(second.accessSelector).toBe('entry-descriptor (2)');
+      expect(second.entryDescriptor).toEqual({
+        fromEntry: 1,
+        toEntry: 96,
+        fromSelectedValue: 1,
+        toSelectedValue: 0,
+      });
+      // Selectors of other attributes have no standard name: the number stays.
+      const other = await json(
+        toHex(
+          encodeXdlmsApdu({
+            type: 'get-request',
+            choice: 'normal',
+            invokeIdAndPriority: 0xc1,
+            cosemAttributeDescriptor: {
+              classId: 1,
+              instanceId: Uint8Array.of(0, 0, 96, 1, 0, 255),
+              attributeId: 2,
+            },
+            accessSelection: { accessSelector: 1, accessParameters: { type: 'null-data' } },
+          }),
+        ),
+      );
+      expect(other.fields.accessSelection.accessSelector).toBe(1);
+    });
+
+    it('an enum value written to an attribute whose class names its values', async () => {
+      const set = await json(
+        toHex(
+          encodeXdlmsApdu({
+            type: 'set-request',
+            choice: 'normal',
+            invokeIdAndPriority: 0xc1,
+            cosemAttributeDescriptor: {
+              classId: 70,
+              instanceId: Uint8Array.of(0, 0, 96, 3, 10, 255),
+              attributeId: 4,
+            },
+            value: { type: 'enum', value: 1 },
+          }),
+        ),
+      );
+      expect(set.fields.cosemAttributeDescriptor.attributeId).toBe('control_mode (4)');
+      expect(set.fields.valueName).toMatch(/ \(1\)$/);
+    });
+
+    it('date-time special values, day of week and clock status', async () => {
+      const note = await json(
+        toHex(
+          encodeXdlmsApdu({
+            type: 'data-notification',
+            longInvokeIdAndPriority: 1,
+            dateTime: fromHex('07E8FEFD0110FFFFFF800081'),
+            notificationBody: { type: 'unsigned', value: 1 },
+          }),
+        ),
+      );
+      expect(note.fields.dateTimeValue).toEqual({
+        year: 2024,
+        month: 'daylight_savings_begin (0xFE)',
+        dayOfMonth: '2nd last day of month (0xFD)',
+        dayOfWeek: 'Monday (1)',
+        hour: 16,
+        minute: 'not specified (255)',
+        second: 'not specified (255)',
+        hundredths: 'not specified (255)',
+        deviation: 'not specified (0x8000)',
+        clockStatus: '0x81 (invalid-value, daylight-saving-active)',
+      });
+    });
+
+    it('no decoded field that the standard enumerates is left a bare number', async () => {
+      // Numbers that are quantities or counters, not enumerations.
+      const QUANTITIES = new Set([
+        'blockNumber',
+        'blockNumberAck',
+        'window',
+        'invocationCounter',
+        'proposedDlmsVersionNumber',
+        'negotiatedDlmsVersionNumber',
+        'clientMaxReceivePduSize',
+        'serverMaxReceivePduSize',
+        'year',
+        'month',
+        'dayOfMonth',
+        'hour',
+        'minute',
+        'second',
+        'hundredths',
+        'deviation',
+        'dataIndex',
+        'value',
+      ]);
+      const bare: string[] = [];
+      const walk = (v: unknown, path: string, key: string) => {
+        if (typeof v === 'number' && !QUANTITIES.has(key)) bare.push(path);
+        else if (v !== null && typeof v === 'object')
+          for (const [k, x] of Object.entries(v)) walk(x, `${path}.${k}`, Array.isArray(v) ? key : k);
+      };
+      const vectors = apdu.vectors.filter((v) => !v.name.startsWith('date-time'));
+      for (const v of vectors) walk(await json(v.hex), v.name, '');
+      walk(await json(toHex(encodeRlre({ reason: 1 }))), 'RLRE', '');
+      walk(await json('0E010601'), 'ConfirmedServiceError', '');
+      expect(bare).toEqual([]);
     });
   });
 

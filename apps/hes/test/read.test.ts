@@ -168,6 +168,10 @@ describe('hes read', () => {
     expect(r.stdout).toMatch(/<< .* hdlc/);
     expect(r.stdout).toContain('AARQ');
     expect(r.stdout).toContain('get-request');
+    // Enumerations named as in hes dlms decode.
+    expect(r.stdout).toContain('result: accepted (0)');
+    expect(r.stdout).toContain('classId: Clock (8)');
+    expect(r.stdout).toContain('reason: normal (0)');
   });
 
   it('reads over HLS-GMAC with the counter taken from the meter first', async () => {

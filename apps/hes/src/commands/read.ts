@@ -38,6 +38,7 @@ import {
   type FrameTrace,
 } from '@openhes/transport';
 import type { Command } from 'commander';
+import { annotate } from '../inspect/annotate.ts';
 import { inspect } from '../inspect/decode.ts';
 import { renderText, toJsonTree } from '../inspect/present.ts';
 import { ExitCode, type Io } from '../io.ts';
@@ -433,7 +434,7 @@ async function run(io: Io, specs: string[], o: ReadOptions): Promise<void> {
         const keys = { ek, ak, systemTitle: f.direction === 'out' ? systemTitle : serverTitle };
         let text: string;
         try {
-          text = renderText(inspect(f.bytes, keys), 1);
+          text = renderText(annotate(inspect(f.bytes, keys)), 1);
         } catch (e) {
           text = `  (not decodable: ${describeError(e)})`;
         }
