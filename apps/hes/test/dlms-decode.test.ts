@@ -40,6 +40,20 @@ describe('hes dlms decode', () => {
     expect(JSON.parse(r.stdout).layer).toBe('hdlc');
   });
 
+  it('decodes the link parameters of SNRM and UA instead of calling them a segment', async () => {
+    const ua = vectorNamed(hdlc, 'UA, max info 128/128, window 1');
+    const r = await runHes(['dlms', 'decode', '--json', ua.hex]);
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.note).toBeUndefined();
+    expect(out.parameters).toEqual({
+      maxInfoTransmit: 128,
+      maxInfoReceive: 128,
+      windowTransmit: 1,
+      windowReceive: 1,
+    });
+  });
+
   it('names the OBIS code and types the data of a GET request inside an HDLC I-frame', async () => {
     const r = await runHes(['dlms', 'decode', '7EA0190321326FD8E6E600C001C100080000010000FF0200601A7E']);
     expect(r.status).toBe(0);

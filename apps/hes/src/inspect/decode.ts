@@ -9,6 +9,7 @@ import {
   decodeAarq,
   decodeConfirmedServiceError,
   decodeHdlcFrame,
+  decodeHdlcParameters,
   decodeInitiateRequest,
   decodeInitiateResponse,
   decodeRlre,
@@ -18,6 +19,7 @@ import {
   decodeXdlmsApdu,
   describeAssociationResult,
   describeSecurityControl,
+  type HdlcParameters,
   isCipheredTag,
   type SecurityKeys,
   toHex,
@@ -53,7 +55,7 @@ export interface InspectedApdu {
 }
 
 export type Inspected =
-  | { layer: 'hdlc'; frame: unknown; apdu?: InspectedApdu; note?: string }
+  | { layer: 'hdlc'; frame: unknown; apdu?: InspectedApdu; parameters?: HdlcParameters; note?: string }
   | { layer: 'wrapper'; header: unknown; apdu: InspectedApdu }
   | { layer: 'apdu'; apdu: InspectedApdu };
 
@@ -211,6 +213,11 @@ export function inspect(bytes: Uint8Array, keys: InspectKeys = {}): Inspected {
     const frame = decodeHdlcFrame(bytes);
     const info = (frame as { information?: Uint8Array }).information;
     if (!info || info.length === 0) return { layer: 'hdlc', frame };
+    const kind = (frame as { control?: { kind?: string } }).control?.kind;
+    if (kind === 'SNRM' || kind === 'UA') {
+      // The HDLC link parameter negotiation, not an APDU.
+      return { layer: 'hdlc', frame, parameters: decodeHdlcParameters(info) };
+    }
     const segmented = (frame as { segmented?: boolean }).segmented === true;
     if (segmented) return { layer: 'hdlc', frame, note: 'segment of a longer APDU: reassemble to decode' };
     if (!startsWithLlc(info)) return { layer: 'hdlc', frame, note: 'continuation segment (no LLC header)' };
