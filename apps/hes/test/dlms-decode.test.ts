@@ -443,6 +443,15 @@ describe('hes dlms decode', () => {
     expect(r.stderr).toContain('DLMS_TRUNCATED');
   });
 
+  it('general-ciphering is named, not read as a glo- header', async () => {
+    const r = await runHes(['dlms', 'decode', '--json', 'DD0401020304084D4D4D0000000001080000000000000000']);
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout).apdu;
+    expect(out.apdu).toBe('general-ciphering');
+    expect(out.security).toBeUndefined();
+    expect(out.note).toContain('not decoded');
+  });
+
   it('rejects hex that is not hex', async () => {
     const r = await runHes(['dlms', 'decode', 'XYZ']);
     expect(r.status).toBe(1);

@@ -152,6 +152,11 @@ export function inspectApdu(bytes: Uint8Array, keys: InspectKeys = {}): Inspecte
 function inspectCiphered(bytes: Uint8Array, keys: InspectKeys): InspectedApdu {
   const tag = bytes[0]!;
   const out: InspectedApdu = { apdu: cipheredName(tag), tag: hexTag(tag) };
+  if (tag === CipheredApduTag.generalCiphering) {
+    // Its header (transaction id, titles, date-time, key info) is not parsed here.
+    out.note = 'general-ciphering is not decoded by this tool';
+    return out;
+  }
   const header = readCipheredHeader(bytes);
   out.security = describeSecurityControl(header.sc);
   out.invocationCounter = header.ic;
