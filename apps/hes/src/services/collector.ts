@@ -61,6 +61,7 @@ function observedStore(store: Store, onOutcome: (o: CollectionOutcome) => void):
     health: store.health,
     outbox: store.outbox,
     vee: store.vee,
+    billing: store.billing,
     close: () => store.close(),
   };
 }
