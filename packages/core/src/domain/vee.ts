@@ -31,6 +31,8 @@ export type VeeRule = (typeof VeeRule)[keyof typeof VeeRule];
 /** Estimation method ids (stored in an estimate's reasons as `vee:est:<method>`). */
 export const EstimationMethod = {
   linear: 'linear',
+  /** Interpolation through two values on each side of a short gap (follows the load's curve). */
+  cubic: 'cubic',
   likeDay: 'like-day',
   registerScaled: 'register-scaled',
   dailyFlat: 'daily-flat',

@@ -42,8 +42,13 @@ export interface ValidationParams {
 
 export interface EstimationParams {
   enabled: boolean;
-  /** Linear interpolation for gaps up to this long (IESO: 1 h). */
+  /** Interpolation for gaps up to this long (IESO: 1 h, point to point). */
   linearMaxMs: number;
+  /**
+   * `cubic` (default): through two values on each side where both exist, so a short gap
+   * follows the load's curve; `linear`: point to point. A side with one value falls back to linear.
+   */
+  interpolation: 'linear' | 'cubic';
   /** Like-day averaging: the N nearest like days (Itron: 3), looked for this many days back. */
   likeDays: number;
   likeDayLookbackDays: number;
@@ -97,6 +102,7 @@ export const DEFAULT_VALIDATION: ValidationParams = {
 export const DEFAULT_ESTIMATION: EstimationParams = {
   enabled: true,
   linearMaxMs: 3_600_000,
+  interpolation: 'cubic',
   likeDays: 3,
   likeDayLookbackDays: 56,
   scaleToRegister: true,
@@ -191,6 +197,9 @@ export function channelGroup(input: ChannelGroupInput, base: ChannelGroup = DEFA
   const e = { ...base.estimation, ...(input.estimation ?? {}) };
   bool(f('estimation.enabled'), e.enabled);
   int(f('estimation.linearMaxMs'), e.linearMaxMs, 0);
+  if (e.interpolation !== 'linear' && e.interpolation !== 'cubic') {
+    throw VeeError.invalid(f('estimation.interpolation'), 'estimation.interpolation must be linear or cubic');
+  }
   int(f('estimation.likeDays'), e.likeDays, 1);
   int(f('estimation.likeDayLookbackDays'), e.likeDayLookbackDays, 1);
   bool(f('estimation.scaleToRegister'), e.scaleToRegister);

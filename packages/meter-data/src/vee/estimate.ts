@@ -69,11 +69,15 @@ export function estimateGaps(input: EstimationInput): Estimate[] {
         sources.push({ grid: src, di, type: dayType(src.days[di]!.dayOfWeek), start: src.days[di]!.start });
     });
   };
-  collect(input.history, input.historyFlagged);
-  collect(g, input.flaggedDays);
+  let collected = false;
   const profileCache = new Map<number, Map<number, number> | null>();
   const likeDayProfile = (di: number): Map<number, number> | null => {
     if (profileCache.has(di)) return profileCache.get(di)!;
+    if (!collected) {
+      collect(input.history, input.historyFlagged);
+      collect(g, input.flaggedDays);
+      collected = true;
+    }
     const d = g.days[di]!;
     const type = dayType(d.dayOfWeek);
     const lookback = d.start - params.likeDayLookbackDays * 86_400_000;
@@ -115,7 +119,15 @@ export function estimateGaps(input: EstimationInput): Estimate[] {
     if (len * I <= params.linearMaxMs && present(i - 1) && present(j + 1)) {
       const a = g.values[i - 1]!;
       const b = g.values[j + 1]!;
-      shape = Array.from({ length: len }, (_, k) => a + ((b - a) * (k + 1)) / (len + 1));
+      if (params.interpolation === 'cubic' && present(i - 2) && present(j + 2)) {
+        // The cubic through (−1, a0), (0, a), (len + 1, b), (len + 2, b1), slot k of the gap at k + 1.
+        const xs = [-1, 0, len + 1, len + 2];
+        const ys = [g.values[i - 2]!, a, b, g.values[j + 2]!];
+        shape = Array.from({ length: len }, (_, k) => Math.max(0, lagrange(xs, ys, k + 1)));
+        method = EstimationMethod.cubic;
+      } else {
+        shape = Array.from({ length: len }, (_, k) => a + ((b - a) * (k + 1)) / (len + 1));
+      }
     } else {
       const vals: number[] = [];
       for (let k = i; k <= j; k++) {
@@ -169,4 +181,14 @@ export function estimateGaps(input: EstimationInput): Estimate[] {
     i = j + 1;
   }
   return out;
+}
+
+function lagrange(xs: readonly number[], ys: readonly number[], x: number): number {
+  let sum = 0;
+  for (let i = 0; i < xs.length; i++) {
+    let term = ys[i]!;
+    for (let j = 0; j < xs.length; j++) if (j !== i) term *= (x - xs[j]!) / (xs[i]! - xs[j]!);
+    sum += term;
+  }
+  return sum;
 }

@@ -122,7 +122,10 @@ export function expectedIntervals(d: LocalDay, intervalMs: number): number {
   return Math.round((d.end - d.start) / intervalMs);
 }
 
-/** Day type for like-day matching: workday, saturday, sunday. */
-export function dayType(dayOfWeek: number): 'workday' | 'saturday' | 'sunday' {
-  return dayOfWeek === 7 ? 'sunday' : dayOfWeek === 6 ? 'saturday' : 'workday';
+/**
+ * Like-day class of a weekday (WA Metering Code App. 3 method 14): Monday, Friday, Saturday and
+ * Sunday stand alone; Tuesday, Wednesday and Thursday are alike.
+ */
+export function dayType(dayOfWeek: number): string {
+  return dayOfWeek >= 2 && dayOfWeek <= 4 ? 'tue-thu' : String(dayOfWeek);
 }
