@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openStore } from '../src/index.ts';
 import { storeContract } from './contract.ts';
+import { billingContract } from './contract-billing.ts';
 import { controlContract } from './contract-control.ts';
 import { veeContract } from './contract-vee.ts';
 import type { Harness } from './helpers.ts';
@@ -27,3 +28,4 @@ function sqliteHarness(): Harness {
 storeContract('sqlite', sqliteHarness);
 controlContract('sqlite', sqliteHarness);
 veeContract('sqlite', sqliteHarness);
+billingContract('sqlite', sqliteHarness);
