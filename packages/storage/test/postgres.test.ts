@@ -1,4 +1,5 @@
 import { storeContract } from './contract.ts';
+import { billingContract } from './contract-billing.ts';
 import { controlContract } from './contract-control.ts';
 import { veeContract } from './contract-vee.ts';
 import { pgConcurrency } from './pg-concurrency.ts';
@@ -8,3 +9,4 @@ storeContract('postgres', pgHarness);
 pgConcurrency(pgHarness);
 controlContract('postgres', pgHarness);
 veeContract('postgres', pgHarness);
+billingContract('postgres', pgHarness);
