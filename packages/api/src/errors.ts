@@ -1,5 +1,6 @@
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
 import { ErrorKind, INSTANT_TEXT_HINT, INSTANT_TEXT_PATTERN, isCodedError } from '@openhes/core';
+import type { FastifySchemaValidationError } from 'fastify';
 
 /**
  * Stable codes of the HTTP API. Errors of lower layers are mapped by their port-level `kind`
@@ -274,9 +275,9 @@ export function enumIssues(schema: unknown, issues: readonly ValidationIssue[]):
 export const validatorCompiler: typeof TypeBoxValidatorCompiler = (route) => {
   const validate = TypeBoxValidatorCompiler(route);
   return (value) => {
-    const r = validate(value) as { value?: unknown; error?: unknown };
-    if (!Array.isArray(r.error)) return r;
-    return { error: enumIssues(route.schema, r.error as ValidationIssue[]) };
+    const r = validate(value);
+    if (typeof r !== 'object' || r === null || !('error' in r) || !Array.isArray(r.error)) return r;
+    return { error: enumIssues(route.schema, r.error) as FastifySchemaValidationError[] };
   };
 };
 
