@@ -431,3 +431,23 @@ describe('values without float noise', () => {
     expect(aggregateValue(1234.5678, 'avg', 0)).toBe(1234.568);
   });
 });
+
+describe('the OpenAPI document', () => {
+  it('marks the document public and documents the time forms and the list order', async () => {
+    const { generateOpenApi } = await import('../src/openapi.ts');
+    // biome-ignore lint/suspicious/noExplicitAny: the document is inspected field by field
+    const doc = (await generateOpenApi()) as any;
+    expect(doc.paths['/openapi.json'].get.security).toEqual([]);
+    const params = doc.paths['/events'].get.parameters as {
+      name: string;
+      description: string;
+      schema: Record<string, unknown>;
+    }[];
+    const from = params.find((p) => p.name === 'from')!;
+    expect(from.description).toContain('+05:30');
+    expect(new RegExp(String(from.schema.pattern)).test('2025-01-31')).toBe(true);
+    const order = params.find((p) => p.name === 'order')!;
+    expect(order.schema).toMatchObject({ anyOf: [{ enum: ['asc'] }, { enum: ['desc'] }] });
+    expect(order.description).toContain('newest first');
+  });
+});

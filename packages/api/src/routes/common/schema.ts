@@ -22,7 +22,7 @@ export const DateTime = Type.String({
   maxLength: 64,
   description:
     'ISO 8601 date-time with Z or an offset (2025-01-31T15:30:00+05:30), or a date (2025-01-31 = 00:00 UTC)',
-  examples: ['2025-01-31T15:30:00+05:30', '2025-01-31'],
+  example: '2025-01-31T15:30:00+05:30',
 });
 /** An instant as answers give it: ISO 8601, UTC, milliseconds. */
 export const Timestamp = Type.String({ format: 'date-time', description: 'ISO 8601 instant, UTC' });

@@ -69,7 +69,14 @@ export function systemRoutes(app: Api, ctx: ApiContext): void {
 
   app.get(
     '/openapi.json',
-    { schema: { operationId: 'openapi', tags: ['system'], summary: 'This API as an OpenAPI 3 document' } },
+    {
+      schema: {
+        operationId: 'openapi',
+        tags: ['system'],
+        summary: 'This API as an OpenAPI 3 document (no token needed; /docs shows it)',
+        security: [],
+      },
+    },
     async () => app.swagger(),
   );
 }
