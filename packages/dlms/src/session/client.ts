@@ -130,6 +130,8 @@ export class ClientSession {
   private readonly unanswered = new Set<number>();
   private busy = false;
   private current: ClientExchange<unknown> | undefined;
+  /** The open exchange is an ACSE one (association, release): it has no invoke-id. */
+  private currentAcse = false;
   private dedicatedKey: Uint8Array | undefined;
   /** Shared by every exchange of this session: it holds no per-exchange state. */
   private readonly channel: ExchangeChannel;
@@ -186,6 +188,7 @@ export class ClientSession {
     const exchange = new ClientExchange<T>(this.channel, first, acse, handler);
     this.busy = true;
     this.current = exchange as ClientExchange<unknown>;
+    this.currentAcse = acse;
     return exchange;
   }
 
@@ -313,7 +316,7 @@ export class ClientSession {
   abandon(): void {
     const exchange = this.current;
     if (!this.busy || exchange === undefined || exchange.finished) return;
-    if (this.state !== 'associated') {
+    if (this.currentAcse || this.state !== 'associated') {
       exchange.abandon();
       this.reset();
       return;

@@ -114,6 +114,19 @@ describe('tolerances for real meters', () => {
     expect(wrong.status).toBe('done');
   });
 
+  it('abandoning a release forgets the association and leaves no request outstanding', () => {
+    const pair = associated();
+    pair.ok(pair.client.get(CLOCK));
+    pair.client.release();
+    pair.client.abandon();
+    expect(pair.client.state).toBe('idle');
+    pair.ok(pair.client.associate());
+    const ex = pair.client.get(CLOCK);
+    const step = ex.receive(otherInvokeId(pair.server.receive(ex.send).send[0]!));
+    expect(step.status).toBe('done');
+    expect(warningCodes(step.events)).toEqual([SessionWarning.InvokeIdMismatch]);
+  });
+
   it('abandoned request never answered: a foreign invoke-id fails the next request', () => {
     const pair = associated();
     pair.client.get(REGISTER_VALUE);
