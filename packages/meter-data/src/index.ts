@@ -1,3 +1,4 @@
 // Meter data: validation, estimation and editing (vee/), tariffs and billing (billing/), prepayment (prepayment/).
 export {};
 export * from './vee/index.ts';
+export * from './billing/index.ts';
