@@ -19,3 +19,4 @@ export * from './usecases/meter-address.ts';
 export * from './validation.ts';
 export * from './domain/vee.ts';
 export * from './domain/billing.ts';
+export * from './domain/prepayment.ts';
