@@ -1,7 +1,7 @@
 import { runInNewContext } from 'node:vm';
 import { EventCategory, type Meter, type NewMeter, READ_KINDS } from '@openhes/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventTextLookup } from '../src/presenters/events.ts';
+import { eventTextLookup, type ProfileEventNames } from '../src/presenters/events.ts';
 import { type Harness, startApi } from './helpers.ts';
 
 /** The issue 13 API items a new user hit in the first hour (one test or more per item). */
@@ -449,5 +449,19 @@ describe('the OpenAPI document', () => {
     const order = params.find((p) => p.name === 'order')!;
     expect(order.schema).toMatchObject({ anyOf: [{ enum: ['asc'] }, { enum: ['desc'] }] });
     expect(order.description).toContain('newest first');
+  });
+});
+
+describe('event texts from the bundled device profiles', () => {
+  it('the lookup takes the profiles as stored (code tables by log OBIS code)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const file = new URL('../../cosem/profiles/is15959-common.json', import.meta.url);
+    const profile = JSON.parse(readFileSync(file, 'utf8')) as ProfileEventNames;
+    const text = eventTextLookup(new Map([['is15959-1ph', profile]]));
+    expect(text('is15959-1ph', '0.0.99.98.2.255', 101)).toBe('Power failure');
+    expect(text('is15959-1ph', '0.0.99.98.6.255', 301)).toBe('Load disconnected');
+    expect(text('is15959-1ph', '0.0.99.98.2.255', 1)).toBeUndefined();
+    expect(text('is15959-3ph', '0.0.99.98.2.255', 101)).toBeUndefined();
+    expect(text('is15959-1ph', '0.0.99.98.2.255', Number.NaN)).toBeUndefined();
   });
 });
