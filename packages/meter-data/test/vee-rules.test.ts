@@ -123,6 +123,9 @@ describe('VEE validation rules on crafted series', () => {
       { ts: T0 + 140 * I, category: 'disconnector', code: 63 },
     ];
     expect(found(run(g, { events: open }))).toEqual([[VeeRule.zeroRun, 21, 28]]);
+    // Zeros right after a power failure are an outage: flagged as such, not a zero run.
+    const outage = [...open, { ts: T0 + 20 * I - 60_000, category: 'power-failure', code: 101 }];
+    expect(found(run(g, { events: outage }))).toEqual([[VeeRule.eventFlag, 20, 20]]);
     expect(found(run(g)).map((f) => f[0])).toEqual([VeeRule.zeroRun, VeeRule.zeroRun]);
   });
 

@@ -115,6 +115,7 @@ export class VeeService {
       clock: options.clock,
       groups: this.groups,
       ...(options.dueAfterMs === undefined ? {} : { dueAfterMs: options.dueAfterMs }),
+      perMeter: (meterId, fn) => this.#serial(meterId, fn),
     };
   }
 
@@ -131,13 +132,8 @@ export class VeeService {
   }
 
   /** On demand: whole local days holding (from, to], for the given meters or all. */
-  async run(range: VeeRunRange): Promise<VeeRunReport> {
-    if (range.meterIds === undefined) return runVee(this.#deps, range);
-    const total: VeeRunReport[] = [];
-    for (const id of range.meterIds) {
-      total.push(await this.#serial(id, () => runVee(this.#deps, { ...range, meterIds: [id] })));
-    }
-    return mergeReports(total);
+  run(range: VeeRunRange): Promise<VeeRunReport> {
+    return runVee(this.#deps, range);
   }
 
   /**

@@ -219,11 +219,17 @@ export function validateChannel(input: ValidationInput): ValidationResult {
   }
   if (p.zeroRun.enabled) {
     const min = p.zeroRun.minIntervals;
+    // Zeros around a power failure are an outage (valid data, flagged), not a dead meter.
+    const failures = input.events.filter((e) => e.category === 'power-failure').map((e) => e.ts);
     runs(
       (i) => real(i) && g.values[i] === 0 && !(windows.length > 0 && inOpen(i)),
       false,
       (i, j) => {
-        if (j - i + 1 >= min) add(VeeRule.zeroRun, i, j, { intervals: j - i + 1 });
+        if (j - i + 1 < min) return;
+        const from = g.ts[i]! - 2 * g.intervalMs;
+        const to = g.ts[j]! + g.intervalMs;
+        if (failures.some((t) => t >= from && t <= to)) return;
+        add(VeeRule.zeroRun, i, j, { intervals: j - i + 1 });
       },
     );
   }

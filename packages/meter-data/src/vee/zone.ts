@@ -89,7 +89,19 @@ export function nextDate(day: string, n = 1): string {
   return dateOf(Date.parse(`${day}T00:00:00Z`) + n * DAY_MS);
 }
 
+const dayCache = new Map<string, LocalDay>();
+
 export function localDay(day: string, timeZone: string): LocalDay {
+  const key = `${timeZone}|${day}`;
+  const hit = dayCache.get(key);
+  if (hit !== undefined) return hit;
+  const d = computeDay(day, timeZone);
+  if (dayCache.size > 100_000) dayCache.clear();
+  dayCache.set(key, d);
+  return d;
+}
+
+function computeDay(day: string, timeZone: string): LocalDay {
   const start = localMidnight(day, timeZone);
   const end = localMidnight(nextDate(day), timeZone);
   const dow = new Date(Date.parse(`${day}T00:00:00Z`)).getUTCDay();

@@ -177,7 +177,10 @@ export function createVeeStore(ctx: EntityContext): VeeStore {
       }
       await tx.run(
         `INSERT INTO vee_exceptions (meter_id, channel_id, rule, ts_from, ts_to, day, group_id, quality_code, detail,
-           status, created_at, updated_at) VALUES ${values.join(', ')}`,
+           status, created_at, updated_at) VALUES ${values.join(', ')}
+         ON CONFLICT (channel_id, ts_from, rule) DO UPDATE SET ts_to = excluded.ts_to, day = excluded.day,
+           group_id = excluded.group_id, quality_code = excluded.quality_code, detail = excluded.detail,
+           updated_at = excluded.updated_at`,
         params,
       );
     }
@@ -207,6 +210,8 @@ export function createVeeStore(ctx: EntityContext): VeeStore {
         }
         if (day.channelId !== channelId) throw invalid(`days[${i}].channelId`, 'a run covers one channel');
       });
+      const dayKeys = new Set(run.days.map((x) => x.day));
+      if (dayKeys.size !== run.days.length) throw invalid('days', 'a run lists each day once');
       run.exceptions.forEach((e, i) => {
         if (e.channelId !== channelId)
           throw invalid(`exceptions[${i}].channelId`, 'a run covers one channel');
@@ -258,24 +263,16 @@ export function createVeeStore(ctx: EntityContext): VeeStore {
           await tx.run(`DELETE FROM vee_exceptions WHERE ${d.inIds('id', '?')}`, [JSON.stringify(gone)]);
         }
         await insertExceptions(tx, fresh, now);
-        for (const day of run.days) {
-          const v = day.validated;
-          const by = (n: number) => (now <= day.dayEnd + n * DAY_MS ? v : 0);
-          await tx.run(
-            `INSERT INTO vee_days (channel_id, day, meter_id, group_id, day_start, day_end, expected, actual, estimated,
-               edited, missing, suspect, exceptions, validated, validated_d1, validated_d2, validated_final,
-               first_run_at, last_run_at)
-             VALUES (?, ?, ?, ?, ${d.t('?')}, ${d.t('?')}, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${d.t('?')}, ${d.t('?')})
-             ON CONFLICT (channel_id, day) DO UPDATE SET group_id = excluded.group_id,
-               day_start = excluded.day_start, day_end = excluded.day_end, expected = excluded.expected,
-               actual = excluded.actual, estimated = excluded.estimated, edited = excluded.edited,
-               missing = excluded.missing, suspect = excluded.suspect, exceptions = excluded.exceptions,
-               validated = excluded.validated,
-               validated_d1 = ${greatest}(vee_days.validated_d1, excluded.validated_d1),
-               validated_d2 = ${greatest}(vee_days.validated_d2, excluded.validated_d2),
-               validated_final = ${greatest}(vee_days.validated_final, excluded.validated_final),
-               last_run_at = excluded.last_run_at`,
-            [
+        const CHUNK = 40;
+        for (let k = 0; k < run.days.length; k += CHUNK) {
+          const part = run.days.slice(k, k + CHUNK);
+          const t = d.t('?');
+          const row = `(?, ?, ?, ?, ${t}, ${t}, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${t}, ${t})`;
+          const params: unknown[] = [];
+          for (const day of part) {
+            const v = day.validated;
+            const by = (n: number) => (now <= day.dayEnd + n * DAY_MS ? v : 0);
+            params.push(
               channelId,
               day.day,
               meterId,
@@ -295,7 +292,23 @@ export function createVeeStore(ctx: EntityContext): VeeStore {
               by(run.finalDays),
               now,
               now,
-            ],
+            );
+          }
+          await tx.run(
+            `INSERT INTO vee_days (channel_id, day, meter_id, group_id, day_start, day_end, expected, actual, estimated,
+               edited, missing, suspect, exceptions, validated, validated_d1, validated_d2, validated_final,
+               first_run_at, last_run_at)
+             VALUES ${part.map(() => row).join(', ')}
+             ON CONFLICT (channel_id, day) DO UPDATE SET group_id = excluded.group_id,
+               day_start = excluded.day_start, day_end = excluded.day_end, expected = excluded.expected,
+               actual = excluded.actual, estimated = excluded.estimated, edited = excluded.edited,
+               missing = excluded.missing, suspect = excluded.suspect, exceptions = excluded.exceptions,
+               validated = excluded.validated,
+               validated_d1 = ${greatest}(vee_days.validated_d1, excluded.validated_d1),
+               validated_d2 = ${greatest}(vee_days.validated_d2, excluded.validated_d2),
+               validated_final = ${greatest}(vee_days.validated_final, excluded.validated_final),
+               last_run_at = excluded.last_run_at`,
+            params,
           );
         }
         return { opened: fresh.length, kept, cleared: gone.length };
