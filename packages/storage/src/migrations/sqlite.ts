@@ -480,4 +480,50 @@ CREATE INDEX billing_bills_cycle ON billing_bills (cycle, meter_id, version);
 CREATE INDEX billing_bills_group ON billing_bills (group_id, cycle);
 `,
   },
+  {
+    version: 11,
+    name: 'prepayment: accounts and their append-only ledger (unique references)',
+    sql: `
+CREATE TABLE prepay_accounts (
+  id INTEGER PRIMARY KEY,
+  meter_id INTEGER NOT NULL REFERENCES meters(id),
+  currency TEXT NOT NULL,
+  minor_digits INTEGER NOT NULL,
+  balance INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  settings TEXT NOT NULL,
+  last_top_up INTEGER,
+  last_top_up_at INTEGER,
+  alerts_sent TEXT NOT NULL,
+  emergency_outstanding INTEGER NOT NULL,
+  charged_through INTEGER NOT NULL,
+  provisional INTEGER NOT NULL,
+  pending TEXT,
+  held_until INTEGER,
+  version INTEGER NOT NULL,
+  created_by TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX prepay_accounts_open_meter ON prepay_accounts (meter_id) WHERE state <> 'closed';
+CREATE INDEX prepay_accounts_state ON prepay_accounts (state, id);
+CREATE TABLE prepay_ledger (
+  id INTEGER PRIMARY KEY,
+  account_id INTEGER NOT NULL REFERENCES prepay_accounts(id),
+  kind TEXT NOT NULL,
+  amount INTEGER NOT NULL,
+  ref TEXT UNIQUE,
+  reason TEXT,
+  actor TEXT NOT NULL,
+  detail TEXT,
+  balance_after INTEGER NOT NULL,
+  at INTEGER NOT NULL
+);
+CREATE INDEX prepay_ledger_account ON prepay_ledger (account_id, id);
+CREATE TRIGGER prepay_ledger_no_update BEFORE UPDATE ON prepay_ledger
+BEGIN SELECT RAISE(ABORT, 'prepay_ledger is append-only'); END;
+CREATE TRIGGER prepay_ledger_no_delete BEFORE DELETE ON prepay_ledger
+BEGIN SELECT RAISE(ABORT, 'prepay_ledger is append-only'); END;
+`,
+  },
 ];
