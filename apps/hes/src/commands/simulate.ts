@@ -128,7 +128,7 @@ function describeFleet(fleet: Fleet, o: SimulateOptions): string[] {
     describeAddressing(fleet),
     ...[...byProfile].map(([p, n]) => `  ${p}: ${n}`),
     `  topology: ${topo.consumers} consumers, ${topo.transformers} transformers (each with its own meter), ${Math.ceil(topo.transformers / topo.transformersPerFeeder)} feeders`,
-    `  clients: public SAP 16 (no security), reader SAP 32 (LLS), management SAP 48 (HLS-GMAC, auth+enc); keys in the export`,
+    `  clients: public SAP 16 (no security; reads the invocation counter 0.0.43.1.3.255), reader SAP 32 (LLS), management SAP 48 (HLS-GMAC, auth+enc); keys and each meter's clock deviation sign (deviationConvention) in the export`,
     `  clock: starts ${new Date(fleet.truth.startAt).toISOString()}, speed ×${o.speed}; seed ${o.seed}`,
     `  link: latency ${o.latency} ± ${o.jitter}, loss ${o.loss}, corrupt ${o.corrupt}, silent ${o.silent}, refused ${o.refused}, slow ${o.slow}`,
     `  pushes: ${o.pushTo ?? 'off'} (ciphered as each push setup declares, keys in the export); scenarios: ${o.scenario ?? 'none'}; background events: ${o.background ? 'on' : 'off'}`,
