@@ -572,5 +572,6 @@ export interface Store {
   readonly outbox: OutboxStore;
   readonly vee: import('./domain/vee.ts').VeeStore;
   readonly billing: import('./domain/billing.ts').BillingStore;
+  readonly prepayment: import('./domain/prepayment.ts').PrepaymentStore;
   close(): Promise<void>;
 }
