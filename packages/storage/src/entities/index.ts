@@ -8,6 +8,7 @@ import { createHealthStore } from './health.ts';
 import { createChannelStore, createMeterStore, createTopologyStore } from './meters.ts';
 import { createOutboxStore } from './outbox.ts';
 import { createPlanStore } from './plans.ts';
+import { createPrepaymentStore } from './prepayment.ts';
 import { createAuditStore, createCollectionStore, createEventStore } from './records.ts';
 import { createCounterStore, createKeyStore, createTokenStore, createUserStore } from './security.ts';
 import { createVeeStore } from './vee.ts';
@@ -42,6 +43,7 @@ export function assembleStore(ctx: EntityContext, engine: EngineStores): Store {
     outbox: createOutboxStore(ctx),
     vee: createVeeStore(ctx),
     billing: createBillingStore(ctx),
+    prepayment: createPrepaymentStore(ctx),
     close: engine.close,
   };
 }
