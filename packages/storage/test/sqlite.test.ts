@@ -6,6 +6,7 @@ import { openStore } from '../src/index.ts';
 import { storeContract } from './contract.ts';
 import { billingContract } from './contract-billing.ts';
 import { controlContract } from './contract-control.ts';
+import { prepaymentContract } from './contract-prepayment.ts';
 import { veeContract } from './contract-vee.ts';
 import type { Harness } from './helpers.ts';
 
@@ -29,3 +30,4 @@ storeContract('sqlite', sqliteHarness);
 controlContract('sqlite', sqliteHarness);
 veeContract('sqlite', sqliteHarness);
 billingContract('sqlite', sqliteHarness);
+prepaymentContract('sqlite', sqliteHarness);
