@@ -1,7 +1,7 @@
 import { networkInterfaces } from 'node:os';
 import { decodeObjectList } from '@openhes/cosem';
 import { type DlmsData, dateTimeFromData } from '@openhes/dlms';
-import { DlmsClient, type DlmsClientOptions } from '@openhes/transport';
+import { DlmsClient, type DlmsClientOptions, listenTcp } from '@openhes/transport';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportMeters } from '../src/fleet/export.ts';
 import { type Fleet, startFleet } from '../src/fleet/fleet.ts';
@@ -81,6 +81,32 @@ describe('a specific listening address', () => {
       } finally {
         await c.end();
       }
+    }
+  });
+
+  it('pushes from that address too (where 127.a.b.c may not exist)', async () => {
+    const from: string[] = [];
+    const sink = await listenTcp({ host: '127.0.0.1', port: 0 }, (t) => {
+      from.push(t.remote.slice(0, t.remote.lastIndexOf(':')));
+      t.onData(() => {});
+    });
+    let now = START;
+    const f = await startFleet({
+      ...options,
+      host: '127.0.0.1',
+      clock: () => now,
+      pushTo: { host: '127.0.0.1', port: sink.port },
+      pushBlocks: true,
+    });
+    fleets.push(f);
+    try {
+      now = START + 20 * 60_000;
+      await f.tick();
+      for (let i = 0; i < 500 && from.length < f.size; i++) await new Promise((r) => setImmediate(r));
+      expect(from.length).toBeGreaterThanOrEqual(f.size);
+      expect(new Set(from)).toEqual(new Set(['127.0.0.1']));
+    } finally {
+      await sink.close();
     }
   });
 
