@@ -28,6 +28,17 @@ export interface WireOptions {
   maxSockets?: number;
   /** What a stranger may hold of the push listener; default DEFAULT_PUSH_LIMITS. */
   pushLimits?: Partial<PushLimits>;
+  /**
+   * What a meter's session tolerated (invoke-id mismatch, late response, link warning); default
+   * one JSON line on stderr, so field tolerance is never silent.
+   */
+  onMeterWarning?: (meterId: number, warning: { code: string; message: string }) => void;
+}
+
+function warnOnStderr(meterId: number, warning: { code: string; message: string }): void {
+  process.stderr.write(
+    `${JSON.stringify({ level: 'warn', msg: 'meter session warning', meterId, code: warning.code, detail: warning.message })}\n`,
+  );
 }
 
 /** The process's open-file limit (Linux), or undefined where it cannot be read. */
@@ -171,6 +182,7 @@ export async function wire(o: WireOptions): Promise<Wired> {
       ...(t.connectMs === undefined ? {} : { connectTimeoutMs: t.connectMs }),
       ...(t.responseMs === undefined ? {} : { responseTimeoutMs: t.responseMs }),
       ...(t.maxResponseMs === undefined ? {} : { maxResponseMs: t.maxResponseMs }),
+      onWarning: o.onMeterWarning ?? warnOnStderr,
     });
     // One process: in-process leases; on PostgreSQL every process shares the leases table.
     if (o.pg) pgLeases = await openPgLeases({ url: o.pg, ...(schema === undefined ? {} : { schema }) });

@@ -122,6 +122,8 @@ export interface MeterAccessOptions {
   connect?: DlmsConnector;
   /** Head-end time for register stamps and entry-based profile reads; default Date.now. */
   now?: () => number;
+  /** What a meter's session tolerated (invoke-id mismatch, late response, link warning), to log it. */
+  onWarning?: (meterId: number, warning: { code: string; message: string }) => void;
 }
 
 /** Builds the driver for a meter from the registry: device profile, address, unwrapped secrets. */
@@ -227,6 +229,7 @@ export class MeterAccess {
       ...(o.maxResponseMs === undefined ? {} : { maxResponseMs: o.maxResponseMs }),
       ...(o.connect === undefined ? {} : { connect: o.connect }),
       ...(o.now === undefined ? {} : { now: o.now }),
+      ...(o.onWarning === undefined ? {} : { onWarning: (w) => o.onWarning?.(meterId, w) }),
     };
   }
 

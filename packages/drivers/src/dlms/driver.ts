@@ -102,6 +102,11 @@ export interface DlmsDriverConfig {
   maxResponseMs?: number;
   connect?: DlmsConnector;
   now?: () => Instant;
+  /**
+   * Told of what the session tolerated from the meter (an invoke-id mismatch while one request
+   * was outstanding, a late response, a link warning): field tolerance is never silent.
+   */
+  onWarning?: (warning: { code: string; message: string }) => void;
 }
 
 const DEFAULT_CLIENT_TITLE = Uint8Array.from([0x4f, 0x48, 0x45, 0x53, 0, 0, 0, 1]);
@@ -278,6 +283,7 @@ export class DlmsDriver implements MeterDriver {
       trace,
       ...(c.responseTimeoutMs === undefined ? {} : { responseTimeoutMs: c.responseTimeoutMs }),
       ...(c.maxResponseMs === undefined ? {} : { maxResponseMs: c.maxResponseMs }),
+      ...(c.onWarning === undefined ? {} : { onWarning: c.onWarning }),
     };
     if (a.authentication === 'hls-gmac' || a.policy !== 'none') {
       const { ek, ak } = c.secrets;
