@@ -575,3 +575,144 @@ export interface Store {
   readonly prepayment: import('./domain/prepayment.ts').PrepaymentStore;
   close(): Promise<void>;
 }
+
+// ---------------------------------------------------------------------------------------
+// Meter data (issue 14) as the API and the CLI call it. The services of @openhes/meter-data
+// (VeeService, BillingService, the prepayment engine) satisfy these structurally; the head
+// end hands them to the API.
+
+/** One interval of a VEE series with its quality; a gap is explicit (value null). */
+export interface VeeSeriesPoint {
+  /** Interval end (UTC). */
+  ts: Instant;
+  value: number | null;
+  version: number | null;
+  /** QualityFlag bits (0 for a gap). */
+  quality: number;
+  /** IEC 61968-9 style reading-quality codes: the value's state first, then the findings. */
+  codes: string[];
+  gap: boolean;
+  estimated: boolean;
+  edited: boolean;
+  /** Estimation method of an estimate. */
+  method: string | null;
+  /** Rules of open exceptions over the interval. */
+  rules: string[];
+}
+
+/** What one VEE run did. */
+export interface VeeRunSummary {
+  meters: number;
+  channels: number;
+  slots: number;
+  values: number;
+  gaps: number;
+  estimated: number;
+  lateReal: number;
+  exceptionsOpened: number;
+  exceptionsCleared: number;
+  byRule: Record<string, number>;
+}
+
+export interface VeePort {
+  /** On demand: whole local days holding interval ends in (from, to], for the meters given or all. */
+  run(range: { from: Instant; to: Instant; meterIds?: readonly number[] }): Promise<VeeRunSummary>;
+  series(query: {
+    channelId: number;
+    from: Instant;
+    to: Instant;
+    mode?: 'raw' | 'validated';
+  }): Promise<VeeSeriesPoint[]>;
+  exceptions(
+    query: import('./domain/vee.ts').VeeExceptionQuery,
+  ): Promise<Page<import('./domain/vee.ts').VeeException>>;
+  exception(id: number): Promise<import('./domain/vee.ts').VeeException>;
+  resolve(
+    id: number,
+    resolution: import('./domain/vee.ts').VeeResolution,
+    actor: Actor,
+    note?: string,
+  ): Promise<import('./domain/vee.ts').VeeException>;
+  summary(
+    query: import('./domain/vee.ts').VeeDayQuery,
+  ): Promise<Page<import('./domain/vee.ts').VeeDaySummary>>;
+  timeliness(
+    query: import('./domain/vee.ts').TimelinessQuery,
+  ): Promise<import('./domain/vee.ts').TimelinessFigures[]>;
+  /** A new version of one interval (reason required, audited); a final value is a conflict. */
+  edit(
+    input: { channelId: number; ts: Instant; value: number; reason: string },
+    actor: Actor,
+  ): Promise<{ edit: import('./domain/vee.ts').VeeEdit; reading: Reading }>;
+}
+
+/** What a billing run did. */
+export interface BillingRunSummary {
+  cycle: string;
+  groups: string[];
+  meters: number;
+  created: number;
+  rebilled: number;
+  unchanged: number;
+  estimated: number;
+  noData: number;
+  registerMismatches: number;
+  skipped: { meterId: number; reason: string }[];
+  failed: { meterId: number; code: string; message: string }[];
+  billIds: number[];
+}
+
+export interface BillingPort {
+  readonly groups: readonly { id: string }[];
+  /** Validates (a fault names its place) and stores a tariff as its next revision. */
+  putTariff(input: unknown, actor: string): Promise<import('./domain/billing.ts').Tariff>;
+  getTariff(id: string, revision?: number): Promise<import('./domain/billing.ts').Tariff>;
+  listTariffs(options?: { includeRetired?: boolean }): Promise<import('./domain/billing.ts').Tariff[]>;
+  retireTariff(id: string, actor: string): Promise<void>;
+  run(
+    cycle: string,
+    options: { group?: string; meterIds?: number[]; actor: string; reason?: string; rebill?: boolean },
+  ): Promise<BillingRunSummary>;
+  listBills(
+    query: import('./domain/billing.ts').BillQuery,
+  ): Promise<Page<import('./domain/billing.ts').Bill>>;
+  getBill(id: number): Promise<import('./domain/billing.ts').Bill>;
+  billVersions(meterId: number, cycle: string): Promise<import('./domain/billing.ts').Bill[]>;
+  exportBills(
+    query: Omit<import('./domain/billing.ts').BillQuery, 'cursor' | 'limit'>,
+    format: 'csv' | 'json',
+  ): Promise<string>;
+}
+
+/** A payment credited to a prepayment account, idempotent by its payment reference. */
+export interface TopUpRequest {
+  accountId: number;
+  /** Minor units, > 0 and at most the account's maxTopUp. */
+  amount: number;
+  reference: string;
+  note?: string;
+}
+
+export interface PrepaymentAdjustment {
+  accountId: number;
+  /** Minor units, either sign, not 0. */
+  amount: number;
+  reason: string;
+}
+
+export interface PrepaymentPort {
+  openAccount(
+    input: Omit<import('./domain/prepayment.ts').NewPrepaymentAccount, 'createdBy'>,
+    actor: Actor,
+  ): Promise<import('./domain/prepayment.ts').PrepaymentAccount>;
+  account(id: number): Promise<import('./domain/prepayment.ts').PrepaymentAccount>;
+  accounts(
+    query: import('./domain/prepayment.ts').PrepaymentAccountQuery,
+  ): Promise<Page<import('./domain/prepayment.ts').PrepaymentAccount>>;
+  /** A repeated reference credits nothing and answers the original entry (`duplicate`). */
+  topUp(request: TopUpRequest, actor: Actor): Promise<import('./domain/prepayment.ts').PostResult>;
+  adjust(request: PrepaymentAdjustment, actor: Actor): Promise<import('./domain/prepayment.ts').PostResult>;
+  ledger(
+    query: import('./domain/prepayment.ts').LedgerQuery,
+  ): Promise<Page<import('./domain/prepayment.ts').LedgerEntry>>;
+}
