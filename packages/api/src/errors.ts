@@ -274,7 +274,19 @@ export function enumIssues(schema: unknown, issues: readonly ValidationIssue[]):
 /** TypeBox validation whose enumeration issues list every allowed value once ({@link enumIssues}). */
 export const validatorCompiler: typeof TypeBoxValidatorCompiler = (route) => {
   const validate = TypeBoxValidatorCompiler(route);
+  const required = (route.schema as { required?: unknown }).required;
   return (value) => {
+    if (
+      route.httpPart === 'body' &&
+      (value === undefined || value === null) &&
+      Array.isArray(required) &&
+      required.length > 0
+    ) {
+      // No body at all where an object is required: name its fields, as for `{}`.
+      const message = `must have required properties ${required.join(', ')}`;
+      const issue = { keyword: 'required', instancePath: '', schemaPath: '#', params: {}, message };
+      return { error: [issue] as FastifySchemaValidationError[] };
+    }
     const r = validate(value);
     if (typeof r !== 'object' || r === null || !('error' in r) || !Array.isArray(r.error)) return r;
     return { error: enumIssues(route.schema, r.error) as FastifySchemaValidationError[] };

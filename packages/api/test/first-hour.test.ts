@@ -256,6 +256,12 @@ describe('the first hour of a new user', () => {
         expect([res.status, res.json.error.code]).toEqual([400, 'VALIDATION_FAILED']);
         expect(res.json.error.message).toContain('username, password');
       }
+      // No body and no content type at all (curl -X POST).
+      const bare = await h.call('POST', '/auth/login');
+      expect([bare.status, bare.json.error.message]).toEqual([
+        400,
+        'body must have required properties username, password',
+      ]);
     });
 
     it('/events and /collection/outcomes with to before from are 400 like readings', async () => {
