@@ -115,7 +115,7 @@ async function meterEvents(store: VeeStorePorts, meterId: number, from: Instant,
 }
 
 /** Fills a grid from current readings; returns the instants that are not on it. */
-function fill(g: Grid, readings: readonly Reading[]): Instant[] {
+function fill(g: Grid, readings: Iterable<Reading>): Instant[] {
   const off: Instant[] = [];
   for (const r of readings) {
     const i = slotOf(g, r.ts);
@@ -247,33 +247,36 @@ async function runChannel(
   report.slots += n;
 
   // Late real data kept aside (a push never replaces what is stored) over an estimate: VEE
-  // makes it current, so real data always supersedes an estimate.
+  // makes it current, so real data always supersedes an estimate. Every version is read only
+  // around the estimates (clusters of them), the rest of the range holds none to replace.
   const locks = await store.vee.locks(channel.id, start + 1, end);
   const locked = new Uint8Array(n);
   for (const l of locks) {
     for (let i = 0; i < n; i++) if (g.ts[i]! >= l.from && g.ts[i]! <= l.to) locked[i] = 1;
   }
-  if (g.kind.some((k) => k === SlotKind.estimated)) {
-    const all = await allReadings(store, channel.id, start + 1, end + 1, 'all');
-    const newest = new Map<number, Reading>();
-    const conflicts = new Map<number, Reading[]>();
-    for (const r of all) {
+  let conflicts: Map<number, Reading[]> | null = null;
+  const newest = new Map<number, Reading>();
+  for (const [a, b] of estimateClusters(g)) {
+    for (const r of await allReadings(store, channel.id, g.ts[a]!, g.ts[b]! + 1, 'all')) {
       if (r.version >= 1) {
         const cur = newest.get(r.ts);
         if (cur === undefined || r.version > cur.version) newest.set(r.ts, r);
       } else {
+        conflicts ??= new Map();
         const list = conflicts.get(r.ts) ?? [];
         list.push(r);
         conflicts.set(r.ts, list);
       }
     }
+  }
+  if (conflicts !== null) {
     const promote: ReadingInput[] = [];
     for (const [ts, list] of conflicts) {
       const cur = newest.get(ts);
       const i = slotOf(g, ts);
       if (cur === undefined || i < 0 || locked[i] || isRealReading(cur)) continue;
       const real = list
-        .filter(isRealReading)
+        .filter((r) => isRealReading(r) && r.receivedAt >= cur.receivedAt)
         .sort((a, b) => b.receivedAt - a.receivedAt || a.version - b.version)[0];
       if (real === undefined) continue;
       promote.push({
@@ -308,14 +311,14 @@ async function runChannel(
       value: r.value,
     }));
   }
-  let newest = Number.NEGATIVE_INFINITY;
+  let newestReal = Number.NEGATIVE_INFINITY;
   for (let i = n - 1; i >= 0; i--) {
     if (g.kind[i] === SlotKind.real || g.kind[i] === SlotKind.edited) {
-      newest = g.ts[i]!;
+      newestReal = g.ts[i]!;
       break;
     }
   }
-  const dueUntil = Math.max(newest, now - (deps.dueAfterMs ?? DAY_MS));
+  const dueUntil = Math.max(newestReal, now - (deps.dueAfterMs ?? DAY_MS));
   const input = {
     meterId: meter.id,
     channelId: channel.id,
@@ -473,6 +476,19 @@ function normalizeOr(obis: string): string {
   } catch {
     return '';
   }
+}
+
+/** Index ranges [a, b] holding every estimated slot, estimates less than a day apart together. */
+function estimateClusters(g: Grid): [number, number][] {
+  const out: [number, number][] = [];
+  const near = Math.round(DAY_MS / g.intervalMs);
+  for (let i = 0; i < g.ts.length; i++) {
+    if (g.kind[i] !== SlotKind.estimated) continue;
+    const last = out[out.length - 1];
+    if (last !== undefined && i - last[1] <= near) last[1] = i;
+    else out.push([i, i]);
+  }
+  return out;
 }
 
 /** Whether a gap is longer than linear interpolation takes (like days are then needed). */
