@@ -13,13 +13,14 @@ import type {
 } from '@openhes/core';
 import { parseDecimal } from './decimal.ts';
 import { BillingError } from './errors.ts';
-import { checkTimeZone, WallClock } from './zone.ts';
+import { checkTimeZone, WallClock, wallOf } from './zone.ts';
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const CLOCK = /^([01]\d|2[0-4]):([0-5]\d)$/;
 const MONTH_DAY = /^(\d{2})-(\d{2})$/;
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DAY_MINUTES = 1440;
+const DAY_MS = 86_400_000;
 const NET_MODES: readonly NetMeteringMode[] = ['none', 'separate', 'netted'];
 const TAX_BASES: readonly TaxBase[] = ['energy', 'fixed', 'demand'];
 /** Largest price or charge accepted (major units): anything above is a typo, not a tariff. */
@@ -350,6 +351,8 @@ export class CompiledTariff {
   private readonly yearlySpecial = new Map<string, string>();
   readonly periodIds: readonly string[];
   readonly tariff: TariffInput;
+  /** Minute slots of each local day number (days since the epoch in local time). */
+  private readonly daySlots = new Map<number, Uint8Array>();
 
   constructor(tariff: TariffInput) {
     this.tariff = tariff;
@@ -388,12 +391,19 @@ export class CompiledTariff {
    * start of a year the last season of the previous year is still in force.
    */
   periodIndexAt(t: number): number {
-    const w = this.clock.at(t);
-    const md = w.month * 100 + w.day;
-    let s = this.seasonStarts.length - 1;
-    for (let i = 0; i < this.seasonStarts.length; i++) if (this.seasonStarts[i]! <= md) s = i;
-    const slots = this.slots[s]!.get(this.dayType(w.date, w.dayOfWeek))!;
-    return slots[w.minuteOfDay]!;
+    const local = t + this.clock.offset(t);
+    const dayN = Math.floor(local / DAY_MS);
+    let slots = this.daySlots.get(dayN);
+    if (slots === undefined) {
+      const w = wallOf(dayN * DAY_MS, 'UTC', 0);
+      const md = w.month * 100 + w.day;
+      let s = this.seasonStarts.length - 1;
+      for (let i = 0; i < this.seasonStarts.length; i++) if (this.seasonStarts[i]! <= md) s = i;
+      slots = this.slots[s]!.get(this.dayType(w.date, w.dayOfWeek))!;
+      if (this.daySlots.size > 10_000) this.daySlots.clear();
+      this.daySlots.set(dayN, slots);
+    }
+    return slots[Math.floor((local - dayN * DAY_MS) / 60_000)]!;
   }
 }
 

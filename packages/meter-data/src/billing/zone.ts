@@ -91,8 +91,8 @@ export class WallClock {
     formatOf(timeZone);
   }
 
-  at(t: Instant): Wall {
-    // Offsets change on quarter hours at the finest: key by 15-minute slot.
+  /** Zone offset (ms) at t. Offsets change on quarter hours at the finest: keyed by 15-minute slot. */
+  offset(t: Instant): number {
     const slot = Math.floor(t / 900_000);
     let off = this.offsets.get(slot);
     if (off === undefined) {
@@ -100,6 +100,10 @@ export class WallClock {
       if (this.offsets.size > 100_000) this.offsets.clear();
       this.offsets.set(slot, off);
     }
-    return wallOf(t, this.timeZone, off);
+    return off;
+  }
+
+  at(t: Instant): Wall {
+    return wallOf(t, this.timeZone, this.offset(t));
   }
 }
