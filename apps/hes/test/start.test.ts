@@ -54,7 +54,7 @@ describe('hes start', () => {
             serial: 'S1',
             manufacturer: 'M',
             model: 'X',
-            deviceProfile: 'p',
+            deviceProfile: 'is15959-1ph',
             protocol: 'dlms-tcp',
             address: '127.0.0.1:1',
           },

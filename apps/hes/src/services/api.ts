@@ -27,6 +27,8 @@ export async function startApi(ctx: ServiceContext, env: NodeJS.ProcessEnv): Pro
     bus: wired.bus,
     vault: wired.vault,
     eventText: eventTextLookup(wired.profiles),
+    // Plans and imports naming a device profile the head end did not load are refused.
+    deviceProfiles: new Set(wired.profiles.keys()),
     ...(ctx.collection === undefined ? {} : { acquisition: ctx.collection.acquisition }),
     ...(ctx.control === undefined ? {} : { control: ctx.control }),
     metrics: wired.metrics,

@@ -4,6 +4,7 @@ import type { TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
 import type { ApiContext } from '../../context.ts';
 import { ApiError, ApiErrorCode, toHttpError } from '../../errors.ts';
+import { instant } from '../../presenters/time.ts';
 import { ErrorResponse } from '../common/schema.ts';
 import { PARAMETERS } from './schema.ts';
 
@@ -67,9 +68,12 @@ export function controlError(e: unknown): unknown {
 }
 
 /** ISO 8601 text or epoch ms (both checked by the schema) as an instant; null and absent kept. */
-export function instantOf<T extends null | undefined>(v: string | number | T): Instant | T {
+export function instantOf<T extends null | undefined>(
+  v: string | number | T,
+  field = 'deadline',
+): Instant | T {
   if (v === null || v === undefined) return v;
-  return typeof v === 'number' ? v : Date.parse(v);
+  return typeof v === 'number' ? v : instant(v, field);
 }
 
 const checkers = new Map<CommandKind, ReturnType<typeof Compile>>();
@@ -112,7 +116,7 @@ export function normalizeInstants(p: Record<string, unknown>): Record<string, un
   const out = { ...p };
   for (const f of INSTANT_FIELDS) {
     const v = out[f];
-    if (typeof v === 'string') out[f] = Date.parse(v);
+    if (typeof v === 'string') out[f] = instant(v, `parameters.${f}`);
   }
   return out;
 }
