@@ -19,6 +19,7 @@ import {
   type VeeException,
   type VeeExceptionQuery,
   type VeeLock,
+  type VeePort,
   VeeResolution,
 } from '@openhes/core';
 import { type ChannelGroup, type ChannelGroupInput, channelGroups, groupFor } from './config.ts';
@@ -101,7 +102,7 @@ function actorName(actor: Actor | string): string {
  * validated with quality per value, exceptions and their resolution, day summaries,
  * timeliness, edits and final marks.
  */
-export class VeeService {
+export class VeeService implements VeePort {
   readonly groups: ChannelGroup[];
   readonly #store: VeeServiceOptions['store'];
   readonly #deps: VeeDeps;
