@@ -38,6 +38,7 @@ interface SimulateOptions {
   background: boolean;
   pushBlocks?: boolean;
   state?: string;
+  methodJournal?: string;
 }
 
 function count(name: string, s: string, min = 0): number {
@@ -197,6 +198,10 @@ export function registerSimulateCommand(program: Command, io: Io): void {
       '--state <file>',
       "the meters' invocation counters, kept across restarts (created when missing); without it they start at zero each run",
     )
+    .option(
+      '--method-journal <file>',
+      'append every method invocation the meters execute to this file (one JSON line, written before the meter answers, so it survives kill -9; read it with readMethodJournal)',
+    )
     .option('--export <file>', 'write the meter list (.csv or .json) and keep serving')
     .option('--duration <d>', 'stop after this long (default: until interrupted)')
     .option('--status-every <d>', 'print the load this often', '10s')
@@ -217,6 +222,7 @@ export function registerSimulateCommand(program: Command, io: Io): void {
         background: o.background,
         pushBlocks: o.pushBlocks === true,
         ...(o.state === undefined ? {} : { state: o.state }),
+        ...(o.methodJournal === undefined ? {} : { methodJournal: o.methodJournal }),
       });
       try {
         for (const line of describeFleet(fleet, o)) io.out(line);
