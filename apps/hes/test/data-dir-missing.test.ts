@@ -30,18 +30,7 @@ const ARGS: Record<string, string[]> = {
   'command approve': ['1', '--as', 'admin'],
   'command reject': ['1', '--as', 'admin'],
   'command cancel': ['1', '--as', 'admin'],
-  'campaign create': [
-    '--name',
-    'c',
-    '--kind',
-    'connect',
-    '--reason',
-    'test',
-    '--ids',
-    '1',
-    '--as',
-    'admin',
-  ],
+  'campaign create': ['--name', 'c', '--kind', 'connect', '--reason', 'test', '--ids', '1', '--as', 'admin'],
   'campaign list': [],
   'campaign show': ['1'],
   'campaign results': ['1'],
@@ -107,10 +96,7 @@ describe('--data naming no store', () => {
   it('hes meters import creates the data directory and its store', async () => {
     const dir = join(root, 'new', 'data');
     const list = join(root, 'meters.csv');
-    writeFileSync(
-      list,
-      'serial,protocol,address,deviceProfile\nNEW-1,dlms-tcp,127.1.0.1:4059,is15959-1ph\n',
-    );
+    writeFileSync(list, 'serial,protocol,address,deviceProfile\nNEW-1,dlms-tcp,127.1.0.1:4059,is15959-1ph\n');
     const r = await runHes(['meters', 'import', list, '--data', dir]);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
