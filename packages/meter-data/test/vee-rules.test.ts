@@ -208,11 +208,27 @@ describe('VEE validation rules on crafted series', () => {
 
   it('interval length and unit of the channel, values off the grid', () => {
     const g = grid(1);
+    // The group takes each channel's own length: only the value off the grid and the unit.
     const r = run(g, { intervalSeconds: 1800, unit: 'kWh', offGrid: [T0 + 7 * 60_000] });
     expect(found(r)).toEqual([
       [VeeRule.intervalLength, 1, 1],
-      [VeeRule.intervalLength, 1, 1],
       [VeeRule.unit, 1, 1],
+    ]);
+    // A group that fixes 15 minutes flags a 30-minute channel on each day.
+    const fixed = validateChannel({
+      meterId: 1,
+      channelId: 7,
+      group: channelGroup({ id: 'q', intervalSeconds: 900 }),
+      grid: g,
+      channel: { intervalSeconds: 1800, unit: 'Wh', isImport: true },
+      register: null,
+      status: null,
+      events: [],
+      offGrid: [],
+      dueUntil: Number.MAX_SAFE_INTEGER,
+    });
+    expect(fixed.exceptions.map((e) => [e.rule, e.detail])).toEqual([
+      [VeeRule.intervalLength, { configured: 900, channel: 1800 }],
     ]);
   });
 

@@ -62,7 +62,11 @@ export interface ChannelGroup {
   match: { models?: string[]; customerClasses?: string[] };
   /** IANA zone of the customers: local days (23/25 h at DST) and deadlines follow it. */
   timeZone: string;
-  intervalSeconds: number;
+  /**
+   * The interval length the group's channels must have (s); null (default): each channel's own
+   * (the profile's capture period), only timestamps off its grid are findings.
+   */
+  intervalSeconds: number | null;
   /** Interval energy channels VEE covers (OBIS, any notation). */
   channels: string[];
   /** The final timeliness deadline: days after the end of the day the data belongs to. */
@@ -115,7 +119,7 @@ export const DEFAULT_GROUP: ChannelGroup = {
   id: 'default',
   match: {},
   timeZone: 'UTC',
-  intervalSeconds: 900,
+  intervalSeconds: null,
   channels: DEFAULT_CHANNELS,
   finalDays: 5,
   validation: DEFAULT_VALIDATION,
@@ -203,9 +207,11 @@ export function channelGroup(input: ChannelGroupInput, base: ChannelGroup = DEFA
   int(f('estimation.likeDays'), e.likeDays, 1);
   int(f('estimation.likeDayLookbackDays'), e.likeDayLookbackDays, 1);
   bool(f('estimation.scaleToRegister'), e.scaleToRegister);
-  const intervalSeconds = int(f('intervalSeconds'), input.intervalSeconds ?? base.intervalSeconds, 60);
-  if (86_400 % intervalSeconds !== 0)
+  const seconds = input.intervalSeconds === undefined ? base.intervalSeconds : input.intervalSeconds;
+  const intervalSeconds = seconds === null ? null : int(f('intervalSeconds'), seconds, 60);
+  if (intervalSeconds !== null && 86_400 % intervalSeconds !== 0) {
     throw VeeError.invalid(f('intervalSeconds'), 'intervalSeconds must divide a day');
+  }
   const channels = (input.channels ?? base.channels).map((c, i) => obis(f(`channels[${i}]`), c));
   if (channels.length === 0) throw VeeError.invalid(f('channels'), 'a group covers at least one channel');
   const match = input.match ?? {};
@@ -265,4 +271,10 @@ export function isImportChannel(normalizedObis: string): boolean {
 export function registerObisOf(normalizedObis: string): string {
   const [a, b, c] = normalizedObis.split('.');
   return `${a}.${b}.${c}.8.0.255`;
+}
+
+/** The interval length (ms) VEE uses for a channel: the group's when set, else the channel's, else 15 min. */
+export function intervalMsOf(group: ChannelGroup, channel: { intervalSeconds: number | null }): number {
+  const s = group.intervalSeconds ?? channel.intervalSeconds;
+  return (s !== null && s > 0 && 86_400 % s === 0 ? s : 900) * 1000;
 }

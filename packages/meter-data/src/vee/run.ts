@@ -10,7 +10,7 @@ import {
   type Store,
   type VeeChannelRunWrite,
 } from '@openhes/core';
-import { type ChannelGroup, groupFor, isImportChannel, registerObisOf } from './config.ts';
+import { type ChannelGroup, groupFor, intervalMsOf, isImportChannel, registerObisOf } from './config.ts';
 import { VeeError } from './errors.ts';
 import { type Estimate, estimateGaps } from './estimate.ts';
 import { estimateReasons, LATE_REAL_REASON } from './quality.ts';
@@ -236,7 +236,7 @@ async function runChannel(
 ): Promise<void> {
   const { store } = deps;
   const now = deps.clock.now();
-  const I = group.intervalSeconds * 1000;
+  const I = intervalMsOf(group, channel);
   const start = days[0]!.start;
   const end = days[days.length - 1]!.end;
   const g = makeGrid(days, I);

@@ -22,7 +22,13 @@ import {
   type VeePort,
   VeeResolution,
 } from '@openhes/core';
-import { type ChannelGroup, type ChannelGroupInput, channelGroups, groupFor } from './config.ts';
+import {
+  type ChannelGroup,
+  type ChannelGroupInput,
+  channelGroups,
+  groupFor,
+  intervalMsOf,
+} from './config.ts';
 import { VeeError, VeeErrorCode } from './errors.ts';
 import { EDIT_REASON, INFORMATIONAL_RULES, methodOf, QualityCode } from './quality.ts';
 import {
@@ -147,7 +153,7 @@ export class VeeService implements VeePort {
       const meter = await this.#store.meters.get(payload.meterId);
       if (meter === null || meter.status === 'decommissioned') return null;
       const group = groupFor(this.groups, meter);
-      const pad = Math.max(group.intervalSeconds * 1000, group.estimation.linearMaxMs);
+      const pad = Math.max(intervalMsOf(group, { intervalSeconds: null }), group.estimation.linearMaxMs);
       return runMeter(this.#deps, meter, payload.from - pad, payload.to);
     });
   }
@@ -178,8 +184,8 @@ export class VeeService implements VeePort {
     if (!Number.isSafeInteger(q.from)) throw VeeError.invalid('from', 'from must be an instant (epoch ms)');
     if (!Number.isSafeInteger(q.to) || q.to <= q.from)
       throw VeeError.invalid('to', 'to must be an instant after from');
-    const { group } = await this.#channel(q.channelId);
-    const I = group.intervalSeconds * 1000;
+    const { group, channel } = await this.#channel(q.channelId);
+    const I = intervalMsOf(group, channel);
     const first = Math.ceil(q.from / I) * I;
     const count = Math.max(0, Math.ceil((q.to - first) / I));
     if (count > MAX_SERIES_POINTS) {
@@ -363,9 +369,9 @@ export class VeeService implements VeePort {
       throw VeeError.invalid('value', 'value must be a finite number');
     }
     const { channel, meter, group } = await this.#channel(input.channelId);
-    const I = group.intervalSeconds * 1000;
+    const I = intervalMsOf(group, channel);
     if (!Number.isSafeInteger(input.ts) || input.ts % I !== 0) {
-      throw VeeError.invalid('ts', `ts must be an interval end (a multiple of ${group.intervalSeconds} s)`);
+      throw VeeError.invalid('ts', `ts must be an interval end (a multiple of ${I / 1000} s)`);
     }
     const locks = await this.#store.vee.locks(channel.id, input.ts, input.ts);
     if (locks.length > 0) {

@@ -111,7 +111,7 @@ export function validateChannel(input: ValidationInput): ValidationResult {
   const dayHeads = g.days.map((_, di) => g.dayFirst[di]!).filter((i) => i < n);
   if (p.intervalLength.enabled) {
     const seconds = input.channel.intervalSeconds;
-    if (seconds !== null && seconds !== group.intervalSeconds) {
+    if (group.intervalSeconds !== null && seconds !== null && seconds !== group.intervalSeconds) {
       for (const i of dayHeads) {
         add(VeeRule.intervalLength, i, i, { configured: group.intervalSeconds, channel: seconds });
       }
