@@ -336,7 +336,7 @@ export function createPrepaymentStore(ctx: EntityContext): PrepaymentStore {
             );
             return { result: { entry: toEntry(row as Row), account, duplicate: false } satisfies PostResult };
           })
-          .then(async (r) => ('stored' in r ? duplicateOf(r.stored, e) : r.result));
+          .then(async (r) => (r.stored !== undefined ? duplicateOf(r.stored, e) : (r.result as PostResult)));
       } catch (err) {
         // Two posts of one ref raced past the check (PostgreSQL): the unique index let one in.
         if (ref !== null && isStorageError(err) && err.code === StorageErrorCode.Conflict) {
