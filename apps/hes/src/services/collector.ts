@@ -62,6 +62,7 @@ function observedStore(store: Store, onOutcome: (o: CollectionOutcome) => void):
     outbox: store.outbox,
     vee: store.vee,
     billing: store.billing,
+    prepayment: store.prepayment,
     close: () => store.close(),
   };
 }
