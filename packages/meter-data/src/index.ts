@@ -2,3 +2,4 @@
 export {};
 export * from './vee/index.ts';
 export * from './billing/index.ts';
+export * from './prepayment/index.ts';
