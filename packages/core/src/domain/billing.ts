@@ -174,6 +174,10 @@ export interface Determinants {
   maxDemandAt: Instant | null;
   /** Comparisons with the meter's TOU registers (empty when none are stored for the span). */
   registerChecks: RegisterCheck[];
+  /** VEE exceptions of the import channel in the cycle still open when billed. */
+  openExceptions: number;
+  /** Local days of the cycle VEE has not run on (no day summary for the import channel). */
+  unvalidatedDays: number;
 }
 
 export type BillLineKind = 'energy' | 'export-credit' | 'fixed' | 'demand' | 'tax';
@@ -202,6 +206,10 @@ export const BillFlag = {
   missingData: 'missing-data',
   /** The meter's TOU registers differ from our interval sums beyond the tolerance. */
   registerMismatch: 'register-mismatch',
+  /** VEE has not run on some days of the cycle: their values are billed as read. */
+  unvalidated: 'unvalidated',
+  /** Some intervals of the cycle are under VEE exceptions still open. */
+  openExceptions: 'open-exceptions',
 } as const;
 export type BillFlag = (typeof BillFlag)[keyof typeof BillFlag];
 
