@@ -70,6 +70,8 @@ function bill(meterId: number, extra: Partial<NewBill> = {}): NewBill {
       maxDemandMilliW: null,
       maxDemandAt: null,
       registerChecks: [],
+      openExceptions: 0,
+      unvalidatedDays: 0,
     },
     dataVersion: 'v1',
     difference: null,
