@@ -14,6 +14,7 @@ import {
 import { BillingError } from './errors.ts';
 import type { BillingGroup } from './groups.ts';
 import type { CompiledTariff } from './tariff.ts';
+import { wallOf } from './zone.ts';
 
 /** Energy units a channel may carry and their size in mWh. */
 const UNIT_MILLI_WH: Readonly<Record<string, number>> = { Wh: 1, kWh: 1_000, MWh: 1_000_000 };
@@ -77,7 +78,7 @@ interface Interval {
  * are compared with the interval sums over the same span.
  */
 export async function computeDeterminants(
-  store: Pick<Store, 'readings' | 'channels'>,
+  store: Pick<Store, 'readings' | 'channels' | 'vee'>,
   meterId: number,
   cycle: BillingCycle,
   group: BillingGroup,
@@ -113,6 +114,8 @@ export async function computeDeterminants(
     maxDemandMilliW: null,
     maxDemandAt: null,
     registerChecks: [],
+    openExceptions: 0,
+    unvalidatedDays: 0,
   };
   let used = 0;
   const importIntervals: Interval[] = [];
@@ -162,6 +165,7 @@ export async function computeDeterminants(
       }
     }
     d.missing = Math.max(0, d.expected - seen.size);
+    await veeStatus(store, imp.id, cycle, group, d);
   }
   if (exp !== undefined && exp.intervalSeconds !== null && exp.intervalSeconds > 0) {
     const lengthMs = exp.intervalSeconds * 1000;
@@ -194,6 +198,46 @@ export async function computeDeterminants(
     for (const c of d.registerChecks) hash.update(`reg|${c.obis}|${c.from}|${c.to}|${c.registerMilliWh}\n`);
   }
   return { determinants: d, dataVersion: used === 0 ? 'none' : hash.digest('hex') };
+}
+
+/**
+ * What VEE says about the import channel over the cycle: exceptions still open (intervals under
+ * a failed rule) and local days without a VEE run. Both flag the bill; neither stops it.
+ */
+async function veeStatus(
+  store: Pick<Store, 'vee'>,
+  channelId: number,
+  cycle: BillingCycle,
+  group: BillingGroup,
+  d: Determinants,
+): Promise<void> {
+  let cursor: string | null = null;
+  do {
+    const page = await store.vee.exceptions({
+      channelId,
+      status: 'open',
+      from: cycle.from + 1,
+      to: cycle.to + 1,
+      limit: PAGE,
+      cursor,
+    });
+    d.openExceptions += page.items.length;
+    cursor = page.nextCursor;
+  } while (cursor !== null);
+  const fromDay = localDateOf(cycle.from, group.timeZone);
+  const toDay = localDateOf(cycle.to, group.timeZone);
+  let days = 0;
+  cursor = null;
+  do {
+    const page = await store.vee.days({ channelId, fromDay, toDay, limit: PAGE, cursor });
+    days += page.items.length;
+    cursor = page.nextCursor;
+  } while (cursor !== null);
+  d.unvalidatedDays = Math.max(0, Math.round((cycle.to - cycle.from) / 86_400_000) - days);
+}
+
+function localDateOf(t: Instant, timeZone: string): string {
+  return wallOf(t, timeZone).date;
 }
 
 /** The first current register value with ts in [at, at + window], or undefined. */

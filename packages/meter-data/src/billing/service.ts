@@ -72,7 +72,7 @@ export interface BillingRunResult {
 }
 
 export interface BillingServiceOptions {
-  store: Pick<Store, 'billing' | 'meters' | 'channels' | 'readings'>;
+  store: Pick<Store, 'billing' | 'meters' | 'channels' | 'readings' | 'vee'>;
   groups: readonly BillingGroupInput[];
 }
 
@@ -263,6 +263,8 @@ export class BillingService {
       }
     }
     if (determinants.registerChecks.some((c) => !c.ok)) flags.push(BillFlag.registerMismatch);
+    if (hasData && determinants.unvalidatedDays > 0) flags.push(BillFlag.unvalidated);
+    if (determinants.openExceptions > 0) flags.push(BillFlag.openExceptions);
 
     const versions = await this.store.billing.billVersions(meter.id, label);
     const last = versions.at(-1);
