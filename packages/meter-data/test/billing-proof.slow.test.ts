@@ -189,8 +189,20 @@ describe('billing against the simulator truth', () => {
       expect(amount('fixed:fixed')).toBe(want.fixed);
       expect(amount('demand:evening-md')).toBe(want.demand);
       expect(amount('tax:duty')).toBe(want.tax);
-      expect(bill).toMatchObject({ subtotal: want.subtotal, total: want.total, estimated: false, flags: [] });
-      expect(bill!.determinants).toMatchObject({ expected: 2880, actual: 2880, missing: 0, estimated: 0 });
+      // VEE did not run in this proof: the bill says so and nothing else.
+      expect(bill).toMatchObject({
+        subtotal: want.subtotal,
+        total: want.total,
+        estimated: false,
+        flags: ['unvalidated'],
+      });
+      expect(bill!.determinants).toMatchObject({
+        expected: 2880,
+        actual: 2880,
+        missing: 0,
+        estimated: 0,
+        unvalidatedDays: 30,
+      });
       // Energies per period equal the truth's per-rate interval sums.
       expect(bill!.determinants.periods.map((p) => BigInt(p.importMilliWh / 1000))).toEqual(
         want.whByRate.slice(1),

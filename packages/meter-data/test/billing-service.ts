@@ -90,6 +90,44 @@ function flat(
   return out;
 }
 
+/** What a VEE run over November leaves in the VeeStore: a summary per day, open exceptions. */
+async function veeRan(store: Store, meterId: number, channelId: number, exceptionAt: number[] = []) {
+  const days = Array.from({ length: 30 }, (_, i) => ({
+    meterId,
+    channelId,
+    groupId: 'default',
+    day: new Date(NOV + i * 86_400_000).toISOString().slice(0, 10),
+    dayStart: NOV + i * 86_400_000,
+    dayEnd: NOV + (i + 1) * 86_400_000,
+    expected: 96,
+    actual: 96,
+    estimated: 0,
+    edited: 0,
+    missing: 0,
+    suspect: 0,
+    exceptions: 0,
+    validated: 96,
+  }));
+  await store.vee.saveRun({
+    channelId,
+    from: NOV,
+    to: DEC,
+    finalDays: 10,
+    days,
+    exceptions: exceptionAt.map((ts) => ({
+      meterId,
+      channelId,
+      rule: 'spike' as const,
+      from: ts,
+      to: ts,
+      day: new Date(ts - 1).toISOString().slice(0, 10),
+      groupId: 'default',
+      qualityCode: '3.6.0',
+      detail: null,
+    })),
+  });
+}
+
 export interface OpenedStore {
   store: Store;
   close(): Promise<void>;
@@ -146,6 +184,8 @@ export function billingServiceSuite(engine: string, open: () => Promise<OpenedSt
           ...flat(p!.id, NOV, DEC),
         ],
       });
+      await veeRan(store, m.complete.id, a!.id);
+      await veeRan(store, m.estimated.id, b!.id, [NOV + 5 * STEP]);
     });
 
     afterAll(async () => {
@@ -222,12 +262,24 @@ export function billingServiceSuite(engine: string, open: () => Promise<OpenedSt
       expect(a.to).toBe(DEC);
 
       const b = await bill(m.estimated!);
-      expect(b).toMatchObject({ estimated: true, flags: ['estimated'] });
-      expect(b.determinants).toMatchObject({ estimated: 4, actual: 2876, missing: 0 });
+      expect(b).toMatchObject({ estimated: true, flags: ['estimated', 'open-exceptions'] });
+      expect(b.determinants).toMatchObject({
+        estimated: 4,
+        actual: 2876,
+        missing: 0,
+        openExceptions: 1,
+        unvalidatedDays: 0,
+      });
 
       const c = await bill(m.gaps!);
-      expect(c.flags).toEqual(['missing-data', 'estimated']);
-      expect(c.determinants).toMatchObject({ expected: 2880, actual: 2784, missing: 96 });
+      // VEE never ran on this meter: billed as read, flagged unvalidated.
+      expect(c.flags).toEqual(['missing-data', 'estimated', 'unvalidated']);
+      expect(c.determinants).toMatchObject({
+        expected: 2880,
+        actual: 2784,
+        missing: 96,
+        unvalidatedDays: 30,
+      });
 
       const d = await bill(m.empty!);
       expect(d).toMatchObject({ estimated: true, flags: ['no-data', 'estimated'], dataVersion: 'none:0' });
@@ -302,7 +354,7 @@ export function billingServiceSuite(engine: string, open: () => Promise<OpenedSt
       expect(csv).toContain('"Service, standing"');
       const estimatedId = bills.find((b) => b.meterId === m.estimated!.id)!.id;
       const estRows = rows.filter((r) => r.startsWith(`${estimatedId},`));
-      expect(estRows.every((r) => r.includes(',true,estimated,'))).toBe(true);
+      expect(estRows.every((r) => r.includes(',true,estimated|open-exceptions,'))).toBe(true);
       const total = rows.find((r) => r.startsWith(`${bills[0]!.id},`) && r.includes(',total,total,'))!;
       expect(total.endsWith(`,${(bills[0]!.total / 100).toFixed(2)},${bills[0]!.total},EUR`)).toBe(true);
 

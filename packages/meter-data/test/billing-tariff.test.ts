@@ -227,6 +227,8 @@ function determinants(periods: [string, number, number, number | null][]): Deter
     maxDemandMilliW: null,
     maxDemandAt: null,
     registerChecks: [],
+    openExceptions: 0,
+    unvalidatedDays: 0,
   };
 }
 
