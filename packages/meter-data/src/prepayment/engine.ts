@@ -17,7 +17,7 @@ import {
 } from '@openhes/core';
 import { FriendlyHours } from './calendar.ts';
 import type { ConsumptionSource } from './consumption.ts';
-import { lowCreditCode, PrepaymentEventCode, prepaymentEvent } from './events.ts';
+import { appendPrepaymentEvents, lowCreditCode, PrepaymentEventCode, prepaymentEvent } from './events.ts';
 import { exactCost, type PriceFor, parseRate, roundExact } from './pricing.ts';
 
 /** The principal the engine acts as (ledger entries, commands, events). */
@@ -494,7 +494,7 @@ export class PrepaymentEngine {
     if (Object.keys(patch).length > 0) out = await this.#store.prepayment.update(a.id, a.version, patch);
     if (events.length > 0) {
       const batch = events.splice(0);
-      await this.#store.events.append(batch);
+      await appendPrepaymentEvents(this.#store, batch);
       codes.push(...batch.map((e) => e.code));
     }
     return out;
@@ -562,7 +562,7 @@ export class PrepaymentEngine {
       kind === 'disconnect'
         ? PrepaymentEventCode.disconnectRequested
         : PrepaymentEventCode.reconnectRequested;
-    await this.#store.events.append([
+    await appendPrepaymentEvents(this.#store, [
       prepaymentEvent(a.meterId, now, code, { commandId: command.id, attempt, balance: account.balance }),
     ]);
     codes.push(code);

@@ -1,4 +1,4 @@
-import type { Instant, NewMeterEvent } from '@openhes/core';
+import type { Instant, NewMeterEvent, Store } from '@openhes/core';
 
 /**
  * Prepayment events are stored with the meter's events (store.events) under a head-end log
@@ -69,5 +69,24 @@ export function prepaymentEventFacts(raw: Uint8Array | null): Record<string, unk
     return JSON.parse(new TextDecoder().decode(raw)) as Record<string, unknown>;
   } catch {
     return null;
+  }
+}
+
+/**
+ * Appends prepayment events. The event store keys events by (meter, log, ts, code): a second
+ * event with the same code in the same millisecond (two top-ups at once) is placed 1 ms later
+ * instead of being dropped as a duplicate.
+ */
+export async function appendPrepaymentEvents(
+  store: Pick<Store, 'events'>,
+  events: readonly NewMeterEvent[],
+): Promise<void> {
+  for (const e of events) {
+    let ev = e;
+    for (let i = 0; i < 1000; i++) {
+      const r = await store.events.append([ev]);
+      if (r.inserted > 0) break;
+      ev = { ...ev, ts: ev.ts + 1, meterTime: ev.meterTime + 1 };
+    }
   }
 }

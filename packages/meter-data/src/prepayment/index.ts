@@ -11,6 +11,7 @@ export {
 } from './engine.ts';
 export { PrepaymentError, PrepaymentErrorCode } from './errors.ts';
 export {
+  appendPrepaymentEvents,
   lowCreditCode,
   PREPAYMENT_EVENT_LOG,
   PrepaymentEventCode,

@@ -13,7 +13,7 @@ import type {
 } from '@openhes/core';
 import { emergencyCreditOffered, type PrepaymentEngine } from './engine.ts';
 import { PrepaymentError } from './errors.ts';
-import { PrepaymentEventCode, prepaymentEvent } from './events.ts';
+import { appendPrepaymentEvents, PrepaymentEventCode, prepaymentEvent } from './events.ts';
 import { MAX_AMOUNT, validatePrepaymentSettings } from './settings.ts';
 
 /** A payment reference: 1–128 visible characters (letters, digits and `-_.:/#@+`). */
@@ -74,14 +74,14 @@ function id(field: string, v: unknown): number {
 function amountOf(field: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isFinite(v))
     throw PrepaymentError.invalid(field, 'must be a number of minor units');
+  if (Math.abs(v) > MAX_AMOUNT)
+    throw PrepaymentError.invalid(field, `is absurd (more than ${MAX_AMOUNT} minor units)`);
   if (!Number.isSafeInteger(v)) {
     throw PrepaymentError.invalid(
       field,
       `must be a whole number of minor units (got ${v}; money never has fractions of a cent)`,
     );
   }
-  if (Math.abs(v) > MAX_AMOUNT)
-    throw PrepaymentError.invalid(field, `is absurd (more than ${MAX_AMOUNT} minor units)`);
   return v;
 }
 
@@ -223,7 +223,7 @@ export class PrepaymentService {
     );
     if (!r.duplicate) {
       const now = this.#clock.now();
-      await this.#store.events.append([
+      await appendPrepaymentEvents(this.#store, [
         prepaymentEvent(r.account.meterId, now, PrepaymentEventCode.topUp, {
           ref: input.ref,
           amount,
@@ -259,7 +259,7 @@ export class PrepaymentService {
       reason: input.reason.trim(),
       actor: who(actor),
     });
-    await this.#store.events.append([
+    await appendPrepaymentEvents(this.#store, [
       prepaymentEvent(r.account.meterId, this.#clock.now(), PrepaymentEventCode.adjustment, {
         amount,
         reason: input.reason.trim(),
@@ -304,7 +304,7 @@ export class PrepaymentService {
       { emergency: a.settings.emergencyCreditAmount },
     );
     if (!r.duplicate) {
-      await this.#store.events.append([
+      await appendPrepaymentEvents(this.#store, [
         prepaymentEvent(a.meterId, this.#clock.now(), PrepaymentEventCode.emergencyCreditGranted, {
           amount: a.settings.emergencyCreditAmount,
           balance: r.entry.balanceAfter,
