@@ -108,3 +108,72 @@ export function createMetrics(registry: Registry = new Registry()): MetricsRegis
     },
   };
 }
+
+/** Local days the timeliness gauges cover: the last 30 whole UTC days before today. */
+export const TIMELINESS_METRIC_DAYS = 30;
+
+type TimelinessSource = (query: { fromDay: string; toDay: string }) => Promise<
+  {
+    groupId: string | null;
+    shareByDay1: number | null;
+    shareByDay2: number | null;
+    shareByFinal: number | null;
+    expected: number;
+  }[]
+>;
+
+const timelinessSources = new WeakMap<Registry, { source: TimelinessSource; now: () => number }>();
+
+/**
+ * VEE timeliness (issue 14) as gauges: `hes_vee_timeliness_ratio{group, deadline}` is the share
+ * of the interval data of the last {@link TIMELINESS_METRIC_DAYS} days validated by day 1,
+ * day 2 and the final deadline (group `fleet` for all), `hes_vee_expected_intervals{group}`
+ * what the share is of. Read from the VEE service at each scrape; registering again on the
+ * same registry replaces the source.
+ */
+export function registerTimelinessMetrics(
+  registry: Registry,
+  source: TimelinessSource,
+  clock: { now(): number },
+): void {
+  const had = timelinessSources.has(registry);
+  timelinessSources.set(registry, { source, now: () => clock.now() });
+  if (had || registry.getSingleMetric('hes_vee_timeliness_ratio') !== undefined) return;
+  // The ratio gauge is registered (so collected) first: its scrape fills the expected counts.
+  let expected: Gauge | undefined;
+  new Gauge({
+    name: 'hes_vee_timeliness_ratio',
+    help: `Share of interval data of the last ${TIMELINESS_METRIC_DAYS} days validated by each deadline (day1, day2, final), by VEE group (fleet: all)`,
+    labelNames: ['group', 'deadline'],
+    registers: [registry],
+    async collect() {
+      const s = timelinessSources.get(registry);
+      if (s === undefined) return;
+      const today = new Date(s.now()).toISOString().slice(0, 10);
+      const from = new Date(Date.parse(today) - TIMELINESS_METRIC_DAYS * 86_400_000)
+        .toISOString()
+        .slice(0, 10);
+      this.reset();
+      expected?.reset();
+      // A store that cannot answer leaves the gauges empty rather than failing the scrape.
+      const rows = await s.source({ fromDay: from, toDay: today }).catch(() => []);
+      for (const row of rows) {
+        const group = row.groupId ?? 'fleet';
+        expected?.set({ group }, row.expected);
+        for (const [deadline, share] of [
+          ['day1', row.shareByDay1],
+          ['day2', row.shareByDay2],
+          ['final', row.shareByFinal],
+        ] as const) {
+          if (share !== null) this.set({ group, deadline }, share);
+        }
+      }
+    },
+  });
+  expected = new Gauge({
+    name: 'hes_vee_expected_intervals',
+    help: `Interval values expected over the last ${TIMELINESS_METRIC_DAYS} days, by VEE group (fleet: all)`,
+    labelNames: ['group'],
+    registers: [registry],
+  });
+}
