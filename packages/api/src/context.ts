@@ -1,13 +1,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type {
+  BillingPort,
   Clock,
   CollectionStatus,
   ControlPort,
   CounterResync,
   Meter,
+  PrepaymentPort,
   SecretVault,
   Store,
+  VeePort,
 } from '@openhes/core';
 import type { FastifyBaseLogger, FastifyInstance, RawServerDefault } from 'fastify';
 import type { Registry } from 'prom-client';
@@ -46,6 +49,10 @@ export interface ApiContext {
   acquisition: AcquisitionPort | undefined;
   /** Meter control (commands, campaigns, firmware uploads); its write routes answer 503 without it. */
   control: ControlPort | undefined;
+  /** Meter data (issue 14); each one's routes answer 503 (VEE_/BILLING_/PREPAYMENT_UNAVAILABLE) without it. */
+  vee?: VeePort | undefined;
+  billing?: BillingPort | undefined;
+  prepayment?: PrepaymentPort | undefined;
   /** Device profiles the head end knows; imports naming another are refused. Unchecked when absent. */
   deviceProfiles: ReadonlySet<string> | undefined;
   /** Where secrets of imported meters go; imports carrying secrets are refused without it. */
