@@ -104,6 +104,43 @@ export const ROUTE_ACCESS: readonly RouteAccess[] = [
   { method: 'GET', url: '/firmware/images', access: 'viewer' },
   { method: 'GET', url: '/firmware/images/:id', access: 'viewer' },
   { method: 'DELETE', url: '/firmware/images/:id', access: 'admin', action: 'firmware.delete' },
+
+  // Meter data (issue 14): viewers read, operators run, edit and top up, admins own tariffs.
+  { method: 'GET', url: '/channels/:id/series', access: 'viewer' },
+  { method: 'POST', url: '/channels/:id/edits', access: 'operator', action: 'vee.edit' },
+  { method: 'GET', url: '/vee/exceptions', access: 'viewer' },
+  { method: 'GET', url: '/vee/exceptions/:id', access: 'viewer' },
+  { method: 'POST', url: '/vee/exceptions/:id/resolve', access: 'operator', action: 'vee.exception.resolve' },
+  { method: 'GET', url: '/vee/summary', access: 'viewer' },
+  { method: 'GET', url: '/vee/timeliness', access: 'viewer' },
+  { method: 'POST', url: '/vee/runs', access: 'operator', action: 'vee.run' },
+  { method: 'GET', url: '/billing/tariffs', access: 'viewer' },
+  { method: 'GET', url: '/billing/tariffs/:id', access: 'viewer' },
+  { method: 'POST', url: '/billing/tariffs', access: 'admin', action: 'tariff.create' },
+  { method: 'PUT', url: '/billing/tariffs/:id', access: 'admin', action: 'tariff.update' },
+  { method: 'DELETE', url: '/billing/tariffs/:id', access: 'admin', action: 'tariff.retire' },
+  { method: 'GET', url: '/billing/groups', access: 'viewer' },
+  { method: 'POST', url: '/billing/runs', access: 'operator', action: 'billing.run' },
+  { method: 'GET', url: '/billing/bills', access: 'viewer' },
+  { method: 'GET', url: '/billing/bills/export', access: 'viewer' },
+  { method: 'GET', url: '/billing/bills/:id', access: 'viewer' },
+  { method: 'GET', url: '/meters/:id/bills', access: 'viewer' },
+  { method: 'GET', url: '/prepayment/accounts', access: 'viewer' },
+  { method: 'POST', url: '/prepayment/accounts', access: 'operator', action: 'prepayment.account.open' },
+  { method: 'GET', url: '/prepayment/accounts/:id', access: 'viewer' },
+  {
+    method: 'POST',
+    url: '/prepayment/accounts/:id/top-ups',
+    access: 'operator',
+    action: 'prepayment.top-up',
+  },
+  {
+    method: 'POST',
+    url: '/prepayment/accounts/:id/adjustments',
+    access: 'operator',
+    action: 'prepayment.adjust',
+  },
+  { method: 'GET', url: '/prepayment/accounts/:id/ledger', access: 'viewer' },
 ];
 
 /** Integration principals are machine readers: they rank with viewers. */
