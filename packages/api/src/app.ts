@@ -1,7 +1,17 @@
 import swagger from '@fastify/swagger';
 import swaggerUi, { type FastifySwaggerUiOptions } from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { BusMessage, Clock, ControlPort, EventBus, SecretVault, Store } from '@openhes/core';
+import type {
+  BillingPort,
+  BusMessage,
+  Clock,
+  ControlPort,
+  EventBus,
+  PrepaymentPort,
+  SecretVault,
+  Store,
+  VeePort,
+} from '@openhes/core';
 import Fastify, { type FastifyBaseLogger, type FastifyServerOptions } from 'fastify';
 import type { FailedAuthOptions } from './auth/failed-auth.ts';
 import { LoginLimiter, type LoginLimitOptions } from './auth/rate-limit.ts';
@@ -17,21 +27,28 @@ import {
 import { guardRoutes, installHooks } from './hooks.ts';
 import { createMetrics, type MetricsRegistry } from './metrics.ts';
 import { authRoutes } from './routes/auth/routes.ts';
+import { billingRoutes } from './routes/billing/routes.ts';
 import { collectionRoutes } from './routes/collection/routes.ts';
 import { controlRoutes } from './routes/control/routes.ts';
 import { eventRoutes } from './routes/events/routes.ts';
 import { meterRoutes } from './routes/meters/routes.ts';
 import { planRoutes } from './routes/plans/routes.ts';
+import { prepaymentRoutes } from './routes/prepayment/routes.ts';
 import { readingRoutes } from './routes/readings/routes.ts';
 import { securityRoutes } from './routes/security/routes.ts';
 import { systemRoutes } from './routes/system/routes.ts';
 import { userRoutes } from './routes/users/routes.ts';
+import { veeRoutes } from './routes/vee/routes.ts';
 
 export interface BuildApiOptions {
   store: Store;
   acquisition?: AcquisitionPort;
   /** Meter control; without it the control routes that write answer 503 CONTROL_UNAVAILABLE. */
   control?: ControlPort;
+  /** Meter data (issue 14): VEE, billing, prepayment; without one its routes answer 503. */
+  vee?: VeePort;
+  billing?: BillingPort;
+  prepayment?: PrepaymentPort;
   /** Where changes made through the API are announced (`meter.changed`, `plan.changed`). */
   bus?: EventBus;
   /** Device profiles the head end knows; meter imports naming another are refused. */
@@ -145,6 +162,9 @@ export async function buildApi(options: BuildApiOptions): Promise<Api> {
     store: options.store,
     acquisition: options.acquisition,
     control: options.control,
+    vee: options.vee,
+    billing: options.billing,
+    prepayment: options.prepayment,
     deviceProfiles: options.deviceProfiles,
     vault: options.vault,
     eventText: options.eventText,
@@ -224,6 +244,9 @@ export async function buildApi(options: BuildApiOptions): Promise<Api> {
   planRoutes(app, ctx);
   userRoutes(app, ctx);
   controlRoutes(app, ctx);
+  veeRoutes(app, ctx);
+  billingRoutes(app, ctx);
+  prepaymentRoutes(app, ctx);
   await app.ready();
   return app;
 }
