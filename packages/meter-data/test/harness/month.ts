@@ -119,8 +119,8 @@ export function localMinute(end: number): number {
 
 /**
  * Builds the month. Scenarios (all from the simulator): outages on 3 % of meters (30 min to
- * 6 h, zeros in the block profile with a power-failure event), 2 % dead meters (from day 24,
- * no reads after), 2 % clock drift (500 ppm: rows cover the drifted windows), 1 % theft
+ * 6 h, zeros in the block profile with a power-failure event), 3 % dead meters (from day 24,
+ * no reads after), 6 % clock drift (500 ppm: rows cover the drifted windows), 2 % theft
  * (under-registration from mid-month).
  */
 export function buildMonth(o: MonthOptions): Month {
@@ -133,9 +133,9 @@ export function buildMonth(o: MonthOptions): Month {
   const lostShare = o.lostShare ?? 0.02;
   const r = rng(seed);
   const scenarios: ScenarioSpec[] = [
-    { kind: 'dead', fraction: 0.02, at: start + 24 * DAY + 7 * HOUR },
-    { kind: 'drift', fraction: 0.02, ppm: 500 },
-    { kind: 'theft', fraction: 0.01, at: start + 15 * DAY },
+    { kind: 'dead', fraction: 0.03, at: start + 24 * DAY + 7 * HOUR },
+    { kind: 'drift', fraction: 0.06, ppm: 500 },
+    { kind: 'theft', fraction: 0.02, at: start + 15 * DAY },
   ];
   for (let i = 0; i < o.meters; i++) {
     if (r() < 0.03) {
@@ -266,7 +266,7 @@ function buildMeter(
         faults.push({ kind: 'flat-line', from: a, to: a + (len - 1) * STEP });
       }
     }
-    if (r() < 0.05) {
+    if (r() < 0.1) {
       const d = pick();
       if (d !== undefined) {
         const len = 1 + Math.floor(r() * 2);
