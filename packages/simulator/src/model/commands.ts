@@ -19,6 +19,7 @@ import { issuedSecrets, meterClock } from '../truth/values.ts';
 import { eventCode, fields, instantOf, numberOf, POLICY, Result, record, stateOf } from './control-base.ts';
 import { disconnectMethod, writeControlMode } from './disconnect.ts';
 import { imageTransferMethod, settleImage, writeImageSchedule, writeImageTransfer } from './image.ts';
+import { keyChangeResetsCounters } from './key-version.ts';
 
 /** The single-action schedule that activates a transferred image (IS 15959, device-profiles.md §1.2). */
 export const IMAGE_ACTIVATION = '0.0.15.0.2.255';
@@ -461,8 +462,11 @@ function securityActivate(m: MeterTruth, obis: string, p: DlmsData | undefined, 
  * global_key_transfer (method 2): array of {key_id (0 GUEK, 2 GAK), key wrapped under the
  * master key (RFC 3394)}. Every key is unwrapped first; one that does not unwrap, or an unknown
  * key id, refuses the whole call (other-reason) and changes nothing. The open association
- * keeps the keys it was made with; the next association needs the new ones (fleet/sessions.ts
- * builds each association's keys when it opens). Logs "Global key changed".
+ * keeps the keys it was made with (and its counters); the next association, also on the same
+ * connection, needs the new ones (fleet/sessions.ts takes each association's keys when its
+ * AARQ comes). A key its profile's `counterResetsOnKeyChange` quirk names (default the GUEK)
+ * restarts the meter's invocation counters: its send counter starts again at 0 and it accepts
+ * the client's counters from the start again (model/key-version.ts). Logs "Global key changed".
  */
 function keyTransfer(m: MeterTruth, p: DlmsData | undefined, now: Instant): number {
   if (p?.type !== 'array' || p.value.length === 0) return Result.typeUnmatched;
@@ -487,6 +491,8 @@ function keyTransfer(m: MeterTruth, p: DlmsData | undefined, now: Instant): numb
     else s.ak = key;
     s.keyChanges ??= [];
     s.keyChanges.push({ at: now, keyId: id });
+    // The counter object now serves the new keys' send counter (fleet/sessions.ts keeps it).
+    if (keyChangeResetsCounters(m, id)) s.invocationCounter = 0;
   }
   record(s, now, 'transaction', eventCode(m, 'transaction', 'Global key changed', 164));
   return Result.success;
