@@ -12,13 +12,16 @@
 //
 // Not bundled (left to Node's resolution at run time, by a path relative to the bundle so that
 // a package nested in a workspace's node_modules is found too):
-// - native add-ons: better-sqlite3, @node-rs/argon2, pg-native (optional, pg requires it lazily);
+// - native add-ons and the database clients, loaded only when first used (a lazy module stands
+//   in for each, its exports read at build time): better-sqlite3, @node-rs/argon2, pg and
+//   pg-copy-streams (`hes --help` loads none of them; pg alone takes longer to load than the
+//   whole bundle); pg-native (optional, pg requires it lazily itself);
 // - packages that read their own files through __dirname: @fastify/swagger (its package.json)
-//   and @fastify/swagger-ui (the /docs page's static files);
-// - pg and pg-copy-streams, which load pg-native lazily.
+//   and @fastify/swagger-ui (the /docs page's static files).
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -39,15 +42,32 @@ try {
   process.exit(0);
 }
 
-const EXTERNAL = [
-  'better-sqlite3',
-  '@node-rs/argon2',
-  'pg',
-  'pg-native',
-  'pg-copy-streams',
-  '@fastify/swagger',
-  '@fastify/swagger-ui',
-];
+const LAZY = ['better-sqlite3', '@node-rs/argon2', 'pg', 'pg-copy-streams'];
+const EXTERNAL = [...LAZY, 'pg-native', '@fastify/swagger', '@fastify/swagger-ui'];
+const requireHere = createRequire(import.meta.url);
+
+/**
+ * The stand-in for a lazily loaded package: the same export names (getters), the real module
+ * required at the first use of any of them; a package whose export is a class or function
+ * (better-sqlite3) gets a function that calls or constructs the real one.
+ */
+function lazyModule(rel, absolute) {
+  const real = requireHere(absolute);
+  const keys = Object.getOwnPropertyNames(real).filter(
+    (k) =>
+      !(typeof real === 'function' && ['length', 'name', 'prototype', 'arguments', 'caller'].includes(k)),
+  );
+  return [
+    'let real;',
+    `const load = () => (real ??= require(${JSON.stringify(rel)}));`,
+    typeof real === 'function'
+      ? 'const lazy = function (...args) { return new.target ? Reflect.construct(load(), args) : load().apply(this, args); };'
+      : 'const lazy = {};',
+    `for (const k of ${JSON.stringify(keys)})`,
+    '  Object.defineProperty(lazy, k, { enumerable: true, configurable: true, get: () => load()[k] });',
+    'module.exports = lazy;',
+  ].join('\n');
+}
 
 /** Externals as paths relative to the bundle, resolved from the importing file. */
 const externals = {
@@ -69,8 +89,14 @@ const externals = {
       if (r.errors.length > 0 || !isAbsolute(r.path)) return { path: a.path, external: true };
       let rel = relative(outdir, r.path).split(sep).join('/');
       if (!rel.startsWith('.')) rel = `./${rel}`;
+      if (LAZY.includes(a.path)) return { path: rel, namespace: 'hes-lazy', pluginData: r.path };
       return { path: rel, external: true };
     });
+    build.onResolve({ filter: /^\.\.?\//, namespace: 'hes-lazy' }, (a) => ({ path: a.path, external: true }));
+    build.onLoad({ filter: /.*/, namespace: 'hes-lazy' }, (a) => ({
+      contents: lazyModule(a.path, a.pluginData),
+      loader: 'js',
+    }));
   },
 };
 
