@@ -61,6 +61,8 @@ export interface DeterminantsResult {
   determinants: Determinants;
   /** sha256 over (channel, ts, version, value) of every reading used; `none` without data. */
   dataVersion: string;
+  /** The interval channels read (import, then export when present). */
+  channelIds: number[];
 }
 
 interface Interval {
@@ -197,7 +199,8 @@ export async function computeDeterminants(
     );
     for (const c of d.registerChecks) hash.update(`reg|${c.obis}|${c.from}|${c.to}|${c.registerMilliWh}\n`);
   }
-  return { determinants: d, dataVersion: used === 0 ? 'none' : hash.digest('hex') };
+  const channelIds = [imp, exp].flatMap((c) => (c === undefined ? [] : [c.id]));
+  return { determinants: d, dataVersion: used === 0 ? 'none' : hash.digest('hex'), channelIds };
 }
 
 /**

@@ -44,6 +44,11 @@ export interface BillingRunOptions {
   rebill?: boolean;
   /** Meters billed at once (default 4). */
   concurrency?: number;
+  /**
+   * The final run of the cycle: the billed intervals get VEE final marks (label
+   * `bill <cycle> v<version>`), so their estimates and values can no longer be changed by VEE.
+   */
+  final?: boolean;
 }
 
 export interface BillingRunResult {
@@ -81,8 +86,8 @@ const BILLED_STATUSES = new Set(['active', 'suspended']);
 /**
  * Tariffs, billing runs and bills, as the API and the CLI use them.
  *
- * `hes bill run --cycle 2026-11 [--group G] [--meter ID …] [--no-rebill] [--reason TEXT]` is
- * `run('2026-11', { group, meterIds, rebill, reason, actor })`:
+ * `hes bill run --cycle 2026-11 [--group G] [--meter ID …] [--no-rebill] [--final] [--reason TEXT]` is
+ * `run('2026-11', { group, meterIds, rebill, final, reason, actor })`:
  * - every meter of the group(s) with status active or suspended and a tariff (`Meter.tariff`,
  *   the tariff id) gets one bill for the cycle; a meter without a tariff is skipped (listed);
  * - the cycle's bounds follow the group's rule (calendar month or read day, local midnight of
@@ -276,6 +281,8 @@ export class BillingService {
           last.tariffRevision === tariff.revision))
     ) {
       result.unchanged++;
+      if (options.final === true)
+        await this.markFinal(cycle, last.version, computed.channelIds, options.actor);
       return;
     }
     const priced = priceDeterminants(tariff, determinants, cycleDays(cycle));
@@ -308,6 +315,22 @@ export class BillingService {
     if (flags.includes(BillFlag.noData)) result.noData++;
     if (flags.includes(BillFlag.registerMismatch)) result.registerMismatches++;
     result.billIds.push(stored.id);
+    if (options.final === true)
+      await this.markFinal(cycle, stored.version, computed.channelIds, options.actor);
+  }
+
+  private async markFinal(
+    cycle: BillingCycle,
+    version: number,
+    channelIds: readonly number[],
+    actor: string,
+  ) {
+    for (const channelId of channelIds) {
+      const label = `bill ${cycle.label} v${version}`;
+      const held = await this.store.vee.locks(channelId, cycle.from + 1, cycle.to);
+      if (held.some((l) => l.label === label)) continue;
+      await this.store.vee.lock({ channelId, from: cycle.from + 1, to: cycle.to, label, lockedBy: actor });
+    }
   }
 
   // --- bills ---
