@@ -335,6 +335,19 @@ export function billingServiceSuite(engine: string, open: () => Promise<OpenedSt
       expect(dec!.dataVersion).toBe(`none:${nov.id}`);
     });
 
+    it('a final run marks the billed intervals final in VEE, once', async () => {
+      const run = await service.run('2026-11', { actor: 'carol', meterIds: [m.gaps!.id], final: true });
+      expect(run).toMatchObject({ unchanged: 1, created: 0 });
+      await service.run('2026-11', { actor: 'carol', meterIds: [m.gaps!.id], final: true });
+      const ch = (await store.channels.forMeter(m.gaps!.id)).find((c) => c.kind === 'interval')!;
+      const locks = await store.vee.locks(ch.id, NOV, DEC);
+      expect(locks.map((l) => [l.label, l.from, l.to, l.lockedBy])).toEqual([
+        ['bill 2026-11 v1', NOV + 1, DEC, 'carol'],
+      ]);
+      // Another meter's channel is untouched.
+      expect(await store.vee.locks(importA, NOV, DEC)).toEqual([]);
+    });
+
     it('refuses bad runs with a clear error', async () => {
       await expect(service.run('2026-13', { actor: 'a' })).rejects.toThrow('cycle: must be a month YYYY-MM');
       await expect(service.run('2026-11', { actor: '' })).rejects.toBeInstanceOf(BillingError);
