@@ -2,6 +2,7 @@ import { buildApi, ensureAdminUser, eventTextLookup } from '@openhes/api';
 import { drawSocketsFrom } from '@openhes/transport';
 import type { RunningService, ServiceContext } from './context.ts';
 import { diskWatchFor, withDiskReadiness } from './maintenance.ts';
+import { meterDataFor } from './meter-data.ts';
 
 export interface RunningApi extends RunningService {
   url: string;
@@ -31,6 +32,7 @@ export async function startApi(ctx: ServiceContext, env: NodeJS.ProcessEnv): Pro
     deviceProfiles: new Set(wired.profiles.keys()),
     ...(ctx.collection === undefined ? {} : { acquisition: ctx.collection.acquisition }),
     ...(ctx.control === undefined ? {} : { control: ctx.control }),
+    ...meterDataFor(ctx).ports,
     metrics: wired.metrics,
     ...(env.HES_TRUST_PROXY === undefined ? {} : { trustProxy: env.HES_TRUST_PROXY }),
     logger: options.logLevel === 'silent' ? false : { level: options.logLevel },
