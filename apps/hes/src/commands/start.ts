@@ -19,6 +19,7 @@ import type { RunningService, ServiceContext, ServiceOptions } from '../services
 import { controlPortFor, type RunningControl, startControl } from '../services/control.ts';
 import { parseServices } from '../services/index.ts';
 import { DEFAULT_MAINTENANCE_CRON, retentionPolicy, startMaintenance } from '../services/maintenance.ts';
+import { startMeterData } from '../services/meter-data.ts';
 import { type RunningPush, startPush } from '../services/push.ts';
 import { type RunningScheduler, startScheduler } from '../services/scheduler.ts';
 import { importPlanFile, type Wired, wire } from '../wire.ts';
@@ -150,11 +151,13 @@ export async function startHeadEnd(
   let scheduler: RunningScheduler | undefined;
   let control: RunningControl | undefined;
   let api: RunningApi | undefined;
+  let meterData: RunningService | undefined;
   let fleet: Fleet | undefined;
   const timers: ReturnType<typeof setInterval>[] = [];
   const stopAll = async (drainMs: number): Promise<void> => {
     for (const t of timers) clearInterval(t);
     await api?.stop(drainMs);
+    await meterData?.stop(drainMs);
     await scheduler?.stop(drainMs);
     await control?.stop(drainMs);
     await collectorService?.stop(drainMs);
@@ -203,6 +206,8 @@ export async function startHeadEnd(
     // Meter control: the runner where the collector is; elsewhere the API only stores requests.
     if (services.has('control')) control = await startControl(ctx);
     else if (services.has('api')) ctx.control = controlPortFor(wired);
+    // VEE after each ingest, then prepayment charging (after control: it switches supply).
+    if (services.has('collector') || services.has('push')) meterData = await startMeterData(ctx);
     if (services.has('api')) api = await startApi(ctx, env);
     io.out(`services: ${[...services].join(', ')} (${wired.holder})`);
     const every = o.progressEvery === '0' ? 0 : parseDuration(o.progressEvery ?? '10s');
