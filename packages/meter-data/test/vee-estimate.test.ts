@@ -174,6 +174,35 @@ describe('VEE estimation', () => {
     for (const e of scaled) expect(Math.abs(e.value - truth(f, e.ts)) / truth(f, e.ts)).toBeLessThan(0.01);
   });
 
+  it('several gaps between two register reads share the delta; a gap over days takes the delta of each day', () => {
+    const f = loads[2]!;
+    const base = grid(f, 3);
+    const sumTo = (i: number) => 9000 + Array.from(base.values.slice(0, i + 1)).reduce((a, b) => a + b, 0);
+    const register = [
+      { ts: T0, value: 9000 },
+      { ts: base.ts[95]!, value: sumTo(95) },
+      { ts: base.ts[191]!, value: sumTo(191) },
+      { ts: base.ts[287]!, value: sumTo(287) },
+    ];
+    const g = grid(f, 3);
+    cut(g, 10, 2);
+    cut(g, 40, 3);
+    cut(g, 70, 1);
+    const est = estimate(g, { register });
+    expect(est).toHaveLength(6);
+    expect(new Set(est.map((e) => e.method))).toEqual(new Set(['register-scaled']));
+    const known = Array.from(g.values.slice(0, 96)).reduce((a, v) => (Number.isNaN(v) ? a : a + v), 0);
+    expect(known + est.reduce((a, e) => a + e.value, 0)).toBeCloseTo(sumTo(95) - 9000, 6);
+    // Two whole days lost: each takes its own register delta, spread evenly.
+    const lost = grid(f, 3);
+    cut(lost, 96, 192);
+    const flat = estimate(lost, { register });
+    expect(flat).toHaveLength(192);
+    expect(new Set(flat.map((e) => e.method))).toEqual(new Set(['daily-flat']));
+    expect(flat[0]!.value).toBeCloseTo((sumTo(191) - sumTo(95)) / 96, 9);
+    expect(flat[191]!.value).toBeCloseTo((sumTo(287) - sumTo(191)) / 96, 9);
+  });
+
   it('locked (final) and undue slots are never estimated; a gap with one neighbour and no history stays', () => {
     const g = grid(loads[0]!, 1);
     cut(g, 10, 2);

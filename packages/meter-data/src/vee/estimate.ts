@@ -105,6 +105,10 @@ export function estimateGaps(input: EstimationInput): Estimate[] {
   const regs = [...(input.register ?? [])].sort((a, b) => a.ts - b.ts);
   const firstStart = g.ts[0]! - I;
 
+  /** Per slot: part of a gap being filled, its estimate (NaN: none yet) and method. */
+  const gap = new Uint8Array(n);
+  const est = new Float64Array(n).fill(Number.NaN);
+  const how: EstimationMethod[] = new Array(n);
   let i = 0;
   while (i < n) {
     if (g.kind[i] !== SlotKind.none || input.locked[i]) {
@@ -141,44 +145,57 @@ export function estimateGaps(input: EstimationInput): Estimate[] {
         method = EstimationMethod.likeDay;
       }
     }
-    // Register reads bracketing the gap on the grid, with nothing else missing between them.
-    if (params.scaleToRegister && regs.length > 1) {
-      const gapStart = g.ts[i]! - I;
-      const gapEnd = g.ts[j]!;
-      let r1: (typeof regs)[number] | undefined;
-      let r2: (typeof regs)[number] | undefined;
-      for (const r of regs) {
-        if (r.ts <= gapStart && r.ts >= firstStart && (r.ts - firstStart) % I === 0) r1 = r;
-        if (r.ts >= gapEnd && r2 === undefined && (r.ts - firstStart) % I === 0) r2 = r;
+    for (let k = 0; k < len; k++) {
+      gap[i + k] = 1;
+      if (shape !== null) {
+        est[i + k] = shape[k]!;
+        how[i + k] = method;
       }
-      if (r1 !== undefined && r2 !== undefined && r2.value >= r1.value) {
-        const s1 = r1.ts === firstStart ? -1 : slotOf(g, r1.ts);
-        const s2 = slotOf(g, r2.ts);
-        let known = 0;
-        let complete = s2 >= 0;
-        for (let k = s1 + 1; complete && k <= s2; k++) {
-          if (k >= i && k <= j) continue;
-          if (g.kind[k] === SlotKind.none) complete = false;
-          else known += g.values[k]!;
-        }
-        const target = r2.value - r1.value - known;
-        if (complete && target >= 0) {
-          const total = shape?.reduce((x, y) => x + y, 0) ?? 0;
-          if (shape !== null && total > 0) {
-            shape = shape.map((v) => (v * target) / total);
-            method = EstimationMethod.registerScaled;
-          } else {
-            shape = Array.from({ length: len }, () => target / len);
-            const wholeDay = g.ts[i]! - I === g.days[g.day[i]!]!.start && g.ts[j] === g.days[g.day[j]!]!.end;
-            method = wholeDay ? EstimationMethod.dailyFlat : EstimationMethod.registerScaled;
-          }
-        }
-      }
-    }
-    if (shape !== null) {
-      for (let k = 0; k < len; k++) out.push({ ts: g.ts[i + k]!, value: shape[k]!, method });
     }
     i = j + 1;
+  }
+
+  // Register reads on the grid: between two consecutive reads where every slot has a value or
+  // is a gap being filled, the gaps take the register delta less the values known — the shapes
+  // scaled to it, or spread evenly where a gap has no shape (a whole day: the flat daily average).
+  if (params.scaleToRegister && regs.length > 1) {
+    const onGrid = regs.filter((r) => r.ts >= firstStart && (r.ts - firstStart) % I === 0);
+    for (let k = 1; k < onGrid.length; k++) {
+      const r1 = onGrid[k - 1]!;
+      const r2 = onGrid[k]!;
+      if (r2.value < r1.value) continue;
+      const s1 = r1.ts === firstStart ? -1 : slotOf(g, r1.ts);
+      const s2 = slotOf(g, r2.ts);
+      if (s2 < 0 || s2 <= s1) continue;
+      let known = 0;
+      let shaped = 0;
+      let slots = 0;
+      let unshaped = 0;
+      let complete = true;
+      for (let q = s1 + 1; q <= s2; q++) {
+        if (gap[q]) {
+          slots++;
+          if (Number.isNaN(est[q]!)) unshaped++;
+          else shaped += est[q]!;
+        } else if (g.kind[q] === SlotKind.none) {
+          complete = false;
+          break;
+        } else known += g.values[q]!;
+      }
+      const target = r2.value - r1.value - known;
+      if (!complete || slots === 0 || target < 0) continue;
+      const flat = unshaped > 0 || shaped <= 0;
+      for (let q = s1 + 1; q <= s2; q++) {
+        if (!gap[q]) continue;
+        est[q] = flat ? target / slots : (est[q]! * target) / shaped;
+        const d = g.days[g.day[q]!]!;
+        const wholeDay = flat && r1.ts <= d.start && r2.ts >= d.end && slots === s2 - s1;
+        how[q] = wholeDay ? EstimationMethod.dailyFlat : EstimationMethod.registerScaled;
+      }
+    }
+  }
+  for (let q = 0; q < n; q++) {
+    if (gap[q] && !Number.isNaN(est[q]!)) out.push({ ts: g.ts[q]!, value: est[q]!, method: how[q]! });
   }
   return out;
 }
