@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerMeterDataCommands } from './commands/bill.ts';
 import { registerCampaignCommands } from './commands/campaign.ts';
 import { registerCollectCommand } from './commands/collect.ts';
 import { registerCommandCommands } from './commands/command.ts';
@@ -34,6 +35,7 @@ export function buildProgram(io: Io): Command {
   registerCampaignCommands(program, io);
   registerFirmwareCommands(program, io);
   registerUsersCommands(program, io);
+  registerMeterDataCommands(program, io);
   return program;
 }
 
