@@ -20,6 +20,11 @@ export interface EstimationInput {
   flaggedDays: readonly boolean[];
   /** Cumulative register reads of the same quantity (any order). */
   register: readonly RegisterPoint[] | null;
+  /**
+   * Slots under a validation finding (spike, zero run, …): a register pair holding one is not
+   * used for scaling (the values known between the reads cannot be trusted).
+   */
+  suspect?: Uint8Array;
   /** Older days to draw like days from (complete, validated history), oldest first. */
   history: Grid | null;
   historyFlagged: readonly boolean[];
@@ -173,6 +178,10 @@ export function estimateGaps(input: EstimationInput): Estimate[] {
       let unshaped = 0;
       let complete = true;
       for (let q = s1 + 1; q <= s2; q++) {
+        if (input.suspect?.[q]) {
+          complete = false;
+          break;
+        }
         if (gap[q]) {
           slots++;
           if (Number.isNaN(est[q]!)) unshaped++;
@@ -185,6 +194,8 @@ export function estimateGaps(input: EstimationInput): Estimate[] {
       const target = r2.value - r1.value - known;
       if (!complete || slots === 0 || target < 0) continue;
       const flat = unshaped > 0 || shaped <= 0;
+      // A shape far from the delta signals a data problem between the reads, not a shape to bend.
+      if (!flat && (target / shaped > 5 || target / shaped < 0.2)) continue;
       for (let q = s1 + 1; q <= s2; q++) {
         if (!gap[q]) continue;
         est[q] = flat ? target / slots : (est[q]! * target) / shaped;

@@ -378,6 +378,7 @@ async function runChannel(
       timeZone: group.timeZone,
       locked: estimable,
       flaggedDays: result.flaggedDays,
+      suspect: result.suspect,
       register: registerPoints,
       history,
       historyFlagged,
