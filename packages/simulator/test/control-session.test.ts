@@ -14,7 +14,6 @@ import {
   readMethodJournal,
   setControlBehaviour,
 } from '../src/model/control.ts';
-import type { DeviceProfile } from '../src/profiles.ts';
 import { issuedSecrets } from '../src/truth/values.ts';
 import { clientOptions, connect } from './client-helpers.ts';
 import { DAY, HOUR, num, PROFILES, START } from './helpers.ts';
@@ -32,14 +31,9 @@ const u32 = (value: number): DlmsData => ({ type: 'double-long-unsigned', value 
 const struct = (...value: DlmsData[]): DlmsData => ({ type: 'structure', value });
 const refusedWith = (result: number) => ({ detail: { result } });
 
+/** The single-phase model (its special days table 0.0.11.0.0.255 comes from is15959-common). */
 const base = PROFILES.get('is15959-1ph')!;
-const withSpecialDays: DeviceProfile = {
-  ...base,
-  objects: [...base.objects, { class: 11, obis: '0.0.11.0.0.255' }],
-  control: { ...base.control, specialDays: { obis: '0.0.11.0.0.255', association: 'management' } },
-};
-const profiles = new Map(PROFILES);
-profiles.set(base.id, withSpecialDays);
+const profiles = PROFILES;
 
 let fleet: Fleet;
 let now = START + 2 * DAY + 9 * HOUR + 5 * 60_000;

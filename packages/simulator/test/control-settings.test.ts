@@ -13,7 +13,6 @@ import {
 import { afterAll, describe, expect, it } from 'vitest';
 import { journalMethods, readMethodJournal } from '../src/model/control.ts';
 import { MeterModel } from '../src/model/meter-model.ts';
-import type { DeviceProfile } from '../src/profiles.ts';
 import { STEP_MS } from '../src/truth/time.ts';
 import { issuedSecrets } from '../src/truth/values.ts';
 import { fleet, HOUR, num, PROFILES, START } from './helpers.ts';
@@ -27,15 +26,9 @@ const u8 = (value: number): DlmsData => ({ type: 'unsigned', value });
 const u16 = (value: number): DlmsData => ({ type: 'long-unsigned', value });
 const struct = (...value: DlmsData[]): DlmsData => ({ type: 'structure', value });
 
-/** The single-phase model with a special days table added (no bundled profile has one yet). */
+/** The single-phase model (its special days table 0.0.11.0.0.255 comes from is15959-common). */
 const base = PROFILES.get('is15959-1ph')!;
-const withSpecialDays: DeviceProfile = {
-  ...base,
-  objects: [...base.objects, { class: 11, obis: '0.0.11.0.0.255' }],
-  control: { ...base.control, specialDays: { obis: '0.0.11.0.0.255', association: 'management' } },
-};
-const profiles = new Map(PROFILES);
-profiles.set(base.id, withSpecialDays);
+const profiles = PROFILES;
 const truth = fleet({ consumers: 30, transformers: 1, mix: { residential: 1 }, profiles });
 
 let next = 0;

@@ -213,10 +213,18 @@ function specialDaysOf(v: DlmsData): SpecialDay[] | undefined {
   });
 }
 
+/**
+ * A special days table's new content: read back from now, and from now on the day profile of
+ * every date it names (truth: rateAt → specialDayOf), so the tariff registers follow it.
+ */
 function setSpecialDays(m: MeterTruth, obis: string, days: SpecialDay[], now: Instant): void {
   const s = stateOf(m);
-  s.specialDays = { ...s.specialDays, [obis]: [...days].sort((a, b) => a.index - b.index) };
+  const sorted = [...days].sort((a, b) => a.index - b.index);
+  s.specialDays = { ...s.specialDays, [obis]: sorted };
+  s.specialDayTables ??= [];
+  s.specialDayTables.push({ at: now, obis, days: sorted });
   record(s, now, 'transaction', eventCode(m, 'transaction', 'Activity calendar changed', 155));
+  invalidateEnergy(m, now);
 }
 
 /**

@@ -1,6 +1,7 @@
 import { DAY, type DayType, dayTypeOf, type Season, seasonOf } from './time.ts';
 
 export interface DayInfo {
+  year: number;
   month: number;
   day: number;
   dayOfWeek: number;
@@ -20,6 +21,7 @@ export function dayInfo(n: number): DayInfo {
   const day = d.getUTCDate();
   const dow = d.getUTCDay() === 0 ? 7 : d.getUTCDay();
   const info: DayInfo = {
+    year: d.getUTCFullYear(),
     month,
     day,
     dayOfWeek: dow,

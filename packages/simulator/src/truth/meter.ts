@@ -1,12 +1,12 @@
 import type { ActivityCalendar } from '@openhes/cosem';
 import type { DeviceProfile } from '../profiles.ts';
-import { dayRates } from './calendar.ts';
+import { dayRates, specialDayOf } from './calendar.ts';
 import { type DayInfo, dayInfo } from './days.ts';
 import { between, hash32, Stream, unit } from './hash.ts';
 import type { ScenarioSpec } from './scenarios.ts';
 import { effectsFor, inWindow, type MeterEffects, overlapMs, type Window } from './scenarios.ts';
 import { shapeWatts } from './shapes.ts';
-import type { MeterState } from './state.ts';
+import type { MeterState, SpecialDay } from './state.ts';
 import { type Instant, STEP_MS, STEPS_PER_DAY } from './time.ts';
 import { consumersOf, type MeterPlace, meterSalt, placeOf, type TopologySpec } from './topology.ts';
 
@@ -299,6 +299,7 @@ export class MeterTruth {
   private ratesDayN = Number.NaN;
   private ratesCalendar: ActivityCalendar | undefined;
   private rates: Uint8Array | undefined;
+  private ratesSpecial: number | undefined;
 
   private dayOf(dayN: number): DayInfo {
     if (dayN !== this.lastDayN || this.lastDay === undefined) {
@@ -308,15 +309,39 @@ export class MeterTruth {
     return this.lastDay;
   }
 
+  /** The special days the meter's tables hold at `t` (all its tables' entries); empty when none. */
+  specialDaysAt(t: Instant): SpecialDay[] {
+    const history = this.state?.specialDayTables;
+    if (history === undefined || history.length === 0) return [];
+    const byObis = new Map<string, SpecialDay[]>();
+    for (const e of history) if (e.at <= t) byObis.set(e.obis, e.days);
+    return [...byObis.values()].flat();
+  }
+
+  /**
+   * The tariff (script selector) of step k: the active calendar's day profile for the meter's
+   * local day — a special day in force at the step's instant replaces the week profile's.
+   */
   rateAt(k: number): number {
     const ls = k + this.offsetSteps;
     const dayN = Math.floor(ls / STEPS_PER_DAY);
-    const cal = this.calendarAt(k * STEP_MS);
-    if (dayN !== this.ratesDayN || cal !== this.ratesCalendar || this.rates === undefined) {
+    const t = k * STEP_MS;
+    const cal = this.calendarAt(t);
+    const special =
+      this.state?.specialDayTables === undefined
+        ? undefined
+        : specialDayOf(cal, this.specialDaysAt(t), this.dayOf(dayN));
+    if (
+      dayN !== this.ratesDayN ||
+      cal !== this.ratesCalendar ||
+      special !== this.ratesSpecial ||
+      this.rates === undefined
+    ) {
       const d = this.dayOf(dayN);
-      this.rates = dayRates(cal, d.month, d.day, d.dayOfWeek);
+      this.rates = dayRates(cal, d.month, d.day, d.dayOfWeek, special);
       this.ratesDayN = dayN;
       this.ratesCalendar = cal;
+      this.ratesSpecial = special;
     }
     return this.rates[ls - dayN * STEPS_PER_DAY] ?? 1;
   }

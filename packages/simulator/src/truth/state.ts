@@ -141,8 +141,13 @@ export interface MeterState {
   keyChanges?: { at: Instant; keyId: number }[];
   push?: Record<string, PushConfig>;
   clock?: ClockConfig;
-  /** Special days tables by OBIS. */
+  /** Special days tables by OBIS (as they stand now: what attribute 2 reads). */
   specialDays?: Record<string, SpecialDay[]>;
+  /**
+   * Every change of a special days table, in the order made: from `at` the table `obis` holds
+   * `days`. The TOU of a step uses the tables in force at its instant (truth/calendar.ts).
+   */
+  specialDayTables?: { at: Instant; obis: string; days: SpecialDay[] }[];
   programming: number;
   invocationCounter: number;
 }
