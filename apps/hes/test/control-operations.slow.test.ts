@@ -165,13 +165,10 @@ describe('meter control end to end against the simulator (the simulated meter’
       h.alice,
     );
     await expect(bad).rejects.toMatchObject({ code: 'CONTROL_INVALID' });
-    // No bundled device profile has a special days table (class 11): refused clearly, nothing written.
+    // The bundled IS 15959 profiles have a special days table (class 11): the entry lands on the meter.
     const days = await run(i, 'set-special-days', { days: [{ date: '12-25', dayId: 2 }] });
-    expect({ state: days.state, code: days.error?.code }).toEqual({
-      state: 'failed',
-      code: 'CONTROL_UNSUPPORTED',
-    });
-    expect(state(i).specialDays).toBeUndefined();
+    expect({ state: days.state, error: days.error }).toEqual({ state: 'confirmed', error: null });
+    expect(state(i).specialDays?.['0.0.11.0.0.255']?.map((d) => d.dayId)).toEqual([2]);
   });
 
   it('time: a small drift corrected by shift_time, a large one by setting the clock; time zone and DST written', async () => {
