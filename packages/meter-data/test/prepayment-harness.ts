@@ -46,7 +46,10 @@ export class FakeMeterControl implements Pick<ControlPort, 'requestCommand' | 'c
   /** The relay of each meter: true = closed (supply on). */
   readonly relay = new Map<number, boolean>();
   readonly online = new Map<number, boolean>();
-  constructor(private readonly store: Store) {}
+  private readonly store: Store;
+  constructor(store: Store) {
+    this.store = store;
+  }
 
   async requestCommand(request: CommandRequest, actor: Actor): Promise<Command> {
     const c = await this.store.commands.create({

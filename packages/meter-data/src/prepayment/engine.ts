@@ -352,7 +352,9 @@ export class PrepaymentEngine {
         if (a.balance <= 0) {
           const friendly = this.#friendly(a);
           if (friendly.isFriendly(now)) {
-            const until = friendly.friendlyUntil(now);
+            // The hold already known still stands (no search for the window's end each sweep).
+            const until =
+              a.heldUntil !== null && a.heldUntil > now ? a.heldUntil : friendly.friendlyUntil(now);
             if (a.heldUntil !== until) {
               patch.heldUntil = until;
               events.push(
