@@ -196,6 +196,7 @@ export async function computeDeterminants(
       imp,
       importIntervals,
       nPeriods,
+      cycle,
     );
     for (const c of d.registerChecks) hash.update(`reg|${c.obis}|${c.from}|${c.to}|${c.registerMilliWh}\n`);
   }
@@ -263,12 +264,14 @@ async function registerChecks(
   imp: Channel,
   intervals: readonly Interval[],
   nPeriods: number,
+  cycle: BillingCycle,
 ): Promise<RegisterCheck[]> {
   const lengthMs = (imp.intervalSeconds as number) * 1000;
   const intervalStep = milliWhFactor(meterId, imp) * 10 ** imp.scaler;
   const out: RegisterCheck[] = [];
-  const first = intervals[0]!.ts - lengthMs;
-  const last = intervals[intervals.length - 1]!.ts;
+  // The meter's reads at the cycle's ends (the billing profile captures at the billing date).
+  const first = cycle.from;
+  const last = cycle.to;
   for (let p = 0; p < nPeriods; p++) {
     const rate = tariff.tariff.periods[p]!.meterRate;
     if (rate === undefined) continue;
