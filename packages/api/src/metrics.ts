@@ -139,27 +139,29 @@ export function registerTimelinessMetrics(
   const had = timelinessSources.has(registry);
   timelinessSources.set(registry, { source, now: () => clock.now() });
   if (had || registry.getSingleMetric('hes_vee_timeliness_ratio') !== undefined) return;
-  // The ratio gauge is registered (so collected) first: its scrape fills the expected counts.
-  let expected: Gauge | undefined;
+  // One read per scrape shared by both gauges (a scrape collects them at the same time).
+  let shared: { at: number; rows: ReturnType<TimelinessSource> } | undefined;
+  const rows = (): ReturnType<TimelinessSource> => {
+    const s = timelinessSources.get(registry);
+    if (s === undefined) return Promise.resolve([]);
+    const at = Date.now();
+    if (shared !== undefined && at - shared.at < 1000) return shared.rows;
+    const today = new Date(s.now()).toISOString().slice(0, 10);
+    const from = new Date(Date.parse(today) - TIMELINESS_METRIC_DAYS * 86_400_000).toISOString().slice(0, 10);
+    // A store that cannot answer leaves the gauges empty rather than failing the scrape.
+    shared = { at, rows: s.source({ fromDay: from, toDay: today }).catch(() => []) };
+    return shared.rows;
+  };
   new Gauge({
     name: 'hes_vee_timeliness_ratio',
     help: `Share of interval data of the last ${TIMELINESS_METRIC_DAYS} days validated by each deadline (day1, day2, final), by VEE group (fleet: all)`,
     labelNames: ['group', 'deadline'],
     registers: [registry],
     async collect() {
-      const s = timelinessSources.get(registry);
-      if (s === undefined) return;
-      const today = new Date(s.now()).toISOString().slice(0, 10);
-      const from = new Date(Date.parse(today) - TIMELINESS_METRIC_DAYS * 86_400_000)
-        .toISOString()
-        .slice(0, 10);
+      const got = await rows();
       this.reset();
-      expected?.reset();
-      // A store that cannot answer leaves the gauges empty rather than failing the scrape.
-      const rows = await s.source({ fromDay: from, toDay: today }).catch(() => []);
-      for (const row of rows) {
+      for (const row of got) {
         const group = row.groupId ?? 'fleet';
-        expected?.set({ group }, row.expected);
         for (const [deadline, share] of [
           ['day1', row.shareByDay1],
           ['day2', row.shareByDay2],
@@ -170,10 +172,15 @@ export function registerTimelinessMetrics(
       }
     },
   });
-  expected = new Gauge({
+  new Gauge({
     name: 'hes_vee_expected_intervals',
     help: `Interval values expected over the last ${TIMELINESS_METRIC_DAYS} days, by VEE group (fleet: all)`,
     labelNames: ['group'],
     registers: [registry],
+    async collect() {
+      const got = await rows();
+      this.reset();
+      for (const row of got) this.set({ group: row.groupId ?? 'fleet' }, row.expected);
+    },
   });
 }
