@@ -53,6 +53,8 @@ describe('prepayment ledger and top-ups (service over SQLite)', () => {
     const p2 = await r.service.ledger({ accountId: a.id, order: 'desc', limit: 2, cursor: p1.nextCursor });
     expect(p2.items.map((e) => e.kind)).toEqual(['top-up']);
     expect(p2.nextCursor).toBeNull();
+    // Remaining days: 40 charged within the last 7 days → 6 a day (rounded) → 48 710 / 6.
+    expect(await r.service.status(a.id)).toMatchObject({ averageDailyCost: 6, remainingDays: 8118 });
     // Re-evaluating charges nothing twice.
     await r.engine.evaluate(a.id);
     expect((await r.service.account(a.id)).balance).toBe(48_710);
@@ -82,6 +84,7 @@ describe('prepayment ledger and top-ups (service over SQLite)', () => {
     expect(racing.filter((x) => !x.duplicate)).toHaveLength(1);
     const account = await r.service.account(a.id);
     expect(account.balance).toBe(12_500);
+    expect((await r.service.status(a.id)).remainingDays).toBe(9999);
     expect((await wholeLedger(r.store, a.id)).filter((e) => e.kind === 'top-up')).toHaveLength(2);
     // One top-up event per credited payment.
     expect((await eventCodes(r.store, r.meter.id)).filter((c) => c === 30)).toHaveLength(2);
@@ -157,6 +160,7 @@ describe('prepayment ledger and top-ups (service over SQLite)', () => {
     );
     expect(await wholeLedger(r.store, a.id)).toEqual([]);
     expect((await r.service.account(a.id)).balance).toBe(0);
+    expect((await r.service.status(a.id)).remainingDays).toBe(0);
     const err = await r.service.topUp({ accountId: a.id, ref: 'N-9', amount: -1 }, 'api').catch((e) => e);
     expect(err).toBeInstanceOf(PrepaymentError);
     expect(err.message).toMatch(/^amount: must be positive/);

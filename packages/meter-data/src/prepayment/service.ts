@@ -154,6 +154,42 @@ export class PrepaymentService {
     return a;
   }
 
+  /**
+   * The account with its remaining days (rules §3.2): credit ÷ the average daily cost of the
+   * charges of the last 7 days; 9999 when nothing was charged, 0 when the balance is <= 0.
+   */
+  async status(
+    accountId: number,
+  ): Promise<{ account: PrepaymentAccount; averageDailyCost: number; remainingDays: number }> {
+    const account = await this.account(accountId);
+    const since = account.chargedThrough - 7 * 86_400_000;
+    let cost = 0;
+    let cursor: string | null = null;
+    outer: do {
+      const page = await this.#store.prepayment.ledger({
+        accountId: account.id,
+        kind: 'charge',
+        order: 'desc',
+        limit: 500,
+        cursor,
+      });
+      for (const e of page.items) {
+        const to = e.detail?.to;
+        if (typeof to !== 'number' || to <= since) break outer;
+        cost -= e.amount;
+      }
+      cursor = page.nextCursor;
+    } while (cursor !== null);
+    const averageDailyCost = Math.round(cost / 7);
+    const remainingDays =
+      account.balance <= 0
+        ? 0
+        : averageDailyCost <= 0
+          ? 9999
+          : Math.floor(account.balance / averageDailyCost);
+    return { account, averageDailyCost, remainingDays };
+  }
+
   accounts(query: {
     state?: AccountState | readonly AccountState[];
     meterId?: number;
