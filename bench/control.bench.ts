@@ -410,50 +410,6 @@ async function main(): Promise<void> {
       inPerTrip,
     );
 
-    // 2. One on-demand disconnect at a time (urgent), on meters connected again.
-    const latencies: number[] = [];
-    const sendLatencies: number[] = [];
-    const sim2 = await sim.stats();
-    for (let k = 0; k < Math.min(SAMPLES, ids.length); k++) {
-      const c = await control.service.requestCommand(
-        { kind: 'disconnect', meterId: ids[k]!, reason: 'non-payment', priority: 'urgent' },
-        alice,
-      );
-      for (;;) {
-        const x = await store.commands.get(c.id);
-        if (x !== null && ['confirmed', 'failed', 'expired'].includes(x.state)) {
-          if (x.state !== 'confirmed')
-            console.log(`  on-demand disconnect ${x.id}: ${x.state} ${x.error?.code}`);
-          latencies.push(x.updatedAt - x.createdAt);
-          const s = sentAt(x.history);
-          if (s !== undefined) sendLatencies.push(x.updatedAt - s);
-          break;
-        }
-        await new Promise((r) => setTimeout(r, 5));
-      }
-    }
-    const sim3 = await sim.stats();
-    const oneTrips = Math.max(1, Math.round(tripsBetween(sim2, sim3)));
-    const rawOne = await rawSequential(latencies.length, oneTrips, outPerTrip, inPerTrip);
-
-    // 3. A firmware campaign.
-    const fwIds = ids.slice(0, FW_METERS);
-    const image = buildImage('OS1P-09.00', IMAGE_KB * 1024 - 48);
-    const uploaded = await control.service.uploadImage(
-      { identifier: 'OS1P-09.00', version: 'OS1P-09.00', deviceProfiles: ['is15959-1ph'] },
-      image,
-      alice,
-    );
-    const w2 = snapshot();
-    const sim4 = await sim.stats();
-    const fw = await campaign(store, control, 'firmware-update', fwIds, { imageId: uploaded.id });
-    const wFw = since(w2);
-    const sim5 = await sim.stats();
-    if (fw.failures.size > 0)
-      console.log(`firmware failures by code: ${JSON.stringify(Object.fromEntries(fw.failures))}`);
-    const imageBytes = image.length * fwIds.length;
-    const fwWire = wFw.bytesIn + wFw.bytesOut;
-
     printTable('disconnect then reconnect', [
       { what: 'meters', value: fmt(ids.length) },
       {
@@ -481,6 +437,32 @@ async function main(): Promise<void> {
         ratio: `${fmt(rate / baseline, 2)}×`,
       },
     ]);
+    // 2. One on-demand disconnect at a time (urgent), on meters connected again.
+    const latencies: number[] = [];
+    const sendLatencies: number[] = [];
+    const sim2 = await sim.stats();
+    for (let k = 0; k < Math.min(SAMPLES, ids.length); k++) {
+      const c = await control.service.requestCommand(
+        { kind: 'disconnect', meterId: ids[k]!, reason: 'non-payment', priority: 'urgent' },
+        alice,
+      );
+      for (;;) {
+        const x = await store.commands.get(c.id);
+        if (x !== null && ['confirmed', 'failed', 'expired'].includes(x.state)) {
+          if (x.state !== 'confirmed')
+            console.log(`  on-demand disconnect ${x.id}: ${x.state} ${x.error?.code}`);
+          latencies.push(x.updatedAt - x.createdAt);
+          const s = sentAt(x.history);
+          if (s !== undefined) sendLatencies.push(x.updatedAt - s);
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    }
+    const sim3 = await sim.stats();
+    const oneTrips = Math.max(1, Math.round(tripsBetween(sim2, sim3)));
+    const rawOne = await rawSequential(latencies.length, oneTrips, outPerTrip, inPerTrip);
+
     const p = (xs: number[], q: number) => fmt(quantile(xs, q), 0);
     printTable('one on-demand disconnect (urgent, one at a time)', [
       {
@@ -496,19 +478,39 @@ async function main(): Promise<void> {
         ratio: `${fmt(quantile(sendLatencies, 0.5) / quantile(rawOne, 0.5), 2)}×`,
       },
     ]);
-    printTable(`firmware campaign (${IMAGE_KB} KB image)`, [
-      { what: 'meters', value: fmt(fwIds.length) },
-      { what: 'confirmed', value: fmt(fw.progress.confirmed) },
-      { what: 'wall time', value: `${fmt(fw.seconds, 1)} s` },
-      { what: 'sessions', value: fmt(wFw.sessions) },
-      { what: 'wire bytes (in + out)', value: `${fmt(fwWire / 2 ** 20, 1)} MiB` },
-      { what: 'image bytes × meters', value: `${fmt(imageBytes / 2 ** 20, 1)} MiB` },
-      { what: 'wire / image bytes', value: `${fmt(fwWire / imageBytes, 2)}×` },
-      {
-        what: 'round trips per meter (frames the meters sent)',
-        value: `${fmt((sim5.link.sent - sim4.link.sent) / fwIds.length)} for ${fmt(Math.ceil(image.length / 200))} blocks of 200 bytes`,
-      },
-    ]);
+    if (FW_METERS > 0) {
+      // 3. A firmware campaign.
+      const fwIds = ids.slice(0, FW_METERS);
+      const image = buildImage('OS1P-09.00', IMAGE_KB * 1024 - 48);
+      const uploaded = await control.service.uploadImage(
+        { identifier: 'OS1P-09.00', version: 'OS1P-09.00', deviceProfiles: ['is15959-1ph'] },
+        image,
+        alice,
+      );
+      const w2 = snapshot();
+      const sim4 = await sim.stats();
+      const fw = await campaign(store, control, 'firmware-update', fwIds, { imageId: uploaded.id });
+      const wFw = since(w2);
+      const sim5 = await sim.stats();
+      if (fw.failures.size > 0)
+        console.log(`firmware failures by code: ${JSON.stringify(Object.fromEntries(fw.failures))}`);
+      const imageBytes = image.length * fwIds.length;
+      const fwWire = wFw.bytesIn + wFw.bytesOut;
+
+      printTable(`firmware campaign (${IMAGE_KB} KB image)`, [
+        { what: 'meters', value: fmt(fwIds.length) },
+        { what: 'confirmed', value: fmt(fw.progress.confirmed) },
+        { what: 'wall time', value: `${fmt(fw.seconds, 1)} s` },
+        { what: 'sessions', value: fmt(wFw.sessions) },
+        { what: 'wire bytes (in + out)', value: `${fmt(fwWire / 2 ** 20, 1)} MiB` },
+        { what: 'image bytes × meters', value: `${fmt(imageBytes / 2 ** 20, 1)} MiB` },
+        { what: 'wire / image bytes', value: `${fmt(fwWire / imageBytes, 2)}×` },
+        {
+          what: 'round trips per meter (frames the meters sent)',
+          value: `${fmt((sim5.link.sent - sim4.link.sent) / fwIds.length)} for ${fmt(Math.ceil(image.length / 200))} blocks of 200 bytes`,
+        },
+      ]);
+    }
     await control.stop();
     await collector.drain();
     sim.exit();
