@@ -348,6 +348,28 @@ export function billingServiceSuite(engine: string, open: () => Promise<OpenedSt
       expect(await store.vee.locks(importA, NOV, DEC)).toEqual([]);
     });
 
+    it('bills a 25-hour DST day in local time (Europe/Berlin, October 2026)', async () => {
+      const berlin = new BillingService({
+        store,
+        groups: [{ id: 'berlin', timeZone: 'Europe/Berlin', match: { tariffs: ['BER'] } }],
+      });
+      await berlin.putTariff(tariff({ id: 'BER', timeZone: 'Europe/Berlin', netMetering: 'none' }), 'alice');
+      const meter = await store.meters.create(newMeter({ tariff: 'BER' }));
+      const [ch] = await store.channels.ensureMany(meter.id, [energy('1.0.1.29.0.255')]);
+      const from = Date.UTC(2026, 8, 30, 22);
+      const to = Date.UTC(2026, 9, 31, 23);
+      await store.readings.ingest({ readings: flat(ch!.id, from, to) });
+      await berlin.run('2026-10', { actor: 'alice' });
+      const [bill] = await berlin.billVersions(meter.id, '2026-10');
+      expect([bill!.from, bill!.to]).toEqual([from, to]);
+      // 31 days × 64 day intervals (06–22 local); the 25-hour Sunday adds 4 night intervals.
+      expect(bill!.determinants).toMatchObject({ expected: 2980, actual: 2980, missing: 0 });
+      expect(bill!.determinants.periods.map((p) => [p.period, p.intervals])).toEqual([
+        ['D', 1984],
+        ['N', 996],
+      ]);
+    });
+
     it('refuses bad runs with a clear error', async () => {
       await expect(service.run('2026-13', { actor: 'a' })).rejects.toThrow('cycle: must be a month YYYY-MM');
       await expect(service.run('2026-11', { actor: '' })).rejects.toBeInstanceOf(BillingError);
