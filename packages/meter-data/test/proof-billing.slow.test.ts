@@ -66,7 +66,7 @@ const tariff: TariffInput = {
   taxes: [{ id: 'electricity-duty', ratePct: '6.25' }],
 };
 /** Prices above in 1/10000 of a rupee (per kWh, per day, per kW) and the tax in 1/100 %. */
-const RATE = [0, 39071n, 56153n, 91249n];
+const RATE = [0n, 39071n, 56153n, 91249n];
 const FIXED = 27777n;
 const DEMAND = 473500n;
 const TAX = 625n;
