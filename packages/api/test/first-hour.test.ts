@@ -457,17 +457,3 @@ describe('the OpenAPI document', () => {
     expect(order.description).toContain('newest first');
   });
 });
-
-describe('event texts from the bundled device profiles', () => {
-  it('the lookup takes the profiles as stored (code tables by log OBIS code)', async () => {
-    const { readFileSync } = await import('node:fs');
-    const file = new URL('../../cosem/profiles/is15959-common.json', import.meta.url);
-    const profile = JSON.parse(readFileSync(file, 'utf8')) as ProfileEventNames;
-    const text = eventTextLookup(new Map([['is15959-1ph', profile]]));
-    expect(text('is15959-1ph', '0.0.99.98.2.255', 101)).toBe('Power failure');
-    expect(text('is15959-1ph', '0.0.99.98.6.255', 301)).toBe('Load disconnected');
-    expect(text('is15959-1ph', '0.0.99.98.2.255', 1)).toBeUndefined();
-    expect(text('is15959-3ph', '0.0.99.98.2.255', 101)).toBeUndefined();
-    expect(text('is15959-1ph', '0.0.99.98.2.255', Number.NaN)).toBeUndefined();
-  });
-});
