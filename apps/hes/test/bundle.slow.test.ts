@@ -11,7 +11,8 @@ import { runHes } from './helpers.ts';
 // bin/hes.mjs through a V8 code cache): built here into a directory of its own, then run as a
 // user runs it. The rest of the tests spawn the sources (vitest sets VITEST → HES_CLI=source).
 
-const root = fileURLToPath(new URL('../../..', import.meta.url));
+// vitest runs from the repository root (vitest.config.ts), where the build script lives.
+const root = process.cwd();
 const BIN = fileURLToPath(new URL('../bin/hes.mjs', import.meta.url));
 // Inside the checkout, so that the bundle's relative paths to node_modules resolve as in dist/.
 const outdir = fileURLToPath(new URL(`../dist/test-${randomUUID().slice(0, 8)}`, import.meta.url));
