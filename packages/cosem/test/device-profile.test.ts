@@ -456,6 +456,12 @@ describe('device profile validator', () => {
       'acquisition.registers[0]',
       (p) => (p.acquisition = { registers: ['1.0.99.8.0.255'] }),
     ],
+    [
+      'counter-reset quirk naming something that is not a key purpose',
+      'quirks.counterResetsOnKeyChange',
+      (p) => (p.quirks = { ...p.quirks, counterResetsOnKeyChange: ['guek', 'master'] }),
+      /must list key purposes/,
+    ],
   ];
 
   it('accepts the resolved model as it stands', () => {

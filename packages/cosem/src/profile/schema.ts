@@ -218,6 +218,11 @@ export interface Quirks {
   clockDriftPpm?: number;
   /** Billing date: day of month, local midnight. */
   billingDay?: number;
+  /**
+   * Key purposes ('guek', 'gak' …) whose change makes the meter restart its own invocation
+   * counter (and accept the client's from the start); default the unicast encryption key.
+   */
+  counterResetsOnKeyChange?: readonly string[];
 }
 
 /** The interface class each control role's object has (see the comment at the top). */

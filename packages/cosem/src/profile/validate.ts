@@ -199,6 +199,16 @@ export function validateProfile(p: ProfileFile): DeviceProfile {
     }
   }
 
+  const resets = (p.quirks as { counterResetsOnKeyChange?: unknown } | undefined)?.counterResetsOnKeyChange;
+  if (
+    resets !== undefined &&
+    (!Array.isArray(resets) || resets.some((k) => typeof k !== 'string' || !KEY_PURPOSES.has(k)))
+  )
+    fail(
+      'quirks.counterResetsOnKeyChange',
+      `quirks.counterResetsOnKeyChange must list key purposes (${[...KEY_PURPOSES].join(', ')})`,
+    );
+
   const profile: DeviceProfile = {
     id,
     description: p.description!,
@@ -218,6 +228,16 @@ export function validateProfile(p: ProfileFile): DeviceProfile {
 }
 
 type Fail = (field: string, message: string) => never;
+
+/** Key purposes a profile quirk may name (core's KeyPurpose). */
+const KEY_PURPOSES: ReadonlySet<string> = new Set([
+  'guek',
+  'gbek',
+  'gak',
+  'kek',
+  'hls-secret',
+  'lls-password',
+]);
 
 function checkMeter(m: unknown, fail: Fail): void {
   if (!isObject(m)) fail('meter', 'meter is not an object');
