@@ -158,3 +158,47 @@ describe('role matrix: meter control', () => {
     }
   });
 });
+
+/** Meter data (issue 14): viewers read, operators run, edit and top up, admins own tariffs. */
+const METER_DATA_ROUTES: readonly [HttpMethod, string, Access][] = [
+  ['GET', '/channels/:id/series', 'viewer'],
+  ['POST', '/channels/:id/edits', 'operator'],
+  ['GET', '/vee/exceptions', 'viewer'],
+  ['GET', '/vee/exceptions/:id', 'viewer'],
+  ['POST', '/vee/exceptions/:id/resolve', 'operator'],
+  ['GET', '/vee/summary', 'viewer'],
+  ['GET', '/vee/timeliness', 'viewer'],
+  ['POST', '/vee/runs', 'operator'],
+  ['GET', '/billing/tariffs', 'viewer'],
+  ['GET', '/billing/tariffs/:id', 'viewer'],
+  ['POST', '/billing/tariffs', 'admin'],
+  ['PUT', '/billing/tariffs/:id', 'admin'],
+  ['DELETE', '/billing/tariffs/:id', 'admin'],
+  ['GET', '/billing/groups', 'viewer'],
+  ['POST', '/billing/runs', 'operator'],
+  ['GET', '/billing/bills', 'viewer'],
+  ['GET', '/billing/bills/export', 'viewer'],
+  ['GET', '/billing/bills/:id', 'viewer'],
+  ['GET', '/meters/:id/bills', 'viewer'],
+  ['GET', '/prepayment/accounts', 'viewer'],
+  ['POST', '/prepayment/accounts', 'operator'],
+  ['GET', '/prepayment/accounts/:id', 'viewer'],
+  ['POST', '/prepayment/accounts/:id/top-ups', 'operator'],
+  ['POST', '/prepayment/accounts/:id/adjustments', 'operator'],
+  ['GET', '/prepayment/accounts/:id/ledger', 'viewer'],
+];
+
+describe('role matrix: meter data', () => {
+  it('every meter-data route has the least role issue 14 gives it, and every write is audited', () => {
+    const table = ROUTE_ACCESS.filter(
+      (r) =>
+        /^\/(vee|billing|prepayment)\//.test(r.url) ||
+        /^\/channels\/:id\/(series|edits)$/.test(r.url) ||
+        r.url === '/meters/:id/bills',
+    );
+    expect(table.map((r) => [r.method, r.url, r.access])).toEqual(METER_DATA_ROUTES);
+    for (const r of table) {
+      expect([r.method, r.url, r.action !== undefined]).toEqual([r.method, r.url, r.method !== 'GET']);
+    }
+  });
+});
