@@ -1,7 +1,7 @@
 import { runInNewContext } from 'node:vm';
 import { EventCategory, type Meter, type NewMeter, READ_KINDS } from '@openhes/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventTextLookup, type ProfileEventNames } from '../src/presenters/events.ts';
+import { eventTextLookup } from '../src/presenters/events.ts';
 import { type Harness, startApi } from './helpers.ts';
 
 /** The issue 13 API items a new user hit in the first hour (one test or more per item). */
