@@ -163,7 +163,9 @@ async function writeExport(fleet: Fleet, path: string): Promise<void> {
 export function registerSimulateCommand(program: Command, io: Io): void {
   program
     .command('simulate')
-    .description('serve a simulated fleet of DLMS/COSEM meters (IS 15959 profiles) (one listening socket answering on 127/8 by default; a port per meter with a specific --host)')
+    .description(
+      'serve a simulated fleet of DLMS/COSEM meters (IS 15959 profiles): one listening socket answering on 127/8 by default, a port per meter with a specific --host',
+    )
     .requiredOption('--meters <n>', 'number of consumer meters')
     .option(
       '--profile-mix <mix>',
