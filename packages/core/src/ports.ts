@@ -716,3 +716,32 @@ export interface PrepaymentPort {
     query: import('./domain/prepayment.ts').LedgerQuery,
   ): Promise<Page<import('./domain/prepayment.ts').LedgerEntry>>;
 }
+
+/** One channel's current values over a range, as columns (VEE's bulk read). */
+export interface ChannelCurrentValues {
+  channelId: number;
+  /** Instants in time order; per instant its newest version (>= 1). */
+  ts: Float64Array;
+  value: Float64Array;
+  quality: Int32Array;
+  version: Int32Array;
+  /** 1 where the newest version's source is `estimate`. */
+  estimate: Uint8Array;
+  /**
+   * Every version of the instants that also hold a value kept aside (version <= 0, a push's
+   * conflict), in (ts, version) order; empty when none has one.
+   */
+  aside: Reading[];
+}
+
+/**
+ * Optional capability of a ReadingStore (both storage engines have it): the current values of
+ * several channels over [from, to) in one call, without a Reading object per value.
+ */
+export interface ReadingBulkReader {
+  currentMany(query: {
+    channelIds: readonly number[];
+    from: Instant;
+    to: Instant;
+  }): Promise<ChannelCurrentValues[]>;
+}
