@@ -27,7 +27,10 @@ describe('VEE through the API (issue 14)', () => {
     // On the last day a 30-minute gap (intervals 40, 41) and a 2-hour one (60–67).
     for (let d = 0; d < DAYS; d++) {
       const skip = d === DAYS - 1 ? (i: number) => i === 40 || i === 41 || (i >= 60 && i < 68) : () => false;
-      await h.store.readings.ingest({ id: `read:${d}`, readings: dayReadings(channelId, D0 + d * DAY, skip) });
+      await h.store.readings.ingest({
+        id: `read:${d}`,
+        readings: dayReadings(channelId, D0 + d * DAY, skip),
+      });
     }
   });
   afterAll(async () => h.close());
@@ -37,7 +40,9 @@ describe('VEE through the API (issue 14)', () => {
   const range = `from=${new Date(last + I).toISOString()}&to=${new Date(last + DAY + I).toISOString()}`;
 
   it('shows the gaps explicitly before VEE ran: value null, known-missing code', async () => {
-    const res = await h.call('GET', `/channels/${channelId}/series?${range}&view=validated`, { token: viewer });
+    const res = await h.call('GET', `/channels/${channelId}/series?${range}&view=validated`, {
+      token: viewer,
+    });
     expect(res.status).toBe(200);
     expect(res.json.points).toHaveLength(96);
     expect(res.json.gaps).toBe(10);
@@ -85,7 +90,9 @@ describe('VEE through the API (issue 14)', () => {
     expect(all.status).toBe(200);
     expect(all.json.items).toHaveLength(2);
     expect(all.json.items.every((e: { qualityCode: string }) => e.qualityCode === '3.5.259')).toBe(true);
-    const p1 = await h.call('GET', `/vee/exceptions?meterId=${meterId}&rule=missing&limit=1`, { token: viewer });
+    const p1 = await h.call('GET', `/vee/exceptions?meterId=${meterId}&rule=missing&limit=1`, {
+      token: viewer,
+    });
     expect(p1.json.items).toHaveLength(1);
     expect(p1.json.nextCursor).not.toBeNull();
     const p2 = await h.call(
@@ -96,7 +103,10 @@ describe('VEE through the API (issue 14)', () => {
     expect(p2.json.items[0].id).not.toBe(p1.json.items[0].id);
 
     const id = p1.json.items[0].id;
-    const bad = await h.call('POST', `/vee/exceptions/${id}/resolve`, { token: op, body: { resolution: 'ignored' } });
+    const bad = await h.call('POST', `/vee/exceptions/${id}/resolve`, {
+      token: op,
+      body: { resolution: 'ignored' },
+    });
     expect(bad.status).toBe(400);
     expect(bad.json.error.message).toContain('accepted, estimated, edited, dismissed');
     const ok = await h.call('POST', `/vee/exceptions/${id}/resolve`, {
@@ -105,7 +115,10 @@ describe('VEE through the API (issue 14)', () => {
     });
     expect(ok.status).toBe(200);
     expect(ok.json).toMatchObject({ status: 'resolved', resolution: 'estimated', resolvedBy: 'vee-op' });
-    const again = await h.call('POST', `/vee/exceptions/${id}/resolve`, { token: op, body: { resolution: 'accepted' } });
+    const again = await h.call('POST', `/vee/exceptions/${id}/resolve`, {
+      token: op,
+      body: { resolution: 'accepted' },
+    });
     expect(again.status).toBe(409);
     expect((await h.store.vee.exception(id))?.resolution).toBe('estimated');
     const one = await h.call('GET', `/vee/exceptions/${id}`, { token: viewer });
@@ -135,17 +148,23 @@ describe('VEE through the API (issue 14)', () => {
     expect(ok.status).toBe(201);
     expect(ok.json.edit).toMatchObject({ newValue: 321, oldValue: load(last + 10 * I), actor: 'vee-op' });
     const history = await h.store.readings.history(channelId, last + 10 * I);
-    expect(history.map((r) => r.value).sort((a, b) => a - b)).toEqual([321, load(last + 10 * I)].sort((a, b) => a - b));
+    expect(history.map((r) => r.value).sort((a, b) => a - b)).toEqual(
+      [321, load(last + 10 * I)].sort((a, b) => a - b),
+    );
     const series = await h.call('GET', `/channels/${channelId}/series?${range}`, { token: viewer });
     expect(series.json.points[9]).toMatchObject({ value: 321, edited: true, codes: ['3.7.0'] });
     const audit = await h.store.audit.list({ actor: 'vee-op' });
-    expect(audit.items.filter((a) => a.action === 'vee.edit' && a.outcome === 'succeeded').length).toBeGreaterThan(0);
+    expect(
+      audit.items.filter((a) => a.action === 'vee.edit' && a.outcome === 'succeeded').length,
+    ).toBeGreaterThan(0);
   });
 
   it('summary per meter and day, timeliness per group and fleet, timeliness as metrics', async () => {
     const day = new Date(last).toISOString().slice(0, 10);
     const next = new Date(last + DAY).toISOString().slice(0, 10);
-    const s = await h.call('GET', `/vee/summary?meterId=${meterId}&fromDay=${day}&toDay=${next}`, { token: viewer });
+    const s = await h.call('GET', `/vee/summary?meterId=${meterId}&fromDay=${day}&toDay=${next}`, {
+      token: viewer,
+    });
     expect(s.status).toBe(200);
     expect(s.json.items).toHaveLength(1);
     expect(s.json.items[0]).toMatchObject({ day, expected: 96, estimated: 10, missing: 0 });
