@@ -671,7 +671,15 @@ export interface BillingPort {
   retireTariff(id: string, actor: string): Promise<void>;
   run(
     cycle: string,
-    options: { group?: string; meterIds?: number[]; actor: string; reason?: string; rebill?: boolean },
+    options: {
+      group?: string;
+      meterIds?: number[];
+      actor: string;
+      reason?: string;
+      rebill?: boolean;
+      /** The cycle's final run: the billed values become final (VEE may no longer change them). */
+      final?: boolean;
+    },
   ): Promise<BillingRunSummary>;
   listBills(
     query: import('./domain/billing.ts').BillQuery,
