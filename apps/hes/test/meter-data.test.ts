@@ -145,8 +145,13 @@ describe('hes bill, hes vee, hes prepay (issue 14)', () => {
       expect(b.total).toBe(Math.round(wh / 100) + 500);
       total = b.total;
     });
-    const again = await runHes(['bill', 'run', '--cycle', '2026-11', '--data', data]);
+    const again = await runHes(['bill', 'run', '--cycle', '2026-11', '--final', '--data', data]);
     expect(again.stdout).toContain('created 0 rebilled 0 unchanged 1');
+    await seed(data, async (s) => {
+      // --final: the billed values are final for VEE (no more estimates or edits).
+      const locks = await s.vee.locks(channelId, NOV + I, DEC);
+      expect(locks.map((l) => l.label)).toEqual(['bill 2026-11 v1']);
+    });
     const bad = await runHes(['bill', 'run', '--cycle', '2026-13', '--data', data]);
     expect(bad.status).toBe(1);
     expect(bad.stderr).toContain('cycle');

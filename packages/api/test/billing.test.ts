@@ -258,6 +258,22 @@ describe('billing through the API (issue 14)', () => {
     expect(latest.json.items.map((v: { version: number }) => v.version)).toEqual([2]);
   });
 
+  it('a final run makes the billed values final: an edit is refused (409) and the bill stays', async () => {
+    const fin = await h.call('POST', '/billing/runs', { token: op, body: { cycle: '2026-11', final: true } });
+    expect(fin.status).toBe(200);
+    expect(fin.json).toMatchObject({ unchanged: 2, failed: [] });
+    const ts = NOV + 13 * 3_600_000 + I;
+    const edit = await h.call('POST', `/channels/${channel}/edits`, {
+      token: op,
+      body: { ts: new Date(ts).toISOString(), value: 5000, reason: 'late correction' },
+    });
+    expect(edit.status).toBe(409);
+    expect(edit.json.error.detail.reason).toBe('VEE_FINAL_LOCKED');
+    expect((await h.store.readings.history(channel, ts)).map((r) => r.value)).toEqual([100]);
+    const after = await h.call('POST', '/billing/runs', { token: op, body: { cycle: '2026-11' } });
+    expect(after.json).toMatchObject({ rebilled: 0, unchanged: 2 });
+  });
+
   it('retiring a tariff is the admin’s', async () => {
     expect((await h.call('DELETE', '/billing/tariffs/DN', { token: op })).status).toBe(403);
     expect((await h.call('DELETE', '/billing/tariffs/DN', { token: admin })).status).toBe(204);

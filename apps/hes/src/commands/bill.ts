@@ -103,15 +103,24 @@ export function registerBillCommands(program: Command, io: Io): void {
       .option('--group <id>', 'one billing group (default: every group)')
       .option('--meter <id>', 'only this meter (repeatable)', collect)
       .option('--no-rebill', 'leave meters already billed for the cycle alone')
+      .option('--final', "the cycle's final run: the billed values become final (no more estimates or edits)")
       .option('--reason <text>', 'why (stored on each bill)'),
   ).action(
     async (
-      o: StoreOptions & { cycle: string; group?: string; meter?: string[]; rebill: boolean; reason?: string },
+      o: StoreOptions & {
+        cycle: string;
+        group?: string;
+        meter?: string[];
+        rebill: boolean;
+        final?: boolean;
+        reason?: string;
+      },
     ) =>
       withMeterData(io, o, async (md) => {
         const r = await md.billing.run(o.cycle, {
           actor: cliActor(o),
           rebill: o.rebill,
+          ...(o.final === true ? { final: true } : {}),
           ...(o.group === undefined ? {} : { group: o.group }),
           ...(o.meter === undefined ? {} : { meterIds: o.meter.map((m) => positiveInt('--meter', m)) }),
           ...(o.reason === undefined ? {} : { reason: o.reason }),

@@ -197,7 +197,7 @@ export function billingRoutes(app: Api, ctx: ApiContext): void {
     async (req) => {
       const b = req.body;
       req.audit.target = `billing-cycle:${b.cycle}`;
-      req.audit.detail = { cycle: b.cycle, group: b.group ?? null };
+      req.audit.detail = { cycle: b.cycle, group: b.group ?? null, final: b.final === true };
       const port = billing();
       const r = await callPort(() =>
         port.run(
@@ -208,6 +208,7 @@ export function billingRoutes(app: Api, ctx: ApiContext): void {
             meterIds: b.meterIds,
             rebill: b.rebill,
             reason: b.reason,
+            final: b.final,
           }),
         ),
       );

@@ -92,6 +92,12 @@ export const RunBody = Type.Object(
       }),
     ),
     reason: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
+    final: Type.Optional(
+      Type.Boolean({
+        description:
+          'The cycle’s final run: the billed values become final (estimates and edits refused from then on, 409)',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
