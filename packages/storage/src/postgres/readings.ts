@@ -12,6 +12,7 @@ import {
   pageLimit,
   QualityFlag,
   type Reading,
+  type ReadingBulkReader,
   type ReadingStore,
   validateReadingInput,
   validateText,
@@ -20,6 +21,7 @@ import type pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 import { readingsStoredRows } from '../entities/outbox.ts';
 import { finish, mergePartial, type Partial, readingOf, reasonsText, SOURCE_CODE } from '../sql/codes.ts';
+import { CurrentColumns, checkCurrentQuery } from '../sql/current-values.ts';
 import { cursorNumbers, pageOf } from '../sql/cursor.ts';
 import {
   bucketCount,
@@ -135,7 +137,7 @@ export function createPgReadingStore(
   partitions: PgPartitions,
   clock: Clock,
   opts: PgReadingOptions = {},
-): ReadingStore {
+): ReadingStore & ReadingBulkReader {
   /** Channel id → meter id of every channel seen (channels never move between meters). */
   const known = new Map<number, number>();
   const meterOf = (channelId: number) => known.get(channelId)!;
@@ -174,7 +176,63 @@ export function createPgReadingStore(
     await pipeline(Readable.from([data]), client.query(copyStreams.from(sql)));
   }
 
-  const store: ReadingStore = {
+  const store: ReadingStore & ReadingBulkReader = {
+    async currentMany(query) {
+      const ids = checkCurrentQuery(query);
+      if (ids.length === 0) return [];
+      // Index order (channel, ts, version newest first): the first row of an instant is current.
+      let rows: unknown[][];
+      try {
+        rows = (
+          await pool.query<unknown[]>({
+            text: `SELECT channel_id, ${ms('ts')}::float8, version, value, quality, source FROM readings
+                   WHERE channel_id = ANY($1::int[]) AND ts >= ${t('$2')} AND ts < ${t('$3')}
+                   ORDER BY channel_id, ts, version DESC`,
+            values: [ids, query.from, query.to],
+            rowMode: 'array',
+          })
+        ).rows;
+      } catch (e) {
+        throw mapPgError(e);
+      }
+      const counts = new Map<number, number>();
+      for (const r of rows) counts.set(r[0] as number, (counts.get(r[0] as number) ?? 0) + 1);
+      const cols = new Map<number, CurrentColumns>();
+      for (const id of ids) if (!cols.has(id)) cols.set(id, new CurrentColumns(id, counts.get(id) ?? 0));
+      const estimate = SOURCE_CODE.estimate;
+      for (const r of rows) {
+        cols
+          .get(r[0] as number)!
+          .add(r[1] as number, r[2] as number, r[3] as number, r[4] as number, r[5] === estimate);
+      }
+      const asideIds: number[] = [];
+      const asideTs: number[] = [];
+      for (const c of cols.values()) {
+        for (const ts of c.asideTs) {
+          asideIds.push(c.channelId);
+          asideTs.push(ts);
+        }
+      }
+      const aside = new Map<number, Reading[]>();
+      if (asideIds.length > 0) {
+        const versions = await q<Record<string, unknown> & { channel_id: number }>(
+          `SELECT r.channel_id, ${ms('r.ts')} AS ts, r.version, r.value, r.quality, r.reasons, r.source,
+             ${ms('r.received_at')} AS received_at
+           FROM unnest($1::int[], $2::float8[]) AS k(channel_id, ms)
+           JOIN readings r ON r.channel_id = k.channel_id AND r.ts = to_timestamp(k.ms / 1000)
+           ORDER BY r.channel_id, r.ts, r.version`,
+          [asideIds, asideTs],
+        );
+        for (const r of versions) {
+          const id = Number(r.channel_id);
+          const list = aside.get(id) ?? [];
+          list.push(readingOf(id, r));
+          aside.set(id, list);
+        }
+      }
+      return ids.map((id) => cols.get(id)!.finish(aside.get(id) ?? []));
+    },
+
     async ingest(batch) {
       const batchId = batch.id ?? randomUUID();
       checked(() => {

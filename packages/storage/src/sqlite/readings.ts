@@ -11,6 +11,7 @@ import {
   QualityFlag,
   type Reading,
   type ReadingBatch,
+  type ReadingBulkReader,
   type ReadingStore,
   validateReadingInput,
   validateText,
@@ -26,6 +27,7 @@ import {
   SOURCE_CODE,
   sourceOf,
 } from '../sql/codes.ts';
+import { CurrentColumns, checkCurrentQuery } from '../sql/current-values.ts';
 import { cursorNumbers, pageOf } from '../sql/cursor.ts';
 import {
   bucketCount,
@@ -93,7 +95,7 @@ export function createSqliteReadingStore(
   clock: Clock,
   /** False when the schema predates the outbox (opened with `migrateTo` < 4). */
   announce = true,
-): ReadingStore {
+): ReadingStore & ReadingBulkReader {
   const db = exec.db;
   /** Channel id → meter id of every channel seen (channels never move between meters). */
   const known = new Map<number, number>();
@@ -309,7 +311,50 @@ export function createSqliteReadingStore(
     return parts;
   }
 
-  const store: ReadingStore = {
+  /** One channel's newest version per instant in [from, to), every table the range touches. */
+  function currentOf(channelId: number, from: number, to: number) {
+    const overlap = tables.overlapping(from, to);
+    const parts: unknown[][][] = [];
+    let rows = 0;
+    for (const t of overlap) {
+      const found = exec
+        .prepare(
+          `SELECT ts, version, value, quality, source FROM ${t.name}
+           WHERE channel_id = ? AND ts >= ? AND ts < ? ORDER BY ts, version`,
+        )
+        .raw()
+        .all(channelId, from, to) as unknown[][];
+      rows += found.length;
+      parts.push(found);
+    }
+    const cols = new CurrentColumns(channelId, rows);
+    const estimate = SOURCE_CODE.estimate;
+    for (const found of parts) {
+      for (const r of found) {
+        cols.add(r[0] as number, r[1] as number, r[2] as number, r[3] as number, r[4] === estimate);
+      }
+    }
+    const aside: Reading[] = [];
+    for (const ts of cols.asideTs) {
+      const t = tables.existing(ts);
+      if (!t) continue;
+      const versions = exec
+        .prepare(
+          `SELECT ts, version, value, quality, reasons, source, received_at FROM ${t.name}
+           WHERE channel_id = ? AND ts = ? ORDER BY version`,
+        )
+        .all(channelId, ts) as Record<string, unknown>[];
+      for (const r of versions) aside.push(readingOf(channelId, r));
+    }
+    return cols.finish(aside);
+  }
+
+  const store: ReadingStore & ReadingBulkReader = {
+    async currentMany(q) {
+      const ids = checkCurrentQuery(q);
+      return locked(() => ids.map((id) => currentOf(id, q.from, q.to)));
+    },
+
     async ingest(batch) {
       const batchId = batch.id ?? randomUUID();
       checked(() => {
