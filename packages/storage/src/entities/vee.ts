@@ -228,6 +228,7 @@ export function createVeeStore(ctx: EntityContext): VeeStore {
         for (const r of existing)
           byKey.set(`${num(r.ts_from)}|${r.rule}`, { id: num(r.id), status: String(r.status) });
         const fresh: NewVeeException[] = [];
+        const again: NewVeeException[] = [];
         const seen = new Set<string>();
         let kept = 0;
         for (const e of run.exceptions) {
@@ -240,20 +241,9 @@ export function createVeeStore(ctx: EntityContext): VeeStore {
           if (old === undefined) {
             fresh.push(e);
           } else {
+            // Kept: updated in place by the upsert below (same key; status and id stay).
             kept++;
-            await tx.run(
-              `UPDATE vee_exceptions SET ts_to = ${d.t('?')}, day = ?, group_id = ?, quality_code = ?,
-                 detail = ${d.json('?')}, updated_at = ${d.t('?')} WHERE id = ?`,
-              [
-                e.to,
-                e.day,
-                e.groupId,
-                e.qualityCode,
-                e.detail === null ? null : JSON.stringify(e.detail),
-                now,
-                old.id,
-              ],
-            );
+            again.push(e);
           }
         }
         const gone = [...byKey.entries()]
@@ -262,7 +252,7 @@ export function createVeeStore(ctx: EntityContext): VeeStore {
         if (gone.length > 0) {
           await tx.run(`DELETE FROM vee_exceptions WHERE ${d.inIds('id', '?')}`, [JSON.stringify(gone)]);
         }
-        await insertExceptions(tx, fresh, now);
+        await insertExceptions(tx, fresh.length === 0 ? again : again.concat(fresh), now);
         const CHUNK = 40;
         for (let k = 0; k < run.days.length; k += CHUNK) {
           const part = run.days.slice(k, k + CHUNK);
