@@ -37,10 +37,10 @@ export class CurrentColumns {
   /** Instants holding a version kept aside (version <= 0). */
   readonly asideTs: Instant[] = [];
 
-  constructor(
-    readonly channelId: number,
-    capacity: number,
-  ) {
+  readonly channelId: number;
+
+  constructor(channelId: number, capacity: number) {
+    this.channelId = channelId;
     this.ts = new Float64Array(capacity);
     this.value = new Float64Array(capacity);
     this.quality = new Int32Array(capacity);
