@@ -1,11 +1,13 @@
 import {
   type Channel,
+  type ChannelCurrentValues,
   type Clock,
   type Instant,
   type Meter,
   normalizeObis,
   QualityFlag,
   type Reading,
+  type ReadingBulkReader,
   type ReadingInput,
   type Store,
   type VeeChannelRunWrite,
@@ -22,7 +24,7 @@ import {
   type ValidationResult,
   validateChannel,
 } from './validate.ts';
-import { daysCovering } from './zone.ts';
+import { daysCovering, type LocalDay } from './zone.ts';
 
 const DAY_MS = 86_400_000;
 const PAGE = 10_000;
@@ -103,6 +105,57 @@ async function allReadings(
   return out;
 }
 
+/**
+ * Current values of several channels over [from, to) as columns: one bulk read when the store
+ * has it, else paged through `series` (every version, so values kept aside are seen too).
+ */
+async function currentValues(
+  store: VeeStorePorts,
+  channelIds: readonly number[],
+  from: Instant,
+  to: Instant,
+): Promise<ChannelCurrentValues[]> {
+  const bulk = store.readings as VeeStorePorts['readings'] & Partial<ReadingBulkReader>;
+  if (typeof bulk.currentMany === 'function') {
+    return bulk.currentMany({ channelIds, from, to });
+  }
+  const out: ChannelCurrentValues[] = [];
+  for (const channelId of channelIds) {
+    const rows = await allReadings(store, channelId, from, to, 'all');
+    const byTs = new Map<number, Reading>();
+    const asideTs = new Set<number>();
+    for (const r of rows) {
+      if (r.version <= 0) asideTs.add(r.ts);
+      const cur = byTs.get(r.ts);
+      if (cur === undefined || r.version > cur.version) byTs.set(r.ts, r);
+    }
+    const list = [...byTs.values()];
+    out.push({
+      channelId,
+      ts: Float64Array.from(list, (r) => r.ts),
+      value: Float64Array.from(list, (r) => r.value),
+      quality: Int32Array.from(list, (r) => r.quality),
+      version: Int32Array.from(list, (r) => r.version),
+      estimate: Uint8Array.from(list, (r) => (r.source === 'estimate' ? 1 : 0)),
+      aside: rows.filter((r) => asideTs.has(r.ts)),
+    });
+  }
+  return out;
+}
+
+/** Local days of a range per zone, kept for the next meters of a run (the same for all). */
+const daysMemo = new Map<string, LocalDay[]>();
+function daysOf(from: Instant, to: Instant, timeZone: string): LocalDay[] {
+  const key = `${from}|${to}|${timeZone}`;
+  let days = daysMemo.get(key);
+  if (days === undefined) {
+    days = daysCovering(from, to, timeZone);
+    if (daysMemo.size >= 64) daysMemo.clear();
+    daysMemo.set(key, days);
+  }
+  return [...days];
+}
+
 async function meterEvents(store: VeeStorePorts, meterId: number, from: Instant, to: Instant) {
   const out: MeterEventLite[] = [];
   let cursor: string | null = null;
@@ -112,6 +165,33 @@ async function meterEvents(store: VeeStorePorts, meterId: number, from: Instant,
     cursor = page.nextCursor;
   } while (cursor !== null);
   return out;
+}
+
+/** Fills a grid from current values as columns; returns the instants that are not on it. */
+function fillColumns(g: Grid, c: ChannelCurrentValues): Instant[] {
+  const off: Instant[] = [];
+  const n = g.ts.length;
+  if (n === 0) return off;
+  const first = g.ts[0]!;
+  const last = g.ts[n - 1]!;
+  const I = g.intervalMs;
+  for (let k = 0; k < c.ts.length; k++) {
+    const ts = c.ts[k]!;
+    const i = (ts - first) / I;
+    if (!Number.isInteger(i) || i < 0 || i >= n) {
+      if (ts > first - I && ts <= last) off.push(ts);
+      continue;
+    }
+    const q = c.quality[k]!;
+    g.values[i] = c.value[k]!;
+    g.kind[i] =
+      q & QualityFlag.edited
+        ? SlotKind.edited
+        : q & QualityFlag.estimated
+          ? SlotKind.estimated
+          : SlotKind.real;
+  }
+  return off;
 }
 
 /** Fills a grid from current readings; returns the instants that are not on it. */
@@ -192,7 +272,7 @@ export async function runMeter(
   report: VeeRunReport = emptyReport(),
 ): Promise<VeeRunReport> {
   const group = groupFor(deps.groups, meter);
-  const days = daysCovering(from, to, group.timeZone);
+  const days = daysOf(from, to, group.timeZone);
   if (days.length === 0) return report;
   const channels = await deps.store.channels.forMeter(meter.id);
   const wanted = new Set(group.channels);
@@ -211,16 +291,32 @@ export async function runMeter(
   const lookback = group.estimation.likeDayLookbackDays * DAY_MS;
   const events = await meterEvents(deps.store, meter.id, start - lookback, end + 1);
   const statusChannel = channels.find((c) => obisOf(c) === group.validation.meterFlag.statusObis);
+  const useStatus = statusChannel !== undefined && group.validation.meterFlag.enabled;
+  // One read of every channel the run looks at: the energy channels (with the values kept
+  // aside), their registers (from the first day's start) and the status word.
+  const registers = energy.map((c) => registerOf(c, channels));
+  const ids = new Set<number>(energy.map((c) => c.id));
+  for (const r of registers) if (r !== undefined) ids.add(r.id);
+  if (useStatus) ids.add(statusChannel.id);
+  const values = new Map<number, ChannelCurrentValues>();
+  for (const v of await currentValues(deps.store, [...ids], start, end + 1)) values.set(v.channelId, v);
   let status: Map<number, number> | null = null;
-  if (statusChannel !== undefined && group.validation.meterFlag.enabled) {
+  if (useStatus) {
     status = new Map();
-    for (const r of await allReadings(deps.store, statusChannel.id, start + 1, end + 1))
-      status.set(r.ts, r.value);
+    const v = values.get(statusChannel.id)!;
+    for (let k = 0; k < v.ts.length; k++) if (v.ts[k]! > start) status.set(v.ts[k]!, v.value[k]!);
   }
-  for (const channel of energy) {
-    await runChannel(deps, meter, group, channel, channels, days, events, status, report);
+  for (const [k, channel] of energy.entries()) {
+    const register = registers[k];
+    await runChannel(deps, meter, group, channel, register, values, days, events, status, report);
   }
   return report;
+}
+
+/** The cumulative register of an interval channel's quantity, when the meter has one. */
+function registerOf(channel: Channel, channels: readonly Channel[]): Channel | undefined {
+  const obis = registerObisOf(normalizeOr(channel.obis));
+  return channels.find((c) => c.kind === 'register' && normalizeOr(c.obis) === obis);
 }
 
 async function runChannel(
@@ -228,7 +324,8 @@ async function runChannel(
   meter: Meter,
   group: ChannelGroup,
   channel: Channel,
-  channels: readonly Channel[],
+  registerChannel: Channel | undefined,
+  values: ReadonlyMap<number, ChannelCurrentValues>,
   days: ReturnType<typeof daysCovering>,
   events: readonly MeterEventLite[],
   status: Map<number, number> | null,
@@ -241,14 +338,15 @@ async function runChannel(
   const end = days[days.length - 1]!.end;
   const g = makeGrid(days, I);
   const n = g.ts.length;
-  const current = await allReadings(store, channel.id, start + 1, end + 1);
-  const offGrid = fill(g, current);
+  const current = values.get(channel.id)!;
+  const offGrid = fillColumns(g, current);
   report.channels++;
   report.slots += n;
 
   // Late real data kept aside (a push never replaces what is stored) over an estimate: VEE
-  // makes it current, so real data always supersedes an estimate. Every version is read only
-  // around the estimates (clusters of them), the rest of the range holds none to replace.
+  // makes it current, so real data always supersedes an estimate. The read brought every
+  // version of the instants holding one aside; those around the estimates (clusters of them)
+  // are looked at.
   const locks = await store.vee.locks(channel.id, start + 1, end);
   const locked = new Uint8Array(n);
   for (const l of locks) {
@@ -256,17 +354,17 @@ async function runChannel(
   }
   let conflicts: Map<number, Reading[]> | null = null;
   const newest = new Map<number, Reading>();
-  for (const [a, b] of estimateClusters(g)) {
-    for (const r of await allReadings(store, channel.id, g.ts[a]!, g.ts[b]! + 1, 'all')) {
-      if (r.version >= 1) {
-        const cur = newest.get(r.ts);
-        if (cur === undefined || r.version > cur.version) newest.set(r.ts, r);
-      } else {
-        conflicts ??= new Map();
-        const list = conflicts.get(r.ts) ?? [];
-        list.push(r);
-        conflicts.set(r.ts, list);
-      }
+  const clusters = current.aside.length > 0 ? estimateClusters(g) : [];
+  for (const r of current.aside) {
+    if (!clusters.some(([a, b]) => r.ts >= g.ts[a]! && r.ts <= g.ts[b]!)) continue;
+    if (r.version >= 1) {
+      const cur = newest.get(r.ts);
+      if (cur === undefined || r.version > cur.version) newest.set(r.ts, r);
+    } else {
+      conflicts ??= new Map();
+      const list = conflicts.get(r.ts) ?? [];
+      list.push(r);
+      conflicts.set(r.ts, list);
     }
   }
   if (conflicts !== null) {
@@ -301,15 +399,10 @@ async function runChannel(
   }
 
   // Register reads and what the rules need.
-  const registerChannel = channels.find(
-    (c) => c.kind === 'register' && normalizeOr(c.obis) === registerObisOf(normalizeOr(channel.obis)),
-  );
   let registerPoints: RegisterPoint[] | null = null;
   if (registerChannel !== undefined) {
-    registerPoints = (await allReadings(store, registerChannel.id, start, end + 1)).map((r) => ({
-      ts: r.ts,
-      value: r.value,
-    }));
+    const v = values.get(registerChannel.id)!;
+    registerPoints = Array.from(v.ts, (ts, k) => ({ ts, value: v.value[k]! }));
   }
   let newestReal = Number.NEGATIVE_INFINITY;
   for (let i = n - 1; i >= 0; i--) {
