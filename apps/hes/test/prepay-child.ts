@@ -6,8 +6,9 @@
  *
  *   node --import tsx prepay-child.ts <sqlite path> <accountId>
  */
+
+import { flatPriceFor, PrepaymentEngine, PrepaymentService } from '@openhes/meter-data';
 import { openStore } from '@openhes/storage';
-import { flatPriceFor, PrepaymentEngine, PrepaymentService } from '../../src/index.ts';
 
 const [path, account] = process.argv.slice(2);
 const accountId = Number(account);

@@ -226,9 +226,7 @@ describe('prepayment ledger across kill -9', () => {
         [
           '--import',
           'tsx',
-          fileURLToPath(
-            new URL('../../../packages/meter-data/test/harness/prepay-child.ts', import.meta.url),
-          ),
+          fileURLToPath(new URL('./prepay-child.ts', import.meta.url)),
           path,
           String(account.id),
         ],
