@@ -191,7 +191,7 @@ export interface CalendarSpec {
   /** calendar_name_passive. */
   name: string;
   /** Sorted by start; the first one usually starts on 01-01. */
-  seasons: { name: string; /** `MM-DD` (every year) or `YYYY-MM-DD`. */ start: string; week: string }[];
+  seasons: { name: string /** `MM-DD` (every year) or `YYYY-MM-DD`. */; start: string; week: string }[];
   weeks: {
     name: string;
     /** Day ids Monday … Sunday. */
@@ -200,7 +200,11 @@ export interface CalendarSpec {
   days: {
     id: number;
     /** Sorted by start; the first starts at 00:00. `tariff` is the script selector (tariff number). */
-    schedule: { start: string; /** `HH:MM` */ tariff: number; /** Script table OBIS (default 0.0.10.0.100.255). */ script?: string }[];
+    schedule: {
+      start: string /** `HH:MM` */;
+      tariff: number /** Script table OBIS (default 0.0.10.0.100.255). */;
+      script?: string;
+    }[];
   }[];
 }
 
@@ -284,7 +288,11 @@ export interface CommandParameters {
 }
 
 /** Kinds every campaign of which waits for a second person's approval. */
-export const ALWAYS_APPROVED_KINDS: readonly CommandKind[] = ['firmware-update', 'key-rotation', 'security-activate'];
+export const ALWAYS_APPROVED_KINDS: readonly CommandKind[] = [
+  'firmware-update',
+  'key-rotation',
+  'security-activate',
+];
 
 /** Non-idempotent kinds: never sent twice without reading the meter's state first. */
 export const NON_IDEMPOTENT_KINDS: readonly CommandKind[] = [
