@@ -216,6 +216,17 @@ export function createVeeStore(ctx: EntityContext): VeeStore {
         if (e.channelId !== channelId)
           throw invalid(`exceptions[${i}].channelId`, 'a run covers one channel');
       });
+      if (run.exceptions.length === 0 && run.days.length === 0) {
+        // Nothing found and no days (a register's run, mostly): the run clears the open
+        // findings of its range, one statement, no transaction to open.
+        const cleared = await exec.run(
+          `DELETE FROM vee_exceptions WHERE channel_id = ? AND ts_from >= ${d.t('?')} AND ts_from < ${d.t('?')}
+           AND status = 'open'`,
+          [channelId, run.from, run.to],
+        );
+        if (cleared === 0) await channelMeter(exec, channelId);
+        return { opened: 0, kept: 0, cleared };
+      }
       const now = ctx.clock.now();
       return exec.tx(async (tx) => {
         const meterId = await channelMeter(tx, channelId);

@@ -43,6 +43,8 @@ import { mapSqliteError, type SqliteExec } from './exec.ts';
 import type { SqliteReadingTables } from './periods.ts';
 
 const DAY = 86_400_000;
+/** Keeps a packed version (kept-aside ones are <= 0) non-negative in `currentMany`'s read. */
+const VERSION_BIAS = 1_073_741_824;
 
 function bucketExpr(bucket: Bucket): string {
   if (bucket === 'month') {
@@ -314,16 +316,17 @@ export function createSqliteReadingStore(
   /** One channel's newest version per instant in [from, to), every table the range touches. */
   function currentOf(channelId: number, from: number, to: number) {
     const overlap = tables.overlapping(from, to);
-    const parts: unknown[][][] = [];
+    const parts: number[][][] = [];
     let rows = 0;
     for (const t of overlap) {
       const found = exec
         .prepare(
-          `SELECT ts, version, value, quality, source FROM ${t.name}
+          // Version, quality and source in one column: a third fewer values to hand over.
+          `SELECT ts, value, (version + ${VERSION_BIAS}) * 2048 + quality * 8 + source FROM ${t.name}
            WHERE channel_id = ? AND ts >= ? AND ts < ? ORDER BY ts, version`,
         )
         .raw()
-        .all(channelId, from, to) as unknown[][];
+        .all(channelId, from, to) as number[][];
       rows += found.length;
       parts.push(found);
     }
@@ -331,7 +334,11 @@ export function createSqliteReadingStore(
     const estimate = SOURCE_CODE.estimate;
     for (const found of parts) {
       for (const r of found) {
-        cols.add(r[0] as number, r[1] as number, r[2] as number, r[3] as number, r[4] === estimate);
+        const packed = r[2]!;
+        const source = packed % 8;
+        const quality = Math.floor(packed / 8) % 256;
+        const version = Math.floor(packed / 2048) - VERSION_BIAS;
+        cols.add(r[0]!, version, r[1]!, quality, source === estimate);
       }
     }
     const aside: Reading[] = [];
