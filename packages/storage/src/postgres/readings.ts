@@ -39,6 +39,8 @@ import type { PgPartitions } from './partitions.ts';
 
 const ms = (c: string) => `(extract(epoch from ${c}) * 1000)::int8`;
 const t = (p: string) => `to_timestamp(${p}::float8 / 1000)`;
+/** Keeps a packed version (kept-aside ones are <= 0) non-negative in `currentMany`'s read. */
+const VERSION_BIAS = 32_768;
 const READING_COLS = `${ms('ts')} AS ts, version, value, quality, reasons, source, ${ms('received_at')} AS received_at`;
 
 function bucketExpr(bucket: Bucket): string {
@@ -185,7 +187,9 @@ export function createPgReadingStore(
       try {
         rows = (
           await pool.query<unknown[]>({
-            text: `SELECT channel_id, ${ms('ts')}::float8, version, value, quality, source FROM readings
+            // Version, quality and source packed in one column: fewer values to parse.
+            text: `SELECT channel_id, ${ms('ts')}::float8, value,
+                     ((version + ${VERSION_BIAS})::int8 * 2048 + quality * 8 + source)::float8 FROM readings
                    WHERE channel_id = ANY($1::int[]) AND ts >= ${t('$2')} AND ts < ${t('$3')}
                    ORDER BY channel_id, ts, version DESC`,
             values: [ids, query.from, query.to],
@@ -201,9 +205,11 @@ export function createPgReadingStore(
       for (const id of ids) if (!cols.has(id)) cols.set(id, new CurrentColumns(id, counts.get(id) ?? 0));
       const estimate = SOURCE_CODE.estimate;
       for (const r of rows) {
-        cols
-          .get(r[0] as number)!
-          .add(r[1] as number, r[2] as number, r[3] as number, r[4] as number, r[5] === estimate);
+        const packed = r[3] as number;
+        const source = packed % 8;
+        const quality = Math.floor(packed / 8) % 256;
+        const version = Math.floor(packed / 2048) - VERSION_BIAS;
+        cols.get(r[0] as number)!.add(r[1] as number, version, r[2] as number, quality, source === estimate);
       }
       const asideIds: number[] = [];
       const asideTs: number[] = [];
