@@ -229,15 +229,21 @@ export function createVeeStore(ctx: EntityContext): VeeStore {
       }
       const now = ctx.clock.now();
       return exec.tx(async (tx) => {
-        const meterId = await channelMeter(tx, channelId);
+        // The channel's meter and the range's findings in one round trip (a row with null
+        // finding columns when there is none; no row for an unknown channel).
         const existing = await tx.all(
-          `SELECT id, rule, ${d.ms('ts_from')} AS ts_from, status FROM vee_exceptions
-           WHERE channel_id = ? AND ts_from >= ${d.t('?')} AND ts_from < ${d.t('?')}`,
-          [channelId, run.from, run.to],
+          `SELECT c.meter_id, e.id, e.rule, ${d.ms('e.ts_from')} AS ts_from, e.status FROM channels c
+           LEFT JOIN vee_exceptions e ON e.channel_id = c.id AND e.ts_from >= ${d.t('?')} AND e.ts_from < ${d.t('?')}
+           WHERE c.id = ?`,
+          [run.from, run.to, channelId],
         );
+        if (existing.length === 0) throw notFound('channel', { channelId });
+        const meterId = num(existing[0]!.meter_id);
         const byKey = new Map<string, { id: number; status: string }>();
-        for (const r of existing)
+        for (const r of existing) {
+          if (r.id === null || r.id === undefined) continue;
           byKey.set(`${num(r.ts_from)}|${r.rule}`, { id: num(r.id), status: String(r.status) });
+        }
         const fresh: NewVeeException[] = [];
         const again: NewVeeException[] = [];
         const seen = new Set<string>();
