@@ -148,7 +148,13 @@ describe(`billing proof: the scenario month of ${METERS} meters against the trut
     billing = new BillingService({ store, groups: [{ id: 'india', timeZone: ZONE }] });
     await billing.putTariff(tariff, 'proof');
     billed = month.meters
-      .filter((m) => m.complete && m.driftPpm === undefined && !m.smooth)
+      .filter(
+        (m) =>
+          m.complete &&
+          (m.deadFrom === undefined || m.deadFrom >= month.end) &&
+          m.driftPpm === undefined &&
+          !m.smooth,
+      )
       .map((m) => m.index);
   }, 1_800_000);
 

@@ -76,7 +76,10 @@ export interface MeterMonth {
    * energy) instead of the truth's noisy steps — the population of the "≤ 1 h within 1 %" proof.
    */
   smooth: boolean;
-  /** No lost reads and no injected faults: the billing proof's "complete data". */
+  /**
+   * No lost reads, no injected faults and not dead within the month: the billing proof's
+   * "complete data" (a meter that dies on day 24 has no data after it).
+   */
   complete: boolean;
   driftPpm: number | undefined;
   theft: boolean;
@@ -328,7 +331,7 @@ function buildMeter(
     serial: `PROOF-${String(index).padStart(5, '0')}`,
     loadClass: m.place.loadClass,
     smooth,
-    complete,
+    complete: complete && (deadFrom === undefined || deadFrom >= p.end),
     driftPpm: drift,
     theft: e.theft !== undefined && e.theft.from < p.end,
     deadFrom,
