@@ -262,6 +262,25 @@ describe('operations against the simulator', () => {
     expect(out.meterPatch).toEqual({ firmwareVersion: 'SIM-OPS-2' });
   });
 
+  it('firmware: a corrupted image the meter refuses to verify ends CONTROL_VERIFY_FAILED (image_transfer_status 4), old image kept', async () => {
+    const i = metersWith(18)[1] ?? metersWith(18)[0] ?? 4;
+    const before = activeFirmware(fleet.truth, i, NOW);
+    const bytes = buildImage('SIM-OPS-BAD', 3000);
+    bytes[40] = (bytes[40] ?? 0) ^ 0xff;
+    const h = simulated(i, 'firmware-update', { imageId: 1 });
+    h.images.add('SIM-OPS-BAD', 'SIM-OPS-BAD', bytes);
+    const e = await h.run(OPS['firmware-update']).then(
+      () => null,
+      (x: unknown) => x,
+    );
+    expect(e).toBeInstanceOf(ControlError);
+    expect((e as ControlError).code).toBe('CONTROL_VERIFY_FAILED');
+    expect((e as ControlError).retryable).toBe(false);
+    expect(methodCount(fleet.truth, i, 18, IMAGE_TRANSFER, 3)).toBeGreaterThan(0);
+    expect(methodCount(fleet.truth, i, 18, IMAGE_TRANSFER, 4)).toBe(0);
+    expect(activeFirmware(fleet.truth, i, NOW)).toBe(before);
+  });
+
   it("firmware activated later through the meter's schedule: the command waits in the queue, the meter activates by itself, confirmed by identifier", async () => {
     const with18 = metersWith(18);
     const i = with18.filter((x) => x !== with18[0] && x !== 5).at(-1) as number;

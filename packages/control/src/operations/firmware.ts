@@ -261,7 +261,14 @@ export function firmwareUpdate(options: FirmwareOptions = {}): Operation {
       try {
         await fw.verifyImage();
       } catch (e) {
-        if (!isTemporaryFailure(e)) throw e;
+        if (!isTemporaryFailure(e)) {
+          // A meter that finds the image corrupt may refuse image_verify itself (other-reason)
+          // rather than answer and report it: its image_transfer_status tells which.
+          if (!isDriverError(e)) throw e;
+          const after = await fw.readImageStatus().catch(() => undefined);
+          if (after === Status.verifyFailed) await verifyFailed(fw);
+          throw e;
+        }
       }
       const s = await poll(fw, Status.verifying, verifyTimeoutMs);
       if (s === Status.verifyFailed) await verifyFailed(fw);
