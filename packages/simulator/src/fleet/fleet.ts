@@ -6,6 +6,7 @@ import {
   type TcpServer,
   type TcpTransport,
 } from '@openhes/transport';
+import { type AnyImageOptions, setAcceptAnyImage } from '../model/image.ts';
 import { journalMethods } from '../model/method-counts.ts';
 import { type DeviceProfile, hdlcSetupOf } from '../profiles.ts';
 import { Truth } from '../truth/fleet-truth.ts';
@@ -22,6 +23,7 @@ import {
   IDEAL_LINK,
   type LinkCounters,
   type LinkProfile,
+  type MeterLink,
   meterLink,
 } from './link-emulation.ts';
 import { PushScheduler, type PushTo } from './push.ts';
@@ -51,6 +53,11 @@ export interface FleetOptions {
   /** 0 = any free port (each meter's own with a specific host). */
   port?: number;
   link?: Partial<LinkProfile>;
+  /**
+   * Per-meter overrides of the drawn link (e.g. a few meters on a slow cellular link); the
+   * meters it returns undefined for keep theirs.
+   */
+  meterLink?: (index: number) => Partial<Pick<MeterLink, 'latencyMs' | 'jitterMs'>> | undefined;
   /** Shorthands for link.latencyMs, link.jitterMs and link.loss. */
   latency?: number;
   jitter?: number;
@@ -81,6 +88,12 @@ export interface FleetOptions {
   counterBlock?: number;
   /** Journal of every method invocation the meters execute (model/method-counts.ts), appended. */
   methodJournal?: string;
+  /**
+   * The meters verify any transferred image whose blocks all arrived with their declared
+   * lengths, not only the simulator's own format (setAcceptAnyImage): what rehearsal twins of
+   * real meters use, since they receive the vendor's image.
+   */
+  acceptAnyImage?: boolean | AnyImageOptions;
 }
 
 export interface FleetStats {
@@ -155,6 +168,8 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
     ...(o.profiles === undefined ? {} : { profiles: o.profiles }),
     ...(o.pushTo === undefined ? {} : { pushDestination: `${o.pushTo.host}:${o.pushTo.port}` }),
   });
+  if (o.acceptAnyImage !== undefined && o.acceptAnyImage !== false)
+    setAcceptAnyImage(truth, o.acceptAnyImage);
   const host = o.host ?? '0.0.0.0';
   const byPort = !isWildcardAddress(host);
   const basePort = o.port ?? 4059;
@@ -227,7 +242,7 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
       return;
     }
     const m = truth.meter(index);
-    const ml = meterLink(seed, index, link);
+    const ml = { ...meterLink(seed, index, link), ...o.meterLink?.(index) };
     if (ml.behaviour === 'refused') {
       stats.refused++;
       void t.close();

@@ -12,6 +12,7 @@ import { methodKey } from './method-counts.ts';
  * from outside DLMS. `fleet` is a Fleet's `truth` (or any FleetView).
  */
 export { DEFAULT_CONTROL_MODE, type RelayView, transition } from './disconnect.ts';
+export { type AnyImageOptions, setAcceptAnyImage } from './image.ts';
 export { buildImage, imageBlocks, parseImage, type SimulatedImage } from './image-format.ts';
 export {
   journalMethods,
@@ -29,6 +30,14 @@ export function manualReconnect(fleet: FleetView, index: number, at: Instant): b
 /** The customer presses the meter's button to disconnect (transition f, modes 1, 2, 5). */
 export function manualDisconnect(fleet: FleetView, index: number, at: Instant): boolean {
   return trigger(fleet.meter(index), at, 'manual_disconnect');
+}
+
+/**
+ * The meter opens its relay by itself (transition g, every mode but 0: the limiter or the
+ * supervision trips it): ready_for_reconnection, cause 'limiter'.
+ */
+export function localDisconnect(fleet: FleetView, index: number, at: Instant): boolean {
+  return trigger(fleet.meter(index), at, 'local_disconnect');
 }
 
 /** output_state, control_state and control_mode as the meter would answer at `at`. */

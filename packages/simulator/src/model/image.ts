@@ -27,10 +27,31 @@ import { parseImage } from './image-format.ts';
  *   the old firmware stays.
  * - attr 7 image_to_activate_info once verified: {size, identifier, the image's SHA-256
  *   trailer as signature}.
+ * - A fleet that accepts any image (setAcceptAnyImage: the rehearsal twins of real meters,
+ *   which receive vendor images, not ours) verifies an image it cannot parse when every block
+ *   arrived with its declared length, and once activated reports the version `versionOf`
+ *   gives for the image_identifier (default: the identifier itself).
  */
 const u32 = (value: number): DlmsData => ({ type: 'double-long-unsigned', value });
 const octets = (value: Uint8Array): DlmsData => ({ type: 'octet-string', value });
 const text = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0) & 0xff);
+
+/** What a fleet that accepts any image does with one it cannot parse. */
+export interface AnyImageOptions {
+  /** The firmware identifier a meter reports after activating the image of this image_identifier. */
+  versionOf?: (identifier: string) => string | undefined;
+}
+
+const anyImage = new WeakMap<FleetView, AnyImageOptions>();
+
+/**
+ * Makes every meter of `fleet` verify any image whose blocks all arrived with their declared
+ * lengths (the twins of real meters); `false` restores the check of the simulator's own format.
+ */
+export function setAcceptAnyImage(fleet: FleetView, options: AnyImageOptions | boolean = true): void {
+  if (options === false) anyImage.delete(fleet);
+  else anyImage.set(fleet, options === true ? {} : options);
+}
 
 /** Equal blocks of the same image are held once for the whole fleet (a campaign sends one image to many). */
 const shared = new WeakMap<FleetView, Map<string, Uint8Array>>();
@@ -181,8 +202,10 @@ export function imageTransferMethod(
       if (img.status === 3) return Result.success;
       if (img.status !== 1 || img.blocks.size < blockCount(img)) return Result.other;
       const parsed = parseImage(assembled(img));
-      img.verifies = parsed !== undefined;
-      img.version = parsed?.version ?? '';
+      const any = anyImage.get(m.fleet);
+      img.verifies = parsed !== undefined || any !== undefined;
+      img.version =
+        parsed?.version ?? (any === undefined ? '' : (any.versionOf?.(img.identifier) ?? img.identifier));
       const wait = behaviourOf(m).verifyMs;
       if (wait > 0) {
         img.status = 2;
