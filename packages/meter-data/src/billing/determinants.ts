@@ -11,6 +11,7 @@ import {
   type RegisterCheck,
   type Store,
 } from '@openhes/core';
+import { INFORMATIONAL_RULES } from '../vee/quality.ts';
 import { BillingError } from './errors.ts';
 import type { BillingGroup } from './groups.ts';
 import type { CompiledTariff } from './tariff.ts';
@@ -225,7 +226,9 @@ async function veeStatus(
       limit: PAGE,
       cursor,
     });
-    d.openExceptions += page.items.length;
+    // Informational findings (power-fail and clock flags, rollovers, gaps) leave the value
+    // valid: only findings that hold a value back make the bill's data unvalidated.
+    for (const e of page.items) if (!INFORMATIONAL_RULES.has(e.rule)) d.openExceptions++;
     cursor = page.nextCursor;
   } while (cursor !== null);
   const fromDay = localDateOf(cycle.from, group.timeZone);
