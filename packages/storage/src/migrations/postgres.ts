@@ -531,4 +531,20 @@ CREATE TRIGGER prepay_ledger_no_change BEFORE UPDATE OR DELETE ON prepay_ledger
 FOR EACH ROW EXECUTE FUNCTION prepay_ledger_append_only();
 `,
   },
+  {
+    version: 12,
+    name: 'billing: stored bill versions are immutable (no update but marking one superseded, no delete)',
+    sql: `
+CREATE FUNCTION billing_bills_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'UPDATE' AND (to_jsonb(NEW) - 'latest') = (to_jsonb(OLD) - 'latest')
+     AND (NOT NEW.latest OR OLD.latest) THEN
+    RETURN NEW;
+  END IF;
+  RAISE EXCEPTION 'billing_bills is immutable';
+END $$;
+CREATE TRIGGER billing_bills_no_change BEFORE UPDATE OR DELETE ON billing_bills
+FOR EACH ROW EXECUTE FUNCTION billing_bills_immutable();
+`,
+  },
 ];

@@ -526,4 +526,20 @@ CREATE TRIGGER prepay_ledger_no_delete BEFORE DELETE ON prepay_ledger
 BEGIN SELECT RAISE(ABORT, 'prepay_ledger is append-only'); END;
 `,
   },
+  {
+    version: 12,
+    name: 'billing: stored bill versions are immutable (no update but marking one superseded, no delete)',
+    sql: `
+CREATE TRIGGER billing_bills_no_update BEFORE UPDATE ON billing_bills
+WHEN NEW.id IS NOT OLD.id OR NEW.meter_id IS NOT OLD.meter_id OR NEW.cycle IS NOT OLD.cycle
+  OR NEW.version IS NOT OLD.version OR NEW.group_id IS NOT OLD.group_id
+  OR NEW.tariff_id IS NOT OLD.tariff_id OR NEW.tariff_revision IS NOT OLD.tariff_revision
+  OR NEW.estimated IS NOT OLD.estimated OR NEW.total IS NOT OLD.total
+  OR NEW.data_version IS NOT OLD.data_version OR NEW.doc IS NOT OLD.doc
+  OR NEW.created_at IS NOT OLD.created_at OR (NEW.latest <> 0 AND OLD.latest = 0)
+BEGIN SELECT RAISE(ABORT, 'billing_bills is immutable'); END;
+CREATE TRIGGER billing_bills_no_delete BEFORE DELETE ON billing_bills
+BEGIN SELECT RAISE(ABORT, 'billing_bills is immutable'); END;
+`,
+  },
 ];
