@@ -165,6 +165,25 @@ export function billingContract(name: string, harness: () => Harness): void {
       expect(await store.billing.bill(999_999)).toBeNull();
     });
 
+    it('keeps stored bill versions immutable in the database itself (only superseding one is allowed)', async () => {
+      const m = await addMeter(store);
+      const v1 = await store.billing.addBill(bill(m.id), 1);
+      await expect(h.exec('UPDATE billing_bills SET total = 1')).rejects.toThrow(/immutable/);
+      await expect(h.exec("UPDATE billing_bills SET data_version = 'forged'")).rejects.toThrow(/immutable/);
+      await expect(h.exec('DELETE FROM billing_bills')).rejects.toThrow(/immutable/);
+      expect(await store.billing.bill(v1.id)).toEqual(v1);
+      // A rebill marks the previous version superseded (the one change allowed), never back.
+      const v2 = await store.billing.addBill(bill(m.id, { dataVersion: 'v2' }), 2);
+      await expect(h.exec(`UPDATE billing_bills SET latest = (1 = 1) WHERE id = ${v1.id}`)).rejects.toThrow(
+        /immutable/,
+      );
+      expect((await store.billing.billVersions(m.id, '2026-11')).map((b) => [b.id, b.total])).toEqual([
+        [v1.id, 2500],
+        [v2.id, 2500],
+      ]);
+      expect((await store.billing.bills({ cycle: '2026-11' })).items.map((b) => b.id)).toEqual([v2.id]);
+    });
+
     it('lists bills by cycle, meter, group and estimated flag, paged', async () => {
       const a = await addMeter(store);
       const b = await addMeter(store);
