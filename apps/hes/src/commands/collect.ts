@@ -13,7 +13,7 @@ import {
 import { ExitCode, type Io } from '../io.ts';
 import { type Collection, startCollector } from '../services/collector.ts';
 import type { RunningService, ServiceContext } from '../services/context.ts';
-import { startControl } from '../services/control.ts';
+import { controlOptionsFrom, startControl } from '../services/control.ts';
 import { DEFAULT_MAINTENANCE_CRON, DEFAULT_RETENTION } from '../services/maintenance.ts';
 import { type RunningPush, startPush } from '../services/push.ts';
 import { runPlansOnce, startScheduler } from '../services/scheduler.ts';
@@ -40,6 +40,7 @@ interface CollectOptions extends DataOptions, LimitOptions {
   push: boolean;
   host: string;
   masterKeyFile?: string;
+  approvalThreshold?: string;
 }
 
 function progressLine(c: Collection, pushes: number, startedAt: number): string {
@@ -76,7 +77,11 @@ export function registerCollectCommand(program: Command, io: Io): void {
         'master key file kept outside the data directory (HES_MASTER_KEY_FILE; or HES_MASTER_KEY)',
       )
       .option('--push-port <port>', 'push listener TCP and UDP port (0 = any free port)', '4060')
-      .option('--no-push', 'do not listen for pushes'),
+      .option('--no-push', 'do not listen for pushes')
+      .option(
+        '--approval-threshold <n>',
+        'two-person rule: a disconnect campaign over more meters than this waits for a second user (HES_CONTROL_APPROVAL_THRESHOLD; 50)',
+      ),
   );
   addLimitOptions(command).action(async (o: CollectOptions) => {
     let wired: Wired | undefined;
@@ -92,6 +97,7 @@ export function registerCollectCommand(program: Command, io: Io): void {
       const maxResponseMs =
         o.maxResponse === undefined ? undefined : positive('--max-response', o.maxResponse);
       const limits = limitWireOptions(o);
+      const controlOptions = controlOptionsFrom(o.approvalThreshold, process.env);
       const pushPort = o.push ? Number(o.pushPort) : undefined;
       if (pushPort !== undefined && (!Number.isInteger(pushPort) || pushPort < 0 || pushPort > 65_535))
         throw new Error(`--push-port must be 0…65535, got '${o.pushPort}'`);
@@ -146,7 +152,7 @@ export function registerCollectCommand(program: Command, io: Io): void {
         io.err(`push listener on ${o.host} tcp:${push.listener.tcpPort} udp:${push.listener.udpPort}`);
       }
       // Meter control: commands stored by the API or the CLI run through this collector.
-      services.push(await startControl(ctx));
+      services.push(await startControl(ctx, controlOptions));
       const pushes = (): number => push?.listener.handler.stats.stored ?? 0;
       if (process.stderr.isTTY) {
         progress = setInterval(() => {

@@ -11,7 +11,7 @@ import {
 } from '@openhes/core';
 import { type Command, CommanderError } from 'commander';
 import { ExitCode, type Io } from '../io.ts';
-import { controlPortFor } from '../services/control.ts';
+import { controlOptionsFrom, controlPortFor } from '../services/control.ts';
 import { type DataOptions, dataOptions, type HesContext, openContext } from './meters.ts';
 
 // ---------------------------------------------------------------------------------------
@@ -175,7 +175,8 @@ export async function runControl(
     const opened = ctx;
     let port: ControlPort | undefined;
     await work(opened, () => {
-      port ??= controlPortFor(opened);
+      // The two-person threshold of the head end's processes (HES_CONTROL_APPROVAL_THRESHOLD).
+      port ??= controlPortFor(opened, controlOptionsFrom(undefined, process.env));
       return port as ControlPort;
     });
   } catch (e) {

@@ -16,7 +16,12 @@ import type { Io } from '../io.ts';
 import { type RunningApi, startApi } from '../services/api.ts';
 import { type Collection, startCollector } from '../services/collector.ts';
 import type { RunningService, ServiceContext, ServiceOptions } from '../services/context.ts';
-import { controlPortFor, type RunningControl, startControl } from '../services/control.ts';
+import {
+  controlOptionsFrom,
+  controlPortFor,
+  type RunningControl,
+  startControl,
+} from '../services/control.ts';
 import { parseServices } from '../services/index.ts';
 import { DEFAULT_MAINTENANCE_CRON, retentionPolicy, startMaintenance } from '../services/maintenance.ts';
 import { startMeterData } from '../services/meter-data.ts';
@@ -51,6 +56,8 @@ export interface StartOptions extends LimitOptions {
   maintenanceCron?: string;
   /** Master key file kept outside the data directory (else HES_MASTER_KEY, HES_MASTER_KEY_FILE, or the data directory's). */
   masterKeyFile?: string;
+  /** Two-person rule: a disconnect campaign over more meters than this waits for approval (else HES_CONTROL_APPROVAL_THRESHOLD, else 50). */
+  approvalThreshold?: string;
 }
 
 export interface RunningHeadEnd {
@@ -90,6 +97,7 @@ export async function startHeadEnd(
 ): Promise<RunningHeadEnd> {
   const services = parseServices(o.services);
   const limits = limitWireOptions(o);
+  const controlOptions = controlOptionsFrom(o.approvalThreshold, env);
   const listenPort = integer('port', o.port, 0, 65_535);
   const pushPortText = o.pushPort ?? (o.demo ? '0' : undefined);
   const options: ServiceOptions = {
@@ -204,8 +212,8 @@ export async function startHeadEnd(
     }
     if (services.has('scheduler')) scheduler = await startScheduler(ctx);
     // Meter control: the runner where the collector is; elsewhere the API only stores requests.
-    if (services.has('control')) control = await startControl(ctx);
-    else if (services.has('api')) ctx.control = controlPortFor(wired);
+    if (services.has('control')) control = await startControl(ctx, controlOptions);
+    else if (services.has('api')) ctx.control = controlPortFor(wired, controlOptions);
     // VEE after each ingest, then prepayment charging (after control: it switches supply).
     if (services.has('collector') || services.has('push')) meterData = await startMeterData(ctx);
     if (services.has('api')) api = await startApi(ctx, env);
@@ -313,6 +321,10 @@ export function registerStartCommand(program: Command, io: Io): void {
     )
     .option('--retain-audit <days>', 'maintenance: days of audit log kept (HES_RETENTION_AUDIT_DAYS; 2555)')
     .option('--maintenance-cron <cron>', 'when maintenance runs, UTC (HES_MAINTENANCE_CRON; "17 3 * * *")')
+    .option(
+      '--approval-threshold <n>',
+      'two-person rule: a disconnect campaign over more meters than this waits for a second user (HES_CONTROL_APPROVAL_THRESHOLD; 50)',
+    )
     .option('--progress-every <d>', 'print a progress line this often (0 = never)', '10s')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|silent', 'warn')
     .option('--duration <d>', 'stop after this long (default: until SIGINT/SIGTERM)')

@@ -1,8 +1,10 @@
 import { commandSessions, MeterAccess, type MeterAccessOptions } from '@openhes/acquisition';
+import { createMemoryEventBus, type OutboxRelay, startOutboxRelay } from '@openhes/bus';
 import {
   type Control,
   type ControlOptions,
   ControlService,
+  type ControlServiceOptions,
   createControl,
   type MeterSessions,
   profileCapabilities,
@@ -42,27 +44,75 @@ export interface RunningControl extends RunningService {
   service: ControlPort;
   /** Service, runner and relay watch; undefined in a process without the collector. */
   control: Control | undefined;
+  /** The outbox relay feeding the relay watch (with the collector only). */
+  relay?: OutboxRelay;
+}
+
+/** The environment variable of the two-person threshold (what `--approval-threshold` sets). */
+export const APPROVAL_THRESHOLD_ENV = 'HES_CONTROL_APPROVAL_THRESHOLD';
+
+/**
+ * The control options of a `hes` process: the two-person threshold (a disconnect campaign
+ * over more meters than this waits for a second user's approval) from `--approval-threshold`
+ * (`flag`), else HES_CONTROL_APPROVAL_THRESHOLD, else the service's default (50). A value
+ * that is not a whole number 0…10,000,000 is refused, naming where it came from.
+ */
+export function controlOptionsFrom(
+  flag: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): ControlServiceOptions {
+  const fromEnv = env[APPROVAL_THRESHOLD_ENV];
+  const [field, text] =
+    flag !== undefined
+      ? ['--approval-threshold', flag]
+      : fromEnv !== undefined && fromEnv !== ''
+        ? [APPROVAL_THRESHOLD_ENV, fromEnv]
+        : [undefined, undefined];
+  if (field === undefined || text === undefined) return {};
+  const n = Number(text.trim());
+  if (text.trim() === '' || !Number.isSafeInteger(n) || n < 0 || n > 10_000_000)
+    throw new CodedError(
+      ErrorKind.invalid,
+      'CONTROL_INVALID',
+      `${field} must be a whole number of meters 0…10000000, got "${text}"`,
+      { detail: { field } },
+    );
+  return { approvalThreshold: n };
 }
 
 /**
  * Meter control without a runner: requests, approvals and cancellations are validated, stored
  * and audited; the process that runs the runner (the one with the collector) takes the
- * commands from the store. What an API-only process and the CLI use.
+ * commands from the store. What an API-only process and the CLI use; `options` as the
+ * runner's process has them (the approval threshold: see controlOptionsFrom).
  */
-export function controlPortFor(wired: Pick<Wired, 'store' | 'profiles'>): ControlPort {
-  return new ControlService({
-    store: wired.store,
-    clock: { now: () => Date.now() },
-    capabilitiesOf: profileCapabilities(wired.profiles),
-  });
+export function controlPortFor(
+  wired: Pick<Wired, 'store' | 'profiles'>,
+  options: ControlServiceOptions = {},
+): ControlPort {
+  return new ControlService(
+    {
+      store: wired.store,
+      clock: { now: () => Date.now() },
+      capabilitiesOf: profileCapabilities(wired.profiles),
+    },
+    options,
+  );
 }
+
+/** The outbox relay that feeds the relay watch (its own cursor; one process relays at a time). */
+export const CONTROL_OUTBOX_RELAY = 'control-relay-watch';
 
 /**
  * The control service: in a process with the collector, the command runner (sessions through
  * the collector: one per meter, commands before reads), rehearsals on simulated twins, the
- * relay watch on the bus, and the service the API calls; commands a crash left sending are
- * resumed at start. Without the collector, the service alone (see controlPortFor). `options`
- * (runner, throttles, approval threshold) default to createControl's.
+ * relay watch, and the service the API calls; commands a crash left sending are resumed at
+ * start. The operations take their per-meter values (time sync's capture period, which key
+ * changes restart the invocation counter) from each meter's device profile. The relay watch
+ * is fed by an outbox relay of its own (the store announces every stored event there) onto a
+ * bus of its own, so a relay change nobody ordered, once its event is read from the meter,
+ * becomes an event of the head end's. Without the collector, the service alone (see
+ * controlPortFor). `options` (runner, throttles, approval threshold) default to createControl's.
  */
 export async function startControl(
   ctx: ServiceContext,
@@ -70,28 +120,45 @@ export async function startControl(
 ): Promise<RunningControl> {
   const { wired, io } = ctx;
   if (ctx.collection === undefined) {
-    const service = controlPortFor(wired);
+    const service = controlPortFor(wired, options);
     ctx.control = service;
     return { service, control: undefined, async stop() {} };
   }
+  const bus = createMemoryEventBus({ onError: (e) => ctx.warn(e) });
   const control = createControl(
     {
       store: wired.store,
       vault: wired.vault,
       sessions: commandSessions(ctx.collection.collector),
       twins: simulatorTwins({ store: wired.store, profiles: wired.profiles }),
-      bus: wired.bus,
+      bus,
       capabilitiesOf: profileCapabilities(wired.profiles),
+      profiles: wired.profiles,
     },
     options,
   );
   const { resumed } = await control.start();
+  let relay: OutboxRelay | undefined;
+  try {
+    relay = startOutboxRelay(wired.store.outbox, bus, {
+      name: CONTROL_OUTBOX_RELAY,
+      intervalMs: 500,
+      leader: { lock: wired.leaderLock, holder: wired.holder, ttlMs: 10_000 },
+      onError: (e) => ctx.warn(e),
+    });
+  } catch (e) {
+    await control.stop();
+    throw e;
+  }
   if (resumed > 0) io.out(`control: resuming ${resumed} command(s) left unfinished`);
   ctx.control = control.service;
   return {
     service: control.service,
     control,
+    relay,
     async stop() {
+      await relay?.stop();
+      await bus.drain();
       await control.stop();
     },
   };
@@ -258,6 +325,21 @@ async function defaultSeed(store: Store, meter: Meter): Promise<TwinSeed> {
   return seed;
 }
 
+/** The version each uploaded image's identifier declares (the newest upload wins). */
+async function imageVersions(store: Store): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  let cursor: string | null = null;
+  do {
+    const page: Awaited<ReturnType<Store['firmware']['list']>> = await store.firmware.list({
+      limit: 500,
+      cursor,
+    });
+    for (const image of page.items) out.set(image.identifier, image.version);
+    cursor = page.nextCursor;
+  } while (cursor !== null);
+  return out;
+}
+
 /** The same profile under each load class, so every meter of a fleet gets it whatever its place. */
 function onlyProfile(p: DeviceProfile): Map<string, DeviceProfile> {
   const out = new Map<string, DeviceProfile>([[p.id, p]]);
@@ -270,7 +352,9 @@ function onlyProfile(p: DeviceProfile): Map<string, DeviceProfile> {
  * Twins of real meters for a campaign's rehearsal: for each device profile, an in-process
  * simulator fleet whose meters all use that profile (so the twin has the real meter's
  * objects, associations, security policy and suite, and control objects), each twin set to
- * the real meter's firmware identifier, control mode (when known) and relay state. Sessions
+ * the real meter's firmware identifier, control mode (when known) and relay state, accepting
+ * any image whose blocks all arrive (acceptAnyImage: a dry run sends the vendor's image, which
+ * only the real meter can check) and reporting the version it was uploaded with. Sessions
  * reach a twin under the real meter's id through the same driver stack (MeterAccess and the
  * DLMS driver) with the twin's own keys: the real keys never leave the vault. `dispose`
  * closes the fleets.
@@ -297,6 +381,9 @@ export function simulatorTwins(o: SimulatorTwinsOptions): SimulatorTwinProvider 
         list.push(m);
         byProfile.set(m.deviceProfile, list);
       }
+      // The twins take the vendor's images, not the simulator's own format: any image whose
+      // blocks all arrive verifies, and once active reports the version uploaded with it.
+      const versions = await imageVersions(o.store);
       const vault = new TwinVault();
       const twinMeters = new Map<number, Meter>();
       const where = new Map<number, { fleet: Fleet; index: number }>();
@@ -317,6 +404,7 @@ export function simulatorTwins(o: SimulatorTwinsOptions): SimulatorTwinProvider 
             port: 0,
             background: false,
             tickMs: 0,
+            acceptAnyImage: { versionOf: (identifier) => versions.get(identifier) },
           });
           fleets.push({ profile: profileId, fleet, meterIds: meters.map((m) => m.id) });
           for (const [index, meter] of meters.entries()) {
