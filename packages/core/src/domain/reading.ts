@@ -136,6 +136,8 @@ export interface AggregatePoint {
   bucketStart: Instant;
   value: number;
   count: number;
+  /** Values of `count` whose current version is an estimate (QualityFlag.estimated); set by `aggregate`. */
+  estimated?: number;
 }
 
 export interface MeterAggregatePoint extends AggregatePoint {
