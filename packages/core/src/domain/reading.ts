@@ -136,7 +136,7 @@ export interface AggregatePoint {
   bucketStart: Instant;
   value: number;
   count: number;
-  /** Values of `count` whose current version is an estimate (QualityFlag.estimated); set by `aggregate`. */
+  /** Values of `count` whose current version is an estimate (QualityFlag.estimated); absent when none. */
   estimated?: number;
 }
 
