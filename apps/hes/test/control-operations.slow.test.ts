@@ -1,10 +1,14 @@
+import { HEAD_END_CONTROL_LOG, HeadEndEventCode } from '@openhes/control';
 import type { CalendarSpec, Command } from '@openhes/core';
 import {
   activeFirmware,
   buildImage,
+  localDisconnect,
+  manualDisconnect,
   manualReconnect,
   methodCount,
   relayState,
+  setControlBehaviour,
   setControlMode,
 } from '@openhes/simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,10 +21,14 @@ const CALENDAR = '0.0.13.0.0.255';
 const CLOCK = '0.0.1.0.0.255';
 const IMAGE = '0.0.44.0.0.255';
 
-// 24 consumer meters (12 single-phase, 12 three-phase by the seed) and the transformer's CT meter.
+// 40 consumer meters (single-phase and three-phase by the seed) and the transformer's CT meter.
+// Firmware status is polled every 250 ms (a meter that verifies or activates for a while).
 let h: ControlHarness;
 beforeAll(async () => {
-  h = await controlHarness({ meters: 24, mix: { residential: 0.6, commercial: 0.4 } });
+  h = await controlHarness(
+    { meters: 40, mix: { residential: 0.6, commercial: 0.4 } },
+    { control: { operationOptions: { firmware: { pollIntervalMs: 250 } } } },
+  );
 }, 60_000);
 afterAll(async () => {
   await h?.close();
@@ -252,7 +260,10 @@ describe('meter control end to end against the simulator (the simulated meter’
       profiles: h.wired.profiles,
       options: { connectTimeoutMs: 2000, responseTimeoutMs: 2000 },
     });
-    await expect(withOld.withMeter(id, { urgent: false }, (d) => d.readClock())).rejects.toBeTruthy();
+    // The meter refuses the association with the old keys (authentication failure in the AARE).
+    await expect(withOld.withMeter(id, { urgent: false }, (d) => d.readClock())).rejects.toMatchObject({
+      code: 'DRIVER_ASSOCIATION_REJECTED',
+    });
   });
 
   it('a dry-run campaign rehearses on twins: per-meter results, no real meter touched', async () => {
@@ -275,5 +286,149 @@ describe('meter control end to end against the simulator (the simulated meter’
     expect(done.every((c) => c.result?.outputState === false)).toBe(true);
     expect(meters.map((i) => methodCount(h.fleet.truth, i, 70, DISCONNECT, 1))).toEqual(before);
     expect(meters.map((i) => relay(i).output)).toEqual([true, true, true]);
+  });
+  it('refused transitions end to end: in modes 2 and 4 a relay left ready_for_reconnection (the customer’s button in mode 2, the limiter in mode 4) refuses a remote connect before anything is sent; in mode 7 the connect closes it', async () => {
+    const [m2, m4, m7] = singlePhase().slice(12, 15) as [number, number, number];
+    expect(m7).toBeDefined();
+    const now = h.fleet.now();
+    setControlMode(h.fleet.truth, m2, 2);
+    setControlMode(h.fleet.truth, m4, 4);
+    setControlMode(h.fleet.truth, m7, 7);
+    expect(manualDisconnect(h.fleet.truth, m2, now)).toBe(true);
+    // Mode 4 has no manual disconnection: the limiter (a local disconnection) opens the relay.
+    expect(manualDisconnect(h.fleet.truth, m4, now)).toBe(false);
+    expect(localDisconnect(h.fleet.truth, m4, now)).toBe(true);
+    expect(localDisconnect(h.fleet.truth, m7, now)).toBe(true);
+    for (const [i, mode] of [
+      [m2, 2],
+      [m4, 4],
+      [m7, 7],
+    ] as const)
+      expect(relay(i)).toEqual({ output: false, control: 2, mode });
+    for (const i of [m2, m4]) {
+      const on = await run(i, 'connect');
+      expect({ state: on.state, code: on.error?.code }).toEqual({
+        state: 'failed',
+        code: 'CONTROL_MODE_FORBIDS',
+      });
+      // Refused before anything was sent: no remote_reconnect reached the meter, the relay is as it was.
+      expect(methodCount(h.fleet.truth, i, 70, DISCONNECT, 2)).toBe(0);
+      expect(relay(i)).toMatchObject({ output: false, control: 2 });
+    }
+    const on = await run(m7, 'connect');
+    expect({ state: on.state, error: on.error }).toEqual({ state: 'confirmed', error: null });
+    expect(on.result).toMatchObject({ armed: false, outputState: true, controlState: 1, controlMode: 7 });
+    expect(methodCount(h.fleet.truth, m7, 70, DISCONNECT, 2)).toBe(1);
+    expect(relay(m7)).toEqual({ output: true, control: 1, mode: 7 });
+  });
+
+  it('a relay change nobody ordered: the customer’s manual disconnection, once a read collects the meter’s event, becomes an event of the head end’s own (log 0.0.99.98.128.255, code 9001) through the wiring of hes start', async () => {
+    const i = singlePhase()[15]!;
+    const id = h.idOf(i);
+    setControlMode(h.fleet.truth, i, 2);
+    expect(manualDisconnect(h.fleet.truth, i, h.fleet.now())).toBe(true);
+    expect(relay(i)).toMatchObject({ output: false, control: 2 });
+    await new Promise((r) => setTimeout(r, 1100));
+    const read = await h.ctx.collection!.acquisition.readNow(id, ['events']);
+    expect(read.status).toBe('success');
+    const meterEvent = (await h.wired.store.events.list({ meterId: id, limit: 1000 })).items.find(
+      (e) => e.category === 'disconnector' && e.log !== HEAD_END_CONTROL_LOG,
+    );
+    expect(meterEvent).toBeDefined();
+    const until = Date.now() + 20_000;
+    let ours: { code: number; ts: number }[] = [];
+    while (ours.length === 0 && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 100));
+      ours = (await h.wired.store.events.list({ meterId: id, limit: 1000 })).items.filter(
+        (e) => e.log === HEAD_END_CONTROL_LOG,
+      );
+    }
+    expect(ours.map((e) => ({ code: e.code, ts: e.ts }))).toEqual([
+      { code: HeadEndEventCode.relayUnordered, ts: meterEvent!.ts },
+    ]);
+    const audit = await h.wired.store.audit.list({ target: `meter:${id}`, limit: 100 });
+    expect(audit.items.some((a) => a.action === 'relay.unordered')).toBe(true);
+  });
+
+  it('firmware on a meter that takes its time: verify and activate answer temporary-failure, the head end polls image_transfer_status and confirms (each method sent once)', async () => {
+    const i = threePhase()[5]!;
+    setControlBehaviour(h.fleet.truth, i, { verifyMs: 1500, activateMs: 1500 });
+    const version = 'OS3P-02.50';
+    const image = await h.control.uploadImage(
+      { identifier: version, version, deviceProfiles: [profileOf(i)] },
+      buildImage(version, 2000),
+      h.alice,
+    );
+    const c = await run(i, 'firmware-update', { imageId: image.id });
+    expect({ state: c.state, error: c.error }).toEqual({ state: 'confirmed', error: null });
+    expect(c.result).toMatchObject({ activeFirmware: version, confirmedBy: 'identifier' });
+    expect(activeFirmware(h.fleet.truth, i, h.fleet.now())).toBe(version);
+    // verify once (it answered temporary-failure and was polled, not sent again); activate only
+    // once verified (an activate during verification would have been refused and counted), once.
+    expect(methodCount(h.fleet.truth, i, 18, IMAGE, 1)).toBe(1);
+    expect(methodCount(h.fleet.truth, i, 18, IMAGE, 3)).toBe(1);
+    expect(methodCount(h.fleet.truth, i, 18, IMAGE, 4)).toBe(1);
+    expect(state(i).image?.status).toBe(6);
+  });
+
+  it('a dry-run firmware campaign with a vendor’s image (not the simulator’s format) passes on the twins, which accept any image; the real meters untouched', async () => {
+    const meters = threePhase().slice(6, 8);
+    expect(meters.length).toBe(2);
+    const vendor = Uint8Array.from({ length: 3000 }, (_, k) => (k * 131 + 17) & 0xff);
+    const image = await h.control.uploadImage(
+      { identifier: 'VND3P-7', version: 'OS3P-07.00', deviceProfiles: [profileOf(meters[0]!)] },
+      vendor,
+      h.alice,
+    );
+    const before = meters.map((i) => activeFirmware(h.fleet.truth, i, h.fleet.now()));
+    let campaign = await h.control.requestCampaign(
+      {
+        name: 'fw rehearsal',
+        kind: 'firmware-update',
+        target: { meterIds: meters.map(h.idOf) },
+        parameters: { imageId: image.id },
+        reason: 'maintenance',
+        dryRun: true,
+      },
+      h.alice,
+    );
+    if (campaign.state === 'awaiting-approval')
+      campaign = await h.control.approveCampaign(campaign.id, h.bob);
+    const commands = (await h.wired.store.commands.list({ campaignId: campaign.id })).items;
+    const done = await Promise.all(commands.map((c) => h.settled(c.id)));
+    expect(done.map((c) => ({ state: c.state, error: c.error }))).toEqual([
+      { state: 'confirmed', error: null },
+      { state: 'confirmed', error: null },
+    ]);
+    expect(done.every((c) => c.result?.activeFirmware === 'OS3P-07.00')).toBe(true);
+    expect(meters.map((i) => activeFirmware(h.fleet.truth, i, h.fleet.now()))).toEqual(before);
+    expect(meters.map((i) => methodCount(h.fleet.truth, i, 18, IMAGE, 1))).toEqual([0, 0]);
+  });
+
+  it('time sync keeps off each model’s own capture boundaries (from its device profile): at 4 s past a quarter hour that is no half hour, the CT meter (30-minute block profile) is set at once, the single-phase one (15 minutes) waits', async () => {
+    const ct = h.fleet.size - 1;
+    const one = singlePhase()[16]!;
+    expect(profileOf(ct)).toBe('is15959-ct');
+    const HALF_HOUR = 1_800_000;
+    // The head end's own instant is kept off boundaries too: start well inside a half hour.
+    for (;;) {
+      const pos = Date.now() % HALF_HOUR;
+      if (pos > 15_000 && pos < HALF_HOUR - 30_000) break;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    // Both meters' clocks at the next instant 15 min + 4 s past a half hour, at least a minute off.
+    const now = h.fleet.now();
+    let target = now - (now % HALF_HOUR) + 904_000;
+    while (target - now < 60_000) target += HALF_HOUR;
+    for (const i of [ct, one]) {
+      const t = h.fleet.now();
+      h.fleet.truth.ensureState(i).clockSyncs.push({ at: t, offsetMs: target - t });
+    }
+    const [a, b] = await Promise.all([run(ct, 'time-sync'), run(one, 'time-sync')]);
+    expect({ state: a.state, error: a.error }).toEqual({ state: 'confirmed', error: null });
+    expect({ state: b.state, error: b.error }).toEqual({ state: 'confirmed', error: null });
+    expect(a.result?.waitedMs).toBe(0);
+    expect(b.result?.waitedMs).toBeGreaterThan(0);
+    for (const i of [ct, one]) expect(Math.abs(state(i).clockSyncs.at(-1)!.offsetMs)).toBeLessThan(3000);
   });
 });
