@@ -1,6 +1,6 @@
-import type { NewBill, Store, TariffInput } from '@openhes/core';
+import { type NewBill, QualityFlag, type Store, type TariffInput } from '@openhes/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { addMeter, failure, type Harness } from './helpers.ts';
+import { addMeter, DAY, dayOf, energy, failure, type Harness, MIN15, T0 } from './helpers.ts';
 
 const tariff = (extra: Partial<TariffInput> = {}): TariffInput => ({
   id: 'RES-TOU',
@@ -210,6 +210,44 @@ export function billingContract(name: string, harness: () => Harness): void {
       );
       expect((await failure(store.billing.addBill(bill(987_654), 1))).code).toBe('STORAGE_NOT_FOUND');
       expect((await store.billing.bills({})).items).toHaveLength(0);
+    });
+    it('counts the estimates among what readings.aggregate sums (what billing and the API show as estimated)', async () => {
+      const m = await addMeter(store);
+      const e = await store.channels.ensure(m.id, energy);
+      await store.readings.ingest({ readings: [...dayOf(e.id, 0), ...dayOf(e.id, 1)] });
+      // Day 0: two estimates over gaps' worth of values (new versions), one in the first hour;
+      // a later real value replaces one of them: only current versions count.
+      const est = (ts: number) => ({
+        channelId: e.id,
+        ts,
+        value: 9,
+        quality: QualityFlag.estimated,
+        source: 'estimate' as const,
+      });
+      await store.readings.ingest({
+        readings: [est(T0 + MIN15), est(T0 + 10 * MIN15), est(T0 + 20 * MIN15)],
+      });
+      await store.readings.ingest({ readings: [{ channelId: e.id, ts: T0 + 20 * MIN15, value: 4 }] });
+      const days = await store.readings.aggregate({
+        channelId: e.id,
+        from: T0,
+        to: T0 + 2 * DAY,
+        bucket: 'day',
+        fn: 'sum',
+      });
+      expect(days.map((p) => [p.count, p.estimated])).toEqual([
+        [96, 2],
+        [96, undefined],
+      ]);
+      // The same from the readings (not the day rollup), by hour.
+      const hours = await store.readings.aggregate({
+        channelId: e.id,
+        from: T0,
+        to: T0 + 3 * 3_600_000,
+        bucket: 'hour',
+        fn: 'sum',
+      });
+      expect(hours.map((p) => p.estimated ?? 0)).toEqual([1, 0, 1]);
     });
   });
 }

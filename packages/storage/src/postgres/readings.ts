@@ -43,6 +43,11 @@ const t = (p: string) => `to_timestamp(${p}::float8 / 1000)`;
 const VERSION_BIAS = 32_768;
 const READING_COLS = `${ms('ts')} AS ts, version, value, quality, reasons, source, ${ms('received_at')} AS received_at`;
 
+/** An aggregate point's count of estimates, present only when some values are estimates. */
+function estimatedOf(n: number | undefined): { estimated?: number } {
+  return n !== undefined && n > 0 ? { estimated: n } : {};
+}
+
 function bucketExpr(bucket: Bucket): string {
   if (bucket === 'month') return ms("date_trunc('month', ts - interval '1 millisecond', 'UTC')");
   return ms(
@@ -383,19 +388,32 @@ export function createPgReadingStore(
         );
         const folded = foldRollup(days, query.bucket, query.fn);
         if (folded) {
+          // The day rollups hold no quality: estimates are counted from the rows that are.
+          const est = await q<{ b: number; n: number }>(
+            `SELECT ${bucketExpr(query.bucket)} AS b, count(*)::int AS n
+             FROM (SELECT DISTINCT ON (ts) ts, quality FROM readings
+                   WHERE channel_id = $1 AND ts > ${t('$2')} AND ts <= ${t('$3')} ORDER BY ts, version DESC) x
+             WHERE quality & ${QualityFlag.estimated} <> 0 GROUP BY 1`,
+            [query.channelId, query.from, query.to],
+          );
+          const estOf = new Map(est.map((r) => [Number(r.b), Number(r.n)]));
           return [...folded]
-            .map(([k, p]) => ({
-              bucketStart: Number(k.split(':')[1]),
-              value: finish(p, query.fn),
-              count: p.count,
-            }))
+            .map(([k, p]) => {
+              const bucketStart = Number(k.split(':')[1]);
+              return {
+                bucketStart,
+                value: finish(p, query.fn),
+                count: p.count,
+                ...estimatedOf(estOf.get(bucketStart)),
+              };
+            })
             .sort((a, b) => a.bucketStart - b.bucketStart);
         }
       }
-      const rows = await q<Partial & { b: number }>(
+      const rows = await q<Partial & { b: number; est: number }>(
         `SELECT ${bucketExpr(query.bucket)} AS b, sum(value) AS sum, count(*)::int AS count, min(value) AS min,
-           max(value) AS max
-         FROM (SELECT DISTINCT ON (ts) ts, value FROM readings
+           max(value) AS max, count(*) FILTER (WHERE quality & ${QualityFlag.estimated} <> 0)::int AS est
+         FROM (SELECT DISTINCT ON (ts) ts, value, quality FROM readings
                WHERE channel_id = $1 AND ts > ${t('$2')} AND ts <= ${t('$3')} ORDER BY ts, version DESC) x
          GROUP BY 1 ORDER BY 1`,
         [query.channelId, query.from, query.to],
@@ -405,6 +423,7 @@ export function createPgReadingStore(
           bucketStart: Number(r.b),
           value: finish(r, query.fn),
           count: Number(r.count),
+          ...estimatedOf(Number(r.est)),
         }),
       );
     },

@@ -46,6 +46,11 @@ const DAY = 86_400_000;
 /** Keeps a packed version (kept-aside ones are <= 0) non-negative in `currentMany`'s read. */
 const VERSION_BIAS = 1_073_741_824;
 
+/** An aggregate point's count of estimates, present only when some values are estimates. */
+function estimatedOf(n: number | undefined): { estimated?: number } {
+  return n !== undefined && n > 0 ? { estimated: n } : {};
+}
+
 function bucketExpr(bucket: Bucket): string {
   if (bucket === 'month') {
     return "CAST(strftime('%s', (ts - 1) / 1000, 'unixepoch', 'start of month') AS INTEGER) * 1000";
@@ -445,30 +450,53 @@ export function createSqliteReadingStore(
             .all(q.channelId, q.from, q.to) as DayRollup[];
           const folded = foldRollup(days, q.bucket, q.fn);
           if (folded) {
+            // The day rollups hold no quality: estimates are counted from the rows that are.
+            const est = new Map<number, number>();
+            for (const t of tables.overlapping(q.from + 1, q.to + 1)) {
+              const rows = exec
+                .prepare(
+                  `SELECT ${bucketExpr(q.bucket)} AS b, count(*) AS n
+                   FROM (SELECT ts, max(version), quality AS q FROM ${t.name}
+                         WHERE channel_id = ? AND ts > ? AND ts <= ? GROUP BY ts)
+                   WHERE q & ${QualityFlag.estimated} <> 0 GROUP BY b`,
+                )
+                .all(q.channelId, q.from, q.to) as { b: number; n: number }[];
+              for (const r of rows) est.set(Number(r.b), (est.get(Number(r.b)) ?? 0) + Number(r.n));
+            }
             return [...folded]
-              .map(([k, p]) => ({
-                bucketStart: Number(k.split(':')[1]),
-                value: finish(p, q.fn),
-                count: p.count,
-              }))
+              .map(([k, p]) => {
+                const bucketStart = Number(k.split(':')[1]);
+                return {
+                  bucketStart,
+                  value: finish(p, q.fn),
+                  count: p.count,
+                  ...estimatedOf(est.get(bucketStart)),
+                };
+              })
               .sort((a, b) => a.bucketStart - b.bucketStart);
           }
         }
         const parts = new Map<string, Partial>();
+        const est = new Map<string, number>();
         for (const t of tables.overlapping(q.from + 1, q.to + 1)) {
           const rows = exec
             .prepare(
-              `SELECT ${bucketExpr(q.bucket)} AS b, sum(v) AS sum, count(*) AS count, min(v) AS min, max(v) AS max
-               FROM (SELECT ts, max(version), value AS v FROM ${t.name}
+              `SELECT ${bucketExpr(q.bucket)} AS b, sum(v) AS sum, count(*) AS count, min(v) AS min, max(v) AS max,
+                 sum(q & ${QualityFlag.estimated} <> 0) AS est
+               FROM (SELECT ts, max(version), value AS v, quality AS q FROM ${t.name}
                      WHERE channel_id = ? AND ts > ? AND ts <= ? GROUP BY ts) GROUP BY b`,
             )
-            .all(q.channelId, q.from, q.to) as (Partial & { b: number })[];
-          for (const r of rows) mergePartial(parts, String(r.b), r);
+            .all(q.channelId, q.from, q.to) as (Partial & { b: number; est: number })[];
+          for (const r of rows) {
+            mergePartial(parts, String(r.b), r);
+            est.set(String(r.b), (est.get(String(r.b)) ?? 0) + Number(r.est));
+          }
         }
         const out: AggregatePoint[] = [...parts].map(([b, p]) => ({
           bucketStart: Number(b),
           value: finish(p, q.fn),
           count: p.count,
+          ...estimatedOf(est.get(b)),
         }));
         return out.sort((a, b) => a.bucketStart - b.bucketStart);
       });
