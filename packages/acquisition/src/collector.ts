@@ -18,6 +18,12 @@ export type TaskPriority = 'command' | 'on-demand' | 'scheduled';
 
 const PRIORITIES: readonly TaskPriority[] = ['command', 'on-demand', 'scheduled'];
 
+/** Entries run in one association after its own work, at most. */
+const MAX_SHARED = 8;
+
+/** Settles a follower run in a shared session, once that session is closed. */
+type Settle = () => Promise<void>;
+
 /** Which stored keys a session's driver uses: current ones, or a purpose's pending key (rotation). */
 export type DriverKeys = Partial<Record<KeyPurpose, 'current' | 'pending'>>;
 
@@ -457,10 +463,13 @@ export class Collector {
         : setInterval(() => void held.renew().catch(() => false), Math.max(50, p.lease.ttlMs / 3));
     let driver: MeterDriver | undefined;
     let failure: { error: unknown } | undefined;
+    let after: Settle[] = [];
     try {
       driver = job.keys === undefined ? await p.driverFor(meterId) : await p.driverFor(meterId, job.keys);
       await driver.open();
       await job.run(driver);
+      // Work waiting for this meter runs in the same association (current keys only).
+      if (job.keys === undefined) after = await this.#shareSession(meterId, driver);
     } catch (err) {
       failure = { error: err };
     }
@@ -471,43 +480,130 @@ export class Collector {
     await held?.release().catch(() => {});
     if (failure === undefined) job.done();
     else job.fail(failure.error);
+    for (const settle of after) await settle();
+  }
+
+  /**
+   * After a session's own work succeeded, runs work queued behind it for the same meter in that
+   * association instead of closing and opening another: session jobs on current keys and reads
+   * (commands first, then on-demand, then scheduled reads), at most `MAX_SHARED` of them. Stops at
+   * the first failure (the association may be gone); what is left waits as before. Returns how to
+   * settle each follower once the session is closed.
+   */
+  async #shareSession(meterId: number, driver: MeterDriver): Promise<Settle[]> {
+    const after: Settle[] = [];
+    for (let n = 0; n < MAX_SHARED; n++) {
+      const e = this.#follower(meterId);
+      if (e === undefined) break;
+      e.attempts++;
+      const startedAt = this.#ports.clock.now();
+      const bytes0 = driver.stats.bytesIn + driver.stats.bytesOut;
+      const job = e.job;
+      // Settling never throws: a follower whose outcome cannot be written ends failed.
+      const settled =
+        (work: Settle): Settle =>
+        () =>
+          work().catch((err: unknown) =>
+            job === undefined ? this.#finish(e, 'failed', errorFields(err).code, 0, 0) : job.fail(err),
+          );
+      try {
+        if (job !== undefined) {
+          await job.run(driver);
+          after.push(settled(async () => job.done()));
+        } else {
+          const r = await this.#ports.work(driver, e.task, e.attempts);
+          after.push(
+            settled(async () => {
+              await this.#record(e.task, startedAt, 'success', null, r.readingsStored, e.attempts);
+              await this.#healthy(e.task.meterId);
+              this.progress.readings += r.readingsStored;
+              this.#finish(e, 'success', null, r.readingsStored, r.eventsStored);
+            }),
+          );
+        }
+      } catch (err) {
+        after.push(
+          settled(async () => (job === undefined ? this.#readFailed(e, startedAt, err) : job.fail(err))),
+        );
+        break;
+      } finally {
+        e.bytes += driver.stats.bytesIn + driver.stats.bytesOut - bytes0;
+      }
+    }
+    return after;
+  }
+
+  /** The next entry waiting for `meterId` that may run in its open session (removed from the wait). */
+  #follower(meterId: number): Entry | undefined {
+    const waiting = this.#blocked.get(meterId);
+    if (waiting === undefined) return undefined;
+    const now = this.#ports.clock.now();
+    let best = -1;
+    for (let i = 0; i < waiting.length; i++) {
+      const e = waiting[i]!;
+      if (e.job !== undefined) {
+        if (e.job.keys !== undefined || (e.job.deadline !== null && now >= e.job.deadline)) continue;
+      } else if (e.task.priority === 'scheduled' && (this.#health.get(meterId)?.flaggedUntil ?? 0) > now)
+        continue;
+      const rank = PRIORITIES.indexOf(e.task.priority);
+      if (best < 0 || rank < PRIORITIES.indexOf(waiting[best]!.task.priority)) best = i;
+    }
+    if (best < 0) return undefined;
+    const [e] = waiting.splice(best, 1);
+    if (waiting.length === 0) this.#blocked.delete(meterId);
+    this.#blockedCount--;
+    this.progress.queued--;
+    return e;
   }
 
   async #session(e: Entry, startedAt: number): Promise<void> {
     const p = this.#ports;
     const task = e.task;
     let driver: MeterDriver | undefined;
+    let after: Settle[] = [];
+    let own: number | undefined;
     try {
       driver = await p.driverFor(task.meterId);
       await driver.open();
       const r = await p.work(driver, task, e.attempts);
-      e.bytes += driver.stats.bytesIn + driver.stats.bytesOut;
+      own = driver.stats.bytesIn + driver.stats.bytesOut;
+      // Work waiting for this meter (a command, another read) runs in the same association.
+      after = await this.#shareSession(task.meterId, driver);
       await driver.close();
+      e.bytes += own;
       await this.#record(task, startedAt, 'success', null, r.readingsStored, e.attempts);
       await this.#healthy(task.meterId);
       this.progress.readings += r.readingsStored;
       this.#finish(e, 'success', null, r.readingsStored, r.eventsStored);
     } catch (err) {
       if (driver) {
-        e.bytes += driver.stats.bytesIn + driver.stats.bytesOut;
+        e.bytes += own ?? driver.stats.bytesIn + driver.stats.bytesOut;
         await driver.close().catch(() => {});
       }
-      const { code, retryable } = errorFields(err);
-      if (UNUSABLE_RECORD.has(code)) {
-        await this.#record(task, startedAt, 'skipped', code, 0, e.attempts);
-        await this.#unhealthy(task.meterId, code, true);
-        this.#finish(e, 'skipped', code, 0, 0);
-        return;
-      }
-      await this.#record(task, startedAt, 'failed', code, 0, e.attempts);
-      if (retryable && e.attempts < this.#maxAttempts) {
-        this.#waiting++;
-        void this.#retryLater(e);
-        return;
-      }
-      await this.#unhealthy(task.meterId, code);
-      this.#finish(e, 'failed', code, 0, 0);
+      await this.#readFailed(e, startedAt, err);
+    } finally {
+      for (const settle of after) await settle();
     }
+  }
+
+  /** A read attempt failed: recorded, retried later when retryable, else the meter's failure counted. */
+  async #readFailed(e: Entry, startedAt: number, err: unknown): Promise<void> {
+    const task = e.task;
+    const { code, retryable } = errorFields(err);
+    if (UNUSABLE_RECORD.has(code)) {
+      await this.#record(task, startedAt, 'skipped', code, 0, e.attempts);
+      await this.#unhealthy(task.meterId, code, true);
+      this.#finish(e, 'skipped', code, 0, 0);
+      return;
+    }
+    await this.#record(task, startedAt, 'failed', code, 0, e.attempts);
+    if (retryable && e.attempts < this.#maxAttempts) {
+      this.#waiting++;
+      void this.#retryLater(e);
+      return;
+    }
+    await this.#unhealthy(task.meterId, code);
+    this.#finish(e, 'failed', code, 0, 0);
   }
 
   async #retryLater(e: Entry): Promise<void> {

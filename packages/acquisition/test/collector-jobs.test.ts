@@ -108,6 +108,57 @@ describe('Collector session jobs', () => {
     expect(order).toEqual(['read s0', 'job j2', 'job j1', 'read d1', 'read s1']);
   });
 
+  it("runs a command job in the meter's open read session (no close and reopen), then returns its value", async () => {
+    const h = setup({ concurrency: 4 });
+    const reading = h.collector.submit(read('s0', 7, 'scheduled'));
+    const job = h.collector.runJob(7, async (driver) => {
+      h.log.push('job');
+      return driver.meterId * 2;
+    });
+    h.release();
+    expect((await reading).status).toBe('success');
+    expect(await job).toBe(14);
+    expect(h.log).toEqual(['open 7', 'read s0', 'job', 'close 7']);
+    expect(h.opened).toEqual([{ meterId: 7, keys: undefined }]);
+    await h.collector.drain();
+    expect(h.collector.progress).toMatchObject({ queued: 0, running: 0, done: 1 });
+  });
+
+  it("runs reads queued behind a command in the command's session, commands first; a failed job shares nothing", async () => {
+    const h = setup({ concurrency: 4 });
+    h.release();
+    let open!: () => void;
+    const gate = new Promise<void>((r) => {
+      open = r;
+    });
+    const job = h.collector.runJob(5, async () => {
+      await gate;
+      h.log.push('job j1');
+    });
+    const d1 = h.collector.submit(read('d1', 5, 'on-demand'));
+    const j2 = h.collector.runJob(5, async () => void h.log.push('job j2'));
+    open();
+    await job;
+    expect((await d1).status).toBe('success');
+    await j2;
+    expect(h.log).toEqual(['open 5', 'job j1', 'job j2', 'read d1', 'close 5']);
+
+    h.log.length = 0;
+    let fail!: () => void;
+    const failGate = new Promise<void>((r) => {
+      fail = r;
+    });
+    const bad = h.collector.runJob(6, async () => {
+      await failGate;
+      throw new DriverError(DriverErrorCode.Timeout, 'silent');
+    });
+    const d2 = h.collector.submit(read('d2', 6, 'on-demand'));
+    fail();
+    await expect(bad).rejects.toMatchObject({ code: DriverErrorCode.Timeout });
+    expect((await d2).status).toBe('success');
+    expect(h.log).toEqual(['open 6', 'close 6', 'open 6', 'read d2', 'close 6']);
+  });
+
   it('waits for the session already open on the meter, opens with the asked keys, closes after the job, returns its value', async () => {
     const h = setup({ concurrency: 4 });
     const reading = h.collector.submit(read('s0', 7, 'scheduled'));
