@@ -169,12 +169,13 @@ describe('routes over a listening server', () => {
       { token: viewer },
     );
     expect(day.json.points).toEqual([
-      { bucketStart: from, bucketEnd: new Date(T0 + DAY).toISOString(), value: 144, count: 96 },
+      { bucketStart: from, bucketEnd: new Date(T0 + DAY).toISOString(), value: 144, count: 96, estimated: 0 },
       {
         bucketStart: new Date(T0 + DAY).toISOString(),
         bucketEnd: new Date(T0 + 2 * DAY).toISOString(),
         value: 144,
         count: 96,
+        estimated: 0,
       },
     ]);
     const latest = await h.call('GET', `/meters/${meter.id}/readings/latest`, { token: viewer });

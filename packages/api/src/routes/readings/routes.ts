@@ -75,7 +75,10 @@ export function readingRoutes(app: Api, ctx: ApiContext): void {
         bucket,
         fn,
         unit: channel.unit,
-        points: points.map((p) => presentPoint(p, bucket, fn, channel.scaler)),
+        points: points.map((p) => ({
+          ...presentPoint(p, bucket, fn, channel.scaler),
+          estimated: p.estimated ?? 0,
+        })),
       };
     },
   );

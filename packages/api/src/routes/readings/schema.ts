@@ -47,6 +47,9 @@ export const AGGREGATE_DESCRIPTION = [
   '',
   '**Rounding.** sum, min and max are given at the channel’s resolution (10^scaler of the channel,',
   'e.g. 0.1 V); avg with three more decimal places (249.825 V, never 249.82500000000002).',
+  '',
+  '**Estimates.** The value includes estimated readings (VEE fills gaps with estimates as new',
+  'versions); `estimated` gives per point how many of its `count` readings are estimates.',
 ].join('\n');
 
 export const AggregateReply = Type.Object({
@@ -62,6 +65,11 @@ export const AggregateReply = Type.Object({
         description: 'sum/min/max at the channel’s resolution, avg with three more decimal places',
       }),
       count: Type.Integer({ description: 'Readings in the bucket' }),
+      estimated: Type.Integer({
+        description:
+          'How many of the bucket’s readings are estimates (current version flagged estimated, quality bit 2): ' +
+          'the value includes them; 0 when all are real',
+      }),
     }),
   ),
 });
