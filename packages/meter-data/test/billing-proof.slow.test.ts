@@ -248,5 +248,45 @@ describe('billing against the simulator truth', () => {
     // Same energy, same money: the difference is empty.
     expect(versions[1]!.total).toBe(versions[0]!.total);
     expect(versions[1]!.difference).toEqual({ previousVersion: 1, lines: [], total: 0 });
+
+    // The mismatch is also an exception the operator sees and resolves, on the register channel.
+    const found = await store.vee.exceptions({ meterId: id, rule: 'sum-check', status: 'open' });
+    expect(found.items).toHaveLength(1);
+    expect(found.items[0]).toMatchObject({
+      channelId: reg.id,
+      from: bad.from,
+      to: bad.to,
+      detail: {
+        source: 'billing',
+        cycle: '2026-11',
+        obis: '1.0.1.8.3.255',
+        registerMilliWh: bad.registerMilliWh,
+        intervalMilliWh: bad.intervalMilliWh,
+      },
+    });
+    expect(found.items[0]!.qualityCode).not.toBe('');
+    // Billing again with the same data keeps the one finding (no duplicate).
+    await service.run('2026-11', { actor: 'proof', meterIds: [id] });
+    expect((await store.vee.exceptions({ meterId: id, rule: 'sum-check' })).items).toHaveLength(1);
+    // A corrected register read: the rebill finds the registers agreeing and clears the finding.
+    await store.readings.ingest({ readings: [{ channelId: reg.id, ts: TO, value: end }] });
+    const fixed = await service.run('2026-11', {
+      actor: 'proof',
+      meterIds: [id],
+      reason: 'register corrected',
+    });
+    expect(fixed).toMatchObject({ rebilled: 1, registerMismatches: 0 });
+    expect((await store.vee.exceptions({ meterId: id, rule: 'sum-check' })).items).toHaveLength(0);
+    // Wrong again: a new finding, which the operator resolves; a rerun keeps the resolution.
+    await store.readings.ingest({ readings: [{ channelId: reg.id, ts: TO, value: end + 5000 }] });
+    await service.run('2026-11', { actor: 'proof', meterIds: [id], reason: 'register re-read' });
+    const again = await store.vee.exceptions({ meterId: id, rule: 'sum-check', status: 'open' });
+    expect(again.items).toHaveLength(1);
+    await store.vee.resolve(again.items[0]!.id, 'accepted', 'olga', 'register checked on site');
+    await service.run('2026-11', { actor: 'proof', meterIds: [id] });
+    const after = await store.vee.exceptions({ meterId: id, rule: 'sum-check' });
+    expect(after.items.map((e) => [e.id, e.status, e.resolution])).toEqual([
+      [again.items[0]!.id, 'resolved', 'accepted'],
+    ]);
   });
 });

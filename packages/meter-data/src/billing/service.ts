@@ -24,6 +24,7 @@ import {
   parseCycle,
   previousCycle,
 } from './groups.ts';
+import { recordRegisterMismatches } from './mismatch.ts';
 import { priceDeterminants } from './rating.ts';
 import { CompiledTariff, validateTariff } from './tariff.ts';
 
@@ -268,6 +269,8 @@ export class BillingService {
       }
     }
     if (determinants.registerChecks.some((c) => !c.ok)) flags.push(BillFlag.registerMismatch);
+    // A mismatch is also an exception the operator works (a later agreeing run clears it).
+    await recordRegisterMismatches(this.store, meter.id, label, group, computed.determinants.registerChecks);
     if (hasData && determinants.unvalidatedDays > 0) flags.push(BillFlag.unvalidated);
     if (determinants.openExceptions > 0) flags.push(BillFlag.openExceptions);
 
