@@ -56,7 +56,10 @@ function startHes(data: string): HesProcess {
 
 describe('kill -9 of the head end mid-campaign, then a restart', () => {
   it('every meter ends confirmed or failed with a reason, and none received a non-idempotent method twice', async () => {
-    // 40 ms ± 20 ms per response: a 4 KB image takes a meter about a second and a half.
+    // 40 ms ± 20 ms per response: a 30 KB image (150 blocks) takes a meter several seconds.
+    // The disconnect meters answer in 250 ms ± 50 ms (a slow link): a disconnect takes a few
+    // seconds, so the head end is killed with disconnects in flight, some of them sent and not
+    // yet read back.
     const fleet: Fleet = await startFleet({
       meters: FIRMWARE_METERS + DISCONNECT_METERS,
       mix: { residential: 1 },
@@ -67,6 +70,10 @@ describe('kill -9 of the head end mid-campaign, then a restart', () => {
       background: false,
       latency: 40,
       jitter: 20,
+      meterLink: (i) =>
+        i >= FIRMWARE_METERS && i < FIRMWARE_METERS + DISCONNECT_METERS
+          ? { latencyMs: 250, jitterMs: 50 }
+          : undefined,
     });
     cleanup.push(() => fleet.close());
     const data = mkdtempSync(join(tmpdir(), 'hes-control-kill-'));
@@ -112,7 +119,7 @@ describe('kill -9 of the head end mid-campaign, then a restart', () => {
     // Scripted as an operator would: the image, a firmware campaign approved by a second user, a disconnect campaign.
     const version = 'OS1P-05.00';
     const file = join(data, 'fw.img');
-    writeFileSync(file, buildImage(version, 4000));
+    writeFileSync(file, buildImage(version, 30_000));
     const up = await runHes([
       'firmware',
       'upload',
@@ -158,6 +165,25 @@ describe('kill -9 of the head end mid-campaign, then a restart', () => {
     expect((await runHes(['campaign', 'approve', String(fwId), '--as', 'bob', '--data', data])).status).toBe(
       0,
     );
+
+    const commandsOf = async (campaignId: number): Promise<Command[]> => {
+      const w = await wire({ data, env: {} });
+      try {
+        return (await w.store.commands.list({ campaignId, limit: 1000 })).items;
+      } finally {
+        await w.close();
+      }
+    };
+    // Transfers under way: some meters initiated, none finished.
+    await until(
+      'transfers under way',
+      async () => {
+        const started = fwIndexes.filter((i) => methodCount(fleet.truth, i, 18, IMAGE, 1) > 0).length;
+        return started >= 10 ? started : undefined;
+      },
+      60_000,
+    );
+    // Then the disconnect campaign (20 meters, under the two-person threshold: it runs at once).
     const off = await runHes([
       'campaign',
       'create',
@@ -179,21 +205,13 @@ describe('kill -9 of the head end mid-campaign, then a restart', () => {
     ]);
     expect(off.stderr).toBe('');
     const offId = (JSON.parse(off.stdout) as { id: number }).id;
-
-    const commandsOf = async (campaignId: number): Promise<Command[]> => {
-      const w = await wire({ data, env: {} });
-      try {
-        return (await w.store.commands.list({ campaignId, limit: 1000 })).items;
-      } finally {
-        await w.close();
-      }
-    };
-    // Kill it while transfers are under way: some meters initiated, none finished.
-    await until(
-      'transfers under way',
+    // Kill it as soon as the first remote_disconnect reached a meter: the others are still in their
+    // sessions, and that one is not read back yet (the head end cannot know it was executed).
+    const sentAtKill = await until(
+      'a disconnect executed',
       async () => {
-        const started = fwIndexes.filter((i) => methodCount(fleet.truth, i, 18, IMAGE, 1) > 0).length;
-        return started >= 10 ? started : undefined;
+        const sent = offIndexes.filter((i) => methodCount(fleet.truth, i, 70, DISCONNECT, 1) > 0);
+        return sent.length > 0 ? sent : undefined;
       },
       60_000,
     );
@@ -202,6 +220,14 @@ describe('kill -9 of the head end mid-campaign, then a restart', () => {
     const atKill = await commandsOf(fwId);
     expect(atKill.some((c) => c.state === 'sending')).toBe(true);
     expect(atKill.every((c) => c.state !== 'confirmed' || c.result !== null)).toBe(true);
+    // Disconnects in flight at the kill, among them one the meter executed and the head end had not confirmed.
+    const offAtKill = await commandsOf(offId);
+    expect(offAtKill.filter((c) => c.state === 'sending').length).toBeGreaterThan(0);
+    expect(offAtKill.filter((c) => c.state === 'confirmed').length).toBeLessThan(DISCONNECT_METERS);
+    const unknownOutcome = offAtKill.filter(
+      (c) => c.state === 'sending' && sentAtKill.some((i) => idOf.get(i) === c.meterId),
+    );
+    expect(unknownOutcome.length).toBeGreaterThan(0);
 
     hes = startHes(data);
     await until(
@@ -238,7 +264,11 @@ describe('kill -9 of the head end mid-campaign, then a restart', () => {
     }
     for (const i of offIndexes) {
       const c = all.find((x) => x.meterId === idOf.get(i))!;
-      expect(methodCount(fleet.truth, i, 70, DISCONNECT, 1)).toBeLessThanOrEqual(1);
+      // remote_disconnect exactly once: never sent twice, not even where the kill hid its outcome.
+      expect({ meter: i, remoteDisconnect: methodCount(fleet.truth, i, 70, DISCONNECT, 1) }).toEqual({
+        meter: i,
+        remoteDisconnect: 1,
+      });
       if (c.state === 'confirmed') expect(relayState(fleet.truth, i, now).output).toBe(false);
     }
     expect(all.filter((c) => c.state === 'confirmed').length).toBe(all.length);

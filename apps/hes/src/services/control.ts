@@ -125,6 +125,13 @@ export async function startControl(
     return { service, control: undefined, async stop() {} };
   }
   const bus = createMemoryEventBus({ onError: (e) => ctx.warn(e) });
+  // The embedded store has one head end at a time (the data directory's lock): every command a
+  // crash left sending is resumed at start, without waiting for its runner's beat to go stale.
+  const embedded = wired.storeName !== 'postgres';
+  const effective: ControlOptions =
+    embedded && options.runner?.resumeStaleMs === undefined
+      ? { ...options, runner: { ...options.runner, resumeStaleMs: 0 } }
+      : options;
   const control = createControl(
     {
       store: wired.store,
@@ -135,7 +142,7 @@ export async function startControl(
       capabilitiesOf: profileCapabilities(wired.profiles),
       profiles: wired.profiles,
     },
-    options,
+    effective,
   );
   const { resumed } = await control.start();
   let relay: OutboxRelay | undefined;
