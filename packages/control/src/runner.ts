@@ -62,9 +62,14 @@ export interface RunnerOptions {
   /** stop() waits this long for in-flight sessions (default 30 s); the rest resume at the next start. */
   stopTimeoutMs?: number;
   /**
-   * At start, a command found `sending` is resumed only when not updated for this long
-   * (default 0: every one). With several runners on one store, set it above the longest
-   * step between two progress markers so a live runner's command is not taken over.
+   * While running, the runner touches its `sending` commands (their updatedAt) this often, so
+   * other runners on the store see they are alive (default 10 s; 0 turns it off).
+   */
+  heartbeatMs?: number;
+  /**
+   * At start, a command found `sending` is resumed only when not updated for this long: its
+   * runner stopped beating (default three heartbeats, 30 s; 0 resumes every one, e.g. a single
+   * runner that knows it crashed).
    */
   resumeStaleMs?: number;
   /** Budgets of single commands and defaults of campaign throttles (CampaignThrottle defaults). */
@@ -201,7 +206,9 @@ const TERMINAL_BY_RUNNER = ['confirmed', 'failed', 'expired'] as const;
  * to queued (history: resumed) and the operation, seeing the marker, reads the meter's state
  * before any non-idempotent step is sent again. Several runners on one store never run a
  * command twice: only one wins each claim's compare-and-set, and each skips `sending` commands
- * it does not run (see `resumeStaleMs` for restarts beside live runners).
+ * it does not run. A running runner beats (touches its `sending` commands every `heartbeatMs`)
+ * and start() resumes only commands whose beat is older than `resumeStaleMs`, so a runner
+ * (re)starting beside live ones never takes over a command one of them is sending.
  */
 export class CommandRunner {
   readonly #deps: RunnerDeps;
@@ -215,6 +222,8 @@ export class CommandRunner {
   readonly #maxBackoffMs: number;
   readonly #stopTimeoutMs: number;
   readonly #resumeStaleMs: number;
+  readonly #heartbeatMs: number;
+  #heartbeat: ReturnType<typeof setInterval> | null = null;
   readonly #defaults: ThrottleLimits;
   readonly #sweepMs: number;
   readonly #onError: (error: unknown) => void;
@@ -245,7 +254,8 @@ export class CommandRunner {
     this.#backoffMs = options.backoffMs ?? 5000;
     this.#maxBackoffMs = options.maxBackoffMs ?? 300_000;
     this.#stopTimeoutMs = options.stopTimeoutMs ?? 30_000;
-    this.#resumeStaleMs = options.resumeStaleMs ?? 0;
+    this.#heartbeatMs = options.heartbeatMs ?? 10_000;
+    this.#resumeStaleMs = options.resumeStaleMs ?? 3 * (this.#heartbeatMs > 0 ? this.#heartbeatMs : 10_000);
     this.#defaults = throttleLimits(options.throttle);
     this.#sweepMs = options.sweepMs ?? 60_000;
     this.#onError = options.onError ?? (() => {});
@@ -257,13 +267,51 @@ export class CommandRunner {
     return this.#inFlight.size;
   }
 
-  /** Resumes what a crash left `sending`, then polls until stop(). Returns how many were resumed. */
+  /**
+   * Resumes what a crash left `sending` (stale beyond `resumeStaleMs`), then polls until stop(),
+   * beating every `heartbeatMs` and resuming commands whose runner's beat went stale. Returns
+   * how many were resumed at start.
+   */
   async start(): Promise<number> {
     if (this.#running) return 0;
     const resumed = await this.resume();
     this.#running = true;
     this.#loop = this.#run();
+    if (this.#heartbeatMs > 0) {
+      this.#heartbeat = setInterval(() => {
+        // Beats for its own commands, then takes back those of a runner that stopped beating
+        // (a crashed one, or this process before a quick restart).
+        this.beat()
+          .then(() => (this.#running ? this.resume() : 0))
+          .then((n) => {
+            if (n > 0) this.wake();
+          })
+          .catch((e: unknown) => this.#onError(e));
+      }, this.#heartbeatMs);
+      this.#heartbeat.unref?.();
+    }
     return resumed;
+  }
+
+  /**
+   * Touches the commands this runner is sending (their updatedAt), so a runner starting beside
+   * it does not resume them; runs every `heartbeatMs` while started. Returns how many.
+   */
+  async beat(): Promise<number> {
+    const ids = [...this.#inFlight.keys()];
+    const touched = await Promise.all(
+      ids.map((id) =>
+        this.#deps.store.commands.update(id, 'sending', {}).then(
+          () => true,
+          (e: unknown) => {
+            // Ended meanwhile (no longer sending): nothing to keep alive.
+            if (isConflict(e)) return false;
+            throw e;
+          },
+        ),
+      ),
+    );
+    return touched.filter(Boolean).length;
   }
 
   /** Looks for due work now instead of at the next poll (a request queued, a slot freed). */
@@ -280,6 +328,8 @@ export class CommandRunner {
    */
   async stop(): Promise<void> {
     this.#running = false;
+    if (this.#heartbeat !== null) clearInterval(this.#heartbeat);
+    this.#heartbeat = null;
     this.wake();
     await this.#loop;
     this.#loop = null;
@@ -390,31 +440,48 @@ export class CommandRunner {
     const campaigns = new Map<number, Campaign | null>();
     let started = 0;
     for (let page = 0; page <= this.#scanPages && free > 0; page++) {
-      const due = await store.commands.due(this.#batch, exclude);
+      // Only as many as there are free slots (a few more when some may be passed over).
+      const want = Math.min(this.#batch, page === 0 ? free : Math.max(free, 16));
+      const due = await store.commands.due(want, exclude);
       if (due.length === 0) break;
+      const candidates: Command[] = [];
+      const meterIds = new Set<number>();
+      const campaignIds = new Set<number>();
       for (const c of due) {
         exclude.add(c.id);
-        if (free <= 0) break;
         // Another runner's, or one this runner resumes only at start.
         if (c.state !== 'queued') continue;
+        if (this.#busyMeters.has(c.meterId) || meterIds.has(c.meterId)) continue;
+        candidates.push(c);
+        if (c.deadline !== null && c.deadline <= now) continue;
+        meterIds.add(c.meterId);
+        if (c.campaignId !== null && !campaigns.has(c.campaignId)) campaignIds.add(c.campaignId);
+      }
+      // Lookups of the page at once (campaigns once per pass), not one awaited per command.
+      await Promise.all([...campaignIds].map(async (id) => campaigns.set(id, await store.campaigns.get(id))));
+      const meters = new Map<number, Meter | null>();
+      await Promise.all([...meterIds].map(async (id) => meters.set(id, await store.meters.get(id))));
+      const claims: Promise<boolean>[] = [];
+      for (const c of candidates) {
+        if (free <= 0) break;
         if (c.deadline !== null && c.deadline <= now) {
-          await this.#expire(c, 'queued', null);
+          claims.push(this.#expire(c, 'queued', null).then(() => false));
           continue;
         }
         if (this.#busyMeters.has(c.meterId)) continue;
         let campaign: Campaign | null = null;
         if (c.campaignId !== null) {
-          if (!campaigns.has(c.campaignId))
-            campaigns.set(c.campaignId, await store.campaigns.get(c.campaignId));
           campaign = campaigns.get(c.campaignId) ?? null;
           if (campaign === null || campaign.state !== 'running') continue;
         }
-        const meter = await store.meters.get(c.meterId);
+        const meter = meters.get(c.meterId) ?? null;
         if (meter === null) {
-          await this.#fail(c, 'queued', {
-            code: ControlErrorCode.NotFound,
-            message: `meter ${c.meterId} does not exist`,
-          });
+          claims.push(
+            this.#fail(c, 'queued', {
+              code: ControlErrorCode.NotFound,
+              message: `meter ${c.meterId} does not exist`,
+            }).then(() => false),
+          );
           continue;
         }
         const slot: ThrottleSlot = {
@@ -424,27 +491,43 @@ export class CommandRunner {
         };
         const limits = campaign === null ? this.#defaults : throttleLimits(campaign.throttle, this.#defaults);
         if (!this.#book.admits(slot, limits, now)) continue;
-        let claimed: Command;
-        try {
-          claimed = await store.commands.transition(c.id, 'queued', 'sending', this.#name, {
-            attempts: c.attempts + 1,
-          });
-        } catch (e) {
-          if (isConflict(e)) continue;
-          throw e;
-        }
-        this.#launch(claimed, meter, campaign, slot);
-        started++;
+        // Reserved before the claim is written, so the claims of a page run at once.
+        this.#book.started(slot, now);
+        this.#busyMeters.add(meter.id);
         free--;
+        claims.push(this.#claim(c, meter, campaign, slot, now));
       }
-      if (due.length < this.#batch) break;
+      for (const ok of await Promise.all(claims)) if (ok) started++;
+      if (due.length < want) break;
     }
     return started;
   }
 
+  /** Claims a reserved command (queued → sending) and launches it; false when another runner won it. */
+  async #claim(
+    c: Command,
+    meter: Meter,
+    campaign: Campaign | null,
+    slot: ThrottleSlot,
+    at: number,
+  ): Promise<boolean> {
+    let claimed: Command;
+    try {
+      claimed = await this.#deps.store.commands.transition(c.id, 'queued', 'sending', this.#name, {
+        attempts: c.attempts + 1,
+      });
+    } catch (e) {
+      this.#book.unstarted(slot, at);
+      this.#busyMeters.delete(meter.id);
+      if (isConflict(e)) return false;
+      throw e;
+    }
+    this.#launch(claimed, meter, campaign, slot);
+    return true;
+  }
+
+  /** Runs a claimed command whose slot and meter are already reserved. */
   #launch(command: Command, meter: Meter, campaign: Campaign | null, slot: ThrottleSlot): void {
-    this.#book.started(slot, this.#deps.clock.now());
-    this.#busyMeters.add(meter.id);
     const done = this.#execute(command, meter, campaign)
       .catch((e: unknown) => {
         // The outcome could not be written (store unreachable): the command is still

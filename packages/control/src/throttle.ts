@@ -92,6 +92,15 @@ export class ThrottleBook {
     if (c !== undefined) c.inFlight = Math.max(0, c.inFlight - 1);
   }
 
+  /** Undoes `started` of a slot whose claim was lost (another runner won it). */
+  unstarted(slot: ThrottleSlot, at: number): void {
+    this.finished(slot);
+    if (slot.campaignId === null) return;
+    const starts = this.#campaigns.get(slot.campaignId)?.starts;
+    const i = starts?.lastIndexOf(at) ?? -1;
+    if (i >= 0) starts?.splice(i, 1);
+  }
+
   inFlight(segment: string): number {
     return this.#segments.get(segment) ?? 0;
   }

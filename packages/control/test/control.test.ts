@@ -131,6 +131,8 @@ describe('createControl with the operations', () => {
       sessions: sessionsOn(relays),
       clock: t.clock,
     });
+    // The killed runner beats no more: its command is resumed once its last beat is stale.
+    t.clock.advance(30_001);
     expect(await restarted.runner.resume()).toBe(1);
     await restarted.runner.drain();
     expect(await t.store.commands.get(cmd.id)).toMatchObject({

@@ -266,6 +266,9 @@ describe('runner', () => {
     const c2 = control();
     // While it is `sending`, passes skip it (another runner may be running it).
     expect(await c2.runner.pass()).toBe(0);
+    // Its runner's heartbeat stopped: once older than the stale limit (default 30 s) it is resumed.
+    expect(await c2.runner.resume()).toBe(0);
+    t.clock.advance(30_001);
     expect(await c2.runner.resume()).toBe(1);
     await c2.runner.drain();
     const done = await t.store.commands.get(cmd.id);
@@ -293,6 +296,30 @@ describe('runner', () => {
     expect(await c.runner.resume()).toBe(0);
     t.clock.advance(60_001);
     expect(await c.runner.resume()).toBe(1);
+  });
+
+  it('heartbeat: a runner starting beside a live one leaves the commands it sends; takes them over once its beats stop', async () => {
+    const meterId = await addMeter(t.store);
+    const live = control();
+    const cmd = await live.service.requestCommand({ kind: 'disconnect', meterId, reason: 'test' }, alice);
+    sessions.hold();
+    expect(await live.runner.pass()).toBe(1);
+    // Longer than the stale limit (default 3 × 10 s) since the claim, but the live runner beats.
+    t.clock.advance(25_000);
+    expect(await live.runner.beat()).toBe(1);
+    t.clock.advance(25_000);
+    const second = control();
+    expect(await second.runner.resume()).toBe(0);
+    expect((await t.store.commands.get(cmd.id))?.state).toBe('sending');
+    expect(sessions.meter(meterId).invocations).toBe(0);
+    // The live runner dies (no more beats): past the stale limit its command is taken back.
+    t.clock.advance(5_001);
+    expect(await second.runner.resume()).toBe(1);
+    const resumed = await t.store.commands.get(cmd.id);
+    expect(resumed?.state).toBe('queued');
+    expect(resumed?.history.at(-1)?.detail).toMatchObject({ resumed: true });
+    sessions.release();
+    await live.runner.stop();
   });
 
   it('two runners on one store: each command runs once', async () => {
