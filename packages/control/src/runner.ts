@@ -189,6 +189,8 @@ interface InFlight {
   slot: ThrottleSlot;
   meterId: number;
   done: Promise<void>;
+  /** When this runner last wrote the command (claim, progress, beat). */
+  touchedAt: number;
 }
 
 const TERMINAL_BY_RUNNER = ['confirmed', 'failed', 'expired'] as const;
@@ -298,11 +300,17 @@ export class CommandRunner {
    * it does not resume them; runs every `heartbeatMs` while started. Returns how many.
    */
   async beat(): Promise<number> {
-    const ids = [...this.#inFlight.keys()];
+    // Only commands not written for a heartbeat: a claim or a progress marker is a beat too.
+    const since = this.#deps.clock.now() - this.#heartbeatMs;
+    const ids = [...this.#inFlight.entries()].filter(([, f]) => f.touchedAt <= since).map(([id]) => id);
     const touched = await Promise.all(
       ids.map((id) =>
         this.#deps.store.commands.update(id, 'sending', {}).then(
-          () => true,
+          (c) => {
+            const f = this.#inFlight.get(id);
+            if (f !== undefined) f.touchedAt = c.updatedAt;
+            return true;
+          },
           (e: unknown) => {
             // Ended meanwhile (no longer sending): nothing to keep alive.
             if (isConflict(e)) return false;
@@ -545,7 +553,7 @@ export class CommandRunner {
         this.#inFlight.delete(command.id);
         this.wake();
       });
-    this.#inFlight.set(command.id, { slot, meterId: meter.id, done });
+    this.#inFlight.set(command.id, { slot, meterId: meter.id, done, touchedAt: command.updatedAt });
   }
 
   async #execute(command: Command, meter: Meter, campaign: Campaign | null): Promise<void> {
@@ -602,7 +610,9 @@ export class CommandRunner {
         ),
       saveProgress: async (p) => {
         progress = { ...(progress ?? {}), ...p };
-        await store.commands.update(command.id, 'sending', { progress });
+        const saved = await store.commands.update(command.id, 'sending', { progress });
+        const f = this.#inFlight.get(command.id);
+        if (f !== undefined) f.touchedAt = saved.updatedAt;
       },
       storeReadings: async (values: readonly CollectedValue[]) => {
         if (dryRun || values.length === 0) return;

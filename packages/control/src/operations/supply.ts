@@ -48,12 +48,15 @@ export const disconnect: Operation = async (ctx) => {
     }
     if (!resumed) await ctx.saveProgress({ step: 'disconnect-sending', finalRead });
     const out = await sending(() => supply.disconnect());
-    await ctx.saveProgress({ step: out.sent ? 'disconnect-sent' : 'disconnect-confirmed' });
-    if (!isDisconnected(out))
+    // Confirmed: the runner writes the outcome next, no marker needed in between (a crash
+    // before it resumes from 'disconnect-sending', where the driver reads the relay first).
+    if (!isDisconnected(out)) {
+      await ctx.saveProgress({ step: out.sent ? 'disconnect-sent' : 'disconnect-confirmed' });
       throw notConfirmed(
         `meter ${ctx.meter.id}: the disconnector reads ${describe(out)} after remote_disconnect`,
         stateResult(out),
       );
+    }
     return { result: { ...stateResult(out), sent: out.sent, finalRead, ...(resumed ? { resumed } : {}) } };
   });
 };
@@ -71,10 +74,11 @@ export const connect: Operation = async (ctx) => {
     const supply = relay(ctx, driver.supply);
     if (!resumed) await ctx.saveProgress({ step: 'connect-sending' });
     const out = await sending(() => supply.reconnect());
-    await ctx.saveProgress({ step: out.sent ? 'connect-sent' : 'connect-confirmed' });
     const extra = { sent: out.sent, ...(resumed ? { resumed } : {}) };
+    // Confirmed: the runner writes the outcome next (see disconnect); the marker only otherwise.
     if (isConnected(out)) return { result: { ...stateResult(out), armed: false, ...extra } };
     if (isArmed(out)) return { result: { ...stateResult(out), armed: true, ...extra } };
+    await ctx.saveProgress({ step: out.sent ? 'connect-sent' : 'connect-confirmed' });
     throw notConfirmed(
       `meter ${ctx.meter.id}: the disconnector reads ${describe(out)} after remote_reconnect`,
       stateResult(out),
