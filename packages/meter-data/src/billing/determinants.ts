@@ -10,6 +10,7 @@ import {
   type Reading,
   type RegisterCheck,
   type Store,
+  VeeRule,
 } from '@openhes/core';
 import { INFORMATIONAL_RULES } from '../vee/quality.ts';
 import { BillingError } from './errors.ts';
@@ -226,9 +227,11 @@ async function veeStatus(
       limit: PAGE,
       cursor,
     });
-    // Informational findings (power-fail and clock flags, rollovers, gaps) leave the value
-    // valid: only findings that hold a value back make the bill's data unvalidated.
-    for (const e of page.items) if (!INFORMATIONAL_RULES.has(e.rule)) d.openExceptions++;
+    // Power-fail and clock flags and rollovers leave the value valid (informational): they do
+    // not count. Gaps do (no validated value there), as do findings that hold a value back.
+    for (const e of page.items) {
+      if (e.rule === VeeRule.missing || !INFORMATIONAL_RULES.has(e.rule)) d.openExceptions++;
+    }
     cursor = page.nextCursor;
   } while (cursor !== null);
   const fromDay = localDateOf(cycle.from, group.timeZone);
