@@ -78,15 +78,15 @@ describe(`VEE proof: a simulated month of ${METERS} meters against the truth (SQ
     vee = new VeeService({
       store,
       clock: { now: () => now },
+      // The SHIPPED validation defaults, nothing overridden: a residential-only group starts
+      // from the residential class defaults (spike over 4× the third-highest and 2.5 kWh above
+      // it), a C&I group from the general ones.
       groups: [
-        // Residential appliance bursts (1.5–2.4 kW for a quarter hour) make "highest against
-        // third-highest" fire on most days: the spike check runs on C&I loads only.
         {
           id: 'res',
           match: { customerClasses: ['residential'] },
           timeZone: ZONE,
           channels: [BLOCK_OBIS],
-          validation: { spike: { enabled: false } },
         },
         {
           id: 'ci',

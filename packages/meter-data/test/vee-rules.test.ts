@@ -1,6 +1,12 @@
 import { VeeRule } from '@openhes/core';
 import { describe, expect, it } from 'vitest';
-import { channelGroup } from '../src/vee/config.ts';
+import {
+  channelGroup,
+  channelGroups,
+  DEFAULT_GROUP,
+  groupFor,
+  RESIDENTIAL_SPIKE,
+} from '../src/vee/config.ts';
 import { type Grid, makeGrid, SlotKind } from '../src/vee/series.ts';
 import { type MeterEventLite, type RegisterPoint, validateChannel } from '../src/vee/validate.ts';
 import { daysCovering } from '../src/vee/zone.ts';
@@ -95,6 +101,45 @@ describe('VEE validation rules on crafted series', () => {
     expect(found(r)).toEqual([[VeeRule.spike, 41, 41]]);
     expect(r.suspect[40]).toBe(1);
     expect(r.exceptions[0]!.detail).toMatchObject({ value: 1700 });
+  });
+
+  it('spike, residential defaults: appliance bursts are not spikes, a misread still is', () => {
+    const res = channelGroup({ id: 'houses', match: { customerClasses: ['residential'] } });
+    expect(res.validation.spike).toEqual(RESIDENTIAL_SPIKE);
+    // A group mixing classes, or one for C&I, keeps the general rule.
+    expect(channelGroup({ id: 'ci', match: { customerClasses: ['commercial'] } }).validation.spike).toEqual(
+      DEFAULT_GROUP.validation.spike,
+    );
+    expect(
+      channelGroup({ id: 'mix', match: { customerClasses: ['residential', 'commercial'] } }).validation.spike,
+    ).toEqual(DEFAULT_GROUP.validation.spike);
+    // Shipped groups: a residential meter with no group configured gets the residential one.
+    expect(channelGroups().map((g) => g.id)).toEqual(['residential', 'default']);
+    expect(groupFor([], { model: 'x', customerClass: 'residential' }).validation.spike).toEqual(
+      RESIDENTIAL_SPIKE,
+    );
+    expect(groupFor([], { model: 'x', customerClass: 'industrial' }).id).toBe('default');
+    // A house: 30 Wh base, a kettle (600 Wh) one quarter hour and an iron (400 Wh) another.
+    const g = grid();
+    for (let i = 0; i < g.ts.length; i++) g.values[i] = 30 + (i % 5);
+    g.values[30] = 600;
+    g.values[70] = 400;
+    g.values[96 + 50] = 4_000; // day 2: a misread, 4 kWh in a quarter hour
+    const r = validateChannel({
+      meterId: 1,
+      channelId: 7,
+      group: res,
+      grid: g,
+      channel: { intervalSeconds: 900, unit: 'Wh', isImport: true },
+      register: null,
+      status: null,
+      events: [],
+      offGrid: [],
+      dueUntil: Number.MAX_SAFE_INTEGER,
+    });
+    expect(found(r).filter((f) => f[0] === VeeRule.spike)).toEqual([[VeeRule.spike, 147, 147]]);
+    // The general rule would have called the kettle a spike.
+    expect(found(run(g)).filter((f) => f[0] === VeeRule.spike)).toContainEqual([VeeRule.spike, 31, 31]);
   });
 
   it('high and low limits, negative on an import channel only', () => {

@@ -2,14 +2,17 @@
 export {
   type ChannelGroup,
   type ChannelGroupInput,
+  CLASS_VALIDATION as VEE_CLASS_VALIDATION,
   channelGroup,
   channelGroups,
   DEFAULT_CHANNELS as VEE_DEFAULT_CHANNELS,
   DEFAULT_ESTIMATION as VEE_DEFAULT_ESTIMATION,
   DEFAULT_GROUP as VEE_DEFAULT_GROUP,
+  DEFAULT_RESIDENTIAL_GROUP as VEE_DEFAULT_RESIDENTIAL_GROUP,
   DEFAULT_VALIDATION as VEE_DEFAULT_VALIDATION,
   type EstimationParams,
   groupFor,
+  RESIDENTIAL_SPIKE as VEE_RESIDENTIAL_SPIKE,
   type ValidationParams,
 } from './config.ts';
 export { VeeError, VeeErrorCode } from './errors.ts';
