@@ -52,6 +52,12 @@ export interface EstimationParams {
   /** Like-day averaging: the N nearest like days (Itron: 3), looked for this many days back. */
   likeDays: number;
   likeDayLookbackDays: number;
+  /**
+   * Like days are scaled by the trend over this many days before the gap: the real values there
+   * against the like-day average of their own days (0: off). Like days can be weeks old (a day
+   * with any missing interval is not one), and a load that rose since then would be undershot.
+   */
+  trendDays: number;
   /** Spread register deltas over gaps bracketed by register reads. */
   scaleToRegister: boolean;
 }
@@ -109,6 +115,7 @@ export const DEFAULT_ESTIMATION: EstimationParams = {
   interpolation: 'cubic',
   likeDays: 3,
   likeDayLookbackDays: 56,
+  trendDays: 7,
   scaleToRegister: true,
 };
 
@@ -252,6 +259,7 @@ export function channelGroup(input: ChannelGroupInput, base: ChannelGroup = DEFA
   }
   int(f('estimation.likeDays'), e.likeDays, 1);
   int(f('estimation.likeDayLookbackDays'), e.likeDayLookbackDays, 1);
+  int(f('estimation.trendDays'), e.trendDays, 0);
   bool(f('estimation.scaleToRegister'), e.scaleToRegister);
   const seconds = input.intervalSeconds === undefined ? base.intervalSeconds : input.intervalSeconds;
   const intervalSeconds = seconds === null ? null : int(f('intervalSeconds'), seconds, 60);

@@ -2,7 +2,7 @@ import { EstimationMethod, type Instant } from '@openhes/core';
 import type { EstimationParams } from './config.ts';
 import { type Grid, SlotKind, slotOf } from './series.ts';
 import type { RegisterPoint } from './validate.ts';
-import { dayType, zoneOffset } from './zone.ts';
+import { dayType, type LocalDay, zoneOffset } from './zone.ts';
 
 export interface Estimate {
   ts: Instant;
@@ -37,13 +37,16 @@ function localMinute(t: Instant, intervalMs: number, timeZone: string): number {
   return Math.floor((((local % 86_400_000) + 86_400_000) % 86_400_000) / 60_000);
 }
 
-/** A day of a grid is usable history when every slot holds real data and no flag is set. */
-function usableDays(g: Grid, flagged: readonly boolean[]): boolean[] {
+/**
+ * A day of a grid is usable history when every slot holds real data, no flag is set and no slot
+ * is under a validation finding (a zero run or spike is not a load shape to copy).
+ */
+function usableDays(g: Grid, flagged: readonly boolean[], suspect?: Uint8Array): boolean[] {
   return g.days.map((_, di) => {
     if (flagged[di]) return false;
     for (let i = g.dayFirst[di]!; i < g.dayFirst[di + 1]!; i++) {
       const k = g.kind[i];
-      if (k !== SlotKind.real && k !== SlotKind.edited) return false;
+      if ((k !== SlotKind.real && k !== SlotKind.edited) || suspect?.[i]) return false;
     }
     return g.dayFirst[di + 1]! > g.dayFirst[di]!;
   });
@@ -53,7 +56,8 @@ function usableDays(g: Grid, flagged: readonly boolean[]): boolean[] {
  * Fills the gaps of a grid (slots holding nothing), in the order of meter-data-rules.md §1.3:
  * linear interpolation for gaps up to `linearMaxMs` between two values; otherwise the
  * interval-by-interval average of the N nearest earlier like days (same day type, complete,
- * no outage or estimate); where register reads on the grid bracket the gap and nothing else is
+ * no outage or estimate), scaled by the trend since them (the days just before the gap against
+ * their own like days, `trendDays`); where register reads on the grid bracket the gap and nothing else is
  * missing between them, the shape is scaled to the register delta (spread evenly — a daily
  * flat average for a whole day — when there is no shape). A gap with none of these stays a gap.
  */
@@ -67,23 +71,23 @@ export function estimateGaps(input: EstimationInput): Estimate[] {
 
   // Like-day sources: the run's own days and the older history, usable ones only.
   const sources: { grid: Grid; di: number; type: string; start: Instant }[] = [];
-  const collect = (src: Grid | null, flagged: readonly boolean[]) => {
+  const collect = (src: Grid | null, flagged: readonly boolean[], suspect?: Uint8Array) => {
     if (src === null) return;
-    usableDays(src, flagged).forEach((ok, di) => {
+    usableDays(src, flagged, suspect).forEach((ok, di) => {
       if (ok)
         sources.push({ grid: src, di, type: dayType(src.days[di]!.dayOfWeek), start: src.days[di]!.start });
     });
   };
   let collected = false;
-  const profileCache = new Map<number, Map<number, number> | null>();
-  const likeDayProfile = (di: number): Map<number, number> | null => {
-    if (profileCache.has(di)) return profileCache.get(di)!;
+  const profileCache = new Map<Instant, Map<number, number> | null>();
+  /** Minute of day → the average of the N nearest earlier like days of `d` (null: too few). */
+  const profileOf = (d: LocalDay): Map<number, number> | null => {
+    if (profileCache.has(d.start)) return profileCache.get(d.start)!;
     if (!collected) {
       collect(input.history, input.historyFlagged);
-      collect(g, input.flaggedDays);
+      collect(g, input.flaggedDays, input.suspect);
       collected = true;
     }
-    const d = g.days[di]!;
     const type = dayType(d.dayOfWeek);
     const lookback = d.start - params.likeDayLookbackDays * 86_400_000;
     const picks = sources
@@ -104,8 +108,48 @@ export function estimateGaps(input: EstimationInput): Estimate[] {
       }
       profile = new Map([...sum].map(([m, e]) => [m, e.s / e.c]));
     }
-    profileCache.set(di, profile);
+    profileCache.set(d.start, profile);
     return profile;
+  };
+  const likeDayProfile = (di: number) => profileOf(g.days[di]!);
+
+  /**
+   * The trend between the like days and the days just before a gap: over the `trendDays` before
+   * `before`, the real values (not flagged, not suspect) against what the like-day average of
+   * their own days says for the same slots. Like days lie up to weeks back (a day with any
+   * missing interval is not one), so a load that rises or falls since then is followed.
+   * 1 when there is too little to tell (under half the window); clamped to 0.5..2.
+   */
+  const trendOf = (before: Instant): number => {
+    if (params.trendDays === 0) return 1;
+    const from = before - params.trendDays * 86_400_000;
+    let actual = 0;
+    let predicted = 0;
+    let count = 0;
+    const scan = (src: Grid | null, flagged: readonly boolean[], suspect: Uint8Array | undefined) => {
+      if (src === null) return;
+      for (let di = 0; di < src.days.length; di++) {
+        const d = src.days[di]!;
+        if (d.end <= from || d.start >= before || flagged[di]) continue;
+        const prof = profileOf(d);
+        if (prof === null) continue;
+        for (let q = src.dayFirst[di]!; q < src.dayFirst[di + 1]!; q++) {
+          const t = src.ts[q]!;
+          if (t - I < from || t > before || suspect?.[q]) continue;
+          const k = src.kind[q];
+          if (k !== SlotKind.real && k !== SlotKind.edited) continue;
+          const v = prof.get(localMinute(t, I, input.timeZone));
+          if (v === undefined) continue;
+          actual += src.values[q]!;
+          predicted += v;
+          count++;
+        }
+      }
+    };
+    scan(input.history, input.historyFlagged, undefined);
+    scan(g, input.flaggedDays, input.suspect);
+    if (count * I < (params.trendDays * 86_400_000) / 2 || predicted <= 0 || actual <= 0) return 1;
+    return Math.min(2, Math.max(0.5, actual / predicted));
   };
   const regs = [...(input.register ?? [])].sort((a, b) => a.ts - b.ts);
   const firstStart = g.ts[0]! - I;
@@ -146,7 +190,8 @@ export function estimateGaps(input: EstimationInput): Estimate[] {
         vals.push(v);
       }
       if (vals.length === len) {
-        shape = vals;
+        const trend = trendOf(g.ts[i]! - I);
+        shape = trend === 1 ? vals : vals.map((v) => v * trend);
         method = EstimationMethod.likeDay;
       }
     }
