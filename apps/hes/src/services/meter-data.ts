@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { startOutboxRelay } from '@openhes/bus';
 import {
   type BillingPort,
   type Clock,
@@ -23,6 +24,9 @@ import {
   VeeService,
 } from '@openhes/meter-data';
 import type { RunningService, ServiceContext } from './context.ts';
+
+/** The outbox relay that brings `readings.stored` to meter data (its own cursor). */
+export const METER_DATA_OUTBOX_RELAY = 'meter-data';
 
 /** The file in the data directory that configures meter data (all optional). */
 export const METER_DATA_FILE = 'meter-data.json';
@@ -178,6 +182,15 @@ export async function startMeterData(
   const sub: Subscription = await ctx.wired.bus.subscribe('readings.stored', (m) =>
     track(afterIngest(m.payload as ReadingsStoredPayload)),
   );
+  // What the store announces (readings.stored, written in the data's own transaction) reaches the
+  // bus only through a relay. One process relays (the leader lock, shared on PostgreSQL); the
+  // others' meter data stays idle, as VEE and charging work on the store, not on the process.
+  const relay = startOutboxRelay(store.outbox, ctx.wired.bus, {
+    name: METER_DATA_OUTBOX_RELAY,
+    intervalMs: 500,
+    leader: { lock: ctx.wired.leaderLock, holder: ctx.wired.holder, ttlMs: 10_000 },
+    onError: (e) => ctx.warn(e),
+  });
   const tickMs =
     options.tickMs ?? readMeterDataConfig(ctx.wired.data).prepayment?.tickMs ?? PREPAYMENT_TICK_MS;
   let ticking = false;
@@ -209,6 +222,7 @@ export async function startMeterData(
     idle,
     async stop(drainMs: number) {
       if (timer !== undefined) clearInterval(timer);
+      await relay.stop();
       await sub.unsubscribe();
       await Promise.race([idle(), new Promise((r) => setTimeout(r, Math.max(0, drainMs)).unref())]);
     },
