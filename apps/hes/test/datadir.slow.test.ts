@@ -3,6 +3,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSy
 import { createServer, type Server, Socket } from 'node:net';
 import { hostname, networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { openStore } from '@openhes/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type StartOptions, startHeadEnd } from '../src/commands/start.ts';
 import { LOCK_FILE } from '../src/datadir.ts';
@@ -104,6 +105,8 @@ describe('the data directory of hes start (issue 12 defects 5 and 9)', () => {
 
   it('hes collect listens for pushes on loopback by default and warns of the master key in the directory', async () => {
     const data = dir('collect-bind');
+    // collect reads an existing store (issue 13: it refuses a directory without one): make it.
+    await (await openStore({ kind: 'sqlite', path: join(data, 'hes.db') })).close();
     const r = await runHes(['collect', '--data', data, '--once', '--push-port', '0']);
     expect(r.status).toBe(0);
     expect(r.stderr).toMatch(/^push listener on 127\.0\.0\.1 tcp:\d+ udp:\d+$/m);
