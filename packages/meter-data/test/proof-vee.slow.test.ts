@@ -239,6 +239,7 @@ describe(`VEE proof: a simulated month of ${METERS} meters against the truth (SQ
   it('a month with estimated days is within 2 % of the true monthly energy', () => {
     let n = 0;
     let worst = 0;
+    const over: string[] = [];
     for (const [i, mm] of month.meters.entries()) {
       if (mm.theft) continue;
       const vs = validated.get(i)!.filter((p) => p.ts > month.start && p.ts <= month.end);
@@ -264,12 +265,14 @@ describe(`VEE proof: a simulated month of ${METERS} meters against the truth (SQ
         `proof-vee: meter ${i} (${mm.loadClass}${mm.deadFrom !== undefined ? ', dead' : ''}) ${wholeDays.length} estimated days: ` +
           `${(ours / 1000).toFixed(1)} kWh against ${(truth / 1000).toFixed(1)} kWh true (${(err * 100).toFixed(2)} %)`,
       );
-      expect(err).toBeLessThanOrEqual(0.02);
+      if (err > 0.02) over.push(`meter ${i}: ${(err * 100).toFixed(2)} %`);
     }
     console.log(
       `proof-vee: ${n} meters with estimated days, worst month error ${(worst * 100).toFixed(2)} %`,
     );
     expect(n).toBeGreaterThan(0);
+    // Every meter printed first, then held to 2 %.
+    expect(over).toEqual([]);
   });
 
   it('finds the injected anomalies: precision and recall >= 0.95 for spikes, zero runs and flat lines', () => {
