@@ -469,7 +469,7 @@ export class Collector {
       await driver.open();
       await job.run(driver);
       // Work waiting for this meter runs in the same association (current keys only).
-      if (job.keys === undefined) after = await this.#shareSession(meterId, driver);
+      if (job.keys === undefined) after = await this.#shareSession(meterId, driver, true);
     } catch (err) {
       failure = { error: err };
     }
@@ -485,16 +485,21 @@ export class Collector {
 
   /**
    * After a session's own work succeeded, runs work queued behind it for the same meter in that
-   * association instead of closing and opening another: session jobs on current keys and reads
-   * (commands first, then on-demand, then scheduled reads), at most `MAX_SHARED` of them. Stops at
+   * association instead of closing and opening another: session jobs on current keys and, after a
+   * job's session only, one read (commands first, then on-demand, then scheduled reads), at most
+   * `MAX_SHARED` of them. Stops at
    * the first failure (the association may be gone); what is left waits as before. Returns how to
    * settle each follower once the session is closed.
    */
-  async #shareSession(meterId: number, driver: MeterDriver): Promise<Settle[]> {
+  async #shareSession(meterId: number, driver: MeterDriver, readAllowed: boolean): Promise<Settle[]> {
     const after: Settle[] = [];
+    // At most one read follows (after a command session): two reads' outcomes, both settled at
+    // close, would overlap as sessions of the meter.
+    let readTaken = !readAllowed;
     for (let n = 0; n < MAX_SHARED; n++) {
-      const e = this.#follower(meterId);
+      const e = this.#follower(meterId, !readTaken);
       if (e === undefined) break;
+      if (e.job === undefined) readTaken = true;
       e.attempts++;
       const startedAt = this.#ports.clock.now();
       const bytes0 = driver.stats.bytesIn + driver.stats.bytesOut;
@@ -534,13 +539,14 @@ export class Collector {
   }
 
   /** The next entry waiting for `meterId` that may run in its open session (removed from the wait). */
-  #follower(meterId: number): Entry | undefined {
+  #follower(meterId: number, readAllowed: boolean): Entry | undefined {
     const waiting = this.#blocked.get(meterId);
     if (waiting === undefined) return undefined;
     const now = this.#ports.clock.now();
     let best = -1;
     for (let i = 0; i < waiting.length; i++) {
       const e = waiting[i]!;
+      if (e.job === undefined && !readAllowed) continue;
       if (e.job !== undefined) {
         if (e.job.keys !== undefined || (e.job.deadline !== null && now >= e.job.deadline)) continue;
       } else if (e.task.priority === 'scheduled' && (this.#health.get(meterId)?.flaggedUntil ?? 0) > now)
@@ -567,8 +573,9 @@ export class Collector {
       await driver.open();
       const r = await p.work(driver, task, e.attempts);
       own = driver.stats.bytesIn + driver.stats.bytesOut;
-      // Work waiting for this meter (a command, another read) runs in the same association.
-      after = await this.#shareSession(task.meterId, driver);
+      // Commands waiting for this meter run in the same association. Reads do not follow reads:
+      // each read's outcome is one session of the meter, and sessions of a meter never overlap.
+      after = await this.#shareSession(task.meterId, driver, false);
       await driver.close();
       e.bytes += own;
       await this.#record(task, startedAt, 'success', null, r.readingsStored, e.attempts);
