@@ -1,31 +1,11 @@
 import type { Instant } from '@openhes/core';
+import { unknownZoneMessage, zoneFormatter } from '../time-zone.ts';
 import { BillingError } from './errors.ts';
 
 /** Local wall-clock time of IANA zones, exact over DST changes (23- and 25-hour days). */
-const formats = new Map<string, Intl.DateTimeFormat>();
-
 function formatOf(timeZone: string, field = 'timeZone'): Intl.DateTimeFormat {
-  let f = formats.get(timeZone);
-  if (f === undefined) {
-    try {
-      f = new Intl.DateTimeFormat('en-US', {
-        timeZone,
-        hourCycle: 'h23',
-        year: 'numeric',
-        month: '2-digit',
-        day: '2-digit',
-        hour: '2-digit',
-        minute: '2-digit',
-        second: '2-digit',
-      });
-    } catch {
-      throw BillingError.invalid(
-        field,
-        `unknown time zone ${JSON.stringify(timeZone)} (an IANA name, e.g. Europe/Berlin)`,
-      );
-    }
-    formats.set(timeZone, f);
-  }
+  const f = zoneFormatter(timeZone);
+  if (f === undefined) throw BillingError.invalid(field, unknownZoneMessage(timeZone));
   return f;
 }
 

@@ -1,4 +1,5 @@
 import type { Instant } from '@openhes/core';
+import { unknownZoneMessage, zoneFormatter } from '../time-zone.ts';
 import { VeeError } from './errors.ts';
 
 /** A customer-local day: its date and the UTC instants of its start and end (23, 24 or 25 h). */
@@ -10,30 +11,9 @@ export interface LocalDay {
   dayOfWeek: number;
 }
 
-const formats = new Map<string, Intl.DateTimeFormat>();
-
 function formatOf(timeZone: string): Intl.DateTimeFormat {
-  let f = formats.get(timeZone);
-  if (f === undefined) {
-    try {
-      f = new Intl.DateTimeFormat('en-US', {
-        timeZone,
-        hourCycle: 'h23',
-        year: 'numeric',
-        month: '2-digit',
-        day: '2-digit',
-        hour: '2-digit',
-        minute: '2-digit',
-        second: '2-digit',
-      });
-    } catch {
-      throw VeeError.invalid(
-        'timeZone',
-        `unknown time zone ${JSON.stringify(timeZone)} (an IANA name, e.g. Europe/Berlin)`,
-      );
-    }
-    formats.set(timeZone, f);
-  }
+  const f = zoneFormatter(timeZone);
+  if (f === undefined) throw VeeError.invalid('timeZone', unknownZoneMessage(timeZone));
   return f;
 }
 
