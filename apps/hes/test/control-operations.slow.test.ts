@@ -1,4 +1,4 @@
-import { HEAD_END_CONTROL_LOG, HeadEndEventCode } from '@openhes/control';
+import { HEAD_END_CONTROL_LOG, HeadEndEventCode, memoryCounters } from '@openhes/control';
 import type { CalendarSpec, Command } from '@openhes/core';
 import {
   activeFirmware,
@@ -12,7 +12,7 @@ import {
   setControlMode,
 } from '@openhes/simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { accessSessions, memoryCounters, TwinVault } from '../src/services/control.ts';
+import { accessSessions, TwinVault } from '../src/services/control.ts';
 import { type ControlHarness, controlHarness } from './control-harness.ts';
 
 const DISCONNECT = '0.0.96.3.10.255';

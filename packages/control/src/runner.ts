@@ -117,8 +117,11 @@ function isConflict(e: unknown): boolean {
   return isCodedError(e) && e.kind === ErrorKind.conflict;
 }
 
-/** Invocation counters of a rehearsal: in memory, so a dry run never moves a real counter. */
-function memoryCounters(): InvocationCounterStore {
+/**
+ * Invocation counters of a rehearsal: in memory, so a dry run never moves a real counter (the
+ * twins' sessions use them too).
+ */
+export function memoryCounters(): InvocationCounterStore {
   const values = new Map<string, number>();
   const key = (k: CounterKey): string => `${k.meterId}|${k.direction}|${k.purpose}`;
   return {
@@ -137,6 +140,8 @@ function memoryCounters(): InvocationCounterStore {
       return values.get(key(k)) ?? null;
     },
     async resetReceived(k, value) {
+      if (k.direction !== 'rx')
+        throw new ControlError(ErrorKind.invalid, ControlErrorCode.Invalid, 'tx counters only ever rise');
       const before = values.get(key(k)) ?? null;
       values.set(key(k), value);
       return before;

@@ -7,6 +7,7 @@ import {
   type ControlServiceOptions,
   createControl,
   type MeterSessions,
+  memoryCounters,
   profileCapabilities,
   type SessionOptions,
   type TwinProvider,
@@ -14,10 +15,8 @@ import {
 import {
   CodedError,
   type ControlPort,
-  type CounterKey,
   ErrorKind,
   formatMeterAddress,
-  type InvocationCounterStore,
   type KeyPurpose,
   type Meter,
   type SecretVault,
@@ -204,35 +203,6 @@ export class TwinVault implements SecretVault {
   async discardPending(meterId: number, purpose: KeyPurpose): Promise<void> {
     this.#pending.delete(`${meterId}|${purpose}`);
   }
-}
-
-/** Invocation counters kept in memory (the twins start at zero with every rehearsal). */
-export function memoryCounters(): InvocationCounterStore {
-  const values = new Map<string, number>();
-  const key = (k: CounterKey): string => `${k.meterId}|${k.direction}|${k.purpose}`;
-  return {
-    async reserve(k, count) {
-      const first = values.get(key(k)) ?? 0;
-      values.set(key(k), first + count);
-      return first;
-    },
-    async accept(k, value) {
-      const before = values.get(key(k));
-      if (before !== undefined && value <= before) return false;
-      values.set(key(k), value);
-      return true;
-    },
-    async current(k) {
-      return values.get(key(k)) ?? null;
-    },
-    async resetReceived(k, value) {
-      if (k.direction !== 'rx')
-        throw new CodedError(ErrorKind.invalid, 'CONTROL_INVALID', 'tx counters only ever rise');
-      const before = values.get(key(k)) ?? null;
-      values.set(key(k), value);
-      return before;
-    },
-  };
 }
 
 export interface AccessSessionsDeps {
