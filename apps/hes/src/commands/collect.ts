@@ -58,7 +58,7 @@ export function registerCollectCommand(program: Command, io: Io): void {
   const command = dataOptions(
     program
       .command('collect')
-      .description('run the scheduler, collector and push services in the foreground')
+      .description('run the scheduler, collector, push and control services in the foreground')
       .option(
         '--plan <file>',
         'reading plans (JSON: {"plans": [{name, cron, reads, meters, windowSeconds}]}; default: block every 15 min, daily at 00:30)',
