@@ -351,6 +351,7 @@ describe('the first hour of a new user', () => {
           bucketEnd: '2025-01-15T01:00:00.000Z',
           value: 249.825,
           count: 4,
+          estimated: 0,
         },
       ]);
       expect(avg.json.unit).toBe('V');

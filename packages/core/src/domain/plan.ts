@@ -90,6 +90,9 @@ function cronItemProblem(f: CronField, item: string): string | null {
   if (extra !== undefined) return `"${item}" has two steps`;
   if (step !== undefined && !/^[0-9]+$/.test(step)) return `"${item}": the step must be a number`;
   if (step !== undefined && Number(step) < 1) return `"${item}": the step must be at least 1`;
+  // A step spans at most the field's count of values (7 weekdays, though 7 also names Sunday).
+  const most = f.name === 'day of week' ? 7 : f.max - f.min + 1;
+  if (step !== undefined && Number(step) > most) return `"${item}": the step must be at most ${most}`;
   if (base === '*') return null;
   const range = base.split('-');
   if (range.length > 2) return `"${item}" is not a range`;
