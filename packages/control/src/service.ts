@@ -382,60 +382,56 @@ export class ControlService implements ControlPort {
   }
 
   approveCommand(id: number, actor: Actor): Promise<Command> {
-    return this.#audited(actor, 'command.approved', `command:${id}`, {}, async () => {
-      const c = await this.#command(id);
-      if (c.campaignId !== null)
-        throw wrongState(
-          'command',
-          id,
-          `part of campaign ${c.campaignId}`,
-          'approved on its own (approve the campaign)',
-        );
-      if (c.state !== 'awaiting-approval') throw wrongState('command', id, c.state, 'approved');
-      await this.#twoPersonRule(actor, c.requestedBy, 'command', id);
-      const done = await this.#store.commands
-        .transition(id, 'awaiting-approval', 'queued', actor.name, { approvedBy: actor.name })
-        .catch((e: unknown) => {
-          throw casLost('command', id, 'approved', e);
-        });
-      await this.#store.audit.append(
-        controlAudit(actor, 'command.approved', `command:${id}`, 'allowed', {
-          meterId: c.meterId,
-          kind: c.kind,
-          reason: c.reason,
-          requestedBy: c.requestedBy,
-        }),
-      );
-      this.#onWork();
-      return done;
-    });
+    return this.#decideCommand(id, actor, 'approved');
   }
 
   rejectCommand(id: number, actor: Actor, note?: string): Promise<Command> {
-    return this.#audited(actor, 'command.rejected', `command:${id}`, {}, async () => {
+    return this.#decideCommand(id, actor, 'rejected', note);
+  }
+
+  /**
+   * The second person's decision on a single command awaiting approval: the two-person rule,
+   * the compare-and-set move (queued or rejected), its audit entry; an approval wakes the runner.
+   */
+  #decideCommand(
+    id: number,
+    actor: Actor,
+    decision: 'approved' | 'rejected',
+    note?: string,
+  ): Promise<Command> {
+    const action = `command.${decision}`;
+    return this.#audited(actor, action, `command:${id}`, {}, async () => {
       const c = await this.#command(id);
+      const verb = decision === 'approved' ? 'approve' : 'reject';
       if (c.campaignId !== null)
         throw wrongState(
           'command',
           id,
           `part of campaign ${c.campaignId}`,
-          'rejected on its own (reject the campaign)',
+          `${decision} on its own (${verb} the campaign)`,
         );
-      if (c.state !== 'awaiting-approval') throw wrongState('command', id, c.state, 'rejected');
+      if (c.state !== 'awaiting-approval') throw wrongState('command', id, c.state, decision);
       await this.#twoPersonRule(actor, c.requestedBy, 'command', id);
       const done = await this.#store.commands
-        .transition(id, 'awaiting-approval', 'rejected', actor.name, { detail: { note: note ?? null } })
+        .transition(
+          id,
+          'awaiting-approval',
+          decision === 'approved' ? 'queued' : 'rejected',
+          actor.name,
+          decision === 'approved' ? { approvedBy: actor.name } : { detail: { note: note ?? null } },
+        )
         .catch((e: unknown) => {
-          throw casLost('command', id, 'rejected', e);
+          throw casLost('command', id, decision, e);
         });
       await this.#store.audit.append(
-        controlAudit(actor, 'command.rejected', `command:${id}`, 'allowed', {
+        controlAudit(actor, action, `command:${id}`, 'allowed', {
           meterId: c.meterId,
           kind: c.kind,
           reason: c.reason,
-          note: note ?? null,
+          ...(decision === 'approved' ? { requestedBy: c.requestedBy } : { note: note ?? null }),
         }),
       );
+      if (decision === 'approved') this.#onWork();
       return done;
     });
   }
